@@ -1,0 +1,1 @@
+//! Authentication providers and ACL checks (digest, ip, super, SASL DIGEST-MD5).

@@ -1,0 +1,1 @@
+//! `zoo.cfg` parsing and the typed configuration (`QuorumPeerConfig`).

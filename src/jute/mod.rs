@@ -1,0 +1,1 @@
+//! Jute binary encoding (`BinaryInputArchive`/`BinaryOutputArchive`): primitives, framing, errors.

@@ -1,0 +1,37 @@
+//! rzk: a ZooKeeper server that Apache ZooKeeper clients and servers cannot tell apart
+//! from Apache ZooKeeper.
+//!
+//! Pure cores (no IO, no clock, no threads) and thin shells:
+//!
+//! ```text
+//!  client socket ──► server (tokio shell: framing, 4lw) ──► node::Core (single owner)
+//!                                                          │  pipeline::prep  (Request → Txn)
+//!                                                          │  persist         (log, group commit)
+//!                                                          │  tree::DataTree::apply (Txn → effects)
+//!                                                          │  watch / session / auth
+//!  client socket ◄── replies + watch events, in order ◄────┘
+//! ```
+//!
+//! | module     | stands in for (Apache ZooKeeper)                                  |
+//! |------------|--------------------------------------------------------------------|
+//! | `jute`     | `BinaryInputArchive` / `BinaryOutputArchive`                       |
+//! | `proto`    | the records of `zookeeper.jute`, `ZooDefs`, `KeeperException.Code` |
+//! | `tree`     | `DataTree`, `DataNode`, `ReferenceCountedACLCache`, `DigestCalculator` |
+//! | `session`  | `SessionTrackerImpl`, `ExpiryQueue`                                |
+//! | `watch`    | `WatchManager`                                                     |
+//! | `auth`     | `AuthenticationProvider`s, `SaslServerCallbackHandler`             |
+//! | `pipeline` | `PrepRequestProcessor` (+ `outstandingChanges`), `FinalRequestProcessor` |
+//! | `node`     | `ZooKeeperServer` (the single-threaded core and its driver)        |
+//! | `server`   | `NIOServerCnxnFactory`, `NIOServerCnxn`, four-letter words         |
+//! | `config`   | `QuorumPeerConfig` / `ServerConfig` (`zoo.cfg`)                    |
+
+pub mod auth;
+pub mod config;
+pub mod jute;
+pub mod node;
+pub mod pipeline;
+pub mod proto;
+pub mod server;
+pub mod session;
+pub mod tree;
+pub mod watch;

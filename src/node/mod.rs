@@ -1,0 +1,1 @@
+//! The server core and its driver (`ZooKeeperServer`).

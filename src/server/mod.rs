@@ -1,0 +1,1 @@
+//! Client-port shell (`NIOServerCnxnFactory`): accept, framing, four-letter words.

@@ -1,0 +1,1 @@
+//! Session tracking (`SessionTrackerImpl`, `ExpiryQueue`): ids, passwords, expiry.

@@ -1,0 +1,1 @@
+//! The data tree (`DataTree`, `DataNode`): applies transactions, answers reads.

@@ -1,0 +1,1 @@
+//! Watch registrations and triggering (`WatchManager`).
