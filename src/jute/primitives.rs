@@ -159,8 +159,9 @@ pub fn put_ustring(out: &mut impl BufMut, s: &str) {
     put_bytes(out, &enc);
 }
 
+// Truncating casts are the point: each byte keeps only its payload bits.
+#[allow(clippy::cast_possible_truncation)]
 fn push_code_unit(enc: &mut Vec<u8>, c: u16) {
-    // Truncating casts are the point: each byte keeps only its payload bits.
     if c < 0x80 {
         enc.push(c as u8);
     } else if c < 0x800 {

@@ -80,7 +80,14 @@ mod tests {
     use super::*;
 
     fn request(read_only: Option<bool>) -> ConnectRequest {
-        ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 30000, session_id: 0, passwd: vec![0; 16], read_only }
+        ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0,
+            timeout_ms: 30000,
+            session_id: 0,
+            passwd: vec![0; 16],
+            read_only,
+        }
     }
 
     #[test]
@@ -101,7 +108,13 @@ mod tests {
 
     #[test]
     fn connect_response_omits_read_only_byte_when_none() {
-        let r = ConnectResponse { protocol_version: 0, timeout_ms: 0, session_id: 0, passwd: vec![0; 16], read_only: None };
+        let r = ConnectResponse {
+            protocol_version: 0,
+            timeout_ms: 0,
+            session_id: 0,
+            passwd: vec![0; 16],
+            read_only: None,
+        };
         let mut out = BytesMut::new();
         encode_connect_response(&r, &mut out);
         assert_eq!(out.len(), 4 + 36);

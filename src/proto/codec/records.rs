@@ -4,7 +4,9 @@
 
 use bytes::BufMut;
 
-use crate::jute::primitives::{boolean, fail, int, long, put_bool, put_ustring, put_vector, ustring, vector, JResult};
+use crate::jute::primitives::{
+    boolean, fail, int, long, put_bool, put_ustring, put_vector, ustring, vector, JResult,
+};
 use crate::jute::{DecodeError, Limits};
 use crate::proto::{
     Acl, ClientInfo, EventType, Id, MultiHeader, ReplyHeader, RequestHeader, Stat, StatPersisted,
@@ -195,7 +197,19 @@ mod tests {
 
     #[test]
     fn stat_is_68_bytes_and_round_trips() {
-        let s = Stat { czxid: 1, mzxid: 2, ctime: 3, mtime: 4, version: 5, cversion: -1, aversion: 7, ephemeral_owner: 8, data_length: 9, num_children: 10, pzxid: 11 };
+        let s = Stat {
+            czxid: 1,
+            mzxid: 2,
+            ctime: 3,
+            mtime: 4,
+            version: 5,
+            cversion: -1,
+            aversion: 7,
+            ephemeral_owner: 8,
+            data_length: 9,
+            num_children: 10,
+            pzxid: 11,
+        };
         let mut out = Vec::new();
         put_stat(&mut out, &s);
         assert_eq!(out.len(), 68);
@@ -204,7 +218,17 @@ mod tests {
 
     #[test]
     fn stat_persisted_is_60_bytes_and_round_trips() {
-        let s = StatPersisted { czxid: 1, mzxid: 2, ctime: 3, mtime: 4, version: 5, cversion: 6, aversion: 7, ephemeral_owner: i64::MIN, pzxid: 11 };
+        let s = StatPersisted {
+            czxid: 1,
+            mzxid: 2,
+            ctime: 3,
+            mtime: 4,
+            version: 5,
+            cversion: 6,
+            aversion: 7,
+            ephemeral_owner: i64::MIN,
+            pzxid: 11,
+        };
         let mut out = Vec::new();
         put_stat_persisted(&mut out, &s);
         assert_eq!(out.len(), 60);

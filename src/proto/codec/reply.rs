@@ -6,12 +6,12 @@ use bytes::{BufMut, BytesMut};
 
 use super::framed;
 use super::records::{
-    acls, client_info, multi_header, put_acls, put_client_info, put_multi_header, put_reply_header,
-    put_stat, put_watcher_event, reply_header, stat, watcher_event, MIN_CLIENT_INFO, MULTI_END,
+    acls, client_info, multi_header, put_acls, put_client_info, put_multi_header, put_reply_header, put_stat,
+    put_watcher_event, reply_header, stat, watcher_event, MIN_CLIENT_INFO, MULTI_END,
 };
 use crate::jute::primitives::{
-    buffer, bytes_or_empty, fail, finish, int, put_buffer, put_bytes, put_strings, put_ustring,
-    put_vector, strings, ustring, vector, JResult,
+    buffer, bytes_or_empty, fail, finish, int, put_buffer, put_bytes, put_strings, put_ustring, put_vector,
+    strings, ustring, vector, JResult,
 };
 use crate::jute::{DecodeError, Limits};
 use crate::proto::{
@@ -244,7 +244,11 @@ mod tests {
 
     #[test]
     fn notification_round_trips() {
-        let ev = WatcherEvent { event_type: EventType::NodeCreated, state: KEEPER_STATE_SYNC_CONNECTED, path: "/x1".into() };
+        let ev = WatcherEvent {
+            event_type: EventType::NodeCreated,
+            state: KEEPER_STATE_SYNC_CONNECTED,
+            path: "/x1".into(),
+        };
         let mut out = BytesMut::new();
         encode_notification(-1, &ev, &mut out);
         let (hdr, back) = decode_notification(&out[4..]).unwrap();

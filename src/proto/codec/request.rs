@@ -7,10 +7,12 @@
 use bytes::{BufMut, BytesMut};
 
 use super::framed;
-use super::records::{acls, multi_header, put_acls, put_multi_header, put_request_header, request_header, MULTI_END};
+use super::records::{
+    acls, multi_header, put_acls, put_multi_header, put_request_header, request_header, MULTI_END,
+};
 use crate::jute::primitives::{
-    boolean, buffer, bytes_or_empty, fail, finish, int, long, put_bool, put_buffer, put_bytes,
-    put_strings, put_ustring, put_ustring_or_null, strings, ustring, JResult,
+    boolean, buffer, bytes_or_empty, fail, finish, int, long, put_bool, put_buffer, put_bytes, put_strings,
+    put_ustring, put_ustring_or_null, strings, ustring, JResult,
 };
 use crate::jute::{DecodeError, Limits};
 use crate::proto::{
@@ -41,7 +43,9 @@ pub fn decode_request(hdr: &RequestHeader, rest: &[u8], lim: &Limits) -> Result<
 fn record<'a>(op: OpCode, i: &'a [u8], lim: &Limits) -> JResult<'a, Request> {
     use OpCode as O;
     match op {
-        O::Create | O::Create2 | O::CreateContainer | O::CreateTtl | O::Delete | O::SetData => sub_op(op, i, lim),
+        O::Create | O::Create2 | O::CreateContainer | O::CreateTtl | O::Delete | O::SetData => {
+            sub_op(op, i, lim)
+        }
         O::Check | O::GetData | O::GetChildren => sub_op(op, i, lim),
         O::Exists => map(path_watch(i, lim), Request::Exists),
         O::GetChildren2 => map(path_watch(i, lim), Request::GetChildren2),
@@ -97,7 +101,8 @@ fn multi_ops<'a>(mut i: &'a [u8], lim: &Limits, read: bool) -> JResult<'a, Vec<R
         if h.done {
             return Ok((rest, ops));
         }
-        let allowed = if read { matches!(h.op, 4 | 8) } else { matches!(h.op, 1 | 2 | 5 | 13 | 15 | 19 | 21) };
+        let allowed =
+            if read { matches!(h.op, 4 | 8) } else { matches!(h.op, 1 | 2 | 5 | 13 | 15 | 19 | 21) };
         let Some(op) = OpCode::try_from(h.op).ok().filter(|_| allowed) else {
             return fail(DecodeError::invalid("multi op type", h.op));
         };
@@ -200,7 +205,8 @@ fn set_watches<'a>(i: &'a [u8], lim: &Limits, persistent: bool) -> JResult<'a, S
     let (i, data_watches) = strings(i, lim)?;
     let (i, exist_watches) = strings(i, lim)?;
     let (mut i, child_watches) = strings(i, lim)?;
-    let mut sw = SetWatches { relative_zxid, data_watches, exist_watches, child_watches, ..Default::default() };
+    let mut sw =
+        SetWatches { relative_zxid, data_watches, exist_watches, child_watches, ..Default::default() };
     if persistent {
         (i, sw.persistent_watches) = strings(i, lim)?;
         (i, sw.persistent_recursive_watches) = strings(i, lim)?;
@@ -233,9 +239,10 @@ pub fn put_request_record(o: &mut impl BufMut, req: &Request) {
             put_buffer(o, r.data.as_deref());
             o.put_i32(r.version);
         }
-        Request::GetAcl(r) | Request::Sync(r) | Request::GetEphemerals(r) | Request::GetAllChildrenNumber(r) => {
-            put_ustring(o, &r.path)
-        }
+        Request::GetAcl(r)
+        | Request::Sync(r)
+        | Request::GetEphemerals(r)
+        | Request::GetAllChildrenNumber(r) => put_ustring(o, &r.path),
         Request::SetAcl(r) => {
             put_ustring(o, &r.path);
             put_acls(o, &r.acl);
@@ -343,7 +350,11 @@ mod tests {
     #[test]
     fn read_op_inside_multi_is_invalid() {
         let mut out = BytesMut::new();
-        encode_request(1, &Request::MultiRead(vec![Request::GetData(PathWatchRequest { path: "/".into(), watch: false })]), &mut out);
+        encode_request(
+            1,
+            &Request::MultiRead(vec![Request::GetData(PathWatchRequest { path: "/".into(), watch: false })]),
+            &mut out,
+        );
         let (h, rest) = decode_request_header(&out[4..]).unwrap();
         assert_eq!(decode(14, rest), Err(DecodeError::invalid("multi op type", 4)));
         assert!(decode_request(&h, rest, &lim()).is_ok());
@@ -352,7 +363,11 @@ mod tests {
     #[test]
     fn write_op_inside_multi_read_is_invalid() {
         let mut out = BytesMut::new();
-        encode_request(1, &Request::Multi(vec![Request::Delete(DeleteRequest { path: "/".into(), version: -1 })]), &mut out);
+        encode_request(
+            1,
+            &Request::Multi(vec![Request::Delete(DeleteRequest { path: "/".into(), version: -1 })]),
+            &mut out,
+        );
         assert_eq!(decode(22, &out[12..]), Err(DecodeError::invalid("multi op type", 2)));
     }
 
@@ -363,11 +378,32 @@ mod tests {
 
     #[test]
     fn empty_reconfig_lists_are_sent_as_null() {
-        let r = ReconfigRequest { joining_servers: String::new(), leaving_servers: "2".into(), new_members: String::new(), cur_config_id: -1 };
+        let r = ReconfigRequest {
+            joining_servers: String::new(),
+            leaving_servers: "2".into(),
+            new_members: String::new(),
+            cur_config_id: -1,
+        };
         let mut out = BytesMut::new();
         encode_request(1, &Request::Reconfig(r.clone()), &mut out);
         assert_eq!(&out[12..16], &[0xff; 4]);
         assert_eq!(decode(16, &out[12..]), Ok(Request::Reconfig(r)));
+    }
+
+    #[test]
+    fn oversized_data_length_in_a_create_is_refused() {
+        let mut body = vec![0, 0, 0, 1, b'/'];
+        body.extend_from_slice(&0x7fff_fff0i32.to_be_bytes());
+        let e = decode(1, &body).unwrap_err();
+        assert_eq!(e, DecodeError::TooLarge { len: 0x7fff_fff0, max: lim().max_field });
+    }
+
+    #[test]
+    fn acl_count_beyond_the_frame_is_refused() {
+        let mut body = vec![0, 0, 0, 1, b'/', 0xff, 0xff, 0xff, 0xff];
+        body.extend_from_slice(&1_000_000i32.to_be_bytes());
+        body.extend_from_slice(&[0; 4]);
+        assert!(matches!(decode(1, &body), Err(DecodeError::TooLarge { len: 1_000_000, .. })));
     }
 
     #[test]

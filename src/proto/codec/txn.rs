@@ -31,9 +31,8 @@ pub fn encode_txn(entry: &TxnEntry, out: &mut BytesMut) {
 pub fn decode_txn(bytes: &[u8], lim: &Limits) -> Result<TxnEntry, DecodeError> {
     let (rest, (header, ty)) = finish(txn_header(bytes))?;
     let (rest, txn) = finish(txn_record(ty, rest, lim))?;
-    let digest = pair(int, long)(rest)
-        .ok()
-        .map(|(_, (version, tree_digest))| TxnDigest { version, tree_digest });
+    let digest =
+        pair(int, long)(rest).ok().map(|(_, (version, tree_digest))| TxnDigest { version, tree_digest });
     Ok(TxnEntry { header, txn, digest })
 }
 
@@ -81,7 +80,10 @@ fn map<'a, T, U>(r: JResult<'a, T>, f: impl FnOnce(T) -> U) -> JResult<'a, U> {
     r.map(|(i, v)| (i, f(v)))
 }
 
-fn path_data_acl<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, (String, Option<Vec<u8>>, Vec<crate::proto::Acl>)> {
+fn path_data_acl<'a>(
+    i: &'a [u8],
+    lim: &Limits,
+) -> JResult<'a, (String, Option<Vec<u8>>, Vec<crate::proto::Acl>)> {
     let (i, path) = ustring(i, lim)?;
     let (i, data) = buffer(i, lim)?;
     let (i, acl) = acls(i, lim)?;
@@ -221,7 +223,11 @@ mod tests {
     use super::*;
 
     fn entry(txn: Txn, digest: Option<TxnDigest>) -> TxnEntry {
-        TxnEntry { header: TxnHeader { client_id: 7, cxid: 3, zxid: 0x100000001, time: 1_700_000_000_000 }, txn, digest }
+        TxnEntry {
+            header: TxnHeader { client_id: 7, cxid: 3, zxid: 0x100000001, time: 1_700_000_000_000 },
+            txn,
+            digest,
+        }
     }
 
     fn round_trip(e: &TxnEntry) -> TxnEntry {
@@ -234,7 +240,10 @@ mod tests {
     fn absent_close_session_record_reads_none() {
         let e = entry(Txn::CloseSession(None), None);
         assert_eq!(round_trip(&e), e);
-        let e = entry(Txn::CloseSession(Some(vec!["/e".into()])), Some(TxnDigest { version: 2, tree_digest: -5 }));
+        let e = entry(
+            Txn::CloseSession(Some(vec!["/e".into()])),
+            Some(TxnDigest { version: 2, tree_digest: -5 }),
+        );
         assert_eq!(round_trip(&e), e);
     }
 
@@ -259,7 +268,10 @@ mod tests {
     #[test]
     fn multi_sub_txns_carry_their_own_types() {
         let e = entry(
-            Txn::Multi(vec![Txn::Check { path: "/p".into(), version: 1 }, Txn::Error(ErrorCode::RuntimeInconsistency)]),
+            Txn::Multi(vec![
+                Txn::Check { path: "/p".into(), version: 1 },
+                Txn::Error(ErrorCode::RuntimeInconsistency),
+            ]),
             Some(TxnDigest { version: 2, tree_digest: 1 }),
         );
         assert_eq!(round_trip(&e), e);
