@@ -163,8 +163,10 @@ fn path<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, PathRequest> {
     Ok((i, PathRequest { path }))
 }
 
-/// deleteContainer carries its path as a `buffer` of UTF-8 bytes rather than a
-/// `ustring` (`ContainerManager` wraps the path bytes directly).
+/// deleteContainer carries its path as one length-prefixed `buffer` of UTF-8 bytes (the
+/// same bytes as a `ustring`). Java's `ContainerManager` hands its pipeline the bare path
+/// bytes and no Java client sends this opcode, so the prefix only has to agree with our
+/// own encoder; it keeps the record self-delimiting like every other one.
 fn container_path<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, PathRequest> {
     let (i, b) = bytes_or_empty(i, lim)?;
     Ok((i, PathRequest { path: String::from_utf8_lossy(&b).into_owned() }))
