@@ -1,1 +1,13 @@
-//! Authentication providers and ACL checks (digest, ip, super, SASL DIGEST-MD5).
+//! Authentication (`AuthenticationProvider`s, `ProviderRegistry`,
+//! `SaslServerCallbackHandler`): digest ids, the per-connection id set, whoAmI names,
+//! SASL DIGEST-MD5 and the JAAS file that lists its users.
+//!
+//! Matching ids against ACLs lives with the ACL checks, not here.
+
+mod auth_info;
+mod digest;
+mod providers;
+
+pub use auth_info::{java_set_order, AuthInfo};
+pub use digest::{authenticate_digest, digest_id};
+pub use providers::AuthProviders;
