@@ -6,8 +6,10 @@
 
 mod auth_info;
 mod digest;
+mod digest_md5;
 mod providers;
 
 pub use auth_info::{java_set_order, AuthInfo};
 pub use digest::{authenticate_digest, digest_id};
+pub use digest_md5::{nonce_from_random, DigestMd5Server, SaslError, SaslStep};
 pub use providers::AuthProviders;
