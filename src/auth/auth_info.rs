@@ -78,16 +78,26 @@ impl AuthInfo {
         for (i, bin) in std::mem::take(&mut self.bins).into_iter().enumerate() {
             let side = |h: usize| h & n != 0;
             let run_start = match bin.last() {
-                Some((h, _)) => bin.iter().rposition(|(x, _)| side(*x) != side(*h)).map_or(0, |p| p + 1),
+                Some((h, _)) => {
+                    bin.iter().rposition(|(x, _)| side(*x) != side(*h)).map_or(0, |p| p + 1)
+                }
                 None => continue,
             };
             let (mut lo, mut hi) = (Vec::new(), Vec::new());
             for node in bin[..run_start].iter().rev() {
-                if side(node.0) { hi.push(node.clone()) } else { lo.push(node.clone()) }
+                if side(node.0) {
+                    hi.push(node.clone())
+                } else {
+                    lo.push(node.clone())
+                }
             }
             let tail = bin[run_start..].to_vec();
             let run_high = tail.first().is_some_and(|(h, _)| side(*h));
-            if run_high { hi.extend(tail) } else { lo.extend(tail) }
+            if run_high {
+                hi.extend(tail)
+            } else {
+                lo.extend(tail)
+            }
             next[i] = lo;
             next[i + n] = hi;
         }

@@ -57,7 +57,10 @@ mod tests {
     #[test]
     fn super_digest_adds_the_super_id() {
         let ids = authenticate_digest(b"super:test", Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU="));
-        assert_eq!(ids, vec![Id::new("super", ""), Id::new("digest", "super:D/InIHSb7yEEbrWz8b9l71RjZJU=")]);
+        assert_eq!(
+            ids,
+            vec![Id::new("super", ""), Id::new("digest", "super:D/InIHSb7yEEbrWz8b9l71RjZJU=")]
+        );
         let ids = authenticate_digest(b"super:wrong", Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU="));
         assert_eq!(ids.len(), 1);
         assert_eq!(authenticate_digest(b"super:test", None).len(), 1);

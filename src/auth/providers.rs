@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn digest_auth_succeeds_even_with_a_wrong_password() {
         let p = AuthProviders::new(Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU=".into()));
-        assert_eq!(p.authenticate("digest", b"alice:secret"), Ok(vec![Id::new("digest", "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=")]));
+        assert_eq!(
+            p.authenticate("digest", b"alice:secret"),
+            Ok(vec![Id::new("digest", "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=")])
+        );
         assert_eq!(p.authenticate("digest", b"super:test").map(|v| v.len()), Ok(2));
     }
 
@@ -123,7 +126,8 @@ mod tests {
 
     #[test]
     fn whoami_matches_the_golden_reply() {
-        let ids = [Id::new("ip", "127.0.0.1"), Id::new("digest", "user:smGaoVKd/cQkjm7b88GyorAUz20=")];
+        let ids =
+            [Id::new("ip", "127.0.0.1"), Id::new("digest", "user:smGaoVKd/cQkjm7b88GyorAUz20=")];
         let got = AuthProviders::default().client_info(&ids);
         assert_eq!(got, vec![info("ip", "127.0.0.1"), info("digest", "user")]);
     }

@@ -199,7 +199,10 @@ mod tests {
         t.add(SessionId(9), 4_000, 0);
         t.add(SessionId(4), 8_000, 0);
         t.touch(SessionId(9), 3_000); // 6000 -> 8000, leaves an empty 6000 bucket
-        assert_eq!(t.iter().collect::<Vec<_>>(), vec![(SessionId(4), 8_000), (SessionId(9), 4_000)]);
+        assert_eq!(
+            t.iter().collect::<Vec<_>>(),
+            vec![(SessionId(4), 8_000), (SessionId(9), 4_000)]
+        );
         let want = vec![(6_000, vec![]), (8_000, vec![SessionId(9)]), (10_000, vec![SessionId(4)])];
         assert_eq!(t.buckets(), want);
         assert_eq!(t.queued_len(), 2);

@@ -68,7 +68,13 @@ impl Table {
         }
     }
 
-    fn trigger_at(&mut self, p: &str, at_parent: bool, event: EventType, out: &mut BTreeSet<WatcherId>) {
+    fn trigger_at(
+        &mut self,
+        p: &str,
+        at_parent: bool,
+        event: EventType,
+        out: &mut BTreeSet<WatcherId>,
+    ) {
         let Some(ws) = self.by_path.get_mut(p) else { return };
         let mut fired_once = Vec::new();
         for (&w, &mode) in ws.iter() {

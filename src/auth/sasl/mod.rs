@@ -37,7 +37,7 @@ impl SaslError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SaslStep {
     /// Send this challenge and wait for the client's answer.
-    Challenge(Vec<u8>),
+    Continue(Vec<u8>),
     /// Authenticated: send this final token (`rspauth=...`).
     Complete(Vec<u8>),
 }
@@ -95,7 +95,7 @@ impl DigestMd5Server {
         match std::mem::replace(&mut self.state, State::Failed) {
             State::Start if response.is_empty() => {
                 self.state = State::Challenged;
-                Ok(SaslStep::Challenge(self.challenge().into_bytes()))
+                Ok(SaslStep::Continue(self.challenge().into_bytes()))
             }
             State::Start => Err(SaslError::new("DIGEST-MD5 must not have an initial response")),
             State::Challenged if response.len() > MAX_RESPONSE_LENGTH => Err(SaslError::new(
@@ -216,9 +216,17 @@ impl Response {
 
     /// HEX(H(A1)) for md5-sess: H(user:realm:password) ":" nonce ":" cnonce [":" authzid].
     fn ha1(&self, password: &str) -> String {
-        let inner = md5(&[&rfc_bytes(&self.username), b":", &rfc_bytes(&self.realm), b":", &rfc_bytes(password)]);
+        let inner = md5(&[
+            &rfc_bytes(&self.username),
+            b":",
+            &rfc_bytes(&self.realm),
+            b":",
+            &rfc_bytes(password),
+        ]);
         let mut a1 = inner.to_vec();
-        for part in [Some(&self.nonce), Some(&self.cnonce), self.authzid.as_ref()].into_iter().flatten() {
+        for part in
+            [Some(&self.nonce), Some(&self.cnonce), self.authzid.as_ref()].into_iter().flatten()
+        {
             a1.push(b':');
             a1.extend_from_slice(part);
         }
@@ -231,8 +239,17 @@ impl Response {
 fn response_value(ha1: &str, r: &Response, method: &str) -> String {
     let ha2 = hex(&md5(&[method.as_bytes(), b":", r.digest_uri.as_bytes()]));
     hex(&md5(&[
-        ha1.as_bytes(), b":", &r.nonce, b":", NONCE_COUNT.as_bytes(), b":", &r.cnonce, b":",
-        r.qop.as_bytes(), b":", ha2.as_bytes(),
+        ha1.as_bytes(),
+        b":",
+        &r.nonce,
+        b":",
+        NONCE_COUNT.as_bytes(),
+        b":",
+        &r.cnonce,
+        b":",
+        r.qop.as_bytes(),
+        b":",
+        ha2.as_bytes(),
     ]))
 }
 
@@ -321,7 +338,8 @@ mod tests {
                 .collect();
             assert_eq!(c["algorithm"], "md5-sess");
             let response = self.kd(&c, &format!("AUTHENTICATE:{}", self.uri));
-            let authzid = self.authzid.as_ref().map(|z| format!("authzid=\"{z}\",")).unwrap_or_default();
+            let authzid =
+                self.authzid.as_ref().map(|z| format!("authzid=\"{z}\",")).unwrap_or_default();
             let msg = format!(
                 "charset=utf-8,username=\"{}\",realm=\"{}\",nonce=\"{}\",nc=00000001,cnonce=\"{}\",\
                  digest-uri=\"{}\",{authzid}maxbuf=65536,response={response},qop=auth",
@@ -333,7 +351,7 @@ mod tests {
 
     fn challenge_of(s: &mut DigestMd5Server) -> Vec<u8> {
         match s.step(b"") {
-            Ok(SaslStep::Challenge(c)) => c,
+            Ok(SaslStep::Continue(c)) => c,
             other => panic!("{other:?}"),
         }
     }
@@ -391,7 +409,10 @@ mod tests {
         for (nonce, answer, rspauth, user) in vectors {
             let mut s = zk_server(nonce);
             challenge_of(&mut s);
-            assert_eq!(s.step(answer.as_bytes()), Ok(SaslStep::Complete(rspauth.as_bytes().to_vec())));
+            assert_eq!(
+                s.step(answer.as_bytes()),
+                Ok(SaslStep::Complete(rspauth.as_bytes().to_vec()))
+            );
             assert_eq!(s.authorization_id(), Some(user));
         }
     }
@@ -417,7 +438,8 @@ mod tests {
     #[test]
     fn digest_uri_is_compared_ignoring_case() {
         let mut s = zk_server("n0nce");
-        let client = Client { uri: "ZooKeeper/ZK-SASL-MD5".into(), ..Client::zk("bob", "bobsecret") };
+        let client =
+            Client { uri: "ZooKeeper/ZK-SASL-MD5".into(), ..Client::zk("bob", "bobsecret") };
         assert!(run(&mut s, &client).is_ok());
     }
 
