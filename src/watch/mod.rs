@@ -8,6 +8,10 @@
 //! after a persistent watch on the same path makes the data side one-shot).
 //!
 //! Watchers are connections, named by the caller.
+//!
+//! The quirks kept here (checkWatches answering for any connection's watch, removal by
+//! table whatever the mode, the mode replacement above, watchers listed with no paths
+//! by `wchc` after their one-shot watches fired) were checked against a 3.8.0 server.
 
 mod table;
 
@@ -370,6 +374,16 @@ mod tests {
         assert!(m.trigger("/p", NodeDataChanged).is_empty());
         assert_eq!(m.trigger("/p", NodeChildrenChanged), vec![A]);
         assert_eq!(m.trigger("/p", NodeDeleted), vec![A]);
+    }
+
+    #[test]
+    fn removing_the_child_side_of_a_recursive_watch_keeps_it_firing() {
+        let mut m = wm();
+        m.add("/p", A, WatchKind::PersistentRecursive);
+        assert!(m.contains("/p", A, CHILDREN));
+        assert!(m.remove("/p", A, CHILDREN));
+        assert_eq!(m.trigger("/p/c/d", NodeCreated), vec![A]);
+        assert!(!m.contains("/p/c", A, DATA));
     }
 
     #[test]
