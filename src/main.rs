@@ -4,14 +4,9 @@
 use anyhow::{Context, Result};
 use clap::Parser;
 use rzk::config::{sysprops, zoo_cfg, Config};
-use rzk::jute::frame::Limits;
-use rzk::node::driver::{self, Event, MemoryLog};
-use rzk::node::{Core, CoreConfig};
-use rzk::server::{self, ShellConfig};
+use rzk::launch;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
-use tokio::sync::mpsc;
 use tracing::{error, info};
 
 #[derive(Parser, Debug)]
@@ -60,49 +55,14 @@ fn run(cli: Cli) -> Result<()> {
     let cfg = load_config(&cli.config)?;
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
     let users = sasl_users(&cfg)?;
-    let wall = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
-    let core = Core::new(CoreConfig::from_config(&cfg, users), wall, 0, rand::random());
-    let (tx, rx) = mpsc::channel::<Event>(4096);
-    let core_thread = std::thread::Builder::new()
-        .name("rzk-core".into())
-        .spawn(move || driver::run(core, MemoryLog::new(10_000), rx))?;
-    let shell = ShellConfig {
-        limits: Limits { max_frame: cfg.jute_max_buffer, max_field: cfg.jute_max_buffer * 2 },
-        max_client_cnxns: cfg.max_client_cnxns,
-        max_outgoing_frames: cfg.max_outgoing_frames,
-    };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(serve(cfg, shell, tx))?;
-    let _ = core_thread.join();
+    rt.block_on(async {
+        let listener = launch::bind(&cfg).await.with_context(|| format!("cannot bind client port {}", cfg.client_port))?;
+        launch::serve(cfg, users, listener, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
     info!("rzk stopped");
     Ok(())
-}
-
-async fn serve(cfg: Config, shell: ShellConfig, tx: mpsc::Sender<Event>) -> Result<()> {
-    let host = cfg.client_port_address.clone().unwrap_or_else(|| "0.0.0.0".to_string());
-    let listener = tokio::net::TcpListener::bind((host.as_str(), cfg.client_port))
-        .await
-        .with_context(|| format!("cannot bind {host}:{}", cfg.client_port))?;
-    info!("binding to port {}", listener.local_addr()?);
-    let ticker = tokio::spawn(tick(tx.clone()));
-    let accept = tokio::spawn(server::serve(listener, tx.clone(), shell));
-    shutdown_signal().await;
-    info!("shutting down");
-    accept.abort();
-    ticker.abort();
-    let _ = tx.send(Event::Shutdown).await;
-    Ok(())
-}
-
-/// Session expiry and container reaping run on ticks; the core decides what is due.
-async fn tick(tx: mpsc::Sender<Event>) {
-    let mut every = tokio::time::interval(std::time::Duration::from_millis(50));
-    loop {
-        every.tick().await;
-        if tx.send(Event::Input(rzk::node::Input::Tick)).await.is_err() {
-            return;
-        }
-    }
 }
 
 async fn shutdown_signal() {

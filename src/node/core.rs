@@ -144,10 +144,11 @@ impl Core {
             max_never_used_container_ms: cfg.container_max_never_used_ms,
         });
         let sessions = SessionTracker::new(ServerId(cfg.server_id), now_wall_ms, cfg.tick_ms);
+        let tree = DataTree::with_extended_types(cfg.extended_types);
         Core {
             next_container_check_ms: now_mono_ms + cfg.container_check_interval_ms,
             cfg,
-            tree: DataTree::new(),
+            tree,
             sessions,
             watches: WatchManager::default(),
             prep,

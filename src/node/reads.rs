@@ -145,6 +145,11 @@ impl Core {
     }
 
     fn check_watches(&mut self, conn: ConnId, r: &WatchesRequest, remove: bool) -> ReadResult {
+        // 3.8.0's WatcherType.fromInt only knows Children, Data and Any; anything else
+        // fails the request as a MarshallingError.
+        if !(1..=3).contains(&r.watcher_type) {
+            return Err(ErrorCode::MarshallingError);
+        }
         let found = if remove {
             self.watches.remove(&r.path, conn, r.watcher_type)
         } else {

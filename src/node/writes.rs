@@ -25,6 +25,14 @@ impl Core {
     /// Prepares a client write and queues its reply slot on the connection.
     pub(super) fn submit_write(&mut self, conn: ConnId, xid: i32, session: SessionId, req: &Request) {
         let origin = Origin::Request { conn, xid };
+        let normalized;
+        let req = match req {
+            Request::Multi(ops) => {
+                normalized = Request::Multi(ops.iter().map(normalize_multi_create).collect());
+                &normalized
+            }
+            other => other,
+        };
         if matches!(req, Request::CloseSession) {
             self.submit_close_session(session, xid, origin);
         } else {
@@ -120,5 +128,22 @@ impl Core {
             c.stats.record(op, xid, zxid, received_ms, now);
             c.stats.last_response_ms = self.now_wall_ms;
         }
+    }
+}
+
+/// Inside a multi, 3.8 rebuilds every create from its flags and ignores the opcode it was
+/// sent with (`MultiOperationRecord` → `Op.create`): a container flag makes a
+/// createContainer, anything else a plain create (so a create2 answers with the path
+/// only, and logs as type 1).
+fn normalize_multi_create(op: &Request) -> Request {
+    match op {
+        Request::Create(r) | Request::Create2(r) | Request::CreateContainer(r) => {
+            if r.flags == crate::proto::CreateMode::Container.flag() {
+                Request::CreateContainer(r.clone())
+            } else {
+                Request::Create(r.clone())
+            }
+        }
+        other => other.clone(),
     }
 }

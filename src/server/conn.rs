@@ -96,7 +96,7 @@ async fn read_loop(
         let _ = phase.wait_for(|p| *p == Phase::Closed).await;
         return Ok(());
     }
-    let mut frames = FramedRead::new(rd, FrameCodec::new(cfg.limits.max_frame));
+    let mut frames = FramedRead::new(rd, FrameCodec::new(cfg.limits));
     frames.read_buffer_mut().extend_from_slice(&first);
     let body = next_frame(&mut frames, &mut phase).await?.ok_or("closed before the ConnectRequest")?;
     let req = decode_connect_request(&body, &cfg.limits).map_err(|e| format!("bad ConnectRequest: {e}"))?;
