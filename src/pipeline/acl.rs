@@ -22,7 +22,11 @@ pub struct AuthSchemes {
 impl Default for AuthSchemes {
     /// What a stock server registers: `ip` and `digest`.
     fn default() -> Self {
-        AuthSchemes { digest: true, sasl: false, x509: false }
+        AuthSchemes {
+            digest: true,
+            sasl: false,
+            x509: false,
+        }
     }
 }
 
@@ -64,7 +68,9 @@ pub fn check_acl(acl: &[Acl], perm: i32, ids: &[Id], skip: bool) -> bool {
     if skip || acl.is_empty() || ids.iter().any(|i| i.scheme == "super") {
         return true;
     }
-    acl.iter().filter(|a| a.perms & perm != 0).any(|a| entry_admits(&a.id, ids))
+    acl.iter()
+        .filter(|a| a.perms & perm != 0)
+        .any(|a| entry_admits(&a.id, ids))
 }
 
 fn entry_admits(entry: &Id, ids: &[Id]) -> bool {
@@ -118,7 +124,10 @@ fn expand_auth(perms: i32, auth: &[Id], schemes: &AuthSchemes) -> Result<Vec<Acl
     let expanded: Vec<Acl> = auth
         .iter()
         .filter(|id| schemes.is_authenticated(&id.scheme))
-        .map(|id| Acl { perms, id: id.clone() })
+        .map(|id| Acl {
+            perms,
+            id: id.clone(),
+        })
         .collect();
     if expanded.is_empty() {
         Err(ErrorCode::InvalidAcl)
@@ -143,7 +152,9 @@ fn digest_id_is_valid(id: &str) -> bool {
 /// `SASLAuthenticationProvider.isValid`: `new KerberosName(id)` fails only for a name
 /// that contains `@` without matching `primary[/instance]@realm`.
 fn kerberos_name_is_valid(id: &str) -> bool {
-    let Some((principal, realm)) = id.split_once('@') else { return true };
+    let Some((principal, realm)) = id.split_once('@') else {
+        return true;
+    };
     if realm.contains(['@', '/']) {
         return false;
     }
@@ -181,20 +192,38 @@ mod tests {
     fn digest_matches_by_exact_id() {
         let acl = vec![Acl::new(perms::ALL, "digest", "u:h")];
         assert!(check_acl(&acl, perms::WRITE, &[id("digest", "u:h")], false));
-        assert!(!check_acl(&acl, perms::WRITE, &[id("digest", "u:H")], false));
+        assert!(!check_acl(
+            &acl,
+            perms::WRITE,
+            &[id("digest", "u:H")],
+            false
+        ));
         assert!(!check_acl(&acl, perms::WRITE, &[id("sasl", "u:h")], false));
     }
 
     #[test]
     fn ip_entries_match_by_cidr() {
         let acl = vec![Acl::new(perms::ALL, "ip", "127.0.0.0/8")];
-        assert!(check_acl(&acl, perms::READ, &[id("ip", "127.0.0.1")], false));
-        assert!(!check_acl(&acl, perms::READ, &[id("ip", "10.0.0.1")], false));
+        assert!(check_acl(
+            &acl,
+            perms::READ,
+            &[id("ip", "127.0.0.1")],
+            false
+        ));
+        assert!(!check_acl(
+            &acl,
+            perms::READ,
+            &[id("ip", "10.0.0.1")],
+            false
+        ));
     }
 
     #[test]
     fn sasl_and_x509_match_exactly_and_sasl_super_passes() {
-        let acl = vec![Acl::new(perms::ALL, "sasl", "bob"), Acl::new(perms::ALL, "x509", "CN=a")];
+        let acl = vec![
+            Acl::new(perms::ALL, "sasl", "bob"),
+            Acl::new(perms::ALL, "x509", "CN=a"),
+        ];
         assert!(check_acl(&acl, perms::READ, &[id("sasl", "bob")], false));
         assert!(check_acl(&acl, perms::READ, &[id("sasl", "super")], false));
         assert!(check_acl(&acl, perms::READ, &[id("x509", "CN=a")], false));
@@ -203,21 +232,31 @@ mod tests {
 
     #[test]
     fn fixup_rejects_empty_lists() {
-        assert_eq!(fixup_acl(&[], &[], &AuthSchemes::default()), Err(ErrorCode::InvalidAcl));
+        assert_eq!(
+            fixup_acl(&[], &[], &AuthSchemes::default()),
+            Err(ErrorCode::InvalidAcl)
+        );
     }
 
     #[test]
     fn fixup_removes_duplicates_keeping_order() {
         let a = Acl::new(perms::ALL, "world", "anyone");
         let b = Acl::new(perms::READ, "ip", "1.2.3.4");
-        let got = fixup_acl(&[a.clone(), b.clone(), a.clone()], &[], &AuthSchemes::default());
+        let got = fixup_acl(
+            &[a.clone(), b.clone(), a.clone()],
+            &[],
+            &AuthSchemes::default(),
+        );
         assert_eq!(got, Ok(vec![a, b]));
     }
 
     #[test]
     fn fixup_world_must_be_anyone() {
         let acl = [Acl::new(perms::ALL, "world", "someone")];
-        assert_eq!(fixup_acl(&acl, &[], &AuthSchemes::default()), Err(ErrorCode::InvalidAcl));
+        assert_eq!(
+            fixup_acl(&acl, &[], &AuthSchemes::default()),
+            Err(ErrorCode::InvalidAcl)
+        );
     }
 
     #[test]
@@ -237,7 +276,11 @@ mod tests {
 
     #[test]
     fn fixup_auth_counts_sasl_and_x509_when_registered() {
-        let all = AuthSchemes { digest: true, sasl: true, x509: true };
+        let all = AuthSchemes {
+            digest: true,
+            sasl: true,
+            x509: true,
+        };
         let auth = [id("sasl", "bob"), id("x509", "CN=a")];
         let acl = [Acl::new(perms::READ, "auth", "")];
         let got = fixup_acl(&acl, &auth, &all).map(|v| v.len());
@@ -248,7 +291,10 @@ mod tests {
     fn fixup_digest_ids_must_be_user_colon_hash() {
         let s = AuthSchemes::default();
         for good in ["u:h", ":h", "u:h:", "u:h::"] {
-            assert!(fixup_acl(&[Acl::new(1, "digest", good)], &[], &s).is_ok(), "{good}");
+            assert!(
+                fixup_acl(&[Acl::new(1, "digest", good)], &[], &s).is_ok(),
+                "{good}"
+            );
         }
         for bad in ["u", "u:", "u:h:x", ":", ""] {
             let r = fixup_acl(&[Acl::new(1, "digest", bad)], &[], &s);
@@ -263,7 +309,10 @@ mod tests {
             let r = fixup_acl(&[Acl::new(1, scheme, "x")], &[], &s);
             assert_eq!(r, Err(ErrorCode::InvalidAcl), "{scheme}");
         }
-        assert_eq!(fixup_acl(&[Acl::new(1, "ip", "1.2.3")], &[], &s), Err(ErrorCode::InvalidAcl));
+        assert_eq!(
+            fixup_acl(&[Acl::new(1, "ip", "1.2.3")], &[], &s),
+            Err(ErrorCode::InvalidAcl)
+        );
     }
 
     #[test]

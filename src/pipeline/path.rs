@@ -29,7 +29,7 @@ fn scan_units(units: &[u16]) -> Result<(), ErrorCode> {
     let mut prev = SLASH;
     for i in 1..units.len() {
         let c = units[i];
-        let next_ends_component = units.get(i + 1).map_or(true, |n| *n == SLASH);
+        let next_ends_component = units.get(i + 1).is_none_or(|n| *n == SLASH);
         let bad = if c == 0 {
             true
         } else if c == SLASH {
@@ -103,8 +103,22 @@ mod tests {
     #[test]
     fn valid_paths_from_the_path_rules() {
         for p in [
-            "/", "/a", "/a/b", "/...", "/a/.b", "/a/b.", "/a..b", "/.a", "/a/...", "/ab/c.d",
-            "/zookeeper", "/\u{00A0}", "/\u{F900}", "/\u{FFEF}", "/a b", "/é",
+            "/",
+            "/a",
+            "/a/b",
+            "/...",
+            "/a/.b",
+            "/a/b.",
+            "/a..b",
+            "/.a",
+            "/a/...",
+            "/ab/c.d",
+            "/zookeeper",
+            "/\u{00A0}",
+            "/\u{F900}",
+            "/\u{FFEF}",
+            "/a b",
+            "/é",
         ] {
             assert_eq!(validate_path(p), Ok(()), "{p:?}");
         }
@@ -113,9 +127,30 @@ mod tests {
     #[test]
     fn invalid_paths_from_the_path_rules() {
         for p in [
-            "", "a", "a/b", "/a/", "//", "/a//b", "/.", "/..", "/a/.", "/a/..", "/./a",
-            "/../a", "/a/./b", "/a\0b", "/\u{0001}", "/\u{001F}", "/\u{007F}", "/\u{009F}",
-            "/\u{E000}", "/\u{F8FF}", "/\u{FFF0}", "/\u{FFFF}", "/\u{1F600}", "/a/",
+            "",
+            "a",
+            "a/b",
+            "/a/",
+            "//",
+            "/a//b",
+            "/.",
+            "/..",
+            "/a/.",
+            "/a/..",
+            "/./a",
+            "/../a",
+            "/a/./b",
+            "/a\0b",
+            "/\u{0001}",
+            "/\u{001F}",
+            "/\u{007F}",
+            "/\u{009F}",
+            "/\u{E000}",
+            "/\u{F8FF}",
+            "/\u{FFF0}",
+            "/\u{FFFF}",
+            "/\u{1F600}",
+            "/a/",
         ] {
             assert_eq!(validate_path(p), Err(ErrorCode::BadArguments), "{p:?}");
         }

@@ -66,7 +66,10 @@ impl Pending {
 
     /// `addChangeRecord`.
     pub fn add(&mut self, change: Change) {
-        let entry = Entry { seq: self.next_seq, change };
+        let entry = Entry {
+            seq: self.next_seq,
+            change,
+        };
         self.next_seq += 1;
         self.latest.insert(entry.change.path.clone(), entry.clone());
         self.list.push_back(entry);
@@ -93,7 +96,10 @@ impl Pending {
     }
 
     pub fn checkpoint(&self) -> Checkpoint {
-        Checkpoint { len: self.list.len(), latest: self.latest.clone() }
+        Checkpoint {
+            len: self.list.len(),
+            latest: self.latest.clone(),
+        }
     }
 
     /// Drops every change added since `cp` (`PrepRequestProcessor.rollbackPendingChanges`).
@@ -109,12 +115,24 @@ mod tests {
     use crate::proto::StatPersisted;
 
     fn node(version: i32) -> Option<NodeRecord> {
-        let stat = StatPersisted { version, ..Default::default() };
-        Some(NodeRecord { stat, acl: vec![], num_children: 0, data_len: 0 })
+        let stat = StatPersisted {
+            version,
+            ..Default::default()
+        };
+        Some(NodeRecord {
+            stat,
+            acl: vec![],
+            num_children: 0,
+            data_len: 0,
+        })
     }
 
     fn change(zxid: i64, path: &str, n: Option<NodeRecord>) -> Change {
-        Change { zxid, path: path.to_string(), node: n }
+        Change {
+            zxid,
+            path: path.to_string(),
+            node: n,
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub fn is_valid(id: &str) -> bool {
     let (addr, bits) = split_cidr(id);
     match addr_bytes(addr) {
         None => false,
-        Some(b) => bits.map_or(true, |s| parse_bits(s, b.len()).is_some()),
+        Some(b) => bits.is_none_or(|s| parse_bits(s, b.len()).is_some()),
     }
 }
 
@@ -19,7 +19,9 @@ pub fn is_valid(id: &str) -> bool {
 /// (`IPAuthenticationProvider.matches`).
 pub fn matches(id: &str, expr: &str) -> bool {
     let (acl_addr, bits) = split_cidr(expr);
-    let Some(mut acl) = addr_bytes(acl_addr) else { return false };
+    let Some(mut acl) = addr_bytes(acl_addr) else {
+        return false;
+    };
     let bits = match bits {
         None => acl.len() * 8,
         Some(s) => match parse_bits(s, acl.len()) {
@@ -27,7 +29,9 @@ pub fn matches(id: &str, expr: &str) -> bool {
             None => return false,
         },
     };
-    let Some(mut remote) = addr_bytes(id) else { return false };
+    let Some(mut remote) = addr_bytes(id) else {
+        return false;
+    };
     mask(&mut acl, bits);
     mask(&mut remote, bits);
     acl == remote
@@ -62,7 +66,10 @@ fn v4_bytes(addr: &str) -> Option<Vec<u8>> {
     if parts.len() != 4 {
         return None;
     }
-    parts.iter().map(|p| p.parse::<i32>().ok().and_then(|v| u8::try_from(v).ok())).collect()
+    parts
+        .iter()
+        .map(|p| p.parse::<i32>().ok().and_then(|v| u8::try_from(v).ok()))
+        .collect()
 }
 
 fn v6_bytes(addr: &str) -> Option<Vec<u8>> {
@@ -76,8 +83,16 @@ fn v6_bytes(addr: &str) -> Option<Vec<u8>> {
             (segs, Vec::new())
         }
         [a, b] => {
-            let head = if a.is_empty() { Vec::new() } else { a.split(':').collect() };
-            let tail: Vec<&str> = if b.is_empty() { Vec::new() } else { b.split(':').collect() };
+            let head = if a.is_empty() {
+                Vec::new()
+            } else {
+                a.split(':').collect()
+            };
+            let tail: Vec<&str> = if b.is_empty() {
+                Vec::new()
+            } else {
+                b.split(':').collect()
+            };
             if head.len() + tail.len() >= 8 {
                 return None;
             }
@@ -109,7 +124,11 @@ fn put_segments(out: &mut [u8], start: usize, segs: &[&str]) -> Option<()> {
 fn mask(b: &mut [u8], bits: usize) {
     let keep_in_first = bits % 8;
     for (i, byte) in b.iter_mut().enumerate().skip(bits / 8) {
-        let m = if i == bits / 8 { !(0xFFu8 >> keep_in_first) } else { 0 };
+        let m = if i == bits / 8 {
+            !(0xFFu8 >> keep_in_first)
+        } else {
+            0
+        };
         *byte &= m;
     }
 }

@@ -88,7 +88,11 @@ pub(crate) type Step<T> = Result<T, Fail>;
 
 impl Prep {
     pub fn new(cfg: PrepConfig) -> Prep {
-        Prep { cfg, schemes: AuthSchemes::default(), pending: Pending::new() }
+        Prep {
+            cfg,
+            schemes: AuthSchemes::default(),
+            pending: Pending::new(),
+        }
     }
 
     /// Declares which optional auth providers are registered (default: `ip`, `digest`).
@@ -116,7 +120,9 @@ impl Prep {
     /// closeSession (asked by the client or on expiry): deletes the session's
     /// ephemerals, pending creates and deletes included.
     pub fn close_session(&mut self, view: &dyn TreeView, ctx: &RequestCtx) -> Txn {
-        self.cursor(view, ctx).close_session().unwrap_or_else(|f| Txn::Error(f.code()))
+        self.cursor(view, ctx)
+            .close_session()
+            .unwrap_or_else(|f| Txn::Error(f.code()))
     }
 
     /// The txn with this zxid has been applied to the tree.
@@ -130,7 +136,13 @@ impl Prep {
     }
 
     fn cursor<'a>(&'a mut self, view: &'a dyn TreeView, ctx: &'a RequestCtx<'a>) -> Cursor<'a> {
-        Cursor { cfg: &self.cfg, schemes: &self.schemes, view, ctx, pending: &mut self.pending }
+        Cursor {
+            cfg: &self.cfg,
+            schemes: &self.schemes,
+            view,
+            ctx,
+            pending: &mut self.pending,
+        }
     }
 }
 
@@ -190,7 +202,11 @@ impl Cursor<'_> {
 
     /// `addChangeRecord` with this request's zxid.
     fn record_change(&mut self, path: &str, node: Option<NodeRecord>) {
-        self.pending.add(Change { zxid: self.ctx.zxid, path: path.to_string(), node });
+        self.pending.add(Change {
+            zxid: self.ctx.zxid,
+            path: path.to_string(),
+            node,
+        });
     }
 
     fn owner_kind(&self, owner: i64) -> Step<OwnerKind> {
@@ -214,7 +230,11 @@ pub(crate) enum OwnerKind {
 pub(crate) fn owner_kind(owner: i64, extended_types: bool) -> Step<OwnerKind> {
     const FEATURE_BITS: i64 = 0x00FF_FF00_0000_0000;
     if extended_types && owner & TTL_OWNER_MASK == TTL_OWNER_MASK {
-        return if owner & FEATURE_BITS == 0 { Ok(OwnerKind::Ttl) } else { Err(Fail::Internal) };
+        return if owner & FEATURE_BITS == 0 {
+            Ok(OwnerKind::Ttl)
+        } else {
+            Err(Fail::Internal)
+        };
     }
     Ok(match owner {
         CONTAINER_OWNER => OwnerKind::Container,
@@ -249,14 +269,21 @@ mod tests {
     #[test]
     fn reconfig_disabled_is_reported_first() {
         // Golden frames of 3.8.0 (reconfig_standalone): err -123 and a zxid consumed.
-        let cfg = PrepConfig { standalone: true, ..Default::default() };
+        let cfg = PrepConfig {
+            standalone: true,
+            ..Default::default()
+        };
         let txn = Prep::new(cfg).prepare(&FakeTree::fresh(), &ctx(1, &[]), &reconfig());
         assert_eq!(txn, Txn::Error(ErrorCode::ReconfigDisabled));
     }
 
     #[test]
     fn reconfig_enabled_on_a_standalone_server_is_unimplemented() {
-        let cfg = PrepConfig { standalone: true, reconfig_enabled: true, ..Default::default() };
+        let cfg = PrepConfig {
+            standalone: true,
+            reconfig_enabled: true,
+            ..Default::default()
+        };
         let txn = Prep::new(cfg).prepare(&FakeTree::fresh(), &ctx(1, &[]), &reconfig());
         assert_eq!(txn, Txn::Error(ErrorCode::Unimplemented));
     }
@@ -272,7 +299,10 @@ mod tests {
     fn version_check_accepts_any_on_minus_one_and_overflows() {
         assert_eq!(check_and_inc_version(7, -1), Ok(8));
         assert_eq!(check_and_inc_version(7, 7), Ok(8));
-        assert_eq!(check_and_inc_version(7, 6), Err(Fail::Code(ErrorCode::BadVersion)));
+        assert_eq!(
+            check_and_inc_version(7, 6),
+            Err(Fail::Code(ErrorCode::BadVersion))
+        );
         assert_eq!(check_and_inc_version(i32::MAX, -1), Ok(i32::MIN));
     }
 
@@ -283,7 +313,13 @@ mod tests {
         assert_eq!(owner_kind(ttl, false), Ok(OwnerKind::Normal));
         assert_eq!(owner_kind(CONTAINER_OWNER, true), Ok(OwnerKind::Container));
         assert_eq!(owner_kind(0, true), Ok(OwnerKind::Void));
-        assert_eq!(owner_kind(0x0100_0000_0000_0001, true), Ok(OwnerKind::Normal));
-        assert_eq!(owner_kind(TTL_OWNER_MASK | (1 << 40), true), Err(Fail::Internal));
+        assert_eq!(
+            owner_kind(0x0100_0000_0000_0001, true),
+            Ok(OwnerKind::Normal)
+        );
+        assert_eq!(
+            owner_kind(TTL_OWNER_MASK | (1 << 40), true),
+            Err(Fail::Internal)
+        );
     }
 }

@@ -92,7 +92,11 @@ fn parse_stats(text: &str) -> Step<BTreeMap<String, i64>> {
         let (Some(key), Some(value)) = (kv.first(), kv.get(1)) else {
             return Err(Fail::Internal);
         };
-        let n = if value.is_empty() { -1 } else { value.parse::<i64>().map_err(|_| Fail::Internal)? };
+        let n = if value.is_empty() {
+            -1
+        } else {
+            value.parse::<i64>().map_err(|_| Fail::Internal)?
+        };
         map.insert((*key).to_string(), n);
     }
     Ok(map)
@@ -146,6 +150,9 @@ mod tests {
         assert_eq!(java_split("=b", |c| c == '=', false), vec!["", "b"]);
         assert_eq!(java_split("=", |c| c == '=', false), Vec::<&str>::new());
         assert_eq!(java_split("ab", |c| c == '=', false), vec!["ab"]);
-        assert_eq!(java_split("a,;b,", |c| c == ',' || c == ';', true), vec!["a", "b"]);
+        assert_eq!(
+            java_split("a,;b,", |c| c == ',' || c == ';', true),
+            vec!["a", "b"]
+        );
     }
 }
