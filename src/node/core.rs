@@ -4,6 +4,7 @@
 use super::conn::Conn;
 use super::{Action, ConnId, Input};
 use crate::config::settings::FourLetterWhitelist;
+use crate::pipeline::acl::AuthSchemes;
 use crate::pipeline::prep::{Prep, PrepConfig};
 use crate::proto::{ServerId, SessionId, TxnEntry};
 use crate::session::SessionTracker;
@@ -135,7 +136,7 @@ impl Core {
     /// A fresh server on an empty database. `now_*` are the clock readings at start;
     /// `seed` feeds the SASL nonces.
     pub fn new(cfg: CoreConfig, now_wall_ms: i64, now_mono_ms: i64, seed: u64) -> Core {
-        let prep = Prep::new(PrepConfig {
+        let mut prep = Prep::new(PrepConfig {
             extended_types: cfg.extended_types,
             enforce_quota: cfg.enforce_quota,
             skip_acl: cfg.skip_acl,
@@ -143,6 +144,7 @@ impl Core {
             standalone: true,
             max_never_used_container_ms: cfg.container_max_never_used_ms,
         });
+        prep.set_schemes(AuthSchemes { digest: true, sasl: cfg.sasl_users.is_some(), x509: false });
         let sessions = SessionTracker::new(ServerId(cfg.server_id), now_wall_ms, cfg.tick_ms);
         let tree = DataTree::with_extended_types(cfg.extended_types);
         Core {
