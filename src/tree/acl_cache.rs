@@ -57,7 +57,9 @@ impl AclCache {
         if key == OPEN_ACL_REF || !self.by_ref.contains_key(&key) {
             return;
         }
-        let Some(count) = self.counts.get_mut(&key) else { return };
+        let Some(count) = self.counts.get_mut(&key) else {
+            return;
+        };
         *count -= 1;
         if *count <= 0 {
             self.forget(key);
@@ -74,8 +76,12 @@ impl AclCache {
 
     /// Drops entries no node uses (`purgeUnused`, after loading a snapshot).
     pub fn purge_unused(&mut self) {
-        let unused: Vec<i64> =
-            self.counts.iter().filter(|(_, &c)| c <= 0).map(|(&k, _)| k).collect();
+        let unused: Vec<i64> = self
+            .counts
+            .iter()
+            .filter(|(_, &c)| c <= 0)
+            .map(|(&k, _)| k)
+            .collect();
         for key in unused {
             self.forget(key);
         }

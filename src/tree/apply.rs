@@ -15,12 +15,22 @@ fn create_args<'a>(hdr: &TxnHeader, txn: &'a Txn) -> Option<NewNode<'a>> {
             (&t.path, &t.data, &t.acl, owner, t.parent_cversion)
         }
         Txn::CreateContainer(t) => (&t.path, &t.data, &t.acl, CONTAINER_OWNER, t.parent_cversion),
-        Txn::CreateTtl(t) => {
-            (&t.path, &t.data, &t.acl, NodeKind::Ttl(t.ttl).owner(), t.parent_cversion)
-        }
+        Txn::CreateTtl(t) => (
+            &t.path,
+            &t.data,
+            &t.acl,
+            NodeKind::Ttl(t.ttl).owner(),
+            t.parent_cversion,
+        ),
         _ => return None,
     };
-    Some(NewNode { path, data, acl, owner, parent_cversion })
+    Some(NewNode {
+        path,
+        data,
+        acl,
+        owner,
+        parent_cversion,
+    })
 }
 
 /// Sub-txn types `processTxn` can decode inside a multi; any other stops the multi
@@ -58,7 +68,10 @@ impl DataTree {
     fn process(&mut self, hdr: &TxnHeader, txn: &Txn, events: &mut Events) -> TxnResult {
         if let Some(new) = create_args(hdr, txn) {
             let result = match self.create_node(&new, hdr.zxid, hdr.time, events) {
-                Ok(stat) => TxnResult::Created { path: new.path.to_string(), stat },
+                Ok(stat) => TxnResult::Created {
+                    path: new.path.to_string(),
+                    stat,
+                },
                 Err(code) => TxnResult::Error(code),
             };
             if matches!(txn, Txn::Create(_)) && result == TxnResult::Error(ErrorCode::NodeExists) {
@@ -68,15 +81,17 @@ impl DataTree {
         }
         match txn {
             Txn::Delete(path) | Txn::DeleteContainer(path) => {
-                result_of(self.delete_node(path, hdr.zxid, events), |()| TxnResult::Deleted)
+                result_of(self.delete_node(path, hdr.zxid, events), |()| {
+                    TxnResult::Deleted
+                })
             }
             Txn::SetData(t) | Txn::Reconfig(t) => {
                 let r = self.set_data(&t.path, &t.data, t.version, hdr, events);
                 result_of(r, |stat| TxnResult::SetData { stat })
             }
-            Txn::SetAcl(t) => {
-                result_of(self.set_acl(&t.path, &t.acl, t.version), |stat| TxnResult::SetAcl { stat })
-            }
+            Txn::SetAcl(t) => result_of(self.set_acl(&t.path, &t.acl, t.version), |stat| {
+                TxnResult::SetAcl { stat }
+            }),
             Txn::Check { .. } => TxnResult::Checked,
             Txn::CreateSession { .. } => TxnResult::SessionCreated,
             Txn::CloseSession(paths) => {
@@ -106,7 +121,11 @@ impl DataTree {
             let is_error = matches!(sub, Txn::Error(_));
             post_failed |= is_error;
             let result = if failed && !is_error {
-                let code = if post_failed { ErrorCode::RuntimeInconsistency } else { ErrorCode::Ok };
+                let code = if post_failed {
+                    ErrorCode::RuntimeInconsistency
+                } else {
+                    ErrorCode::Ok
+                };
                 TxnResult::Error(code)
             } else {
                 self.process(hdr, sub, events)
@@ -128,10 +147,19 @@ impl DataTree {
     }
 
     /// `setCversionPzxid`: only ever moves the counter forward; -1 means "current + 1".
-    pub fn set_cversion_pzxid(&mut self, path: &str, cversion: i32, zxid: i64) -> Result<(), ErrorCode> {
+    pub fn set_cversion_pzxid(
+        &mut self,
+        path: &str,
+        cversion: i32,
+        zxid: i64,
+    ) -> Result<(), ErrorCode> {
         let path = path.strip_suffix('/').unwrap_or(path);
         let current = self.nodes.get(path).ok_or(ErrorCode::NoNode)?.stat.cversion;
-        let cversion = if cversion == -1 { current.wrapping_add(1) } else { cversion };
+        let cversion = if cversion == -1 {
+            current.wrapping_add(1)
+        } else {
+            cversion
+        };
         if cversion > current {
             self.nodes.update(path, |n| {
                 n.stat.cversion = cversion;

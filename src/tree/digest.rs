@@ -68,7 +68,10 @@ mod tests {
     #[test]
     fn root_hashes_as_empty_path() {
         let stat = StatPersisted::default();
-        assert_eq!(node_digest("/", Some(b""), &stat), node_digest("", Some(b""), &stat));
+        assert_eq!(
+            node_digest("/", Some(b""), &stat),
+            node_digest("", Some(b""), &stat)
+        );
     }
 
     #[test]
@@ -82,12 +85,18 @@ mod tests {
     #[test]
     fn null_and_empty_data_hash_alike() {
         let stat = StatPersisted::default();
-        assert_eq!(node_digest("/a", None, &stat), node_digest("/a", Some(b""), &stat));
+        assert_eq!(
+            node_digest("/a", None, &stat),
+            node_digest("/a", Some(b""), &stat)
+        );
     }
 
     #[test]
     fn stat_block_puts_pzxid_third() {
-        let stat = StatPersisted { pzxid: 0x0102, ..Default::default() };
+        let stat = StatPersisted {
+            pzxid: 0x0102,
+            ..Default::default()
+        };
         let block = stat_block(&stat);
         assert_eq!(&block[16..24], &0x0102i64.to_be_bytes());
     }

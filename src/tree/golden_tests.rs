@@ -47,7 +47,9 @@ impl<'a> Reader<'a> {
     }
     fn acls(&mut self) -> Vec<Acl> {
         let n = self.int();
-        (0..n).map(|_| Acl::new(self.int(), &self.string(), &self.string())).collect()
+        (0..n)
+            .map(|_| Acl::new(self.int(), &self.string(), &self.string()))
+            .collect()
     }
     fn stat(&mut self) -> StatPersisted {
         StatPersisted {
@@ -65,31 +67,69 @@ impl<'a> Reader<'a> {
 }
 
 fn create(r: &mut Reader) -> CreateTxn {
-    CreateTxn { path: r.string(), data: r.buffer(), acl: r.acls(), ephemeral: r.u8() != 0, parent_cversion: r.int() }
+    CreateTxn {
+        path: r.string(),
+        data: r.buffer(),
+        acl: r.acls(),
+        ephemeral: r.u8() != 0,
+        parent_cversion: r.int(),
+    }
 }
 
 fn set_data(r: &mut Reader) -> SetDataTxn {
-    SetDataTxn { path: r.string(), data: r.buffer(), version: r.int() }
+    SetDataTxn {
+        path: r.string(),
+        data: r.buffer(),
+        version: r.int(),
+    }
 }
 
 fn txn(kind: i32, r: &mut Reader) -> Txn {
     match kind {
         1 => Txn::Create(create(r)),
         15 => Txn::Create2(create(r)),
-        19 => Txn::CreateContainer(CreateContainerTxn { path: r.string(), data: r.buffer(), acl: r.acls(), parent_cversion: r.int() }),
-        21 => Txn::CreateTtl(CreateTtlTxn { path: r.string(), data: r.buffer(), acl: r.acls(), parent_cversion: r.int(), ttl: r.long() }),
+        19 => Txn::CreateContainer(CreateContainerTxn {
+            path: r.string(),
+            data: r.buffer(),
+            acl: r.acls(),
+            parent_cversion: r.int(),
+        }),
+        21 => Txn::CreateTtl(CreateTtlTxn {
+            path: r.string(),
+            data: r.buffer(),
+            acl: r.acls(),
+            parent_cversion: r.int(),
+            ttl: r.long(),
+        }),
         2 => Txn::Delete(r.string()),
         20 => Txn::DeleteContainer(r.string()),
         5 => Txn::SetData(set_data(r)),
         16 => Txn::Reconfig(set_data(r)),
-        7 => Txn::SetAcl(SetAclTxn { path: r.string(), acl: r.acls(), version: r.int() }),
-        13 => Txn::Check { path: r.string(), version: r.int() },
-        -10 => Txn::CreateSession { timeout_ms: r.int() },
+        7 => Txn::SetAcl(SetAclTxn {
+            path: r.string(),
+            acl: r.acls(),
+            version: r.int(),
+        }),
+        13 => Txn::Check {
+            path: r.string(),
+            version: r.int(),
+        },
+        -10 => Txn::CreateSession {
+            timeout_ms: r.int(),
+        },
         -11 => Txn::CloseSession(Some((0..r.int()).map(|_| r.string()).collect())),
         -1 => Txn::Error(ErrorCode::try_from(r.int()).unwrap()),
         14 => {
             let n = r.int();
-            Txn::Multi((0..n).map(|_| { let k = r.int(); let data = r.buffer().unwrap(); txn(k, &mut Reader::new(&data)) }).collect())
+            Txn::Multi(
+                (0..n)
+                    .map(|_| {
+                        let k = r.int();
+                        let data = r.buffer().unwrap();
+                        txn(k, &mut Reader::new(&data))
+                    })
+                    .collect(),
+            )
         }
         other => panic!("txn type {other}"),
     }
@@ -108,7 +148,12 @@ fn read_log(file: &[u8]) -> Vec<(TxnHeader, Txn, Option<i64>)> {
         }
         let mut e = Reader::new(r.bytes(len as usize));
         assert_eq!(r.u8(), b'B');
-        let hdr = TxnHeader { client_id: e.long(), cxid: e.int(), zxid: e.long(), time: e.long() };
+        let hdr = TxnHeader {
+            client_id: e.long(),
+            cxid: e.int(),
+            zxid: e.long(),
+            time: e.long(),
+        };
         let kind = e.int();
         let t = txn(kind, &mut e);
         let digest = (e.remaining() == 12).then(|| {
@@ -157,14 +202,20 @@ fn all_log_entries() -> Vec<(TxnHeader, Txn, Option<i64>)> {
     all
 }
 
+type NodeRecords = Vec<(String, Option<Vec<u8>>, i64, StatPersisted)>;
+
 /// Node records as a snapshot would write them, plus the ACL map.
-fn records(tree: &DataTree) -> (Vec<(String, Option<Vec<u8>>, i64, StatPersisted)>, Vec<(i64, Vec<Acl>)>) {
+fn records(tree: &DataTree) -> (NodeRecords, Vec<(i64, Vec<Acl>)>) {
     let nodes = tree
         .nodes_preorder()
         .into_iter()
         .map(|(p, n)| (p, n.data().map(<[u8]>::to_vec), n.acl_ref(), *n.stat()))
         .collect();
-    let acls = tree.acl_cache().entries().map(|(k, a)| (k, a.to_vec())).collect();
+    let acls = tree
+        .acl_cache()
+        .entries()
+        .map(|(k, a)| (k, a.to_vec()))
+        .collect();
     (nodes, acls)
 }
 
@@ -178,7 +229,13 @@ fn replaying_the_java_logs_reproduces_every_txn_digest() {
         let out = tree.apply(hdr, txn);
         if let Some(digest) = digest {
             checked += 1;
-            assert_eq!(tree.digest(), *digest, "digest after zxid {:#x}: {:?}", hdr.zxid, out.result);
+            assert_eq!(
+                tree.digest(),
+                *digest,
+                "digest after zxid {:#x}: {:?}",
+                hdr.zxid,
+                out.result
+            );
         }
         assert_eq!(tree.digest(), tree.recomputed_digest());
     }
@@ -197,7 +254,10 @@ fn fresh_tree_matches_the_java_initial_snapshot() {
 
 #[test]
 fn loaded_snapshots_match_their_digest_trailers() {
-    for file in [&include_bytes!("testdata/snapshot.9")[..], &include_bytes!("testdata/snapshot.12")[..]] {
+    for file in [
+        &include_bytes!("testdata/snapshot.9")[..],
+        &include_bytes!("testdata/snapshot.12")[..],
+    ] {
         let (tree, (zxid, digest)) = read_snapshot(file);
         assert!(zxid > 0);
         assert_eq!(tree.digest(), digest, "snapshot digest at zxid {zxid:#x}");
@@ -234,18 +294,40 @@ fn final_tree_matches_the_java_client_view() {
         let mut f = line.split(' ');
         let path = f.next().unwrap();
         paths.push(path.to_string());
-        let (acls, stat) = tree.acl_and_stat(path).unwrap_or_else(|| panic!("{path} missing"));
-        let kv: std::collections::BTreeMap<&str, &str> = f.skip(1).filter_map(|x| x.split_once('=')).collect();
+        let (acls, stat) = tree
+            .acl_and_stat(path)
+            .unwrap_or_else(|| panic!("{path} missing"));
+        let kv: std::collections::BTreeMap<&str, &str> =
+            f.skip(1).filter_map(|x| x.split_once('=')).collect();
         let hex = |k: &str| i64::from_str_radix(kv[k].trim_start_matches("0x"), 16).unwrap();
         let int = |k: &str| kv[k].parse::<i32>().unwrap();
-        assert_eq!((stat.version, stat.cversion, stat.aversion), (int("v"), int("cv"), int("av")), "{path}");
-        assert_eq!((stat.data_length, stat.num_children), (int("len"), int("kids")), "{path}");
-        assert_eq!((stat.czxid, stat.mzxid, stat.pzxid), (hex("cz"), hex("mz"), hex("pz")), "{path}");
+        assert_eq!(
+            (stat.version, stat.cversion, stat.aversion),
+            (int("v"), int("cv"), int("av")),
+            "{path}"
+        );
+        assert_eq!(
+            (stat.data_length, stat.num_children),
+            (int("len"), int("kids")),
+            "{path}"
+        );
+        assert_eq!(
+            (stat.czxid, stat.mzxid, stat.pzxid),
+            (hex("cz"), hex("mz"), hex("pz")),
+            "{path}"
+        );
         assert_eq!(stat.ephemeral_owner, 0, "{path}");
-        let acl_text: Vec<String> = acls.iter().map(|a| format!("{}:{}:{}", a.id.scheme, a.id.id, a.perms)).collect();
+        let acl_text: Vec<String> = acls
+            .iter()
+            .map(|a| format!("{}:{}:{}", a.id.scheme, a.id.id, a.perms))
+            .collect();
         assert_eq!(acl_text.join(","), kv["acl"], "{path}");
     }
-    let mut ours: Vec<String> = tree.nodes_preorder().into_iter().map(|(p, _)| if p.is_empty() { "/".into() } else { p }).collect();
+    let mut ours: Vec<String> = tree
+        .nodes_preorder()
+        .into_iter()
+        .map(|(p, _)| if p.is_empty() { "/".into() } else { p })
+        .collect();
     ours.sort();
     assert_eq!(ours, paths);
 }

@@ -26,7 +26,9 @@ pub struct TreeLoader {
 
 impl DataTree {
     pub fn loader(extended_types: bool) -> TreeLoader {
-        TreeLoader { tree: DataTree::empty(extended_types) }
+        TreeLoader {
+            tree: DataTree::empty(extended_types),
+        }
     }
 }
 
@@ -38,7 +40,13 @@ impl TreeLoader {
 
     /// One node record; the root has path `""` and must come first, every other node
     /// after its parent.
-    pub fn add_node(&mut self, path: &str, data: Option<Vec<u8>>, acl: i64, stat: StatPersisted) -> Result<(), LoadError> {
+    pub fn add_node(
+        &mut self,
+        path: &str,
+        data: Option<Vec<u8>>,
+        acl: i64,
+        stat: StatPersisted,
+    ) -> Result<(), LoadError> {
         let tree = &mut self.tree;
         let node = Node::new(data, acl, stat);
         if let Some((parent, child)) = split_path(path) {
@@ -46,7 +54,10 @@ impl TreeLoader {
                 p.children.insert(child.to_string());
             });
             if linked.is_none() {
-                return Err(LoadError::MissingParent { parent: parent.to_string(), path: path.to_string() });
+                return Err(LoadError::MissingParent {
+                    parent: parent.to_string(),
+                    path: path.to_string(),
+                });
             }
             tree.nodes.insert(path, node);
             tree.acls.add_usage(acl);

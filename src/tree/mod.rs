@@ -27,6 +27,8 @@ mod view;
 #[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
+mod scenario_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,10 +62,17 @@ pub struct ApplyOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxnResult {
     /// Any create (1, 15, 19, 21); `stat` is the new node's client view.
-    Created { path: String, stat: Stat },
+    Created {
+        path: String,
+        stat: Stat,
+    },
     Deleted,
-    SetData { stat: Stat },
-    SetAcl { stat: Stat },
+    SetData {
+        stat: Stat,
+    },
+    SetAcl {
+        stat: Stat,
+    },
     Checked,
     SessionCreated,
     SessionClosed,
@@ -77,9 +86,11 @@ impl TxnResult {
     pub fn err(&self) -> ErrorCode {
         match self {
             TxnResult::Error(code) => *code,
-            TxnResult::Multi(subs) => {
-                subs.iter().map(TxnResult::err).find(|e| !e.is_ok()).unwrap_or(ErrorCode::Ok)
-            }
+            TxnResult::Multi(subs) => subs
+                .iter()
+                .map(TxnResult::err)
+                .find(|e| !e.is_ok())
+                .unwrap_or(ErrorCode::Ok),
             _ => ErrorCode::Ok,
         }
     }

@@ -20,7 +20,13 @@ pub struct Node {
 
 impl Node {
     pub(super) fn new(data: Option<Vec<u8>>, acl: i64, stat: StatPersisted) -> Node {
-        Node { data, acl, stat, children: BTreeSet::new(), digest: 0 }
+        Node {
+            data,
+            acl,
+            stat,
+            children: BTreeSet::new(),
+            digest: 0,
+        }
     }
 
     pub fn data(&self) -> Option<&[u8]> {
@@ -45,7 +51,9 @@ impl Node {
 
     /// Data length as `Stat.dataLength` reports it (0 for null).
     pub fn data_len(&self) -> i32 {
-        self.data.as_ref().map_or(0, |d| i32::try_from(d.len()).unwrap_or(i32::MAX))
+        self.data
+            .as_ref()
+            .map_or(0, |d| i32::try_from(d.len()).unwrap_or(i32::MAX))
     }
 
     /// The client view (`DataNode.copyStat`). Only a true ephemeral shows its owner;
@@ -53,7 +61,8 @@ impl Node {
     /// (`EphemeralType.get`), which `StatPersisted::to_stat` cannot know.
     pub fn client_stat(&self, extended_types: bool) -> Stat {
         let mut stat = self.stat.to_stat(self.data_len(), self.num_children());
-        stat.ephemeral_owner = match NodeKind::from_owner(self.stat.ephemeral_owner, extended_types) {
+        stat.ephemeral_owner = match NodeKind::from_owner(self.stat.ephemeral_owner, extended_types)
+        {
             NodeKind::Ephemeral(owner) => owner,
             _ => 0,
         };
@@ -68,7 +77,10 @@ mod tests {
     #[test]
     fn ttl_owner_is_a_session_when_extended_types_are_off() {
         let owner = NodeKind::Ttl(1000).owner();
-        let stat = StatPersisted { ephemeral_owner: owner, ..Default::default() };
+        let stat = StatPersisted {
+            ephemeral_owner: owner,
+            ..Default::default()
+        };
         let node = Node::new(None, -1, stat);
         assert_eq!(node.client_stat(true).ephemeral_owner, 0);
         assert_eq!(node.client_stat(false).ephemeral_owner, owner);

@@ -28,7 +28,11 @@ pub(super) fn split_path(path: &str) -> Option<(&str, &str)> {
 
 /// Watches name the root `/`, where a parent computed from a child path is `""`.
 fn watch_path(parent: &str) -> String {
-    if parent.is_empty() { "/".to_string() } else { parent.to_string() }
+    if parent.is_empty() {
+        "/".to_string()
+    } else {
+        parent.to_string()
+    }
 }
 
 pub(super) fn data_len(data: &Option<Vec<u8>>) -> i64 {
@@ -56,7 +60,13 @@ fn new_stat(zxid: i64, time: i64, owner: i64) -> StatPersisted {
 impl DataTree {
     /// `createNode`. Paths ending in `/` (empty child name) are refused without effect;
     /// request validation never lets them through.
-    pub(super) fn create_node(&mut self, new: &NewNode<'_>, zxid: i64, time: i64, events: &mut Events) -> Result<Stat, ErrorCode> {
+    pub(super) fn create_node(
+        &mut self,
+        new: &NewNode<'_>,
+        zxid: i64,
+        time: i64,
+        events: &mut Events,
+    ) -> Result<Stat, ErrorCode> {
         let (parent, child) = split_path(new.path).ok_or(ErrorCode::NoNode)?;
         if child.is_empty() {
             return Err(ErrorCode::BadArguments);
@@ -67,12 +77,20 @@ impl DataTree {
         // Java interns the ACL before the existence check, so a NodeExists replay
         // leaves one more use counted (`createNode`).
         let acl = self.acls.intern(new.acl);
-        if self.nodes.get(parent).is_some_and(|p| p.children.contains(child)) {
+        if self
+            .nodes
+            .get(parent)
+            .is_some_and(|p| p.children.contains(child))
+        {
             return Err(ErrorCode::NodeExists);
         }
         self.nodes.update(parent, |p| {
             let current = p.stat.cversion;
-            let cversion = if new.parent_cversion == -1 { current.wrapping_add(1) } else { new.parent_cversion };
+            let cversion = if new.parent_cversion == -1 {
+                current.wrapping_add(1)
+            } else {
+                new.parent_cversion
+            };
             // Replays must not move the counter back (fuzzy snapshots).
             if cversion > current {
                 p.stat.cversion = cversion;
@@ -101,7 +119,10 @@ impl DataTree {
                 self.ttls.insert(path.to_string());
             }
             NodeKind::Ephemeral(session) => {
-                self.ephemerals.entry(session).or_default().insert(path.to_string());
+                self.ephemerals
+                    .entry(session)
+                    .or_default()
+                    .insert(path.to_string());
             }
         }
     }
@@ -126,7 +147,12 @@ impl DataTree {
     /// `deleteNode`. The parent's pzxid moves forward before the node is looked up, so
     /// a replayed delete of a node already gone still changes the parent (Java does the
     /// same). The parent's stored cversion is not touched. Deleting `/` is refused.
-    pub(super) fn delete_node(&mut self, path: &str, zxid: i64, events: &mut Events) -> Result<(), ErrorCode> {
+    pub(super) fn delete_node(
+        &mut self,
+        path: &str,
+        zxid: i64,
+        events: &mut Events,
+    ) -> Result<(), ErrorCode> {
         let (parent, child) = split_path(path).ok_or(ErrorCode::NoNode)?;
         if child.is_empty() {
             return Err(ErrorCode::BadArguments);
@@ -150,7 +176,14 @@ impl DataTree {
     }
 
     /// `setData`; `version` is the new version from the txn.
-    pub(super) fn set_data(&mut self, path: &str, data: &Option<Vec<u8>>, version: i32, hdr: &TxnHeader, events: &mut Events) -> Result<Stat, ErrorCode> {
+    pub(super) fn set_data(
+        &mut self,
+        path: &str,
+        data: &Option<Vec<u8>>,
+        version: i32,
+        hdr: &TxnHeader,
+        events: &mut Events,
+    ) -> Result<Stat, ErrorCode> {
         let extended = self.extended_types;
         let (last, stat) = self
             .nodes
@@ -172,7 +205,12 @@ impl DataTree {
 
     /// `setACL`: the old list loses a use before the new one is interned, so setting the
     /// same list on its only node allocates a fresh key, as in Java.
-    pub(super) fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ErrorCode> {
+    pub(super) fn set_acl(
+        &mut self,
+        path: &str,
+        acl: &[Acl],
+        version: i32,
+    ) -> Result<Stat, ErrorCode> {
         let old = self.nodes.get(path).ok_or(ErrorCode::NoNode)?.acl;
         self.acls.remove_usage(old);
         let key = self.acls.intern(acl);
@@ -188,7 +226,13 @@ impl DataTree {
 
     /// `killSession`: deletes the paths the txn lists, in order, then whatever else the
     /// session still owns. Missing nodes are skipped.
-    pub(super) fn kill_session(&mut self, session: i64, zxid: i64, listed: Option<&[String]>, events: &mut Events) {
+    pub(super) fn kill_session(
+        &mut self,
+        session: i64,
+        zxid: i64,
+        listed: Option<&[String]>,
+        events: &mut Events,
+    ) {
         let owned = self.ephemerals.remove(&session);
         for path in listed.unwrap_or_default() {
             let _ = self.delete_node(path, zxid, events);

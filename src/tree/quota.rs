@@ -78,8 +78,11 @@ impl StatsTrack {
     /// shape 3.4 parsers still accept.
     pub fn format(&self) -> String {
         let mut out = format!("count={},bytes={}", self.count(), self.bytes());
-        let rest: Vec<_> =
-            self.stats.iter().filter(|(k, _)| *k != "count" && *k != "bytes").collect();
+        let rest: Vec<_> = self
+            .stats
+            .iter()
+            .filter(|(k, _)| *k != "count" && *k != "bytes")
+            .collect();
         if !rest.is_empty() {
             out.push('=');
             for (k, v) in rest {
@@ -185,7 +188,9 @@ impl DataTree {
         let mut track = StatsTrack::default();
         track.set("bytes", bytes);
         track.set("count", count);
-        self.nodes.update(&stat_path(prefix), |node| node.data = Some(track.format().into_bytes()));
+        self.nodes.update(&stat_path(prefix), |node| {
+            node.data = Some(track.format().into_bytes())
+        });
     }
 
     /// `getCounts`: nodes and data bytes of the subtree at `path`, itself included.
@@ -193,7 +198,9 @@ impl DataTree {
         let mut stack = vec![path.to_string()];
         let (mut count, mut bytes) = (0i64, 0i64);
         while let Some(p) = stack.pop() {
-            let Some(node) = self.nodes.get(&p) else { continue };
+            let Some(node) = self.nodes.get(&p) else {
+                continue;
+            };
             count += 1;
             bytes += i64::from(node.data_len());
             stack.extend(node.children.iter().map(|c| format!("{p}/{c}")));
@@ -208,10 +215,20 @@ impl DataTree {
         let mut limits = Vec::new();
         let mut stack = vec![QUOTA_ZOOKEEPER.to_string()];
         while let Some(path) = stack.pop() {
-            let Some(node) = self.nodes.get(&path) else { continue };
+            let Some(node) = self.nodes.get(&path) else {
+                continue;
+            };
             if node.children.is_empty() {
-                if let Some(end) = path.ends_with(&suffix).then(|| path.find(&suffix)).flatten() {
-                    limits.push(path.get(QUOTA_ZOOKEEPER.len()..end).unwrap_or("").to_string());
+                if let Some(end) = path
+                    .ends_with(&suffix)
+                    .then(|| path.find(&suffix))
+                    .flatten()
+                {
+                    limits.push(
+                        path.get(QUOTA_ZOOKEEPER.len()..end)
+                            .unwrap_or("")
+                            .to_string(),
+                    );
                 }
                 continue;
             }
@@ -233,7 +250,10 @@ mod tests {
         let t = StatsTrack::parse("count=4,bytes=5=;countHardLimit=10;byteHardLimit=7").unwrap();
         assert_eq!(t.count(), 4);
         assert_eq!(t.bytes(), 5);
-        assert_eq!(t.format(), "count=4,bytes=5=;byteHardLimit=7;countHardLimit=10");
+        assert_eq!(
+            t.format(),
+            "count=4,bytes=5=;byteHardLimit=7;countHardLimit=10"
+        );
     }
 
     #[test]

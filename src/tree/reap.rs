@@ -24,14 +24,21 @@ impl DataTree {
             })
             .cloned()
             .collect();
-        out.extend(self.ttls.iter().filter(|path| self.ttl_expired(path, now_ms)).cloned());
+        out.extend(
+            self.ttls
+                .iter()
+                .filter(|path| self.ttl_expired(path, now_ms))
+                .cloned(),
+        );
         out.sort();
         out.dedup();
         out
     }
 
     fn ttl_expired(&self, path: &str, now_ms: i64) -> bool {
-        let Some(node) = self.get(path) else { return false };
+        let Some(node) = self.get(path) else {
+            return false;
+        };
         if !node.children.is_empty() {
             return false;
         }

@@ -80,6 +80,12 @@ impl NodeMap {
 
     /// How many keys start with `prefix`.
     pub(super) fn count_with_prefix(&self, prefix: &str) -> usize {
-        self.map.range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded)).take_while(|(k, _)| k.starts_with(prefix)).count()
+        self.map
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .count()
     }
 }

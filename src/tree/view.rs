@@ -24,13 +24,15 @@ impl DataTree {
 
     /// Data (`None` when null) and stat (`getData`).
     pub fn data_and_stat(&self, path: &str) -> Option<(Option<&[u8]>, Stat)> {
-        self.get(path).map(|n| (n.data(), n.client_stat(self.extended_types)))
+        self.get(path)
+            .map(|n| (n.data(), n.client_stat(self.extended_types)))
     }
 
     /// The ACL list and stat (`getACL`); an ACL key missing from the cache reads as an
     /// empty list.
     pub fn acl_and_stat(&self, path: &str) -> Option<(Vec<Acl>, Stat)> {
-        self.get(path).map(|n| (self.acl_of(n), n.client_stat(self.extended_types)))
+        self.get(path)
+            .map(|n| (self.acl_of(n), n.client_stat(self.extended_types)))
     }
 
     /// The ACL list of `node`.
@@ -40,8 +42,12 @@ impl DataTree {
 
     /// Child names, sorted, and the stat (`getChildren`).
     pub fn children_and_stat(&self, path: &str) -> Option<(Vec<String>, Stat)> {
-        self.get(path)
-            .map(|n| (n.children.iter().cloned().collect(), n.client_stat(self.extended_types)))
+        self.get(path).map(|n| {
+            (
+                n.children.iter().cloned().collect(),
+                n.client_stat(self.extended_types),
+            )
+        })
     }
 
     /// `getAllChildrenNumber`: every node whose path starts with `path/`; for `/`, the
@@ -57,7 +63,10 @@ impl DataTree {
 
     /// Paths of the ephemerals `session` owns, sorted.
     pub fn ephemerals(&self, session: i64) -> Vec<String> {
-        self.ephemerals.get(&session).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        self.ephemerals
+            .get(&session)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Every session still listed with its ephemerals (`dump`); a session whose
@@ -93,7 +102,11 @@ impl DataTree {
     /// `approximateDataSize`: the same sum computed afresh over both root entries.
     pub fn computed_data_size(&self) -> i64 {
         let root_data = self.get("/").map_or(0, |n| node_size("", &n.data));
-        self.nodes.iter().map(|(p, n)| node_size(p, &n.data)).sum::<i64>() + root_data
+        self.nodes
+            .iter()
+            .map(|(p, n)| node_size(p, &n.data))
+            .sum::<i64>()
+            + root_data
     }
 
     /// The longest quota'd prefix of `path` (`getMaxPrefixWithQuota`).
@@ -107,7 +120,9 @@ impl DataTree {
         let mut out = Vec::with_capacity(self.nodes.len());
         let mut stack = vec![String::new()];
         while let Some(path) = stack.pop() {
-            let Some(node) = self.get(&path) else { continue };
+            let Some(node) = self.get(&path) else {
+                continue;
+            };
             stack.extend(node.children.iter().rev().map(|c| format!("{path}/{c}")));
             out.push((path, node));
         }
