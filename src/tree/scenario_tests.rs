@@ -253,3 +253,39 @@ proptest! {
         }
     }
 }
+
+/// The same workload run through zkCli against Apache ZooKeeper 3.8.0 gave
+/// `zk_znode_count 13` and `zk_approximate_data_size 238` in `mntr`; the stat node's
+/// data is not re-counted after its in-place rewrites, and the root's data once.
+#[test]
+fn data_size_and_node_count_match_a_java_server_after_setquota() {
+    let limits = b"count=10,bytes=-1=;byteHardLimit=-1;countHardLimit=-1";
+    let quota_node = Txn::Create(CreateTxn {
+        path: "/zookeeper/quota/app".into(),
+        data: None,
+        acl: Acl::open_unsafe(),
+        ephemeral: false,
+        parent_cversion: -1,
+    });
+    let (tree, _) = tree_with(&[
+        Txn::CreateSession { timeout_ms: 30000 },
+        create("/app", b"root"),
+        create("/app/x", b"12345"),
+        quota_node,
+        create("/zookeeper/quota/app/zookeeper_limits", limits),
+        create("/zookeeper/quota/app/zookeeper_stats", b"count=0,bytes=0"),
+        create("/app/y", b"ab"),
+        set_data("/app/x", b"1", 1),
+        Txn::Delete("/app/y".into()),
+        set_data("/", b"rootdata", 1),
+        create("/a", b""),
+        create("/a/1", b""),
+        create("/a/2", b""),
+        create("/a/3", b""),
+        Txn::Delete("/a/2".into()),
+    ]);
+    assert_eq!(tree.node_count(), 13);
+    assert_eq!(tree.approximate_data_size(), 238);
+    let stat = tree.stat("/a").unwrap();
+    assert_eq!((stat.cversion, stat.pzxid, stat.num_children), (4, 0xf, 2));
+}
