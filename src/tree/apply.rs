@@ -62,6 +62,7 @@ impl DataTree {
         let mut events = Vec::new();
         let result = self.process(hdr, txn, &mut events);
         self.last_processed_zxid = self.last_processed_zxid.max(hdr.zxid);
+        self.after_top_level_txn(hdr.zxid);
         ApplyOutcome { result, events }
     }
 

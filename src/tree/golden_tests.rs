@@ -7,7 +7,7 @@
 
 use crate::proto::{
     Acl, CreateContainerTxn, CreateTtlTxn, CreateTxn, ErrorCode, SetAclTxn, SetDataTxn,
-    StatPersisted, Txn, TxnHeader,
+    StatPersisted, Txn, TxnDigest, TxnHeader,
 };
 
 use super::DataTree;
@@ -167,7 +167,7 @@ fn read_log(file: &[u8]) -> Vec<(TxnHeader, Txn, Option<i64>)> {
 }
 
 /// A snapshot loaded into a tree, with its digest trailer `(zxid, digest)`.
-fn read_snapshot(file: &[u8]) -> (DataTree, (i64, i64)) {
+fn read_snapshot(file: &[u8], name_zxid: i64) -> (DataTree, (i64, i64)) {
     let mut r = Reader::new(file);
     r.bytes(16);
     for _ in 0..r.int() {
@@ -192,7 +192,9 @@ fn read_snapshot(file: &[u8]) -> (DataTree, (i64, i64)) {
     assert_eq!(r.string(), "/");
     let zxid = r.long();
     assert_eq!(r.int(), 2);
-    (loader.finish().unwrap(), (zxid, r.long()))
+    let digest = r.long();
+    loader.snapshot_digest(zxid, 2, digest, name_zxid);
+    (loader.finish().unwrap(), (zxid, digest))
 }
 
 fn all_log_entries() -> Vec<(TxnHeader, Txn, Option<i64>)> {
@@ -244,7 +246,7 @@ fn replaying_the_java_logs_reproduces_every_txn_digest() {
 
 #[test]
 fn fresh_tree_matches_the_java_initial_snapshot() {
-    let (loaded, _) = read_snapshot(include_bytes!("testdata/snapshot.0"));
+    let (loaded, _) = read_snapshot(include_bytes!("testdata/snapshot.0"), 0);
     let fresh = DataTree::with_extended_types(true);
     assert_eq!(records(&loaded), records(&fresh));
     assert_eq!(loaded.digest(), fresh.digest());
@@ -254,11 +256,11 @@ fn fresh_tree_matches_the_java_initial_snapshot() {
 
 #[test]
 fn loaded_snapshots_match_their_digest_trailers() {
-    for file in [
-        &include_bytes!("testdata/snapshot.9")[..],
-        &include_bytes!("testdata/snapshot.12")[..],
+    for (file, name) in [
+        (&include_bytes!("testdata/snapshot.9")[..], 9),
+        (&include_bytes!("testdata/snapshot.12")[..], 0x12),
     ] {
-        let (tree, (zxid, digest)) = read_snapshot(file);
+        let (tree, (zxid, digest)) = read_snapshot(file, name);
         assert!(zxid > 0);
         assert_eq!(tree.digest(), digest, "snapshot digest at zxid {zxid:#x}");
         assert_eq!(tree.recomputed_digest(), digest);
@@ -271,14 +273,59 @@ fn fuzzy_snapshot_plus_replay_equals_full_replay() {
     for (hdr, txn, _) in all_log_entries() {
         full.apply(&hdr, &txn);
     }
-    let (mut tree, _) = read_snapshot(include_bytes!("testdata/snapshot.12"));
+    let (mut tree, _) = read_snapshot(include_bytes!("testdata/snapshot.12"), 0x12);
     for (hdr, txn, digest) in all_log_entries().into_iter().filter(|e| e.0.zxid > 0x12) {
-        tree.apply(&hdr, &txn);
+        let logged = digest.map(|d| TxnDigest {
+            version: 2,
+            tree_digest: d,
+        });
+        tree.apply_with_digest(&hdr, &txn, logged);
+        // The snapshot's own digest (zxid 0x13) is checked on reaching 0x13.
+        assert_eq!(tree.last_zxid_digest().is_some(), hdr.zxid > 0x13);
         if let Some(digest) = digest {
             assert_eq!(tree.digest(), digest, "after zxid {:#x}", hdr.zxid);
         }
     }
     assert_eq!(records(&tree), records(&full));
+    assert_eq!(tree.digest_mismatches(), 0);
+    assert_eq!(tree.last_zxid_digest(), Some((0x17, full.digest())));
+}
+
+#[test]
+fn a_wrong_snapshot_digest_is_counted_once_replay_reaches_it() {
+    let mut loader = DataTree::loader(true);
+    loader
+        .add_node("", Some(vec![]), -1, StatPersisted::default())
+        .unwrap();
+    loader.snapshot_digest(2, 2, 12345, 1);
+    let mut tree = loader.finish().unwrap();
+    let hdr = |zxid| TxnHeader {
+        client_id: 1,
+        cxid: 0,
+        zxid,
+        time: 0,
+    };
+    tree.apply_with_digest(
+        &hdr(1),
+        &Txn::CreateSession { timeout_ms: 1 },
+        Some(TxnDigest {
+            version: 2,
+            tree_digest: 1,
+        }),
+    );
+    assert_eq!(tree.digest_mismatches(), 0, "no log check while fuzzy");
+    tree.apply(&hdr(2), &Txn::CreateSession { timeout_ms: 1 });
+    assert_eq!(tree.digest_mismatches(), 1);
+    tree.apply_with_digest(
+        &hdr(3),
+        &Txn::CreateSession { timeout_ms: 1 },
+        Some(TxnDigest {
+            version: 2,
+            tree_digest: 1,
+        }),
+    );
+    assert_eq!(tree.digest_mismatches(), 2);
+    assert_eq!(tree.last_zxid_digest(), Some((3, tree.digest())));
 }
 
 /// `path sha v= cv= av= len= kids= cz= mz= pz= eph= acl=` lines of the Java dump.
@@ -344,14 +391,29 @@ fn replaying_a_quota_workload_matches_java_digests_and_counters() {
         kinds.insert(format!("{:?}", txn.op_code()));
         let out = tree.apply(hdr, txn);
         if let Some(digest) = digest {
-            assert_eq!(tree.digest(), *digest, "after zxid {:#x}: {:?}", hdr.zxid, out.result);
+            assert_eq!(
+                tree.digest(),
+                *digest,
+                "after zxid {:#x}: {:?}",
+                hdr.zxid,
+                out.result
+            );
         }
     }
-    assert!(kinds.contains("DeleteContainer") && kinds.contains("CloseSession"), "{kinds:?}");
+    assert!(
+        kinds.contains("DeleteContainer") && kinds.contains("CloseSession"),
+        "{kinds:?}"
+    );
     assert_eq!(tree.node_count(), 14);
     assert_eq!(tree.approximate_data_size(), 246);
     assert_eq!(tree.all_children_number("/zookeeper"), 5);
-    let stats = tree.data_and_stat("/zookeeper/quota/app/zookeeper_stats").unwrap().0;
+    let stats = tree
+        .data_and_stat("/zookeeper/quota/app/zookeeper_stats")
+        .unwrap()
+        .0;
     assert_eq!(stats, Some(&b"count=1,bytes=1"[..]));
-    assert_eq!(tree.max_prefix_with_quota("/app/z").as_deref(), Some("/app"));
+    assert_eq!(
+        tree.max_prefix_with_quota("/app/z").as_deref(),
+        Some("/app")
+    );
 }

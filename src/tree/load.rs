@@ -69,6 +69,13 @@ impl TreeLoader {
         Ok(())
     }
 
+    /// The snapshot's digest trailer and the zxid in its file name; the tree checks the
+    /// digest when replay reaches that zxid.
+    pub fn snapshot_digest(&mut self, zxid: i64, version: i32, digest: i64, snapshot_zxid: i64) {
+        self.tree
+            .set_pending_digest(zxid, version, digest, snapshot_zxid);
+    }
+
     /// Finishes the load: data size, quota stats recounted, unused ACLs dropped.
     pub fn finish(mut self) -> Result<DataTree, LoadError> {
         if self.tree.nodes.get("/").is_none() {

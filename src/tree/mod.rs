@@ -11,11 +11,13 @@
 //! * `view` — reads, and the `TreeView` request preparation reads through;
 //! * `load` — rebuilding a tree from snapshot records;
 //! * `reap` — container and TTL nodes due for deletion (`ContainerManager`);
-//! * `quota`, `acl_cache`, `digest`, `store`, `node` — the parts.
+//! * `digest_check` — the digests snapshots record and logs are checked against;
+//! * `quota`, `acl_cache`, `digest`, `store`, `node`, `ops` — the parts.
 
 mod acl_cache;
 mod apply;
 mod digest;
+mod digest_check;
 mod load;
 mod node;
 mod ops;
@@ -111,6 +113,11 @@ pub struct DataTree {
     /// `zookeeper.extendedTypesEnabled`: whether `0xFF…` owners mean TTL nodes.
     extended_types: bool,
     last_processed_zxid: i64,
+    /// `lastProcessedZxidDigest`.
+    last_zxid_digest: Option<(i64, i64)>,
+    /// `digestFromLoadedSnapshot`.
+    pending_digest: Option<digest_check::PendingDigest>,
+    digest_mismatches: u64,
 }
 
 impl Default for DataTree {
@@ -161,6 +168,9 @@ impl DataTree {
             data_size: 0,
             extended_types,
             last_processed_zxid: 0,
+            last_zxid_digest: None,
+            pending_digest: None,
+            digest_mismatches: 0,
         }
     }
 
