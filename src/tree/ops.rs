@@ -84,20 +84,7 @@ impl DataTree {
         {
             return Err(ErrorCode::NodeExists);
         }
-        self.nodes.update(parent, |p| {
-            let current = p.stat.cversion;
-            let cversion = if new.parent_cversion == -1 {
-                current.wrapping_add(1)
-            } else {
-                new.parent_cversion
-            };
-            // Replays must not move the counter back (fuzzy snapshots).
-            if cversion > current {
-                p.stat.cversion = cversion;
-                p.stat.pzxid = zxid;
-            }
-            p.children.insert(child.to_string());
-        });
+        self.link_child(parent, child, new.parent_cversion, zxid);
         let node = Node::new(new.data.clone(), acl, new_stat(zxid, time, new.owner));
         let stat = node.client_stat(self.extended_types);
         self.data_size += node_size(new.path, new.data);
@@ -107,6 +94,25 @@ impl DataTree {
         events.push((new.path.to_string(), EventType::NodeCreated));
         events.push((watch_path(parent), EventType::NodeChildrenChanged));
         Ok(stat)
+    }
+
+    /// Adds `child` under `parent`, moving the parent's stored cversion to
+    /// `parent_cversion` (-1: current + 1) and its pzxid to `zxid`, but only forward:
+    /// replays over a fuzzy snapshot must not move the counter back.
+    fn link_child(&mut self, parent: &str, child: &str, parent_cversion: i32, zxid: i64) {
+        self.nodes.update(parent, |p| {
+            let current = p.stat.cversion;
+            let cversion = if parent_cversion == -1 {
+                current.wrapping_add(1)
+            } else {
+                parent_cversion
+            };
+            if cversion > current {
+                p.stat.cversion = cversion;
+                p.stat.pzxid = zxid;
+            }
+            p.children.insert(child.to_string());
+        });
     }
 
     pub(super) fn index_owner(&mut self, path: &str, owner: i64) {
