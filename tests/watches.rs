@@ -21,15 +21,19 @@ async fn event_precedes_the_reply_that_reflects_it() {
 #[tokio::test]
 async fn standard_watches_fire_once_persistent_ones_stay() {
     let srv = start_server("").await;
-    let mut c = Client::connect(srv.addr).await;
-    c.create("/p", b"", 0).await;
-    c.call(Request::AddWatch(AddWatchRequest { path: "/p".into(), mode: 0 })).await;
-    c.get_data("/p", true).await.unwrap();
+    let mut persistent = Client::connect(srv.addr).await;
+    let mut one_shot = Client::connect(srv.addr).await;
+    persistent.create("/p", b"", 0).await;
+    persistent.call(Request::AddWatch(AddWatchRequest { path: "/p".into(), mode: 0 })).await;
+    one_shot.get_data("/p", true).await.unwrap();
     for _ in 0..2 {
-        c.call(Request::SetData(SetDataRequest { path: "/p".into(), data: None, version: -1 })).await;
+        persistent.call(Request::SetData(SetDataRequest { path: "/p".into(), data: None, version: -1 })).await;
     }
-    let kinds: Vec<_> = c.events.drain(..).map(|e| e.event_type).collect();
+    let kinds: Vec<_> = persistent.events.drain(..).map(|e| e.event_type).collect();
     assert_eq!(kinds, vec![EventType::NodeDataChanged, EventType::NodeDataChanged]);
+    assert_eq!(one_shot.next_event().await.map(|e| e.event_type), Some(EventType::NodeDataChanged));
+    one_shot.exists("/p", false).await.unwrap();
+    assert!(one_shot.events.is_empty(), "a fired one-shot watch does not fire again");
     srv.stop().await;
 }
 

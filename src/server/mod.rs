@@ -72,18 +72,14 @@ pub async fn serve(listener: TcpListener, core: mpsc::Sender<Event>, cfg: ShellC
         }
         let _ = stream.set_nodelay(true);
         let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
-        let (core, cfg, counts) = (core.clone(), cfg.clone(), counts.clone());
+        let (core_tx, cfg, counts) = (core.clone(), cfg.clone(), counts.clone());
         tokio::spawn(async move {
-            conn::run(stream, conn, peer, core, &cfg).await;
+            conn::run(stream, conn, peer, core_tx, &cfg).await;
             counts.release(peer.ip());
         });
-        if core_closed(&core) {
+        if core.is_closed() {
             info!("core stopped; no longer accepting connections");
             return;
         }
     }
-}
-
-fn core_closed(core: &mpsc::Sender<Event>) -> bool {
-    core.is_closed()
 }
