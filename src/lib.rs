@@ -28,6 +28,7 @@
 pub mod auth;
 pub mod config;
 pub mod jute;
+pub mod launch;
 pub mod node;
 pub mod pipeline;
 pub mod proto;

@@ -1,1 +1,74 @@
-//! The server core and its driver (`ZooKeeperServer`).
+//! The server core and its driver (`ZooKeeperServer` with its processor chain).
+//!
+//! [`Core`] is a synchronous state machine that owns the data tree, the session tracker,
+//! the watch manager and the request pipeline. It never touches a socket, a file or a
+//! clock: the driver feeds it [`Input`]s (connections opening, decoded requests, ticks,
+//! persistence completions) and executes the [`Action`]s it emits (send a frame, close a
+//! connection, persist a batch of transactions).
+//!
+//! ```text
+//!   Input::Request ──► reads: answered now, or queued behind the connection's writes
+//!                 └──► writes: prep → Txn (zxid assigned) → Action::Persist
+//!   Input::Persisted{upto} ──► apply txns ≤ upto in zxid order
+//!                              ├─ watch events (Action::Send to watchers)
+//!                              └─ reply to the origin, then its queued reads
+//! ```
+//!
+//! A reply is never sent before its transaction is durable, and watch events always
+//! precede the reply that reflects the change, as in Apache ZooKeeper.
+
+pub mod conn;
+pub mod core;
+pub mod driver;
+mod reads;
+mod requests;
+mod four_letter;
+mod replies;
+mod sessions;
+mod writes;
+
+pub use self::core::{Core, CoreConfig};
+
+use crate::proto::{ConnectRequest, Request, TxnEntry};
+use bytes::Bytes;
+
+/// Identifies one client connection for its whole life (never reused).
+pub type ConnId = u64;
+
+/// A request body as the connection task decoded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestBody {
+    Ok(Request),
+    /// The opcode is known but its record did not decode (`MarshallingError`).
+    Malformed(crate::proto::OpCode),
+    /// Not an opcode a client may send: answered `Unimplemented`, then closed.
+    Unknown(i32),
+}
+
+#[derive(Debug)]
+pub enum Input {
+    /// A connection was accepted from `peer` (`ip:port`).
+    Opened { conn: ConnId, peer: std::net::SocketAddr },
+    /// The first 4 bytes of a connection named a four-letter word.
+    FourLetter { conn: ConnId, word: String },
+    Connect { conn: ConnId, req: ConnectRequest },
+    Request { conn: ConnId, xid: i32, body: RequestBody },
+    /// The socket closed (or the connection was dropped by the shell).
+    Closed { conn: ConnId },
+    /// Time passed; the clock readings are set with [`Core::set_time`].
+    Tick,
+    /// Every transaction with zxid ≤ `upto` is durable.
+    Persisted { upto: i64 },
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Write this already-framed message to the connection.
+    Send { conn: ConnId, frame: Bytes },
+    /// The handshake finished: the connection may read requests.
+    Established { conn: ConnId },
+    /// Close after everything queued before has been written.
+    Close { conn: ConnId },
+    /// Make these transactions durable, then answer `Input::Persisted`.
+    Persist { entries: Vec<TxnEntry> },
+}

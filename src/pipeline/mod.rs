@@ -2,3 +2,7 @@
 //! (`FinalRequestProcessor`). Pure: the node drives it.
 
 pub mod view;
+pub mod acl;
+pub mod path;
+pub mod pending;
+pub mod prep;

@@ -1,0 +1,269 @@
+//! Typed, validated settings (`QuorumPeerConfig.parseProperties` + the system properties
+//! the standalone server reads).
+//!
+//! Every setting is read once here and handed down explicitly; nothing reads the
+//! environment later. Keys follow Apache ZooKeeper: a zoo.cfg key that is not a
+//! `QuorumPeerConfig` key is the system property `zookeeper.<key>`, so
+//! `extendedTypesEnabled=true` in zoo.cfg and `-Dzookeeper.extendedTypesEnabled=true` in
+//! `SERVER_JVMFLAGS` mean the same (zoo.cfg wins, as in Java).
+
+use super::error::ConfigError;
+use super::zoo_cfg::Entry;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// `4lw.commands.whitelist`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FourLetterWhitelist {
+    All,
+    Only(BTreeSet<String>),
+}
+
+impl FourLetterWhitelist {
+    pub fn allows(&self, word: &str) -> bool {
+        match self {
+            FourLetterWhitelist::All => true,
+            FourLetterWhitelist::Only(set) => set.contains(word),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the settings came from, for messages.
+    pub source: String,
+    pub tick_time_ms: i32,
+    pub client_port: u16,
+    pub client_port_address: Option<String>,
+    pub data_dir: PathBuf,
+    pub data_log_dir: PathBuf,
+    pub min_session_timeout_ms: i32,
+    pub max_session_timeout_ms: i32,
+    /// Per client address; 0 = unlimited.
+    pub max_client_cnxns: u32,
+    pub four_letter_words: FourLetterWhitelist,
+    pub extended_types: bool,
+    pub super_digest: Option<String>,
+    pub sasl_enabled: bool,
+    pub jaas_config: Option<PathBuf>,
+    pub skip_acl: bool,
+    pub enforce_quota: bool,
+    pub reconfig_enabled: bool,
+    /// `jute.maxbuffer`: largest request frame accepted.
+    pub jute_max_buffer: usize,
+    pub container_check_interval_ms: i64,
+    pub container_max_per_minute: i64,
+    pub container_max_never_used_ms: i64,
+    /// Bound of each connection's queue of outgoing frames; a client that lets it fill up
+    /// (never reads) is disconnected.
+    pub max_outgoing_frames: usize,
+    pub server_id: i64,
+    /// Every property (zoo.cfg unknown keys as `zookeeper.<key>`, then JVM flags).
+    pub properties: BTreeMap<String, String>,
+}
+
+/// Keys `QuorumPeerConfig` itself understands (others become `zookeeper.<key>`).
+const PEER_KEYS: &[&str] = &[
+    "dataDir", "dataLogDir", "clientPort", "clientPortAddress", "secureClientPort",
+    "secureClientPortAddress", "tickTime", "maxClientCnxns", "minSessionTimeout",
+    "maxSessionTimeout", "initLimit", "syncLimit", "connectToLearnerMasterLimit",
+    "electionAlg", "quorumListenOnAllIPs", "peerType", "syncEnabled", "dynamicConfigFile",
+    "autopurge.snapRetainCount", "autopurge.purgeInterval", "standaloneEnabled",
+    "reconfigEnabled", "sslQuorum", "portUnification", "sslQuorumReloadCertFiles",
+    "clientPortListenBacklog", "metricsProvider.className", "multiAddress.enabled",
+    "multiAddress.reachabilityCheckTimeoutMs", "multiAddress.reachabilityCheckEnabled",
+    "oraclePath", "observerMasterPort", "localSessionsEnabled", "localSessionsUpgradingEnabled",
+    "quorum.auth.enableSasl", "quorum.auth.learnerRequireSasl", "quorum.auth.serverRequireSasl",
+    "quorum.auth.learner.saslLoginContext", "quorum.auth.server.saslLoginContext",
+    "quorum.auth.kerberos.servicePrincipal", "quorum.cnxn.threads.size", "snapCount",
+    "preAllocSize", "forceSync", "globalOutstandingLimit", "leaderServes",
+];
+
+struct Reader<'a> {
+    source: &'a str,
+    entries: BTreeMap<&'a str, &'a Entry>,
+    props: BTreeMap<String, String>,
+}
+
+impl<'a> Reader<'a> {
+    fn err(&self, key: &str, reason: String) -> ConfigError {
+        let line = self.entries.get(key).map(|e| e.line).unwrap_or(0);
+        ConfigError { file: self.source.to_string(), line, key: key.to_string(), reason }
+    }
+
+    fn raw(&self, key: &str) -> Option<&'a str> {
+        self.entries.get(key).map(|e| e.value.as_str())
+    }
+
+    /// A property: zoo.cfg spelling first, then the system property.
+    fn prop(&self, name: &str) -> Option<String> {
+        self.props.get(name).cloned()
+    }
+
+    fn num<T: std::str::FromStr>(&self, key: &str, default: T) -> Result<T, ConfigError> {
+        match self.raw(key) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| self.err(key, format!("not a valid number: {v:?}"))),
+        }
+    }
+
+    fn prop_num(&self, name: &str, default: i64) -> Result<i64, ConfigError> {
+        match self.prop(name) {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|_| self.err(name, format!("not a valid number: {v:?}"))),
+        }
+    }
+
+    fn prop_bool(&self, name: &str, default: bool) -> bool {
+        self.prop(name).map(|v| v.trim().eq_ignore_ascii_case("true")).unwrap_or(default)
+    }
+}
+
+impl Config {
+    /// Validates zoo.cfg entries plus JVM-flag properties into a `Config`.
+    pub fn from_entries(
+        source: &str,
+        entries: &[Entry],
+        sysprops: &BTreeMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        let mut props = sysprops.clone();
+        let mut by_key = BTreeMap::new();
+        for e in entries {
+            if !PEER_KEYS.contains(&e.key.as_str()) && !e.key.starts_with("server.") {
+                let name = if e.key.starts_with("zookeeper.") { e.key.clone() } else { format!("zookeeper.{}", e.key) };
+                props.insert(name, e.value.clone());
+            }
+            by_key.insert(e.key.as_str(), e);
+        }
+        let r = Reader { source, entries: by_key, props };
+        build(&r)
+    }
+
+    /// A standalone default: what `conf/zoo.cfg` holds.
+    pub fn standalone_default() -> Config {
+        let entries = super::zoo_cfg::parse("tickTime=2000\ndataDir=./data\nclientPort=2181\n");
+        match Config::from_entries("<default>", &entries, &BTreeMap::new()) {
+            Ok(c) => c,
+            Err(e) => unreachable!("built-in default is valid: {e}"),
+        }
+    }
+}
+
+fn build(r: &Reader) -> Result<Config, ConfigError> {
+    let tick: i32 = r.num("tickTime", 3000)?;
+    if tick <= 0 {
+        return Err(r.err("tickTime", "must be positive".into()));
+    }
+    let data_dir: PathBuf = r.raw("dataDir").ok_or_else(|| r.err("dataDir", "dataDir is not set".into()))?.into();
+    let data_log_dir = r.raw("dataLogDir").map(PathBuf::from).unwrap_or_else(|| data_dir.clone());
+    let port: i64 = r.num("clientPort", 0)?;
+    if !(0..=65535).contains(&port) {
+        return Err(r.err("clientPort", format!("port out of range: {port}")));
+    }
+    let min: i32 = r.num("minSessionTimeout", -1)?;
+    let max: i32 = r.num("maxSessionTimeout", -1)?;
+    let min = if min == -1 { tick * 2 } else { min };
+    let max = if max == -1 { tick * 20 } else { max };
+    if min > max {
+        return Err(r.err("minSessionTimeout", "minSessionTimeout must not be larger than maxSessionTimeout".into()));
+    }
+    let jute_max = r.prop_num("jute.maxbuffer", 0xfffff)?;
+    Ok(Config {
+        source: r.source.to_string(),
+        tick_time_ms: tick,
+        client_port: port as u16,
+        client_port_address: r.raw("clientPortAddress").map(str::to_string),
+        data_dir,
+        data_log_dir,
+        min_session_timeout_ms: min,
+        max_session_timeout_ms: max,
+        max_client_cnxns: r.num("maxClientCnxns", 60)?,
+        four_letter_words: whitelist(r),
+        extended_types: r.prop_bool("zookeeper.extendedTypesEnabled", false),
+        super_digest: r.prop("zookeeper.DigestAuthenticationProvider.superDigest"),
+        sasl_enabled: sasl_enabled(r),
+        jaas_config: r.prop("java.security.auth.login.config").map(PathBuf::from),
+        skip_acl: r.prop("zookeeper.skipACL").is_some_and(|v| v.trim() == "yes"),
+        enforce_quota: r.prop_bool("zookeeper.enforceQuota", false),
+        reconfig_enabled: r.raw("reconfigEnabled").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+        jute_max_buffer: jute_max.max(1024) as usize,
+        container_check_interval_ms: container_prop(r, "checkIntervalMs", 60_000)?,
+        container_max_per_minute: container_prop(r, "maxPerMinute", 10_000)?,
+        container_max_never_used_ms: container_prop(r, "maxNeverUsedIntervalMs", 0)?,
+        max_outgoing_frames: r.prop_num("zookeeper.rzk.maxOutgoingFrames", 100_000)?.max(16) as usize,
+        server_id: 0,
+        properties: r.props.clone(),
+    })
+}
+
+/// `ContainerManager` reads `znode.container.*` system properties; a zoo.cfg line can
+/// only reach them with the `zookeeper.` prefix, so both spellings are accepted.
+fn container_prop(r: &Reader, name: &str, default: i64) -> Result<i64, ConfigError> {
+    let plain = format!("znode.container.{name}");
+    if r.props.contains_key(&plain) {
+        return r.prop_num(&plain, default);
+    }
+    r.prop_num(&format!("zookeeper.{plain}"), default)
+}
+
+fn whitelist(r: &Reader) -> FourLetterWhitelist {
+    let Some(list) = r.prop("zookeeper.4lw.commands.whitelist") else {
+        return FourLetterWhitelist::Only(["srvr".to_string()].into());
+    };
+    let words: BTreeSet<String> = list.split(',').map(|w| w.trim().to_string()).filter(|w| !w.is_empty()).collect();
+    if words.contains("*") {
+        return FourLetterWhitelist::All;
+    }
+    let mut words = words;
+    // zkServer.sh status needs srvr, so Apache ZooKeeper always allows it.
+    words.insert("srvr".to_string());
+    if r.prop_bool("readonlymode.enabled", false) {
+        words.insert("isro".to_string());
+    }
+    FourLetterWhitelist::Only(words)
+}
+
+fn sasl_enabled(r: &Reader) -> bool {
+    r.props.iter().any(|(k, v)| {
+        k.starts_with("zookeeper.authProvider.") && v.trim().ends_with("SASLAuthenticationProvider")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::zoo_cfg::parse;
+
+    fn cfg(text: &str) -> Result<Config, ConfigError> {
+        Config::from_entries("zoo.cfg", &parse(text), &BTreeMap::new())
+    }
+
+    #[test]
+    fn session_timeout_bounds_derive_from_tick_time() {
+        let c = cfg("tickTime=2000\ndataDir=/tmp/x\nclientPort=2181\n").unwrap();
+        assert_eq!((c.min_session_timeout_ms, c.max_session_timeout_ms), (4000, 40000));
+        assert_eq!(c.data_log_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn bad_value_names_file_line_and_key() {
+        let e = cfg("dataDir=/tmp/x\ntickTime=abc\n").unwrap_err();
+        assert_eq!(e.to_string(), "zoo.cfg:2: tickTime: not a valid number: \"abc\"");
+    }
+
+    #[test]
+    fn unknown_keys_become_zookeeper_properties() {
+        let c = cfg("dataDir=/d\nextendedTypesEnabled=true\n4lw.commands.whitelist=ruok, stat\n").unwrap();
+        assert!(c.extended_types);
+        assert!(c.four_letter_words.allows("ruok"));
+        assert!(c.four_letter_words.allows("srvr"));
+        assert!(!c.four_letter_words.allows("mntr"));
+    }
+
+    #[test]
+    fn default_whitelist_is_srvr_only() {
+        let c = cfg("dataDir=/d\n").unwrap();
+        assert!(c.four_letter_words.allows("srvr"));
+        assert!(!c.four_letter_words.allows("ruok"));
+    }
+}

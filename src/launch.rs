@@ -1,0 +1,92 @@
+//! Starting a server from a validated [`Config`] (`ZooKeeperServerMain.runFromConfig`):
+//! the core thread, the client listener and the ticker. Used by the binary and by tests,
+//! which start servers in-process on ephemeral ports.
+
+use crate::config::Config;
+use crate::jute::frame::Limits;
+use crate::node::driver::{self, Event, MemoryLog};
+use crate::node::{Core, CoreConfig, Input};
+use crate::server::{self, ShellConfig};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tracing::info;
+
+/// How often the core is told that time passed (session expiry, container checks).
+const TICK: Duration = Duration::from_millis(50);
+
+/// Binds the client port named by the configuration.
+pub async fn bind(cfg: &Config) -> std::io::Result<TcpListener> {
+    let host = cfg.client_port_address.clone().unwrap_or_else(|| "0.0.0.0".to_string());
+    TcpListener::bind((host.as_str(), cfg.client_port)).await
+}
+
+/// Serves on `listener` until `shutdown` completes; returns once the core has stopped.
+pub async fn serve(
+    cfg: Config,
+    sasl_users: Option<BTreeMap<String, String>>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let core = Core::new(CoreConfig::from_config(&cfg, sasl_users), wall, 0, rand::random());
+    let (tx, rx) = mpsc::channel::<Event>(4096);
+    let core_thread = std::thread::Builder::new()
+        .name("rzk-core".into())
+        .spawn(move || driver::run(core, MemoryLog::new(10_000), rx))?;
+    let shell = ShellConfig {
+        limits: Limits { max_frame: cfg.jute_max_buffer, max_field: cfg.jute_max_buffer * 2 },
+        max_client_cnxns: cfg.max_client_cnxns,
+        max_outgoing_frames: cfg.max_outgoing_frames,
+    };
+    info!("binding to port {}", listener.local_addr()?);
+    let ticker = tokio::spawn(tick(tx.clone()));
+    let accept = tokio::spawn(server::serve(listener, tx.clone(), shell));
+    shutdown.await;
+    info!("shutting down");
+    accept.abort();
+    ticker.abort();
+    let _ = tx.send(Event::Shutdown).await;
+    drop(tx);
+    let _ = tokio::task::spawn_blocking(move || core_thread.join()).await;
+    Ok(())
+}
+
+async fn tick(tx: mpsc::Sender<Event>) {
+    let mut every = tokio::time::interval(TICK);
+    loop {
+        every.tick().await;
+        if tx.send(Event::Input(Input::Tick)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A server running in the background of the current tokio runtime (tests, embedding).
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub async fn start(cfg: Config, sasl_users: Option<BTreeMap<String, String>>) -> std::io::Result<Running> {
+        let listener = bind(&cfg).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(cfg, sasl_users, listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Running { addr, stop: Some(stop), task })
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}

@@ -1,0 +1,88 @@
+//! What the core remembers per client connection (`ServerCnxn`): its session, its
+//! authenticated ids, the order in which its replies must leave, and the counters the
+//! four-letter words report.
+
+use super::RequestBody;
+use crate::proto::{Id, SessionId};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+/// A request waiting for its turn on its connection: replies leave strictly in request
+/// order, so a read that arrives while the connection has writes in flight waits.
+#[derive(Debug)]
+pub enum Queued {
+    /// A write whose transaction has this zxid; its reply is produced when it is applied.
+    Write { zxid: i64 },
+    /// A read (or any non-transaction request) to answer when it reaches the head.
+    Read { xid: i32, body: RequestBody, received_ms: i64 },
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ConnStats {
+    pub packets_received: u64,
+    pub packets_sent: u64,
+    pub last_op: &'static str,
+    pub last_cxid: i32,
+    pub last_zxid: i64,
+    pub last_response_ms: i64,
+    pub last_latency_ms: i64,
+    pub min_latency_ms: i64,
+    pub max_latency_ms: i64,
+    pub total_latency_ms: i64,
+    pub count: u64,
+    pub established_ms: i64,
+}
+
+impl ConnStats {
+    pub fn record(&mut self, op: &'static str, cxid: i32, zxid: i64, start_ms: i64, now_ms: i64) {
+        let latency = (now_ms - start_ms).max(0);
+        self.last_op = op;
+        self.last_cxid = cxid;
+        self.last_zxid = zxid;
+        self.last_response_ms = now_ms;
+        self.last_latency_ms = latency;
+        self.min_latency_ms = if self.count == 0 { latency } else { self.min_latency_ms.min(latency) };
+        self.max_latency_ms = self.max_latency_ms.max(latency);
+        self.total_latency_ms += latency;
+        self.count += 1;
+    }
+
+    pub fn reset(&mut self) {
+        let established = self.established_ms;
+        *self = ConnStats { established_ms: established, last_op: "NA", ..Default::default() };
+    }
+}
+
+#[derive(Debug)]
+pub struct Conn {
+    pub peer: SocketAddr,
+    pub session: Option<SessionId>,
+    pub timeout_ms: i32,
+    /// The session is established and requests may flow.
+    pub established: bool,
+    /// Whether the ConnectRequest carried the readOnly byte.
+    pub sent_read_only: bool,
+    pub auth: Vec<Id>,
+    pub queue: VecDeque<Queued>,
+    pub sasl: Option<crate::auth::sasl::DigestMd5Server>,
+    pub stats: ConnStats,
+    /// A Close was emitted; nothing more is sent.
+    pub closing: bool,
+}
+
+impl Conn {
+    pub fn new(peer: SocketAddr, now_ms: i64) -> Conn {
+        Conn {
+            peer,
+            session: None,
+            timeout_ms: 0,
+            established: false,
+            sent_read_only: false,
+            auth: vec![Id::new("ip", &peer.ip().to_string())],
+            queue: VecDeque::new(),
+            sasl: None,
+            stats: ConnStats { established_ms: now_ms, last_op: "NA", ..Default::default() },
+            closing: false,
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! [`Core`]: the single owner of the tree, sessions, watches and pipeline; see the module
+//! docs of `node` for the flow.
+
+use super::conn::Conn;
+use super::{Action, ConnId, Input};
+use crate::config::settings::FourLetterWhitelist;
+use crate::pipeline::acl::AuthSchemes;
+use crate::pipeline::prep::{Prep, PrepConfig};
+use crate::proto::{ServerId, SessionId, TxnEntry};
+use crate::session::SessionTracker;
+use crate::tree::DataTree;
+use crate::watch::WatchManager;
+use std::collections::{BTreeMap, VecDeque};
+
+/// What the core needs of the configuration (a plain copy: the core never reads files).
+#[derive(Clone, Debug)]
+pub struct CoreConfig {
+    pub server_id: i64,
+    pub tick_ms: i64,
+    pub min_session_timeout_ms: i32,
+    pub max_session_timeout_ms: i32,
+    pub extended_types: bool,
+    pub super_digest: Option<String>,
+    /// DIGEST-MD5 users from the JAAS `Server` section; `None` when SASL is not set up.
+    pub sasl_users: Option<BTreeMap<String, String>>,
+    /// `zookeeper.superUser`: a SASL identity that is also super.
+    pub sasl_super_user: Option<String>,
+    pub skip_acl: bool,
+    pub enforce_quota: bool,
+    pub reconfig_enabled: bool,
+    pub four_letter_words: FourLetterWhitelist,
+    pub container_check_interval_ms: i64,
+    pub container_max_per_minute: i64,
+    pub container_max_never_used_ms: i64,
+    /// Reported by `conf`/`srvr`-style commands.
+    pub client_port: u16,
+    pub data_dir: String,
+    pub data_log_dir: String,
+    pub max_client_cnxns: u32,
+}
+
+impl CoreConfig {
+    pub fn from_config(c: &crate::config::Config, sasl_users: Option<BTreeMap<String, String>>) -> CoreConfig {
+        CoreConfig {
+            server_id: c.server_id,
+            tick_ms: c.tick_time_ms as i64,
+            min_session_timeout_ms: c.min_session_timeout_ms,
+            max_session_timeout_ms: c.max_session_timeout_ms,
+            extended_types: c.extended_types,
+            super_digest: c.super_digest.clone(),
+            sasl_users,
+            sasl_super_user: c.properties.get("zookeeper.superUser").cloned(),
+            skip_acl: c.skip_acl,
+            enforce_quota: c.enforce_quota,
+            reconfig_enabled: c.reconfig_enabled,
+            four_letter_words: c.four_letter_words.clone(),
+            container_check_interval_ms: c.container_check_interval_ms,
+            container_max_per_minute: c.container_max_per_minute,
+            container_max_never_used_ms: c.container_max_never_used_ms,
+            client_port: c.client_port,
+            data_dir: c.data_dir.display().to_string(),
+            data_log_dir: c.data_log_dir.display().to_string(),
+            max_client_cnxns: c.max_client_cnxns,
+        }
+    }
+}
+
+/// Server-wide counters behind `srvr`/`stat`/`mntr` (`ServerStats`).
+#[derive(Debug, Default, Clone)]
+pub struct ServerStats {
+    pub packets_received: u64,
+    pub packets_sent: u64,
+    pub min_latency_ms: i64,
+    pub max_latency_ms: i64,
+    pub total_latency_ms: i64,
+    pub count: u64,
+}
+
+impl ServerStats {
+    pub fn record_latency(&mut self, latency_ms: i64) {
+        let l = latency_ms.max(0);
+        self.min_latency_ms = if self.count == 0 { l } else { self.min_latency_ms.min(l) };
+        self.max_latency_ms = self.max_latency_ms.max(l);
+        self.total_latency_ms += l;
+        self.count += 1;
+    }
+    pub fn reset(&mut self) {
+        *self = ServerStats::default();
+    }
+}
+
+/// Who waits for a transaction to be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// A client request: reply to `xid` on `conn`.
+    Request { conn: ConnId, xid: i32 },
+    /// A new session: send the ConnectResponse on `conn`.
+    Connect { conn: ConnId },
+    /// Made by the server itself (session expiry, container reaping).
+    Server,
+}
+
+/// A transaction prepared and handed to persistence, not yet applied.
+#[derive(Debug)]
+pub(super) struct InFlight {
+    pub entry: TxnEntry,
+    pub origin: Origin,
+    pub received_ms: i64,
+}
+
+pub struct Core {
+    pub(super) cfg: CoreConfig,
+    pub(super) tree: DataTree,
+    pub(super) sessions: SessionTracker,
+    pub(super) watches: WatchManager,
+    pub(super) prep: Prep,
+    pub(super) conns: BTreeMap<ConnId, Conn>,
+    /// The connection a session is currently attached to.
+    pub(super) session_conns: BTreeMap<SessionId, ConnId>,
+    pub(super) inflight: VecDeque<InFlight>,
+    /// Prepared during the current step, emitted as one `Persist` (group commit).
+    pub(super) unpersisted: Vec<TxnEntry>,
+    pub(super) last_prepared_zxid: i64,
+    pub(super) last_applied_zxid: i64,
+    pub(super) now_wall_ms: i64,
+    pub(super) now_mono_ms: i64,
+    pub(super) next_container_check_ms: i64,
+    pub(super) actions: Vec<Action>,
+    pub(super) stats: ServerStats,
+    /// Seed material for SASL nonces, advanced per use (randomness is an input).
+    pub(super) nonce_seed: u64,
+}
+
+impl Core {
+    /// A fresh server on an empty database. `now_*` are the clock readings at start;
+    /// `seed` feeds the SASL nonces.
+    pub fn new(cfg: CoreConfig, now_wall_ms: i64, now_mono_ms: i64, seed: u64) -> Core {
+        let mut prep = Prep::new(PrepConfig {
+            extended_types: cfg.extended_types,
+            enforce_quota: cfg.enforce_quota,
+            skip_acl: cfg.skip_acl,
+            reconfig_enabled: cfg.reconfig_enabled,
+            standalone: true,
+            max_never_used_container_ms: cfg.container_max_never_used_ms,
+        });
+        prep.set_schemes(AuthSchemes { digest: true, sasl: cfg.sasl_users.is_some(), x509: false });
+        let sessions = SessionTracker::new(ServerId(cfg.server_id), now_wall_ms, cfg.tick_ms);
+        let tree = DataTree::with_extended_types(cfg.extended_types);
+        Core {
+            next_container_check_ms: now_mono_ms + cfg.container_check_interval_ms,
+            cfg,
+            tree,
+            sessions,
+            watches: WatchManager::default(),
+            prep,
+            conns: BTreeMap::new(),
+            session_conns: BTreeMap::new(),
+            inflight: VecDeque::new(),
+            unpersisted: Vec::new(),
+            last_prepared_zxid: 0,
+            last_applied_zxid: 0,
+            now_wall_ms,
+            now_mono_ms,
+            actions: Vec::new(),
+            stats: ServerStats::default(),
+            nonce_seed: seed,
+        }
+    }
+
+    /// Clock readings for the inputs that follow: wall time stamps transactions,
+    /// monotonic time drives session expiry.
+    pub fn set_time(&mut self, wall_ms: i64, mono_ms: i64) {
+        self.now_wall_ms = wall_ms;
+        self.now_mono_ms = mono_ms;
+    }
+
+    pub fn step(&mut self, input: Input) {
+        match input {
+            Input::Opened { conn, peer } => {
+                self.conns.insert(conn, Conn::new(peer, self.now_wall_ms));
+            }
+            Input::FourLetter { conn, word } => self.handle_four_letter(conn, &word),
+            Input::Connect { conn, req } => self.handle_connect(conn, req),
+            Input::Request { conn, xid, body } => self.handle_request(conn, xid, body),
+            Input::Closed { conn } => self.handle_closed(conn),
+            Input::Tick => self.handle_tick(),
+            Input::Persisted { upto } => self.handle_persisted(upto),
+        }
+    }
+
+    /// The actions produced so far, in order; prepared transactions are flushed into a
+    /// single `Persist` first so that one fsync covers the whole batch.
+    pub fn take_actions(&mut self) -> Vec<Action> {
+        if !self.unpersisted.is_empty() {
+            let entries = std::mem::take(&mut self.unpersisted);
+            self.actions.push(Action::Persist { entries });
+        }
+        std::mem::take(&mut self.actions)
+    }
+
+    pub fn last_applied_zxid(&self) -> i64 {
+        self.last_applied_zxid
+    }
+
+    pub fn tree(&self) -> &DataTree {
+        &self.tree
+    }
+
+    pub(super) fn send(&mut self, conn: ConnId, frame: bytes::Bytes) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            if !c.closing {
+                c.stats.packets_sent += 1;
+                self.stats.packets_sent += 1;
+                self.actions.push(Action::Send { conn, frame });
+            }
+        }
+    }
+
+    pub(super) fn close(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            if !c.closing {
+                c.closing = true;
+                self.actions.push(Action::Close { conn });
+            }
+        }
+    }
+
+    fn handle_closed(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.remove(&conn) {
+            if let Some(s) = c.session {
+                if self.session_conns.get(&s) == Some(&conn) {
+                    self.session_conns.remove(&s);
+                }
+            }
+        }
+        self.watches.remove_watcher(conn);
+    }
+
+    fn handle_tick(&mut self) {
+        self.expire_sessions();
+        self.maybe_reap_containers();
+    }
+
+    pub(super) fn next_nonce(&mut self) -> String {
+        // splitmix64: a deterministic stream from the injected seed.
+        self.nonce_seed = self.nonce_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.nonce_seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let z = z ^ (z >> 31);
+        let w = self.nonce_seed.rotate_left(17) ^ z.rotate_left(5);
+        format!("{z:016x}{w:016x}")
+    }
+}

@@ -1,0 +1,162 @@
+//! Runs a [`Core`] on its own thread: feeds it events from the connection tasks, reads the
+//! clocks, and executes its actions (frames to connection queues, transactions to the
+//! log). The only place where the core meets the outside world.
+
+use super::{Action, ConnId, Core, Input};
+use crate::proto::TxnEntry;
+use bytes::Bytes;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+/// What a connection task receives from the core.
+#[derive(Debug)]
+pub enum Out {
+    Frame(Bytes),
+    /// The session is set up: start reading requests.
+    Established,
+    /// Flush and close.
+    Close,
+}
+
+/// What the driver receives.
+#[derive(Debug)]
+pub enum Event {
+    /// A new connection and the queue its frames go to (bounded: a client that never
+    /// reads is disconnected when it fills up).
+    Open { conn: ConnId, peer: std::net::SocketAddr, out: mpsc::Sender<Out> },
+    Input(Input),
+    /// Stop the core.
+    Shutdown,
+}
+
+/// Where prepared transactions go to become durable. Until the on-disk log exists the
+/// driver keeps the most recent ones in memory (`ZKDatabase.committedLog` keeps a similar
+/// window for follower sync).
+pub trait TxnLog: Send {
+    /// Makes the entries durable; returns the highest zxid now durable.
+    fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<i64>;
+}
+
+/// An in-memory log that keeps the last `capacity` entries.
+pub struct MemoryLog {
+    capacity: usize,
+    entries: VecDeque<TxnEntry>,
+}
+
+impl MemoryLog {
+    pub fn new(capacity: usize) -> MemoryLog {
+        MemoryLog { capacity, entries: VecDeque::new() }
+    }
+}
+
+impl TxnLog for MemoryLog {
+    fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<i64> {
+        let upto = entries.last().map(|e| e.header.zxid).unwrap_or(0);
+        for e in entries {
+            if self.entries.len() == self.capacity {
+                self.entries.pop_front();
+            }
+            self.entries.push_back(e);
+        }
+        Ok(upto)
+    }
+}
+
+/// How many queued events are handled before actions are executed: the batch that one
+/// log append (one fsync) covers.
+const MAX_BATCH: usize = 1024;
+
+struct Driver<L: TxnLog> {
+    core: Core,
+    log: L,
+    outs: BTreeMap<ConnId, mpsc::Sender<Out>>,
+    mono_start: Instant,
+}
+
+/// Runs the core until `Event::Shutdown` or until every sender is gone.
+pub fn run<L: TxnLog>(core: Core, log: L, mut rx: mpsc::Receiver<Event>) {
+    let mut d = Driver { core, log, outs: BTreeMap::new(), mono_start: Instant::now() };
+    while let Some(first) = rx.blocking_recv() {
+        d.set_time();
+        if !d.handle(first) {
+            break;
+        }
+        let mut handled = 1;
+        while handled < MAX_BATCH {
+            let Ok(ev) = rx.try_recv() else { break };
+            if !d.handle(ev) {
+                return;
+            }
+            handled += 1;
+        }
+        d.execute();
+    }
+    info!("core stopped");
+}
+
+impl<L: TxnLog> Driver<L> {
+    fn set_time(&mut self) {
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        let mono = self.mono_start.elapsed().as_millis() as i64;
+        self.core.set_time(wall, mono);
+    }
+
+    fn handle(&mut self, ev: Event) -> bool {
+        match ev {
+            Event::Open { conn, peer, out } => {
+                self.outs.insert(conn, out);
+                self.core.step(Input::Opened { conn, peer });
+            }
+            Event::Input(input) => {
+                if let Input::Closed { conn } = &input {
+                    self.outs.remove(conn);
+                }
+                self.core.step(input);
+            }
+            Event::Shutdown => return false,
+        }
+        true
+    }
+
+    /// Executes actions until the core has nothing more to say (applying persisted
+    /// transactions produces replies, which may release queued reads, …).
+    fn execute(&mut self) {
+        loop {
+            let actions = self.core.take_actions();
+            if actions.is_empty() {
+                return;
+            }
+            for a in actions {
+                self.execute_one(a);
+            }
+        }
+    }
+
+    fn execute_one(&mut self, a: Action) {
+        match a {
+            Action::Send { conn, frame } => self.deliver(conn, Out::Frame(frame)),
+            Action::Established { conn } => self.deliver(conn, Out::Established),
+            Action::Close { conn } => {
+                self.deliver(conn, Out::Close);
+                self.outs.remove(&conn);
+            }
+            Action::Persist { entries } => match self.log.append(entries) {
+                Ok(upto) => self.core.step(Input::Persisted { upto }),
+                Err(e) => panic!("transaction log append failed, stopping to keep acknowledged writes safe: {e}"),
+            },
+        }
+    }
+
+    fn deliver(&mut self, conn: ConnId, out: Out) {
+        let Some(tx) = self.outs.get(&conn) else { return };
+        if let Err(e) = tx.try_send(out) {
+            if matches!(e, mpsc::error::TrySendError::Full(_)) {
+                warn!("connection {conn}: client is not reading its replies; closing the connection");
+            }
+            // Dropping the sender ends the connection task, which reports Closed.
+            self.outs.remove(&conn);
+        }
+    }
+}

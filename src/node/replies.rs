@@ -1,0 +1,51 @@
+//! Building reply frames (`FinalRequestProcessor`'s response records and
+//! `ServerCnxn.sendResponse`).
+
+use crate::proto::codec::{encode_notification, encode_reply};
+use crate::proto::{Create2Response, ErrorCode, MultiResult, ReplyHeader, Response, Txn, WatcherEvent};
+use crate::tree::TxnResult;
+use bytes::{Bytes, BytesMut};
+
+/// A reply frame: header, then `body` only when `err` is 0.
+pub(super) fn reply_frame(xid: i32, zxid: i64, err: ErrorCode, body: &Response) -> Bytes {
+    let mut buf = BytesMut::with_capacity(64);
+    encode_reply(&ReplyHeader { xid, zxid, err: err.code() }, body, &mut buf);
+    buf.freeze()
+}
+
+/// A notification frame: xid -1 and, as 3.8 servers send it, zxid -1.
+pub(super) fn notification_frame(ev: &WatcherEvent) -> Bytes {
+    let mut buf = BytesMut::with_capacity(32 + ev.path.len());
+    encode_notification(-1, ev, &mut buf);
+    buf.freeze()
+}
+
+/// The reply to an applied write: its error code and body.
+pub(super) fn write_reply(txn: &Txn, result: &TxnResult) -> (ErrorCode, Response) {
+    match (txn, result) {
+        (Txn::Multi(subs), TxnResult::Multi(results)) => {
+            (ErrorCode::Ok, Response::Multi(subs.iter().zip(results).map(|(t, r)| multi_result(t, r)).collect()))
+        }
+        (_, TxnResult::Error(code)) => (*code, Response::Empty),
+        (Txn::Create(_), TxnResult::Created { path, .. }) => (ErrorCode::Ok, Response::Create(path.clone())),
+        (_, TxnResult::Created { path, stat }) => {
+            (ErrorCode::Ok, Response::Create2(Create2Response { path: path.clone(), stat: *stat }))
+        }
+        (_, TxnResult::SetData { stat }) | (_, TxnResult::SetAcl { stat }) => (ErrorCode::Ok, Response::Stat(*stat)),
+        _ => (ErrorCode::Ok, Response::Empty),
+    }
+}
+
+/// One entry of a multi's reply: the result type follows the sub-transaction's type
+/// (create → 1, create2/container/TTL → 15, …), errors become `ErrorResult`.
+fn multi_result(txn: &Txn, result: &TxnResult) -> MultiResult {
+    match (txn, result) {
+        (_, TxnResult::Error(code)) => MultiResult::Error(*code),
+        (Txn::Create(_), TxnResult::Created { path, .. }) => MultiResult::Create(path.clone()),
+        (_, TxnResult::Created { path, stat }) => MultiResult::Create2(Create2Response { path: path.clone(), stat: *stat }),
+        (_, TxnResult::Deleted) => MultiResult::Delete,
+        (_, TxnResult::SetData { stat }) => MultiResult::SetData(*stat),
+        (_, TxnResult::Checked) => MultiResult::Check,
+        _ => MultiResult::Error(ErrorCode::RuntimeInconsistency),
+    }
+}

@@ -1,0 +1,138 @@
+//! Dispatch of decoded client requests (`ZooKeeperServer.processPacket`): auth and SASL
+//! are answered on the spot, writes enter the pipeline, everything else is a read that
+//! keeps its place behind the connection's pending writes.
+
+use super::conn::Queued;
+use super::core::Core;
+use super::replies::reply_frame;
+use super::{ConnId, RequestBody};
+use crate::auth::sasl::{DigestMd5Server, SaslStep};
+use crate::proto::codec::encode_reply;
+use crate::proto::{ErrorCode, Id, ReplyHeader, Request, Response};
+use bytes::{BufMut, BytesMut};
+use tracing::{info, warn};
+
+/// The xid of auth replies (`ClientCnxn.AUTHPACKET_XID`).
+const AUTH_XID: i32 = -4;
+
+impl Core {
+    pub(super) fn handle_request(&mut self, conn: ConnId, xid: i32, body: RequestBody) {
+        let now = self.now_mono_ms;
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.closing || !c.established {
+            return;
+        }
+        c.stats.packets_received += 1;
+        self.stats.packets_received += 1;
+        let Some(session) = c.session else { return };
+        self.sessions.touch(session, now);
+        match body {
+            RequestBody::Ok(Request::Auth(p)) => self.handle_auth(conn, &p.scheme, &p.auth),
+            RequestBody::Ok(Request::Sasl(token)) => self.handle_sasl(conn, xid, &token),
+            RequestBody::Ok(ref req) if req.op_code().is_write() && !matches!(req, Request::Check(_)) => {
+                self.submit_write(conn, xid, session, req)
+            }
+            RequestBody::Malformed(op) if op.is_write() => self.submit_malformed_write(conn, xid, session),
+            body => self.enqueue_read(conn, xid, body),
+        }
+    }
+
+    fn enqueue_read(&mut self, conn: ConnId, xid: i32, body: RequestBody) {
+        let received_ms = self.now_mono_ms;
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.queue.is_empty() {
+            self.answer_read(conn, xid, body, received_ms);
+        } else {
+            c.queue.push_back(Queued::Read { xid, body, received_ms });
+        }
+    }
+
+    /// Answers the reads at the head of the connection's queue, up to its next write.
+    pub(super) fn drain_queue(&mut self, conn: ConnId) {
+        loop {
+            let Some(c) = self.conns.get_mut(&conn) else { return };
+            if !matches!(c.queue.front(), Some(Queued::Read { .. })) {
+                return;
+            }
+            if let Some(Queued::Read { xid, body, received_ms }) = c.queue.pop_front() {
+                self.answer_read(conn, xid, body, received_ms);
+            }
+        }
+    }
+
+    /// `AuthPacket` (xid -4): answered at once with zxid 0; a failure closes the connection.
+    fn handle_auth(&mut self, conn: ConnId, scheme: &str, auth: &[u8]) {
+        let result = crate::auth::authenticate(scheme, auth, self.cfg.super_digest.as_deref());
+        let peer = self.conns.get(&conn).map(|c| c.peer.to_string()).unwrap_or_default();
+        let err = match result {
+            Ok(ids) => {
+                info!("auth success for scheme {scheme} and address {peer}");
+                self.add_auth(conn, ids);
+                ErrorCode::Ok
+            }
+            Err(code) => {
+                warn!("Authentication failed for scheme: {scheme} from {peer}");
+                code
+            }
+        };
+        self.send(conn, reply_frame(AUTH_XID, 0, err, &Response::Empty));
+        if err != ErrorCode::Ok {
+            self.close(conn);
+        }
+    }
+
+    fn add_auth(&mut self, conn: ConnId, ids: Vec<Id>) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            for id in ids {
+                if !c.auth.contains(&id) {
+                    c.auth.push(id);
+                }
+            }
+        }
+    }
+
+    /// One SASL token (op 102), answered at once with zxid 0 (`processSasl`).
+    fn handle_sasl(&mut self, conn: ConnId, xid: i32, token: &[u8]) {
+        let Some(users) = self.cfg.sasl_users.clone() else {
+            // No SASL server configured: Java answers OK with a null token.
+            self.send(conn, reply_frame(xid, 0, ErrorCode::Ok, &Response::Sasl(Vec::new())));
+            return;
+        };
+        let nonce = self.next_nonce();
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let server = c.sasl.get_or_insert_with(|| DigestMd5Server::new(&users, nonce));
+        match server.step(token) {
+            Ok(SaslStep::Continue(challenge)) => {
+                self.send(conn, reply_frame(xid, 0, ErrorCode::Ok, &Response::Sasl(challenge)))
+            }
+            Ok(SaslStep::Complete(rspauth)) => {
+                let authz = server.authorization_id().unwrap_or_default().to_string();
+                info!("adding SASL authorization for authorizationID: {authz}");
+                let mut ids = vec![Id::new("sasl", &authz)];
+                if self.cfg.sasl_super_user.as_deref() == Some(authz.as_str()) {
+                    ids.push(Id::new("super", ""));
+                }
+                self.add_auth(conn, ids);
+                self.send(conn, reply_frame(xid, 0, ErrorCode::Ok, &Response::Sasl(rspauth)));
+            }
+            Err(e) => {
+                warn!("Client failed to SASL authenticate: {e}");
+                self.send(conn, sasl_failure_frame(xid));
+                self.close(conn);
+            }
+        }
+    }
+}
+
+/// A failed SASL exchange is the one error reply that carries a body: `AuthFailed` plus a
+/// `SetSASLResponse` whose token is null (`ZooKeeperServer.processSasl`).
+fn sasl_failure_frame(xid: i32) -> bytes::Bytes {
+    let mut hdr = BytesMut::new();
+    encode_reply(&ReplyHeader { xid, zxid: 0, err: ErrorCode::AuthFailed.code() }, &Response::Empty, &mut hdr);
+    let mut buf = BytesMut::with_capacity(hdr.len() + 4);
+    let len = i32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) + 4;
+    buf.put_i32(len);
+    buf.extend_from_slice(&hdr[4..]);
+    buf.put_i32(-1);
+    buf.freeze()
+}

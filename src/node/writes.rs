@@ -1,0 +1,149 @@
+//! The write path: prepare (`PrepRequestProcessor`), hand to persistence
+//! (`SyncRequestProcessor`), apply in zxid order and answer (`FinalRequestProcessor`).
+
+use super::conn::Queued;
+use super::core::{Core, InFlight, Origin};
+use super::replies::{notification_frame, reply_frame, write_reply};
+use super::ConnId;
+use crate::pipeline::prep::RequestCtx;
+use crate::proto::{EventType, Request, SessionId, Txn, TxnEntry, TxnHeader, WatcherEvent, KEEPER_STATE_SYNC_CONNECTED};
+use tracing::error;
+
+impl Core {
+    /// The header of the next transaction: the next zxid, stamped with the wall clock.
+    pub(super) fn next_header(&self, client_id: i64, cxid: i32) -> TxnHeader {
+        TxnHeader { client_id, cxid, zxid: self.last_prepared_zxid + 1, time: self.now_wall_ms }
+    }
+
+    pub(super) fn push_txn(&mut self, header: TxnHeader, txn: Txn, origin: Origin) {
+        self.last_prepared_zxid = header.zxid;
+        let entry = TxnEntry { header, txn, digest: None };
+        self.unpersisted.push(entry.clone());
+        self.inflight.push_back(InFlight { entry, origin, received_ms: self.now_mono_ms });
+    }
+
+    /// Prepares a client write and queues its reply slot on the connection.
+    pub(super) fn submit_write(&mut self, conn: ConnId, xid: i32, session: SessionId, req: &Request) {
+        let origin = Origin::Request { conn, xid };
+        let normalized;
+        let req = match req {
+            Request::Multi(ops) => {
+                normalized = Request::Multi(ops.iter().map(normalize_multi_create).collect());
+                &normalized
+            }
+            other => other,
+        };
+        if matches!(req, Request::CloseSession) {
+            self.submit_close_session(session, xid, origin);
+        } else {
+            let hdr = self.next_header(session.0, xid);
+            let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
+            let txn = if self.sessions.is_live(session) {
+                let ctx = RequestCtx { session: session.0, cxid: xid, zxid: hdr.zxid, time: hdr.time, auth: &auth };
+                self.prep.prepare(&self.tree, &ctx, req)
+            } else {
+                // PrepRequestProcessor checks the session after creating the header, so a
+                // write on a closing session still consumes a zxid.
+                Txn::Error(crate::proto::ErrorCode::SessionExpired)
+            };
+            self.push_txn(hdr, txn, origin);
+        }
+        let zxid = self.last_prepared_zxid;
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.queue.push_back(Queued::Write { zxid });
+        }
+    }
+
+    /// A write whose body did not decode still becomes a transaction (an error one), as
+    /// in `PrepRequestProcessor`'s catch-all.
+    pub(super) fn submit_malformed_write(&mut self, conn: ConnId, xid: i32, session: SessionId) {
+        let hdr = self.next_header(session.0, xid);
+        self.push_txn(hdr, Txn::Error(crate::proto::ErrorCode::MarshallingError), Origin::Request { conn, xid });
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.queue.push_back(Queued::Write { zxid: hdr.zxid });
+        }
+    }
+
+    pub(super) fn handle_persisted(&mut self, upto: i64) {
+        while self.inflight.front().is_some_and(|f| f.entry.header.zxid <= upto) {
+            if let Some(f) = self.inflight.pop_front() {
+                self.apply_one(f);
+            }
+        }
+    }
+
+    fn apply_one(&mut self, f: InFlight) {
+        let hdr = f.entry.header;
+        let outcome = self.tree.apply(&hdr, &f.entry.txn);
+        assert!(hdr.zxid > self.last_applied_zxid, "zxids apply in increasing order");
+        self.last_applied_zxid = hdr.zxid;
+        self.prep.applied(hdr.zxid);
+        for (path, event) in &outcome.events {
+            self.fire_watch(path, *event);
+        }
+        match f.origin {
+            Origin::Request { conn, xid } => {
+                let (err, body) = write_reply(&f.entry.txn, &outcome.result);
+                let frame = reply_frame(xid, self.last_applied_zxid, err, &body);
+                self.record_reply(conn, xid, f.entry.txn.op_code().short_name(), f.received_ms);
+                self.pop_write(conn, hdr.zxid);
+                self.send(conn, frame);
+                if matches!(f.entry.txn, Txn::CloseSession(_)) {
+                    self.close(conn);
+                }
+            }
+            Origin::Connect { conn } => self.finish_session_init(conn, true),
+            Origin::Server => {}
+        }
+        self.apply_session_effects(&hdr, &f.entry.txn);
+        if let Origin::Request { conn, .. } = f.origin {
+            self.drain_queue(conn);
+        }
+    }
+
+    fn pop_write(&mut self, conn: ConnId, zxid: i64) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        match c.queue.pop_front() {
+            Some(Queued::Write { zxid: z }) if z == zxid => {}
+            other => error!("connection {conn}: reply order broken at zxid 0x{zxid:x}: head was {other:?}"),
+        }
+    }
+
+    pub(super) fn fire_watch(&mut self, path: &str, event: EventType) {
+        let watchers = self.watches.trigger(path, event);
+        if watchers.is_empty() {
+            return;
+        }
+        let ev = WatcherEvent { event_type: event, state: KEEPER_STATE_SYNC_CONNECTED, path: path.to_string() };
+        let frame = notification_frame(&ev);
+        for w in watchers {
+            self.send(w, frame.clone());
+        }
+    }
+
+    pub(super) fn record_reply(&mut self, conn: ConnId, xid: i32, op: &'static str, received_ms: i64) {
+        let (now, zxid) = (self.now_mono_ms, self.last_applied_zxid);
+        self.stats.record_latency(now - received_ms);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.stats.record(op, xid, zxid, received_ms, now);
+            c.stats.last_response_ms = self.now_wall_ms;
+        }
+    }
+}
+
+/// Inside a multi, 3.8 rebuilds every create from its flags and ignores the opcode it was
+/// sent with (`MultiOperationRecord` → `Op.create`): a container flag makes a
+/// createContainer, anything else a plain create (so a create2 answers with the path
+/// only, and logs as type 1).
+fn normalize_multi_create(op: &Request) -> Request {
+    match op {
+        Request::Create(r) | Request::Create2(r) | Request::CreateContainer(r) => {
+            if r.flags == crate::proto::CreateMode::Container.flag() {
+                Request::CreateContainer(r.clone())
+            } else {
+                Request::Create(r.clone())
+            }
+        }
+        other => other.clone(),
+    }
+}

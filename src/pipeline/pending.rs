@@ -1,0 +1,171 @@
+//! Changes prepared but not yet applied to the tree.
+//!
+//! Stands in for `ZooKeeperServer.outstandingChanges` (the ordered list) and
+//! `outstandingChangesForPath` (the latest change per path). Preparation reads a node
+//! here first and falls back to the committed tree, so a request sees the effect of the
+//! requests queued before it. Keys are the paths exactly as prep computed them: the
+//! parent of `/a` is recorded under `""`, not `"/"`, as in Java.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::pipeline::view::NodeRecord;
+
+/// One prepared change (`ChangeRecord`): the node as it will be after the txn with
+/// `zxid` is applied, `None` when that txn deletes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub zxid: i64,
+    pub path: String,
+    pub node: Option<NodeRecord>,
+}
+
+/// A change with an identity, so that applying an old change does not evict a newer
+/// one for the same path.
+#[derive(Clone, Debug)]
+struct Entry {
+    seq: u64,
+    change: Change,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Pending {
+    list: VecDeque<Entry>,
+    latest: BTreeMap<String, Entry>,
+    next_seq: u64,
+}
+
+/// What `Pending::checkpoint` remembers, to undo a failed multi.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    len: usize,
+    latest: BTreeMap<String, Entry>,
+}
+
+impl Pending {
+    pub fn new() -> Pending {
+        Pending::default()
+    }
+
+    /// The latest pending change for `path`, if any.
+    pub fn get(&self, path: &str) -> Option<&Change> {
+        self.latest.get(path).map(|e| &e.change)
+    }
+
+    /// Every pending change, oldest first.
+    pub fn changes(&self) -> impl Iterator<Item = &Change> {
+        self.list.iter().map(|e| &e.change)
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// `addChangeRecord`.
+    pub fn add(&mut self, change: Change) {
+        let entry = Entry {
+            seq: self.next_seq,
+            change,
+        };
+        self.next_seq += 1;
+        self.latest.insert(entry.change.path.clone(), entry.clone());
+        self.list.push_back(entry);
+    }
+
+    /// The txn with `zxid` was applied: everything up to it is now in the tree.
+    pub fn applied(&mut self, zxid: i64) {
+        while let Some(front) = self.list.front() {
+            if front.change.zxid > zxid {
+                break;
+            }
+            if let Some(done) = self.list.pop_front() {
+                let path = &done.change.path;
+                if self.latest.get(path).is_some_and(|e| e.seq == done.seq) {
+                    self.latest.remove(path);
+                }
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.list.clear();
+        self.latest.clear();
+    }
+
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            len: self.list.len(),
+            latest: self.latest.clone(),
+        }
+    }
+
+    /// Drops every change added since `cp` (`PrepRequestProcessor.rollbackPendingChanges`).
+    pub fn rollback(&mut self, cp: Checkpoint) {
+        self.list.truncate(cp.len);
+        self.latest = cp.latest;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::StatPersisted;
+
+    fn node(version: i32) -> Option<NodeRecord> {
+        let stat = StatPersisted {
+            version,
+            ..Default::default()
+        };
+        Some(NodeRecord {
+            stat,
+            acl: vec![],
+            num_children: 0,
+            data_len: 0,
+        })
+    }
+
+    fn change(zxid: i64, path: &str, n: Option<NodeRecord>) -> Change {
+        Change {
+            zxid,
+            path: path.to_string(),
+            node: n,
+        }
+    }
+
+    #[test]
+    fn latest_change_per_path_wins() {
+        let mut p = Pending::new();
+        p.add(change(1, "/a", node(0)));
+        p.add(change(2, "/a", node(1)));
+        assert_eq!(p.get("/a"), Some(&change(2, "/a", node(1))));
+        assert_eq!(p.len(), 2);
+    }
+
+    #[test]
+    fn applying_an_old_change_keeps_the_newer_one() {
+        let mut p = Pending::new();
+        p.add(change(1, "/a", node(0)));
+        p.add(change(2, "/a", None));
+        p.applied(1);
+        assert_eq!(p.get("/a"), Some(&change(2, "/a", None)));
+        p.applied(2);
+        assert_eq!(p.get("/a"), None);
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn rollback_restores_what_the_checkpoint_saw() {
+        let mut p = Pending::new();
+        p.add(change(1, "/a", node(0)));
+        let cp = p.checkpoint();
+        p.add(change(2, "/a", node(5)));
+        p.add(change(2, "/b", node(0)));
+        p.rollback(cp);
+        assert_eq!(p.get("/a"), Some(&change(1, "/a", node(0))));
+        assert_eq!(p.get("/b"), None);
+        assert_eq!(p.len(), 1);
+    }
+}

@@ -1,0 +1,178 @@
+//! closeSession: the txn that deletes a session's ephemerals
+//! (the `OpCode.closeSession` case of `PrepRequestProcessor.pRequest2Txn`).
+
+use super::{Cursor, Step};
+use crate::pipeline::path::parent_for_delete;
+use crate::proto::Txn;
+
+impl Cursor<'_> {
+    /// The session's committed ephemerals, minus those a pending change deletes, plus
+    /// those a pending create gives it (scanned in pending order, as Java does). Each
+    /// parent's pending record gets the new pzxid but, as in Java, keeps its child
+    /// count.
+    pub(super) fn close_session(&mut self) -> Step<Txn> {
+        let doomed = self.doomed_ephemerals();
+        for path in &doomed {
+            let parent = parent_for_delete(path)?;
+            let mut parent_rec = self.record(parent)?;
+            parent_rec.stat.pzxid = self.ctx.zxid;
+            self.record_change(parent, Some(parent_rec));
+            self.record_change(path, None);
+        }
+        Ok(Txn::CloseSession(Some(doomed)))
+    }
+
+    /// The paths to delete, in the order Java's `HashSet` copy would list them.
+    fn doomed_ephemerals(&self) -> Vec<String> {
+        let session = self.ctx.session;
+        let mut set = JavaHashSet::copy_of(self.view.ephemerals(session));
+        for change in self.pending.changes() {
+            match &change.node {
+                None => set.remove(&change.path),
+                Some(n) if n.stat.ephemeral_owner == session => set.insert(&change.path),
+                Some(_) => {}
+            }
+        }
+        set.into_iteration_order()
+    }
+}
+
+/// Just enough of `java.util.HashSet<String>` to reproduce its iteration order: buckets
+/// by spread `String.hashCode`, the table sized as `HashSet.clone` sizes it and doubled
+/// as `HashMap.putVal` does; within a bucket, insertion order. The committed set's own
+/// order is unknown here (it depends on the tree's history), so it is taken sorted:
+/// exact unless two paths share a bucket.
+struct JavaHashSet {
+    items: Vec<String>,
+    capacity: usize,
+}
+
+impl JavaHashSet {
+    fn copy_of(mut sorted: Vec<String>) -> JavaHashSet {
+        sorted.sort();
+        let n = sorted.len();
+        // HashMap.putMapEntries: tableSizeFor((int) (n / 0.75f + 1)); an empty copy gets
+        // the default 16 on its first insert.
+        let capacity = if n == 0 {
+            16
+        } else {
+            (n * 4 / 3 + 1).next_power_of_two()
+        };
+        JavaHashSet {
+            items: sorted,
+            capacity,
+        }
+    }
+
+    fn insert(&mut self, path: &str) {
+        if self.items.iter().any(|p| p == path) {
+            return;
+        }
+        self.items.push(path.to_string());
+        if self.items.len() > self.capacity * 3 / 4 {
+            self.capacity *= 2;
+        }
+    }
+
+    fn remove(&mut self, path: &str) {
+        self.items.retain(|p| p != path);
+    }
+
+    fn into_iteration_order(mut self) -> Vec<String> {
+        let mask = self.capacity - 1;
+        self.items.sort_by_key(|p| spread_hash(p) & mask);
+        self.items
+    }
+}
+
+/// `HashMap.hash(key)` of a `String`, as a bucket-index source.
+fn spread_hash(s: &str) -> usize {
+    let h = s
+        .encode_utf16()
+        .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)));
+    let spread = (h as u32) ^ ((h as u32) >> 16);
+    spread as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fake::*;
+    use super::JavaHashSet;
+    use crate::proto::{Acl, ErrorCode, Txn};
+
+    #[test]
+    fn close_lists_committed_and_pending_ephemerals_minus_pending_deletes() {
+        let mut t = tree_with_a();
+        t.add("/a/e1", Acl::open_unsafe(), SESSION)
+            .add("/a/e2", Acl::open_unsafe(), SESSION);
+        t.add("/other", Acl::open_unsafe(), 77);
+        let mut p = prep();
+        p.prepare(&t, &ctx(1, &[]), &create("/a/e0", 1));
+        p.prepare(&t, &ctx(2, &[]), &delete("/a/e1", -1));
+        let txn = p.close_session(&t, &ctx(3, &[]));
+        // JDK 17: a clone of {"/a/e1", "/a/e2"}, minus e1, plus e0, prints [/a/e2, /a/e0].
+        let want = vec!["/a/e2".to_string(), "/a/e0".to_string()];
+        assert_eq!(txn, Txn::CloseSession(Some(want)));
+    }
+
+    #[test]
+    fn closed_ephemerals_are_pending_deletes() {
+        let mut t = tree_with_a();
+        t.add("/a/e", Acl::open_unsafe(), SESSION);
+        let mut p = prep();
+        p.close_session(&t, &ctx(1, &[]));
+        assert_eq!(
+            p.prepare(&t, &ctx(2, &[]), &delete("/a/e", -1)),
+            err(ErrorCode::NoNode)
+        );
+        // Java keeps the parent's child count: the parent still looks non-empty.
+        assert_eq!(
+            p.prepare(&t, &ctx(3, &[]), &delete("/a", -1)),
+            err(ErrorCode::NotEmpty)
+        );
+        assert!(created_path(&p.prepare(&t, &ctx(4, &[]), &create("/a/e", 0))).is_some());
+    }
+
+    #[test]
+    fn a_session_without_ephemerals_closes_with_an_empty_list() {
+        let txn = prep().close_session(&FakeTree::fresh(), &ctx(1, &[]));
+        assert_eq!(txn, Txn::CloseSession(Some(vec![])));
+    }
+
+    fn java_order(committed: &[&str], added: &[&str]) -> Vec<String> {
+        let mut set = JavaHashSet::copy_of(committed.iter().map(|s| s.to_string()).collect());
+        added.iter().for_each(|a| set.insert(a));
+        set.into_iteration_order()
+    }
+
+    #[test]
+    fn paths_come_in_java_hash_set_order() {
+        // Expected orders printed by a JDK 17 HashSet clone plus adds.
+        assert_eq!(
+            java_order(&["/e1", "/e2", "/e3", "/a", "/zz"], &[]),
+            ["/a", "/e1", "/e2", "/e3", "/zz"]
+        );
+        assert_eq!(
+            java_order(&["/e1"], &["/b", "/c", "/d", "/zz"]),
+            ["/e1", "/b", "/c", "/d", "/zz"]
+        );
+        let twelve: Vec<String> = (0..12).map(|i| format!("/{i}")).collect();
+        let twelve: Vec<&str> = twelve.iter().map(|s| s.as_str()).collect();
+        let got = java_order(&twelve, &["/x"]);
+        let want = [
+            "/0", "/1", "/2", "/3", "/4", "/5", "/6", "/7", "/8", "/x", "/9", "/10", "/11",
+        ];
+        assert_eq!(got, want);
+        assert_eq!(java_order(&["/0", "/1"], &["/x"]), ["/0", "/x", "/1"]);
+    }
+
+    #[test]
+    fn copy_capacity_is_sized_like_hash_map_put_map_entries() {
+        let cap =
+            |n: usize| JavaHashSet::copy_of((0..n).map(|i| format!("/{i}")).collect()).capacity;
+        assert_eq!(
+            [cap(0), cap(1), cap(2), cap(3), cap(6), cap(12), cap(13)],
+            [16, 2, 4, 8, 16, 32, 32]
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! One client connection (`NIOServerCnxn`): detects four-letter words, frames and decodes
+//! requests, and writes what the core sends back, in order.
+//!
+//! Reading pauses after the ConnectRequest until the core has set the session up (Java
+//! disables reads the same way), so requests pipelined behind a ConnectRequest are
+//! buffered, never dropped. Any framing or header error closes only this connection.
+
+use super::ShellConfig;
+use crate::jute::frame::FrameCodec;
+use crate::node::driver::{Event, Out};
+use crate::node::{ConnId, Input, RequestBody};
+use crate::proto::codec::{decode_connect_request, decode_request, decode_request_header};
+use crate::proto::OpCode;
+use crate::jute::error::DecodeError;
+use bytes::BytesMut;
+use futures::StreamExt;
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio_util::codec::FramedRead;
+use tracing::{debug, info, warn};
+
+/// Where the connection is in its life, as seen by the reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Handshake,
+    Established,
+    Closed,
+}
+
+pub async fn run(stream: TcpStream, conn: ConnId, peer: SocketAddr, core: mpsc::Sender<Event>, cfg: &ShellConfig) {
+    let (out_tx, out_rx) = mpsc::channel(cfg.max_outgoing_frames);
+    if core.send(Event::Open { conn, peer, out: out_tx }).await.is_err() {
+        return;
+    }
+    let (rd, wr) = stream.into_split();
+    let (phase_tx, phase_rx) = watch::channel(Phase::Handshake);
+    let writer = tokio::spawn(write_loop(wr, out_rx, phase_tx));
+    if let Err(why) = read_loop(rd, conn, peer, &core, cfg, phase_rx).await {
+        info!("closing connection {conn} from {peer}: {why}");
+    }
+    let _ = core.send(Event::Input(Input::Closed { conn })).await;
+    let _ = writer.await;
+}
+
+async fn write_loop(wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Out>, phase: watch::Sender<Phase>) {
+    let mut wr = BufWriter::with_capacity(64 * 1024, wr);
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(out) = next.take() {
+            match out {
+                Out::Frame(f) => {
+                    if wr.write_all(&f).await.is_err() {
+                        let _ = phase.send(Phase::Closed);
+                        return;
+                    }
+                }
+                Out::Established => {
+                    let _ = phase.send(Phase::Established);
+                }
+                Out::Close => {
+                    let _ = wr.flush().await;
+                    let _ = wr.shutdown().await;
+                    let _ = phase.send(Phase::Closed);
+                    return;
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        if wr.flush().await.is_err() {
+            break;
+        }
+    }
+    let _ = wr.shutdown().await;
+    let _ = phase.send(Phase::Closed);
+}
+
+async fn read_loop(
+    mut rd: OwnedReadHalf,
+    conn: ConnId,
+    peer: SocketAddr,
+    core: &mpsc::Sender<Event>,
+    cfg: &ShellConfig,
+    mut phase: watch::Receiver<Phase>,
+) -> Result<(), String> {
+    let mut first = [0u8; 4];
+    tokio::select! {
+        r = rd.read_exact(&mut first) => { r.map_err(|e| format!("read: {e}"))?; }
+        _ = phase.wait_for(|p| *p == Phase::Closed) => return Ok(()),
+    }
+    if let Some(word) = four_letter_word(first) {
+        debug!("four-letter word {word} from {peer}");
+        send(core, Input::FourLetter { conn, word }).await?;
+        let _ = phase.wait_for(|p| *p == Phase::Closed).await;
+        return Ok(());
+    }
+    let mut frames = FramedRead::new(rd, FrameCodec::new(cfg.limits));
+    frames.read_buffer_mut().extend_from_slice(&first);
+    let body = next_frame(&mut frames, &mut phase).await?.ok_or("closed before the ConnectRequest")?;
+    let req = decode_connect_request(&body, &cfg.limits).map_err(|e| format!("bad ConnectRequest: {e}"))?;
+    send(core, Input::Connect { conn, req }).await?;
+    let p = *phase.wait_for(|p| *p != Phase::Handshake).await.map_err(|_| "writer gone")?;
+    if p == Phase::Closed {
+        return Ok(());
+    }
+    while let Some(body) = next_frame(&mut frames, &mut phase).await? {
+        let (xid, body) = decode_body(&body, &cfg.limits)?;
+        send(core, Input::Request { conn, xid, body }).await?;
+    }
+    Ok(())
+}
+
+/// The next frame, `None` at EOF or once the writer has closed the connection.
+async fn next_frame(
+    frames: &mut FramedRead<OwnedReadHalf, FrameCodec>,
+    phase: &mut watch::Receiver<Phase>,
+) -> Result<Option<BytesMut>, String> {
+    tokio::select! {
+        f = frames.next() => match f {
+            None => Ok(None),
+            Some(Ok(body)) => Ok(Some(body)),
+            Some(Err(e)) => Err(format!("{e}")),
+        },
+        _ = phase.wait_for(|p| *p == Phase::Closed) => Ok(None),
+    }
+}
+
+fn decode_body(body: &[u8], limits: &crate::jute::frame::Limits) -> Result<(i32, RequestBody), String> {
+    let (hdr, rest) = decode_request_header(body).map_err(|e| format!("bad request header: {e}"))?;
+    let parsed = match decode_request(&hdr, rest, limits) {
+        Ok(req) => RequestBody::Ok(req),
+        Err(DecodeError::UnknownOpCode(op)) => {
+            warn!("Received packet at server of unknown type {op}");
+            RequestBody::Unknown(op)
+        }
+        Err(e) => match OpCode::try_from(hdr.op) {
+            Ok(op) => {
+                warn!("Failed to decode request of type {op:?} (xid {}): {e}", hdr.xid);
+                RequestBody::Malformed(op)
+            }
+            Err(op) => RequestBody::Unknown(op),
+        },
+    };
+    Ok((hdr.xid, parsed))
+}
+
+async fn send(core: &mpsc::Sender<Event>, input: Input) -> Result<(), String> {
+    core.send(Event::Input(input)).await.map_err(|_| "server is shutting down".to_string())
+}
+
+/// The four-letter words Apache ZooKeeper recognises as the first 4 bytes of a
+/// connection (`FourLetterCommands`).
+const WORDS: [&str; 18] = [
+    "conf", "cons", "crst", "dump", "envi", "gtmk", "ruok", "stmk", "srvr", "srst", "stat", "wchc", "wchp", "wchs",
+    "mntr", "isro", "hash", "dirs",
+];
+
+fn four_letter_word(first: [u8; 4]) -> Option<String> {
+    let s = std::str::from_utf8(&first).ok()?;
+    WORDS.contains(&s).then(|| s.to_string())
+}

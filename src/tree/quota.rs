@@ -1,0 +1,283 @@
+//! Quota accounting as Apache ZooKeeper 3.8.0 does it (`Quotas`, `StatsTrack`,
+//! `PathTrie` and the quota parts of `DataTree`).
+//!
+//! A quota on `/p` is the node `/zookeeper/quota/p/zookeeper_limits`; the server keeps the
+//! subtree's node count and data bytes in `/zookeeper/quota/p/zookeeper_stats` as text
+//! (`count=N,bytes=M`), rewriting it in place on every create, delete and setData under
+//! `/p`. Those rewrites bypass versions and times, like Java's.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::DataTree;
+
+pub const PROC_ZOOKEEPER: &str = "/zookeeper";
+pub const QUOTA_ZOOKEEPER: &str = "/zookeeper/quota";
+pub const LIMIT_NODE: &str = "zookeeper_limits";
+pub const STAT_NODE: &str = "zookeeper_stats";
+
+/// `Quotas.statPath`.
+pub fn stat_path(prefix: &str) -> String {
+    format!("{QUOTA_ZOOKEEPER}{prefix}/{STAT_NODE}")
+}
+
+/// `Quotas.limitPath`.
+pub fn limit_path(prefix: &str) -> String {
+    format!("{QUOTA_ZOOKEEPER}{prefix}/{LIMIT_NODE}")
+}
+
+/// `Quotas.trimQuotaPath`: cuts the length of `/zookeeper/quota` whatever the path is.
+fn trim_quota_path(path: &str) -> Option<&str> {
+    path.get(QUOTA_ZOOKEEPER.len()..)
+}
+
+/// The `key=value` text of limit and stat nodes (`StatsTrack`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatsTrack {
+    stats: BTreeMap<String, i64>,
+}
+
+impl StatsTrack {
+    /// Parses `k=v` pairs separated by runs of `,` or `;`; `None` where Java would throw.
+    pub fn parse(text: &str) -> Option<StatsTrack> {
+        let mut stats = BTreeMap::new();
+        if text.is_empty() {
+            return Some(StatsTrack { stats });
+        }
+        for pair in text.split([',', ';']).filter(|p| !p.is_empty()) {
+            let mut parts = pair.split('=').collect::<Vec<_>>();
+            while parts.len() > 1 && parts.last() == Some(&"") {
+                parts.pop(); // Java's split drops trailing empty strings
+            }
+            let (k, v) = match parts.as_slice() {
+                [k, v, ..] => (*k, *v),
+                _ => return None,
+            };
+            stats.insert(k.to_string(), v.parse::<i64>().ok()?);
+        }
+        Some(StatsTrack { stats })
+    }
+
+    pub fn count(&self) -> i64 {
+        self.get("count")
+    }
+
+    pub fn bytes(&self) -> i64 {
+        self.get("bytes")
+    }
+
+    /// Missing values read as -1.
+    pub fn get(&self, key: &str) -> i64 {
+        self.stats.get(key).copied().unwrap_or(-1)
+    }
+
+    pub fn set(&mut self, key: &str, value: i64) {
+        self.stats.insert(key.to_string(), value);
+    }
+
+    /// `count=…,bytes=…`, then `=` and `;k=v` for any other keys in sorted order: the
+    /// shape 3.4 parsers still accept.
+    pub fn format(&self) -> String {
+        let mut out = format!("count={},bytes={}", self.count(), self.bytes());
+        let rest: Vec<_> = self
+            .stats
+            .iter()
+            .filter(|(k, _)| *k != "count" && *k != "bytes")
+            .collect();
+        if !rest.is_empty() {
+            out.push('=');
+            for (k, v) in rest {
+                out.push_str(&format!(";{k}={v}"));
+            }
+        }
+        out
+    }
+}
+
+/// The set of quota'd prefixes (`PathTrie`). Only the marked paths matter to lookups,
+/// so a set of normalized paths behaves like Java's trie.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct QuotaTrie {
+    prefixes: BTreeSet<Vec<String>>,
+}
+
+/// `PathTrie.split`: components that are blank after Java's `trim` are dropped.
+fn components(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|c| !c.trim_matches(|ch: char| ch <= ' ').is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl QuotaTrie {
+    pub(super) fn add(&mut self, path: &str) {
+        let parts = components(path);
+        if !path.is_empty() && !parts.is_empty() {
+            self.prefixes.insert(parts);
+        }
+    }
+
+    pub(super) fn delete(&mut self, path: &str) {
+        self.prefixes.remove(&components(path));
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.prefixes.clear();
+    }
+
+    /// The longest marked prefix of `path`, `None` when there is none
+    /// (`DataTree.getMaxPrefixWithQuota`).
+    pub(super) fn max_prefix(&self, path: &str) -> Option<String> {
+        let parts = components(path);
+        (1..=parts.len())
+            .rev()
+            .find(|&n| parts.get(..n).is_some_and(|p| self.prefixes.contains(p)))
+            .and_then(|n| parts.get(..n))
+            .map(|p| format!("/{}", p.join("/")))
+    }
+}
+
+impl DataTree {
+    /// After a create: a new limit node marks its prefix, a new stat node gets the
+    /// subtree's current totals, and the node counts against its own quota.
+    pub(super) fn quota_after_create(&mut self, path: &str, parent: &str, child: &str, bytes: i64) {
+        if parent.starts_with(QUOTA_ZOOKEEPER) {
+            if let Some(prefix) = trim_quota_path(parent) {
+                if child == LIMIT_NODE {
+                    self.quotas.add(prefix);
+                }
+                if child == STAT_NODE {
+                    let prefix = prefix.to_string();
+                    self.refresh_quota_stats(&prefix);
+                }
+            }
+        }
+        if let Some(prefix) = self.quotas.max_prefix(path) {
+            self.update_quota_stat(&prefix, bytes, 1);
+        }
+    }
+
+    /// After a delete; `bytes` is the removed node's data length.
+    pub(super) fn quota_after_delete(&mut self, path: &str, parent: &str, child: &str, bytes: i64) {
+        if parent.starts_with(PROC_ZOOKEEPER) && child == LIMIT_NODE {
+            if let Some(prefix) = trim_quota_path(parent).filter(|p| !p.is_empty()) {
+                self.quotas.delete(prefix);
+            }
+        }
+        if let Some(prefix) = self.quotas.max_prefix(path) {
+            self.update_quota_stat(&prefix, -bytes, -1);
+        }
+    }
+
+    /// `updateQuotaStat`: adds to the stat node's counters in place. A stat node whose
+    /// text does not parse is left alone (Java would throw out of the txn).
+    pub(super) fn update_quota_stat(&mut self, prefix: &str, bytes_diff: i64, count_diff: i64) {
+        self.nodes.update(&stat_path(prefix), |node| {
+            let text = String::from_utf8_lossy(node.data.as_deref().unwrap_or_default());
+            if let Some(mut track) = StatsTrack::parse(&text) {
+                track.set("count", track.count().wrapping_add(count_diff));
+                track.set("bytes", track.bytes().wrapping_add(bytes_diff));
+                node.data = Some(track.format().into_bytes());
+            }
+        });
+    }
+
+    /// `updateQuotaForPath`: recounts the subtree at `prefix` into its stat node (only
+    /// `count` and `bytes`, other keys dropped).
+    pub(super) fn refresh_quota_stats(&mut self, prefix: &str) {
+        let (count, bytes) = self.subtree_totals(prefix);
+        let mut track = StatsTrack::default();
+        track.set("bytes", bytes);
+        track.set("count", count);
+        self.nodes.update(&stat_path(prefix), |node| {
+            node.data = Some(track.format().into_bytes())
+        });
+    }
+
+    /// `getCounts`: nodes and data bytes of the subtree at `path`, itself included.
+    fn subtree_totals(&self, path: &str) -> (i64, i64) {
+        let mut stack = vec![path.to_string()];
+        let (mut count, mut bytes) = (0i64, 0i64);
+        while let Some(p) = stack.pop() {
+            let Some(node) = self.nodes.get(&p) else {
+                continue;
+            };
+            count += 1;
+            bytes += i64::from(node.data_len());
+            stack.extend(node.children.iter().map(|c| format!("{p}/{c}")));
+        }
+        (count, bytes)
+    }
+
+    /// `setupQuota` after loading a snapshot: walks `/zookeeper/quota`, and for every
+    /// childless `…/zookeeper_limits` marks its prefix and recounts its stats.
+    pub(super) fn setup_quota(&mut self) {
+        let suffix = format!("/{LIMIT_NODE}");
+        let mut limits = Vec::new();
+        let mut stack = vec![QUOTA_ZOOKEEPER.to_string()];
+        while let Some(path) = stack.pop() {
+            let Some(node) = self.nodes.get(&path) else {
+                continue;
+            };
+            if node.children.is_empty() {
+                if let Some(end) = path
+                    .ends_with(&suffix)
+                    .then(|| path.find(&suffix))
+                    .flatten()
+                {
+                    limits.push(
+                        path.get(QUOTA_ZOOKEEPER.len()..end)
+                            .unwrap_or("")
+                            .to_string(),
+                    );
+                }
+                continue;
+            }
+            stack.extend(node.children.iter().map(|c| format!("{path}/{c}")));
+        }
+        for prefix in limits {
+            self.refresh_quota_stats(&prefix);
+            self.quotas.add(&prefix);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_track_round_trips_the_3_4_compatible_shape() {
+        let t = StatsTrack::parse("count=4,bytes=5=;countHardLimit=10;byteHardLimit=7").unwrap();
+        assert_eq!(t.count(), 4);
+        assert_eq!(t.bytes(), 5);
+        assert_eq!(
+            t.format(),
+            "count=4,bytes=5=;byteHardLimit=7;countHardLimit=10"
+        );
+    }
+
+    #[test]
+    fn stats_track_defaults_missing_values_to_minus_one() {
+        let t = StatsTrack::parse("bytes=3").unwrap();
+        assert_eq!(t.format(), "count=-1,bytes=3");
+        assert_eq!(StatsTrack::parse("").unwrap().format(), "count=-1,bytes=-1");
+    }
+
+    #[test]
+    fn stats_track_rejects_what_java_throws_on() {
+        assert!(StatsTrack::parse("count").is_none());
+        assert!(StatsTrack::parse("count=x").is_none());
+    }
+
+    #[test]
+    fn trie_finds_the_longest_marked_prefix() {
+        let mut trie = QuotaTrie::default();
+        trie.add("/a");
+        trie.add("/a/b/c");
+        assert_eq!(trie.max_prefix("/a/b/c/d").as_deref(), Some("/a/b/c"));
+        assert_eq!(trie.max_prefix("/a/b").as_deref(), Some("/a"));
+        assert_eq!(trie.max_prefix("/x"), None);
+        trie.delete("/a");
+        assert_eq!(trie.max_prefix("/a/b"), None);
+    }
+}

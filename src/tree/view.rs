@@ -1,0 +1,155 @@
+//! Reads of the committed tree (`DataTree.getData`, `statNode`, `getChildren`,
+//! `getACL`, `getAllChildrenNumber`, `getEphemerals` and the counters behind `mntr`),
+//! and the `TreeView` request preparation reads through.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::pipeline::view::{NodeRecord, TreeView};
+use crate::proto::{Acl, Stat};
+
+use super::node::Node;
+use super::ops::node_size;
+use super::DataTree;
+
+impl DataTree {
+    /// The node at `path` (`""` and `"/"` both name the root).
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(path)
+    }
+
+    /// Client view of a node's stat.
+    pub fn stat(&self, path: &str) -> Option<Stat> {
+        self.get(path).map(|n| n.client_stat(self.extended_types))
+    }
+
+    /// Data (`None` when null) and stat (`getData`).
+    pub fn data_and_stat(&self, path: &str) -> Option<(Option<&[u8]>, Stat)> {
+        self.get(path)
+            .map(|n| (n.data(), n.client_stat(self.extended_types)))
+    }
+
+    /// The ACL list and stat (`getACL`); an ACL key missing from the cache reads as an
+    /// empty list.
+    pub fn acl_and_stat(&self, path: &str) -> Option<(Vec<Acl>, Stat)> {
+        self.get(path)
+            .map(|n| (self.acl_of(n), n.client_stat(self.extended_types)))
+    }
+
+    /// The ACL list of `node`.
+    pub fn acl_of(&self, node: &Node) -> Vec<Acl> {
+        self.acls.get(node.acl).unwrap_or_default()
+    }
+
+    /// Child names, sorted, and the stat (`getChildren`).
+    pub fn children_and_stat(&self, path: &str) -> Option<(Vec<String>, Stat)> {
+        self.get(path).map(|n| {
+            (
+                n.children.iter().cloned().collect(),
+                n.client_stat(self.extended_types),
+            )
+        })
+    }
+
+    /// `getAllChildrenNumber`: every node whose path starts with `path/`; for `/`, the
+    /// node count minus the two root entries.
+    pub fn all_children_number(&self, path: &str) -> i32 {
+        let n = if path == "/" {
+            self.node_count().saturating_sub(2)
+        } else {
+            self.nodes.count_with_prefix(&format!("{path}/"))
+        };
+        i32::try_from(n).unwrap_or(i32::MAX)
+    }
+
+    /// Paths of the ephemerals `session` owns, sorted.
+    pub fn ephemerals(&self, session: i64) -> Vec<String> {
+        self.ephemerals
+            .get(&session)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every session still listed with its ephemerals (`dump`); a session whose
+    /// ephemerals were all deleted one by one stays listed with an empty set.
+    pub fn ephemerals_by_session(&self) -> &BTreeMap<i64, BTreeSet<String>> {
+        &self.ephemerals
+    }
+
+    /// `getEphemeralsCount`.
+    pub fn ephemerals_count(&self) -> usize {
+        self.ephemerals.values().map(BTreeSet::len).sum()
+    }
+
+    pub fn containers(&self) -> &BTreeSet<String> {
+        &self.containers
+    }
+
+    pub fn ttls(&self) -> &BTreeSet<String> {
+        &self.ttls
+    }
+
+    /// `getNodeCount`: Java keys the root twice (`""` and `"/"`), so a fresh tree has 5.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len() + 1
+    }
+
+    /// `cachedApproximateDataSize`, what `mntr` reports: path lengths plus data lengths,
+    /// kept incrementally. Quota stat rewrites are not reflected, as in Java.
+    pub fn approximate_data_size(&self) -> i64 {
+        self.data_size
+    }
+
+    /// `approximateDataSize`: the same sum computed afresh over both root entries.
+    pub fn computed_data_size(&self) -> i64 {
+        let root_data = self.get("/").map_or(0, |n| node_size("", &n.data));
+        self.nodes
+            .iter()
+            .map(|(p, n)| node_size(p, &n.data))
+            .sum::<i64>()
+            + root_data
+    }
+
+    /// The longest quota'd prefix of `path` (`getMaxPrefixWithQuota`).
+    pub fn max_prefix_with_quota(&self, path: &str) -> Option<String> {
+        self.quotas.max_prefix(path)
+    }
+
+    /// Every node reachable from the root, parent before children and children in name
+    /// order, as a snapshot writes them: the root comes first with path `""`.
+    pub fn nodes_preorder(&self) -> Vec<(String, &Node)> {
+        let mut out = Vec::with_capacity(self.nodes.len());
+        let mut stack = vec![String::new()];
+        while let Some(path) = stack.pop() {
+            let Some(node) = self.get(&path) else {
+                continue;
+            };
+            stack.extend(node.children.iter().rev().map(|c| format!("{path}/{c}")));
+            out.push((path, node));
+        }
+        out
+    }
+}
+
+impl TreeView for DataTree {
+    fn node(&self, path: &str) -> Option<NodeRecord> {
+        let node = self.get(path)?;
+        Some(NodeRecord {
+            stat: node.stat,
+            acl: self.acl_of(node),
+            num_children: node.num_children(),
+            data_len: i64::from(node.data_len()),
+        })
+    }
+
+    fn data(&self, path: &str) -> Option<Vec<u8>> {
+        self.get(path)?.data.clone()
+    }
+
+    fn ephemerals(&self, session: i64) -> Vec<String> {
+        DataTree::ephemerals(self, session)
+    }
+
+    fn max_prefix_with_quota(&self, path: &str) -> Option<String> {
+        DataTree::max_prefix_with_quota(self, path)
+    }
+}
