@@ -12,6 +12,8 @@ if [ -z "$CP" ]; then
   CP=$CP:$J/curator-recipes.jar:$J/curator-x-discovery.jar:$J/guava.jar:$J/slf4j-api.jar
   CP=$CP:$J/jackson-core.jar:$J/jackson-databind.jar:$J/jackson-annotations.jar
 fi
+# One SLF4J binding only, ours: drop any binding the given classpath brings.
+CP=$(tr ':' '\n' <<<"$CP" | grep -v -E '/slf4j-(log4j12|simple|nop|jdk14|jcl|reload4j)[^/]*\.jar$' | paste -sd: -)
 # Client logging stays quiet unless SUITE_LOG is set (then WARN and up on stderr).
 if [ -n "${SUITE_LOG:-}" ]; then LOGJAR=$J/slf4j-simple.jar; else LOGJAR=$J/slf4j-nop.jar; fi
 CLASSES=$WORK/curator-classes
