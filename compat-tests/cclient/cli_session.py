@@ -132,8 +132,9 @@ def wait_quiet(cli, marker_path):
 
 def session_basics(c, a):
     m = a.expect(r"Got a new session id: 0x([0-9a-f]+)")
-    c.check("connect", m is not None, "no session id: " + a.tail())
-    sid = m.group(1) if m else "?"
+    if not c.check("connect", m is not None, "no session id: " + a.tail()):
+        raise SystemExit(f"{c.passed} passed, {c.failed} failed")
+    sid = m.group(1)
     # `myid` prints on stdout, block-buffered in a pipe: checked after quit.
     a.send("myid")
     m = a.call(f"create {ROOT}", rc_line(f"[{ROOT}]", 0) + r"\n\tname = " + re.escape(ROOT) + "\n")
@@ -301,6 +302,9 @@ def main():
         b.call("quit", r"Quitting\.\.\.")
         b.close()
         quit_and_ephemerals(c, a, connect, sid)
+    except SystemExit as stop:
+        print(stop, flush=True)
+        return 1
     finally:
         for cli in (a, b):
             if cli.proc.poll() is None:
