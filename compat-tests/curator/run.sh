@@ -19,7 +19,7 @@ if [ -n "${SUITE_LOG:-}" ]; then LOGJAR=$J/slf4j-simple.jar; else LOGJAR=$J/slf4
 CLASSES=$WORK/curator-classes
 rm -rf "$CLASSES" && mkdir -p "$CLASSES"
 echo "curator: compiling against ${CP:0:80}..."
-if ! javac -nowarn -d "$CLASSES" -cp "$CP" "$HERE"/*.java 2>"$WORK/curator-javac.log"; then
+if ! javac -nowarn -d "$CLASSES" -cp "$CP" "$HERE"/*.java "$HERE"/../java-common/*.java 2>"$WORK/curator-javac.log"; then
   cat "$WORK/curator-javac.log"
   echo "FAIL curator_compile: javac failed"
   echo "0 passed, 1 failed"

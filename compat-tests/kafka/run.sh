@@ -17,7 +17,7 @@ if [ -n "${SUITE_LOG:-}" ]; then LOGJAR=$J/slf4j-simple.jar; else LOGJAR=$J/slf4
 CLASSES=$WORK/kafka-classes
 rm -rf "$CLASSES" && mkdir -p "$CLASSES"
 echo "kafka: compiling against ${CP:0:80}..."
-if ! javac -nowarn -d "$CLASSES" -cp "$CP" "$HERE"/*.java 2>"$WORK/kafka-javac.log"; then
+if ! javac -nowarn -d "$CLASSES" -cp "$CP" "$HERE"/*.java "$HERE"/../java-common/*.java 2>"$WORK/kafka-javac.log"; then
   cat "$WORK/kafka-javac.log"
   echo "FAIL kafka_compile: javac failed"
   echo "0 passed, 1 failed"

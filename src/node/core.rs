@@ -4,6 +4,7 @@
 use super::conn::Conn;
 use super::{Action, ConnId, Input};
 use crate::config::settings::FourLetterWhitelist;
+use crate::auth::AuthProviders;
 use crate::pipeline::acl::AuthSchemes;
 use crate::pipeline::prep::{Prep, PrepConfig};
 use crate::proto::{ServerId, SessionId, TxnEntry};
@@ -114,6 +115,7 @@ pub struct Core {
     pub(super) sessions: SessionTracker,
     pub(super) watches: WatchManager,
     pub(super) prep: Prep,
+    pub(super) auth: AuthProviders,
     pub(super) conns: BTreeMap<ConnId, Conn>,
     /// The connection a session is currently attached to.
     pub(super) session_conns: BTreeMap<SessionId, ConnId>,
@@ -146,6 +148,10 @@ impl Core {
         prep.set_schemes(AuthSchemes { digest: true, sasl: cfg.sasl_users.is_some(), x509: false });
         let sessions = SessionTracker::new(ServerId(cfg.server_id), now_wall_ms, cfg.tick_ms);
         let tree = DataTree::with_extended_types(cfg.extended_types);
+        let mut auth = AuthProviders::new(cfg.super_digest.clone());
+        if cfg.sasl_users.is_some() {
+            auth.register("sasl");
+        }
         Core {
             next_container_check_ms: now_mono_ms + cfg.container_check_interval_ms,
             cfg,
@@ -153,6 +159,7 @@ impl Core {
             sessions,
             watches: WatchManager::default(),
             prep,
+            auth,
             conns: BTreeMap::new(),
             session_conns: BTreeMap::new(),
             inflight: VecDeque::new(),

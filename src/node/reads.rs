@@ -67,7 +67,7 @@ impl Core {
                 self.check_read(conn, &r.path, perms::READ)?;
                 Ok(Response::AllChildrenNumber(self.tree.all_children_number(&r.path)))
             }
-            Request::WhoAmI => Ok(Response::WhoAmI(crate::auth::client_info(self.auth_of(conn)))),
+            Request::WhoAmI => Ok(Response::WhoAmI(self.auth.client_info(self.auth_of(conn)))),
             _ => Err(ErrorCode::Unimplemented),
         }
     }

@@ -62,7 +62,7 @@ impl Core {
 
     /// `AuthPacket` (xid -4): answered at once with zxid 0; a failure closes the connection.
     fn handle_auth(&mut self, conn: ConnId, scheme: &str, auth: &[u8]) {
-        let result = crate::auth::authenticate(scheme, auth, self.cfg.super_digest.as_deref());
+        let result = self.auth.authenticate(scheme, auth);
         let peer = self.conns.get(&conn).map(|c| c.peer.to_string()).unwrap_or_default();
         let err = match result {
             Ok(ids) => {
