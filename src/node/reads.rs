@@ -9,6 +9,7 @@ use super::core::Core;
 use super::replies::{notification_frame, reply_frame};
 use super::{ConnId, RequestBody};
 use crate::pipeline::acl::check_acl;
+use crate::pipeline::java_set::JavaHashSet;
 use crate::proto::*;
 use crate::watch::WatchKind;
 
@@ -168,9 +169,11 @@ impl Core {
         Ok(Response::AddWatch)
     }
 
+    /// `getEphemerals` lists a copy of the session's `HashSet`, so paths come in Java's
+    /// hash order, then filtered by plain string prefix.
     fn get_ephemerals(&self, conn: ConnId, prefix: &str) -> Vec<String> {
         let session = self.conns.get(&conn).and_then(|c| c.session).unwrap_or_default();
-        let all = self.tree.ephemerals(session.0);
+        let all = JavaHashSet::copy_of(self.tree.ephemerals(session.0)).into_iteration_order();
         let p = prefix.trim();
         if p.is_empty() || p == "/" {
             return all;
