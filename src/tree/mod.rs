@@ -15,6 +15,7 @@
 //! * `quota`, `acl_cache`, `digest`, `store`, `node`, `ops` — the parts.
 
 mod acl_cache;
+mod children;
 mod apply;
 mod digest;
 mod digest_check;

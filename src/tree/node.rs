@@ -1,8 +1,7 @@
 //! One znode (`DataNode` in Apache ZooKeeper): data, ACL reference, persisted stat and
 //! the names of its children.
 
-use std::collections::BTreeSet;
-
+use super::children::Children;
 use crate::proto::{NodeKind, Stat, StatPersisted};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,8 +11,8 @@ pub struct Node {
     /// Key into the ACL cache; -1 is `OPEN_ACL_UNSAFE`.
     pub(super) acl: i64,
     pub(super) stat: StatPersisted,
-    /// Sorted, so snapshots and child lists come out in a stable order.
-    pub(super) children: BTreeSet<String>,
+    /// Child names: sorted for snapshots, listed in Java's order for getChildren.
+    pub(super) children: Children,
     /// This node's contribution to the tree digest, refreshed on every change.
     pub(super) digest: u32,
 }
@@ -24,7 +23,7 @@ impl Node {
             data,
             acl,
             stat,
-            children: BTreeSet::new(),
+            children: Children::default(),
             digest: 0,
         }
     }
@@ -41,7 +40,7 @@ impl Node {
         &self.stat
     }
 
-    pub fn children(&self) -> &BTreeSet<String> {
+    pub fn children(&self) -> &Children {
         &self.children
     }
 

@@ -44,7 +44,7 @@ impl DataTree {
     pub fn children_and_stat(&self, path: &str) -> Option<(Vec<String>, Stat)> {
         self.get(path).map(|n| {
             (
-                n.children.iter().cloned().collect(),
+                n.children.java_order(),
                 n.client_stat(self.extended_types),
             )
         })
