@@ -112,10 +112,8 @@ impl Core {
     pub(super) fn apply_session_effects(&mut self, hdr: &TxnHeader, txn: &Txn) {
         let id = SessionId(hdr.client_id);
         match txn {
-            Txn::CreateSession { timeout_ms } => {
-                if !self.sessions.is_live(id) {
-                    self.sessions.add(id, *timeout_ms, self.now_mono_ms);
-                }
+            Txn::CreateSession { timeout_ms } if !self.sessions.is_live(id) => {
+                self.sessions.add(id, *timeout_ms, self.now_mono_ms);
             }
             Txn::CloseSession(_) => {
                 self.sessions.remove(id);
