@@ -30,6 +30,7 @@ pub mod config;
 pub mod jute;
 pub mod launch;
 pub mod node;
+pub mod ops;
 pub mod pipeline;
 pub mod proto;
 pub mod server;
