@@ -19,3 +19,6 @@ pub mod zoo_cfg;
 
 pub use error::ConfigError;
 pub use settings::{Config, Notice};
+
+#[cfg(test)]
+mod tests;
