@@ -206,7 +206,7 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
     if min > max {
         return Err(r.err("minSessionTimeout", "minSessionTimeout must not be larger than maxSessionTimeout".into()));
     }
-    if r.raw("clientPortAddress").is_some() && port == 0 {
+    if r.raw("clientPortAddress").is_some() && r.raw("clientPort").is_none() {
         return Err(r.err("clientPortAddress", "clientPortAddress is set but clientPort is not".into()));
     }
     let jute_max = r.prop_num("jute.maxbuffer", 0xfffff)?;
