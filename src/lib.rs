@@ -24,6 +24,7 @@
 //! | `node`     | `ZooKeeperServer` (the single-threaded core and its driver)        |
 //! | `server`   | `NIOServerCnxnFactory`, `NIOServerCnxn`, four-letter words         |
 //! | `config`   | `QuorumPeerConfig` / `ServerConfig` (`zoo.cfg`)                    |
+//! | `ops`      | `command/*`, `admin/*` (AdminServer), `PrometheusMetricsProvider`  |
 
 pub mod auth;
 pub mod config;
