@@ -13,7 +13,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tracing::info;
+use crate::ops::endpoints::{self, EndpointSettings};
+use crate::ops::Ops;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
 
 /// How often the core is told that time passed (session expiry, container checks).
 const TICK: Duration = Duration::from_millis(50);
@@ -37,10 +41,14 @@ pub async fn serve(
     let core_thread = std::thread::Builder::new()
         .name("rzk-core".into())
         .spawn(move || driver::run(core, MemoryLog::new(10_000), rx))?;
+    let initial = std::fs::read_to_string(&cfg.source).unwrap_or_default();
+    let ops = Arc::new(Ops::new(cfg.clone(), initial, tx.clone()));
+    let endpoints = start_endpoints(&ops, &cfg).await?;
     let shell = ShellConfig {
         limits: Limits { max_frame: cfg.jute_max_buffer, max_field: cfg.jute_max_buffer * 2 },
         max_client_cnxns: cfg.max_client_cnxns,
         max_outgoing_frames: cfg.max_outgoing_frames,
+        ops: Some(ops),
     };
     info!("binding to port {}", listener.local_addr()?);
     let ticker = tokio::spawn(tick(tx.clone()));
@@ -49,10 +57,25 @@ pub async fn serve(
     info!("shutting down");
     accept.abort();
     ticker.abort();
+    endpoints.iter().for_each(|h| h.abort());
     let _ = tx.send(Event::Shutdown).await;
     drop(tx);
     let _ = tokio::task::spawn_blocking(move || core_thread.join()).await;
     Ok(())
+}
+
+/// The AdminServer and the Prometheus endpoint. Like `JettyAdminServer`, an AdminServer
+/// that cannot bind is logged and skipped; a metrics provider that cannot start stops
+/// the server, as `PrometheusMetricsProvider.start` failing does.
+async fn start_endpoints(ops: &Arc<Ops>, cfg: &Config) -> std::io::Result<Vec<JoinHandle<()>>> {
+    let settings = EndpointSettings::from_config(cfg);
+    let mut handles = Vec::new();
+    match endpoints::start_admin(ops.clone(), &settings).await {
+        Ok(h) => handles.extend(h),
+        Err(e) => warn!("Problem starting AdminServer on {}:{}: {e}", settings.admin_address, settings.admin_port),
+    }
+    handles.extend(endpoints::start_metrics(ops.clone(), &settings).await?);
+    Ok(handles)
 }
 
 async fn tick(tx: mpsc::Sender<Event>) {

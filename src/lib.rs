@@ -24,12 +24,14 @@
 //! | `node`     | `ZooKeeperServer` (the single-threaded core and its driver)        |
 //! | `server`   | `NIOServerCnxnFactory`, `NIOServerCnxn`, four-letter words         |
 //! | `config`   | `QuorumPeerConfig` / `ServerConfig` (`zoo.cfg`)                    |
+//! | `ops`      | `command/*`, `admin/*` (AdminServer), `PrometheusMetricsProvider`  |
 
 pub mod auth;
 pub mod config;
 pub mod jute;
 pub mod launch;
 pub mod node;
+pub mod ops;
 pub mod pipeline;
 pub mod proto;
 pub mod server;

@@ -7,7 +7,7 @@ use rzk::config::{sysprops, zoo_cfg, Config};
 use rzk::launch;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 #[derive(Parser, Debug)]
 #[command(name = "rzk", version, about = "A ZooKeeper server, drop-in compatible with Apache ZooKeeper")]
@@ -19,25 +19,66 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    init_tracing();
-    if let Err(e) = run(cli) {
+    let cfg = match load_config(&cli.config) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("rzk: {e:#}");
+            std::process::exit(1);
+        }
+    };
+    init_tracing(&cfg);
+    report_notices(&cfg);
+    if let Err(e) = run(cfg) {
         error!("{e:#}");
         eprintln!("rzk: {e:#}");
         std::process::exit(1);
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RZK_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+/// The log filter: `RZK_LOG` or `RUST_LOG` (tracing filter syntax), else zkServer.sh's
+/// `ZOO_LOG4J_PROP` (`"WARN,CONSOLE"`), else `rzk.log.level` from zoo.cfg or
+/// `-Dzookeeper.root.logger`, else `info`.
+fn log_filter(cfg: &Config) -> String {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    if let Some(f) = env("RZK_LOG").or_else(|| env("RUST_LOG")) {
+        return f;
+    }
+    let log4j = env("ZOO_LOG4J_PROP")
+        .or_else(|| cfg.properties.get("zookeeper.rzk.log.level").cloned())
+        .or_else(|| cfg.properties.get("zookeeper.root.logger").cloned());
+    let level = log4j.as_deref().and_then(|v| v.split(',').next()).map(|l| l.trim().to_ascii_lowercase());
+    match level.as_deref() {
+        Some("fatal") => "error".into(),
+        Some(l @ ("trace" | "debug" | "info" | "warn" | "error" | "off")) => l.into(),
+        Some(other) if !other.is_empty() => other.into(),
+        _ => "info".into(),
+    }
+}
+
+fn init_tracing(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(cfg))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+}
+
+/// Keys accepted without effect and unknown keys, as `file:line: key: message`.
+fn report_notices(cfg: &Config) {
+    for n in &cfg.notices {
+        if n.warning {
+            warn!("{}:{}: {}: {}", cfg.source, n.line, n.key, n.message);
+        } else {
+            info!("{}:{}: {}: {}", cfg.source, n.line, n.key, n.message);
+        }
+    }
 }
 
 fn load_config(path: &PathBuf) -> Result<Config> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let entries = zoo_cfg::parse(&text);
-    Ok(Config::from_entries(&path.display().to_string(), &entries, &sysprops::from_env())?)
+    let mut cfg = Config::from_entries(&path.display().to_string(), &entries, &sysprops::from_env())?;
+    rzk::config::myid::load(&mut cfg)?;
+    Ok(cfg)
 }
 
 /// DIGEST-MD5 users from the JAAS file's `Server` section, when SASL is configured.
@@ -51,8 +92,7 @@ fn sasl_users(cfg: &Config) -> Result<Option<BTreeMap<String, String>>> {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
-    let cfg = load_config(&cli.config)?;
+fn run(cfg: Config) -> Result<()> {
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
     let users = sasl_users(&cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

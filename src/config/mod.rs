@@ -11,9 +11,14 @@
 //! [`sysprops::from_env`] reads them so the same deployment files work unchanged.
 
 pub mod error;
+pub mod keys;
+pub mod myid;
 pub mod settings;
 pub mod sysprops;
 pub mod zoo_cfg;
 
 pub use error::ConfigError;
-pub use settings::Config;
+pub use settings::{Config, Notice};
+
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,7 @@
 //! `SERVER_JVMFLAGS` mean the same (zoo.cfg wins, as in Java).
 
 use super::error::ConfigError;
+use super::keys::{self, KeyDef, Support, Target};
 use super::zoo_cfg::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -60,24 +61,45 @@ pub struct Config {
     pub server_id: i64,
     /// Every property (zoo.cfg unknown keys as `zookeeper.<key>`, then JVM flags).
     pub properties: BTreeMap<String, String>,
+    /// `metricsProvider.className`, when set.
+    pub metrics_provider_class: Option<String>,
+    /// The other `metricsProvider.<x>` keys, prefix stripped (`httpHost`, `httpPort`, …).
+    pub metrics_provider: BTreeMap<String, String>,
+    /// `server.<id>` lines: id → value.
+    pub servers: BTreeMap<i64, String>,
+    /// `standaloneEnabled`.
+    pub standalone_enabled: bool,
+    /// Keys accepted without effect and unknown keys, to report at start-up.
+    pub notices: Vec<Notice>,
 }
 
-/// Keys `QuorumPeerConfig` itself understands (others become `zookeeper.<key>`).
-const PEER_KEYS: &[&str] = &[
-    "dataDir", "dataLogDir", "clientPort", "clientPortAddress", "secureClientPort",
-    "secureClientPortAddress", "tickTime", "maxClientCnxns", "minSessionTimeout",
-    "maxSessionTimeout", "initLimit", "syncLimit", "connectToLearnerMasterLimit",
-    "electionAlg", "quorumListenOnAllIPs", "peerType", "syncEnabled", "dynamicConfigFile",
-    "autopurge.snapRetainCount", "autopurge.purgeInterval", "standaloneEnabled",
-    "reconfigEnabled", "sslQuorum", "portUnification", "sslQuorumReloadCertFiles",
-    "clientPortListenBacklog", "metricsProvider.className", "multiAddress.enabled",
-    "multiAddress.reachabilityCheckTimeoutMs", "multiAddress.reachabilityCheckEnabled",
-    "oraclePath", "observerMasterPort", "localSessionsEnabled", "localSessionsUpgradingEnabled",
-    "quorum.auth.enableSasl", "quorum.auth.learnerRequireSasl", "quorum.auth.serverRequireSasl",
-    "quorum.auth.learner.saslLoginContext", "quorum.auth.server.saslLoginContext",
-    "quorum.auth.kerberos.servicePrincipal", "quorum.cnxn.threads.size", "snapCount",
-    "preAllocSize", "forceSync", "globalOutstandingLimit", "leaderServes",
-];
+/// A remark about one zoo.cfg line, printed at start-up as `file:line: key: message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+    /// Unknown keys are warnings; accepted-without-effect keys are information.
+    pub warning: bool,
+}
+
+fn notice(e: &Entry, def: Option<&KeyDef>) -> Option<Notice> {
+    let (message, warning) = match def.map(|d| d.support) {
+        None => (format!("unknown key, kept as system property zookeeper.{}", e.key), true),
+        Some(Support::Reported(why)) => (format!("accepted, has no effect: {why}"), false),
+        Some(Support::Honoured) => return None,
+    };
+    Some(Notice { line: e.line, key: e.key.clone(), message, warning })
+}
+
+impl Config {
+    /// Quorum mode (`QuorumPeerConfig`): several participants, or one with
+    /// `standaloneEnabled=false`. Otherwise the server runs standalone.
+    pub fn is_quorum(&self) -> bool {
+        let participants = self.servers.values().filter(|v| !v.contains(":observer")).count();
+        !self.servers.is_empty() && (participants > 1 || !self.standalone_enabled)
+    }
+}
 
 struct Reader<'a> {
     source: &'a str,
@@ -128,15 +150,32 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut props = sysprops.clone();
         let mut by_key = BTreeMap::new();
+        let mut notices = Vec::new();
         for e in entries {
-            if !PEER_KEYS.contains(&e.key.as_str()) && !e.key.starts_with("server.") {
+            let def = keys::lookup(&e.key);
+            if let Some(def) = def {
+                keys::check(def.kind, &e.value).map_err(|reason| ConfigError {
+                    file: source.to_string(),
+                    line: e.line,
+                    key: e.key.clone(),
+                    reason,
+                })?;
+            }
+            notices.extend(notice(e, def));
+            if def.is_none_or(|d| d.target == Target::SysProp) {
                 let name = if e.key.starts_with("zookeeper.") { e.key.clone() } else { format!("zookeeper.{}", e.key) };
                 props.insert(name, e.value.clone());
+            }
+            // Friendlier than Java, where only -Djute.maxbuffer counts.
+            if e.key == "jute.maxbuffer" {
+                props.entry("jute.maxbuffer".to_string()).or_insert_with(|| e.value.clone());
             }
             by_key.insert(e.key.as_str(), e);
         }
         let r = Reader { source, entries: by_key, props };
-        build(&r)
+        let mut cfg = build(&r)?;
+        cfg.notices = notices;
+        Ok(cfg)
     }
 
     /// A standalone default: what `conf/zoo.cfg` holds.
@@ -167,6 +206,9 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
     if min > max {
         return Err(r.err("minSessionTimeout", "minSessionTimeout must not be larger than maxSessionTimeout".into()));
     }
+    if r.raw("clientPortAddress").is_some() && r.raw("clientPort").is_none() {
+        return Err(r.err("clientPortAddress", "clientPortAddress is set but clientPort is not".into()));
+    }
     let jute_max = r.prop_num("jute.maxbuffer", 0xfffff)?;
     Ok(Config {
         source: r.source.to_string(),
@@ -193,6 +235,11 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
         max_outgoing_frames: r.prop_num("zookeeper.rzk.maxOutgoingFrames", 100_000)?.max(16) as usize,
         server_id: 0,
         properties: r.props.clone(),
+        metrics_provider_class: r.raw("metricsProvider.className").map(|v| v.trim().to_string()),
+        metrics_provider: metrics_provider(r),
+        servers: servers(r)?,
+        standalone_enabled: r.raw("standaloneEnabled").is_none_or(|v| v.trim().eq_ignore_ascii_case("true")),
+        notices: Vec::new(),
     })
 }
 
@@ -223,6 +270,28 @@ fn whitelist(r: &Reader) -> FourLetterWhitelist {
     FourLetterWhitelist::Only(words)
 }
 
+fn metrics_provider(r: &Reader) -> BTreeMap<String, String> {
+    r.entries
+        .iter()
+        .filter_map(|(k, e)| Some((k.strip_prefix("metricsProvider.")?.to_string(), e.value.trim().to_string())))
+        .filter(|(k, _)| k != "className")
+        .collect()
+}
+
+fn servers(r: &Reader) -> Result<BTreeMap<i64, String>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for (k, e) in r.entries.iter().filter(|(k, _)| k.starts_with("server.")) {
+        let id = k.trim_start_matches("server.");
+        let id: i64 = id.parse().map_err(|_| r.err(k, format!("server id is not a number: {id:?}")))?;
+        let addr = e.value.split(';').next().unwrap_or("");
+        if addr.split(':').count() < 3 {
+            return Err(r.err(k, format!("{} does not have the form host:port:port or host:port:port:type", e.value)));
+        }
+        out.insert(id, e.value.clone());
+    }
+    Ok(out)
+}
+
 fn sasl_enabled(r: &Reader) -> bool {
     r.props.iter().any(|(k, v)| {
         k.starts_with("zookeeper.authProvider.") && v.trim().ends_with("SASLAuthenticationProvider")
@@ -248,7 +317,7 @@ mod tests {
     #[test]
     fn bad_value_names_file_line_and_key() {
         let e = cfg("dataDir=/tmp/x\ntickTime=abc\n").unwrap_err();
-        assert_eq!(e.to_string(), "zoo.cfg:2: tickTime: not a valid number: \"abc\"");
+        assert_eq!(e.to_string(), "zoo.cfg:2: tickTime: not a valid integer: \"abc\"");
     }
 
     #[test]

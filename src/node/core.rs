@@ -66,29 +66,7 @@ impl CoreConfig {
     }
 }
 
-/// Server-wide counters behind `srvr`/`stat`/`mntr` (`ServerStats`).
-#[derive(Debug, Default, Clone)]
-pub struct ServerStats {
-    pub packets_received: u64,
-    pub packets_sent: u64,
-    pub min_latency_ms: i64,
-    pub max_latency_ms: i64,
-    pub total_latency_ms: i64,
-    pub count: u64,
-}
-
-impl ServerStats {
-    pub fn record_latency(&mut self, latency_ms: i64) {
-        let l = latency_ms.max(0);
-        self.min_latency_ms = if self.count == 0 { l } else { self.min_latency_ms.min(l) };
-        self.max_latency_ms = self.max_latency_ms.max(l);
-        self.total_latency_ms += l;
-        self.count += 1;
-    }
-    pub fn reset(&mut self) {
-        *self = ServerStats::default();
-    }
-}
+pub use super::stats::ServerStats;
 
 /// Who waits for a transaction to be applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,7 +164,6 @@ impl Core {
             Input::Opened { conn, peer } => {
                 self.conns.insert(conn, Conn::new(peer, self.now_wall_ms));
             }
-            Input::FourLetter { conn, word } => self.handle_four_letter(conn, &word),
             Input::Connect { conn, req } => self.handle_connect(conn, req),
             Input::Request { conn, xid, body } => self.handle_request(conn, xid, body),
             Input::Closed { conn } => self.handle_closed(conn),

@@ -2,12 +2,14 @@
 //! clocks, and executes its actions (frames to connection queues, transactions to the
 //! log). The only place where the core meets the outside world.
 
+use super::four_letter::Query;
+use super::stats::ServerSnapshot;
 use super::{Action, ConnId, Core, Input};
 use crate::proto::TxnEntry;
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
 /// What a connection task receives from the core.
@@ -27,6 +29,8 @@ pub enum Event {
     /// reads is disconnected when it fills up).
     Open { conn: ConnId, peer: std::net::SocketAddr, out: mpsc::Sender<Out> },
     Input(Input),
+    /// The operations surface asks for the server's state (`crate::ops`).
+    Query { what: Query, reply: oneshot::Sender<ServerSnapshot> },
     /// Stop the core.
     Shutdown,
 }
@@ -114,6 +118,9 @@ impl<L: TxnLog> Driver<L> {
                     self.outs.remove(conn);
                 }
                 self.core.step(input);
+            }
+            Event::Query { what, reply } => {
+                let _ = reply.send(self.core.answer_query(what));
             }
             Event::Shutdown => return false,
         }

@@ -1,95 +1,51 @@
-//! Four-letter words answered from the core's state (`command/*Command` of Apache
-//! ZooKeeper): the same lines, in the same order, with the same key names.
+//! The core's side of the operations surface: answering a [`Query`] with a
+//! [`ServerSnapshot`], after the side effects some commands have (`crst`, `srst`).
+//! Rendering lives in `crate::ops`, which works on the snapshot alone, the way Apache
+//! ZooKeeper's `command/*Command` classes read a running `ZooKeeperServer`.
 
 use super::core::Core;
+use super::stats::ServerSnapshot;
 use super::ConnId;
-use bytes::Bytes;
-use std::fmt::Write;
 
-/// The version line clients and scripts parse: they rely on the leading
-/// `major.minor.micro` only.
-pub const VERSION: &str = concat!("3.8.0-rzk-", env!("CARGO_PKG_VERSION"), ", built on 1970-01-01 00:00 UTC");
+/// What a query changes before the snapshot is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reset {
+    None,
+    /// `crst` / `connection_stat_reset`.
+    Connections,
+    /// `srst` / `stat_reset`.
+    Server,
+}
+
+/// A request for the server's state from the operations surface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Query {
+    /// The connection a four-letter word arrived on: Java counts the word as a received
+    /// packet of that connection and of the server (a fresh server's `srvr` says
+    /// `Received: 1`).
+    pub four_letter_conn: Option<ConnId>,
+    pub reset: Reset,
+}
+
+impl Query {
+    pub fn snapshot() -> Query {
+        Query { four_letter_conn: None, reset: Reset::None }
+    }
+}
 
 impl Core {
-    pub(super) fn handle_four_letter(&mut self, conn: ConnId, word: &str) {
-        let text = if !self.cfg.four_letter_words.allows(word) {
-            format!("{word} is not executed because it is not in the whitelist.\n")
-        } else {
-            self.four_letter_text(word)
-        };
-        self.send(conn, Bytes::from(text));
-        self.close(conn);
-    }
-
-    fn four_letter_text(&mut self, word: &str) -> String {
-        match word {
-            "ruok" => "imok".to_string(),
-            "isro" => "rw".to_string(),
-            "gtmk" => "306".to_string(),
-            "srvr" => self.srvr_text(false),
-            "stat" => self.srvr_text(true),
-            "crst" => {
-                for c in self.conns.values_mut() {
-                    c.stats.reset();
-                }
-                "Connection stats reset.\n".to_string()
+    pub fn answer_query(&mut self, q: Query) -> ServerSnapshot {
+        if let Some(conn) = q.four_letter_conn {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.stats.packets_received += 1;
+                self.stats.packets_received += 1;
             }
-            "srst" => {
-                self.stats.reset();
-                "Server stats reset.\n".to_string()
-            }
-            other => format!("{other} is not executed because it is not in the whitelist.\n"),
         }
-    }
-
-    fn srvr_text(&self, with_clients: bool) -> String {
-        let mut s = String::new();
-        let _ = writeln!(s, "Zookeeper version: {VERSION}");
-        if with_clients {
-            s.push_str("Clients:\n");
-            for c in self.conns.values() {
-                let _ = writeln!(
-                    s,
-                    " /{}[{}](queued={},recved={},sent={})",
-                    c.peer,
-                    if c.closing { 0 } else { 1 },
-                    c.queue.len(),
-                    c.stats.packets_received,
-                    c.stats.packets_sent
-                );
-            }
-            s.push('\n');
+        match q.reset {
+            Reset::None => {}
+            Reset::Connections => self.conns.values_mut().for_each(|c| c.stats.reset()),
+            Reset::Server => self.stats.reset(),
         }
-        let st = &self.stats;
-        let avg = if st.count == 0 { 0.0 } else { st.total_latency_ms as f64 / st.count as f64 };
-        let _ = writeln!(s, "Latency min/avg/max: {}/{}/{}", st.min_latency_ms, java_double(avg), st.max_latency_ms);
-        let _ = writeln!(s, "Received: {}", st.packets_received);
-        let _ = writeln!(s, "Sent: {}", st.packets_sent);
-        let _ = writeln!(s, "Connections: {}", self.conns.len());
-        let _ = writeln!(s, "Outstanding: {}", self.inflight.len());
-        let _ = writeln!(s, "Zxid: 0x{:x}", self.last_applied_zxid);
-        let _ = writeln!(s, "Mode: standalone");
-        let _ = writeln!(s, "Node count: {}", self.tree.node_count());
-        s
-    }
-}
-
-/// A double as Java's `Double.toString` prints it for the small values latencies take,
-/// rounded to 4 decimals like `ServerStats`.
-pub fn java_double(v: f64) -> String {
-    let r = (v * 10000.0).round() / 10000.0;
-    let s = format!("{r}");
-    if s.contains('.') { s } else { format!("{s}.0") }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::java_double;
-
-    #[test]
-    fn doubles_print_like_java() {
-        assert_eq!(java_double(0.0), "0.0");
-        assert_eq!(java_double(1.5), "1.5");
-        assert_eq!(java_double(1.0 / 3.0), "0.3333");
+        self.snapshot_stats()
     }
 }

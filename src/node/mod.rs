@@ -22,7 +22,8 @@ pub mod core;
 pub mod driver;
 mod reads;
 mod requests;
-mod four_letter;
+pub mod four_letter;
+pub mod stats;
 mod replies;
 mod sessions;
 mod writes;
@@ -49,8 +50,6 @@ pub enum RequestBody {
 pub enum Input {
     /// A connection was accepted from `peer` (`ip:port`).
     Opened { conn: ConnId, peer: std::net::SocketAddr },
-    /// The first 4 bytes of a connection named a four-letter word.
-    FourLetter { conn: ConnId, word: String },
     Connect { conn: ConnId, req: ConnectRequest },
     Request { conn: ConnId, xid: i32, body: RequestBody },
     /// The socket closed (or the connection was dropped by the shell).

@@ -40,7 +40,7 @@ impl Core {
             Ok(rsp) => (ErrorCode::Ok, rsp),
             Err(code) => (code, Response::Empty),
         };
-        self.record_reply(conn, xid, op.short_name(), received_ms);
+        self.record_reply(conn, xid, op.short_name(), received_ms, false);
         self.send(conn, reply_frame(xid, self.last_applied_zxid, err, &body));
     }
 

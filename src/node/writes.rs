@@ -85,7 +85,7 @@ impl Core {
             Origin::Request { conn, xid } => {
                 let (err, body) = write_reply(&f.entry.txn, &outcome.result);
                 let frame = reply_frame(xid, self.last_applied_zxid, err, &body);
-                self.record_reply(conn, xid, f.entry.txn.op_code().short_name(), f.received_ms);
+                self.record_reply(conn, xid, f.entry.txn.op_code().short_name(), f.received_ms, true);
                 self.pop_write(conn, hdr.zxid);
                 self.send(conn, frame);
                 if matches!(f.entry.txn, Txn::CloseSession(_)) {
@@ -121,9 +121,9 @@ impl Core {
         }
     }
 
-    pub(super) fn record_reply(&mut self, conn: ConnId, xid: i32, op: &'static str, received_ms: i64) {
+    pub(super) fn record_reply(&mut self, conn: ConnId, xid: i32, op: &'static str, received_ms: i64, update: bool) {
         let (now, zxid) = (self.now_mono_ms, self.last_applied_zxid);
-        self.stats.record_latency(now - received_ms);
+        self.stats.record_request(now - received_ms, update);
         if let Some(c) = self.conns.get_mut(&conn) {
             c.stats.record(op, xid, zxid, received_ms, now);
             c.stats.last_response_ms = self.now_wall_ms;

@@ -32,13 +32,14 @@ enum Phase {
 
 pub async fn run(stream: TcpStream, conn: ConnId, peer: SocketAddr, core: mpsc::Sender<Event>, cfg: &ShellConfig) {
     let (out_tx, out_rx) = mpsc::channel(cfg.max_outgoing_frames);
+    let four_letter_out = out_tx.clone();
     if core.send(Event::Open { conn, peer, out: out_tx }).await.is_err() {
         return;
     }
     let (rd, wr) = stream.into_split();
     let (phase_tx, phase_rx) = watch::channel(Phase::Handshake);
     let writer = tokio::spawn(write_loop(wr, out_rx, phase_tx));
-    if let Err(why) = read_loop(rd, conn, peer, &core, cfg, phase_rx).await {
+    if let Err(why) = read_loop(rd, conn, peer, &core, cfg, phase_rx, four_letter_out).await {
         info!("closing connection {conn} from {peer}: {why}");
     }
     let _ = core.send(Event::Input(Input::Closed { conn })).await;
@@ -84,6 +85,7 @@ async fn read_loop(
     core: &mpsc::Sender<Event>,
     cfg: &ShellConfig,
     mut phase: watch::Receiver<Phase>,
+    four_letter_out: mpsc::Sender<Out>,
 ) -> Result<(), String> {
     let mut first = [0u8; 4];
     tokio::select! {
@@ -92,10 +94,14 @@ async fn read_loop(
     }
     if let Some(word) = four_letter_word(first) {
         debug!("four-letter word {word} from {peer}");
-        send(core, Input::FourLetter { conn, word }).await?;
+        let text = four_letter_answer(&mut rd, conn, &word, cfg).await?;
+        let _ = four_letter_out.send(Out::Frame(text.into())).await;
+        let _ = four_letter_out.send(Out::Close).await;
         let _ = phase.wait_for(|p| *p == Phase::Closed).await;
         return Ok(());
     }
+    // Only the core may keep the writer alive from here on.
+    drop(four_letter_out);
     let mut frames = FramedRead::new(rd, FrameCodec::new(cfg.limits));
     frames.read_buffer_mut().extend_from_slice(&first);
     let body = next_frame(&mut frames, &mut phase).await?.ok_or("closed before the ConnectRequest")?;
@@ -150,14 +156,24 @@ async fn send(core: &mpsc::Sender<Event>, input: Input) -> Result<(), String> {
     core.send(Event::Input(input)).await.map_err(|_| "server is shutting down".to_string())
 }
 
-/// The four-letter words Apache ZooKeeper recognises as the first 4 bytes of a
-/// connection (`FourLetterCommands`).
-const WORDS: [&str; 18] = [
-    "conf", "cons", "crst", "dump", "envi", "gtmk", "ruok", "stmk", "srvr", "srst", "stat", "wchc", "wchp", "wchs",
-    "mntr", "isro", "hash", "dirs",
-];
-
 fn four_letter_word(first: [u8; 4]) -> Option<String> {
     let s = std::str::from_utf8(&first).ok()?;
-    WORDS.contains(&s).then(|| s.to_string())
+    crate::ops::words::WORDS.contains(&s).then(|| s.to_string())
+}
+
+/// The answer to a four-letter word (`crate::ops::words`); `stmk` first reads its 8-byte
+/// big-endian mask, as `NIOServerCnxn.checkFourLetterWord` does.
+async fn four_letter_answer(rd: &mut OwnedReadHalf, conn: ConnId, word: &str, cfg: &ShellConfig) -> Result<String, String> {
+    let Some(ops) = cfg.ops.as_ref() else {
+        return Ok(crate::ops::words::refusal(word));
+    };
+    let mut arg = None;
+    if word == "stmk" && ops.cfg.four_letter_words.allows(word) {
+        let mut mask = [0u8; 8];
+        match tokio::time::timeout(std::time::Duration::from_secs(5), rd.read_exact(&mut mask)).await {
+            Ok(Ok(_)) => arg = Some(i64::from_be_bytes(mask)),
+            _ => return Err("stmk without its 8-byte mask".into()),
+        }
+    }
+    Ok(crate::ops::words::answer(ops, conn, word, arg).await)
 }

@@ -22,6 +22,8 @@ pub struct ShellConfig {
     pub max_client_cnxns: u32,
     /// Capacity of each connection's outgoing queue, in frames.
     pub max_outgoing_frames: usize,
+    /// Answers four-letter words; without it every word is refused.
+    pub ops: Option<Arc<crate::ops::Ops>>,
 }
 
 /// Live connections per client address, for `maxClientCnxns`. Only touched between

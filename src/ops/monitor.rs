@@ -1,0 +1,213 @@
+//! The metrics `mntr`, the AdminServer's `monitor` and the Prometheus endpoint report:
+//! the names, kinds and detail levels of Apache ZooKeeper 3.8's `ServerMetrics` and the
+//! gauges `ZooKeeperServer.registerMetrics` adds, with values read from a snapshot.
+//!
+//! rzk has no request processor chain, quorum or JVM, so most processor counters and
+//! summaries exist with zero values: the names must be there for dashboards and
+//! scripts, and zero is what an idle Java server reports for them.
+
+use super::json::round4;
+use super::system::Facts;
+use crate::node::stats::{LatencyHistogram, ServerSnapshot};
+
+/// A gauge or counter value; Java prints longs as integers and doubles with a decimal.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Double(f64),
+}
+
+impl Value {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Value::Int(i) => i as f64,
+            Value::Double(d) => d,
+        }
+    }
+}
+
+/// Counters of `ServerMetrics` (3.8.0).
+pub const COUNTERS: &[&str] = &[
+    "proposal_count", "watch_bytes", "outstanding_changes_removed", "throttled_ops", "stale_requests_dropped",
+    "large_requests_rejected", "insecure_admin_count", "connection_rejected", "cnxn_closed_without_zk_server_running",
+    "sessionless_connections_expired", "looking_count", "dead_watchers_queued", "stale_requests",
+    "connection_drop_count", "learner_proposal_received_count", "digest_mismatches_count", "dead_watchers_cleared",
+    "response_packet_cache_hits", "bytes_received_count", "add_dead_watcher_stall_time",
+    "request_throttle_wait_count", "requests_not_forwarded_to_commit_processor", "response_packet_cache_misses",
+    "ensemble_auth_success", "prep_processor_request_queued", "learner_commit_received_count", "stale_replies",
+    "connection_request_count", "response_bytes", "ensemble_auth_fail", "diff_count",
+    "response_packet_get_children_cache_misses", "connection_revalidate_count", "quit_leading_due_to_disloyal_voter",
+    "snap_count", "unrecoverable_error_count", "unsuccessful_handshake", "commit_count", "stale_sessions_expired",
+    "response_packet_get_children_cache_hits", "sync_processor_request_queued", "outstanding_changes_queued",
+    "request_commit_queued", "ensemble_auth_skip", "skip_learner_request_to_next_processor_count",
+    "tls_handshake_exceeded", "revalidate_count",
+];
+
+/// Summaries at `DetailLevel.BASIC` (avg/min/max/cnt/sum; one Prometheus quantile).
+pub const BASIC_SUMMARIES: &[&str] = &[
+    "socket_closing_time", "proposal_process_time", "leader_unavailable_time", "node_created_watch_count",
+    "session_queues_drained", "write_commit_proc_req_queued", "connection_token_deficit",
+    "read_commit_proc_req_queued", "node_deleted_watch_count", "startup_txns_load_time", "sync_processor_queue_size",
+    "follower_sync_time", "prep_processor_queue_size", "fsynctime", "inflight_snap_count",
+    "reads_issued_from_session_queue", "learner_request_processor_queue_size", "snapshottime", "unavailable_time",
+    "startup_txns_loaded", "reads_after_write_in_session_queue", "requests_in_session_queue",
+    "write_commit_proc_issued", "prep_process_time", "pending_session_queue_size",
+    "time_waiting_empty_pool_in_commit_processor_read_ms", "commit_process_time", "dbinittime",
+    "inflight_diff_count", "netty_queued_buffer_capacity", "election_time", "commit_commit_proc_req_queued",
+    "sync_processor_batch_size", "node_children_watch_count", "write_batch_time_in_commit_processor",
+    "read_commit_proc_issued", "concurrent_request_processing_in_commit_processor", "observer_sync_time",
+    "node_changed_watch_count", "sync_process_time", "startup_snap_load_time",
+];
+
+/// Summaries at `DetailLevel.ADVANCED` (adds p50/p95/p99/p999; three Prometheus quantiles).
+pub const ADVANCED_SUMMARIES: &[&str] = &[
+    "prep_processor_queue_time_ms", "jvm_pause_time_ms", "close_session_prep_time", "read_commitproc_time_ms",
+    "updatelatency", "local_write_committed_time_ms", "request_throttle_queue_time_ms", "readlatency",
+    "quorum_ack_latency", "om_commit_process_time_ms", "read_final_proc_time_ms", "commit_propagation_latency",
+    "dead_watchers_cleaner_latency", "write_final_proc_time_ms", "proposal_ack_creation_latency",
+    "proposal_latency", "om_proposal_process_time_ms", "sync_processor_queue_and_flush_time_ms",
+    "propagation_latency", "server_write_committed_time_ms", "sync_processor_queue_time_ms",
+    "sync_processor_queue_flush_time_ms", "write_commitproc_time_ms",
+];
+
+/// One summary's aggregate (`AvgMinMaxCounter` / `AvgMinMaxPercentileCounter`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummaryValue {
+    pub name: &'static str,
+    pub advanced: bool,
+    pub count: u64,
+    pub sum: i64,
+    pub min: i64,
+    pub max: i64,
+    /// p50, p95, p99, p999 (advanced only).
+    pub percentiles: [i64; 4],
+    /// The recorded distribution, when rzk keeps one.
+    pub histogram: Option<LatencyHistogram>,
+}
+
+impl SummaryValue {
+    fn empty(name: &'static str, advanced: bool) -> SummaryValue {
+        SummaryValue { name, advanced, count: 0, sum: 0, min: 0, max: 0, percentiles: [0; 4], histogram: None }
+    }
+
+    fn from_histogram(name: &'static str, h: &LatencyHistogram) -> SummaryValue {
+        let q = |p: f64| h.quantile(p).unwrap_or(0);
+        let max = h.counts.iter().rposition(|&c| c > 0).map(LatencyHistogram::bucket_floor).unwrap_or(0);
+        SummaryValue {
+            name,
+            advanced: true,
+            count: h.count,
+            sum: h.sum,
+            min: q(0.0),
+            max,
+            percentiles: [q(0.5), q(0.95), q(0.99), q(0.999)],
+            histogram: Some(h.clone()),
+        }
+    }
+
+    pub fn avg(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            round4(self.sum as f64 / self.count as f64)
+        }
+    }
+}
+
+/// Every metric with its value at one instant.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    pub gauges: Vec<(&'static str, Value)>,
+    pub counters: Vec<(&'static str, i64)>,
+    pub summaries: Vec<SummaryValue>,
+}
+
+/// The gauges of `ZooKeeperServer.registerMetrics`, in the order a 3.8.0 `mntr` printed
+/// them (Java's order is a hash order; consumers must not rely on it).
+fn gauges(s: &ServerSnapshot, f: &Facts) -> Vec<(&'static str, Value)> {
+    use Value::{Double, Int};
+    let st = &s.stats;
+    vec![
+        ("ephemerals_count", Int(s.ephemerals_count as i64)),
+        ("num_alive_connections", Int(s.connections.len() as i64)),
+        ("avg_latency", Double(round4(st.avg_latency()))),
+        ("outstanding_requests", Int(s.outstanding_requests as i64)),
+        ("znode_count", Int(s.node_count as i64)),
+        ("global_sessions", Int(s.sessions as i64)),
+        ("non_mtls_remote_conn_count", Int(0)),
+        ("last_client_response_size", Int(-1)),
+        ("packets_sent", Int(st.packets_sent as i64)),
+        ("packets_received", Int(st.packets_received as i64)),
+        ("max_client_response_size", Int(-1)),
+        ("connection_drop_probability", Double(0.0)),
+        ("watch_count", Int(s.watch_count as i64)),
+        ("auth_failed_count", Int(0)),
+        ("min_latency", Int(st.min_latency_ms)),
+        ("max_file_descriptor_count", Int(f.max_fds)),
+        ("approximate_data_size", Int(s.approximate_data_size)),
+        ("open_file_descriptor_count", Int(f.open_fds)),
+        ("local_sessions", Int(0)),
+        ("uptime", Int(f.uptime_ms)),
+        ("max_latency", Int(st.max_latency_ms)),
+        ("outstanding_tls_handshake", Int(0)),
+        ("min_client_response_size", Int(-1)),
+        ("non_mtls_local_conn_count", Int(0)),
+    ]
+}
+
+pub fn collect(s: &ServerSnapshot, f: &Facts) -> Metrics {
+    let mut summaries: Vec<SummaryValue> = BASIC_SUMMARIES.iter().map(|n| SummaryValue::empty(n, false)).collect();
+    summaries.extend(ADVANCED_SUMMARIES.iter().map(|&n| match n {
+        "readlatency" => SummaryValue::from_histogram(n, &s.stats.read_latency),
+        "updatelatency" => SummaryValue::from_histogram(n, &s.stats.update_latency),
+        _ => SummaryValue::empty(n, true),
+    }));
+    Metrics { gauges: gauges(s, f), counters: COUNTERS.iter().map(|n| (*n, 0)).collect(), summaries }
+}
+
+/// `mntr`/`monitor` keys and values after `zk_version` and `zk_server_state`, without
+/// the `zk_` prefix (`DefaultMetricsProvider` naming).
+pub fn flat(m: &Metrics) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = m.gauges.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+    out.extend(m.counters.iter().map(|(n, v)| (n.to_string(), Value::Int(*v))));
+    for s in &m.summaries {
+        out.push((format!("avg_{}", s.name), Value::Double(s.avg())));
+        out.push((format!("min_{}", s.name), Value::Int(s.min)));
+        out.push((format!("max_{}", s.name), Value::Int(s.max)));
+        out.push((format!("cnt_{}", s.name), Value::Int(s.count as i64)));
+        out.push((format!("sum_{}", s.name), Value::Int(s.sum)));
+        if s.advanced {
+            for (p, v) in ["p50", "p95", "p99", "p999"].iter().zip(s.percentiles) {
+                out.push((format!("{p}_{}", s.name), Value::Int(v)));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advanced_summaries_have_nine_keys_and_basic_five() {
+        let m = Metrics {
+            gauges: vec![],
+            counters: vec![],
+            summaries: vec![SummaryValue::empty("fsynctime", false), SummaryValue::empty("readlatency", true)],
+        };
+        let keys: Vec<String> = flat(&m).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys.len(), 14);
+        assert_eq!(keys[0], "avg_fsynctime");
+        assert_eq!(keys[13], "p999_readlatency");
+    }
+
+    #[test]
+    fn latency_summary_reads_the_histogram() {
+        let mut h = LatencyHistogram::default();
+        [1, 2, 12].iter().for_each(|&ms| h.record(ms));
+        let s = SummaryValue::from_histogram("readlatency", &h);
+        assert_eq!((s.count, s.sum, s.min, s.max, s.avg()), (3, 15, 1, 12, 5.0));
+        assert_eq!(s.percentiles, [2, 12, 12, 12]);
+    }
+}
