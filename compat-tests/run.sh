@@ -125,6 +125,7 @@ run_suite() {
     limit="$(suite_timeout "$suite")"
     mkdir -p "$COMPAT_WORK/suites/$suite"
     TARGET="$TARGET" ZK_CONNECT="$target_addr" ZK_CONNECT_ORACLE="$oracle_addr" \
+        ZK_SERVER_NAME="$suite-target" ZK_ORACLE_NAME="$suite-oracle" \
         WORK="$COMPAT_WORK/suites/$suite" VENV="$VENV" JAVA_CP="$JAVA_CP" \
         timeout --kill-after=15 "$limit" bash "$dir/run.sh" </dev/null 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}

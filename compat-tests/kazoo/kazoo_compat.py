@@ -193,6 +193,24 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+def pytest_sessionstart(session):
+    """Stops at once when the server does not take a session: every test
+    would otherwise wait out kazoo's connection retries."""
+    import pytest
+    from kazoo.client import KazooClient
+
+    client = KazooClient(os.environ["ZK_CONNECT"])
+    try:
+        client.start(timeout=20)
+        client.get("/")
+    except Exception as e:  # noqa: BLE001 - any failure means the same here
+        pytest.exit("the server at %s does not take a session: %r"
+                    % (os.environ["ZK_CONNECT"], e), returncode=3)
+    finally:
+        client.stop()
+        client.close()
+
+
 def pytest_sessionfinish(session, exitstatus):
     sasl = _CLUSTERS.get("sasl")
     if sasl is not None:

@@ -10,7 +10,7 @@
 # Environment (all optional):
 #   COMPAT_WORK        work root (default compat-tests/work); servers live in
 #                      $COMPAT_WORK/servers/<name>, logs in $COMPAT_WORK/logs/<name>.log
-#   RZK_BIN            rzk binary (default <repo>/target/release/rzk)
+#   RZK_BIN            rzk binary (default $CARGO_TARGET_DIR or <repo>/target, then release/rzk)
 #   SERVER_JAAS_USERS  users of the JAAS Server section
 #                      (default: user_super="test" user_bob="bobsecret")
 #   SERVER_START_TIMEOUT seconds to wait for `srvr` to answer (default 60)
@@ -18,7 +18,7 @@
 COMPAT_TESTS_DIR="${COMPAT_TESTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 REPO_DIR="${REPO_DIR:-$(cd "$COMPAT_TESTS_DIR/.." && pwd)}"
 COMPAT_WORK="${COMPAT_WORK:-$COMPAT_TESTS_DIR/work}"
-RZK_BIN="${RZK_BIN:-$REPO_DIR/target/release/rzk}"
+RZK_BIN="${RZK_BIN:-${CARGO_TARGET_DIR:-$REPO_DIR/target}/release/rzk}"
 SERVER_START_TIMEOUT="${SERVER_START_TIMEOUT:-60}"
 
 # Classpath of the Debian ZooKeeper server and client, without jline so that
