@@ -10,7 +10,7 @@ set -uo pipefail
 
 COMPAT_TESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$COMPAT_TESTS_DIR/.." && pwd)"
-COMPAT_WORK="$COMPAT_TESTS_DIR/work"
+COMPAT_WORK="${COMPAT_WORK:-$COMPAT_TESTS_DIR/work}"
 export COMPAT_TESTS_DIR REPO_DIR COMPAT_WORK
 # shellcheck source=lib/servers.sh
 source "$COMPAT_TESTS_DIR/lib/servers.sh"
@@ -149,8 +149,19 @@ run_suite() {
     record "$suite" "$passed" "$failed" "${note:-$(( SECONDS - started ))s}"
 }
 
+# One runner at a time per work dir: a second one would stop the first
+# one's servers.
+take_work_lock() {
+    exec 9>"$COMPAT_WORK/.lock"
+    if ! flock -n 9; then
+        echo "run.sh: another runner is using $COMPAT_WORK; waiting for it (up to 1 h)"
+        flock -w 3600 9 || { echo "run.sh: gave up waiting"; exit 1; }
+    fi
+}
+
 main() {
     mkdir -p "$COMPAT_WORK/logs"
+    take_work_lock
     trap 'stop_all_servers' EXIT
     trap 'exit 130' INT TERM
     stop_all_servers

@@ -25,6 +25,9 @@ done
 WORK="${WORK:-$COMPAT_WORK/suites/kazoo}"
 VENV="${VENV:-$COMPAT_WORK/venv}"
 PER_TEST_TIMEOUT="${KAZOO_TEST_TIMEOUT:-60}"
+# Stop starting new tests after this long, so that a slow or broken server
+# still yields counts before the runner's suite timeout (900 s) strikes.
+SESSION_TIMEOUT="${KAZOO_SESSION_TIMEOUT:-720}"
 mkdir -p "$WORK"
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import kazoo, pytest_timeout' 2>/dev/null; then
     echo "kazoo: no venv with kazoo at $VENV (run compat-tests/run.sh once to make it)"
@@ -63,8 +66,10 @@ export PYTHONDONTWRITEBYTECODE=1
 
 echo "kazoo: $("$VENV/bin/python" -c 'import kazoo.version as v; print("kazoo", v.__version__)') against $ZK_CONNECT (${TARGET:-?}), mode $MODE"
 cd "$WORK" || exit 1
+rm -f "$WORK/junit-$MODE.xml" "$WORK/collected-$MODE.txt"
+export KAZOO_COLLECTED_FILE="$WORK/collected-$MODE.txt"
 "$VENV/bin/python" -m pytest -p kazoo_compat -p no:cacheprovider --pyargs kazoo.tests \
-    --timeout="$PER_TEST_TIMEOUT" -q -rfE --tb=short --junitxml="$WORK/junit-$MODE.xml" \
+    --timeout="$PER_TEST_TIMEOUT" --session-timeout="$SESSION_TIMEOUT" -q -rfE --tb=short --junitxml="$WORK/junit-$MODE.xml" \
     ${EXTRA[@]+"${EXTRA[@]}"} 2>&1 | tee "$WORK/pytest-$MODE.log"
 rc=${PIPESTATUS[0]}
 
@@ -106,6 +111,12 @@ PY
     exit $?
 fi
 
+collected="$(cat "$WORK/collected-$MODE.txt" 2>/dev/null || echo 0)"
+not_run=$(( collected - passed - failed - skipped ))
+if [ "$not_run" -gt 0 ]; then
+    echo "kazoo: $not_run tests did not run (session timeout of ${SESSION_TIMEOUT}s); they count as failed"
+    failed=$(( failed + not_run ))
+fi
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
     echo "kazoo: pytest exited with status $rc"
     failed=1

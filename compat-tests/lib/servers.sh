@@ -133,14 +133,14 @@ _launch_server() {
             -Dlog4j.configuration="file:$dir/log4j.properties" \
             -cp "$(zk_server_classpath)" \
             org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg" \
-            </dev/null >>"$log" 2>&1 &
+            </dev/null >>"$log" 2>&1 9>&- &
         ;;
     rzk)
         if [ ! -x "$RZK_BIN" ]; then
             echo "start_server: rzk binary $RZK_BIN is missing or not executable" | tee -a "$log" >&2
             return 1
         fi
-        SERVER_JVMFLAGS="$jvmflags" setsid "$RZK_BIN" "$dir/zoo.cfg" </dev/null >>"$log" 2>&1 &
+        SERVER_JVMFLAGS="$jvmflags" setsid "$RZK_BIN" "$dir/zoo.cfg" </dev/null >>"$log" 2>&1 9>&- &
         ;;
     *)
         echo "start_server: unknown kind '$kind' (want zk or rzk)" >&2
@@ -186,6 +186,8 @@ start_server() {
     port="$(free_port)" || return 1
     echo "$kind" >"$dir/kind"
     echo "$port" >"$dir/port"
+    mkdir -p "$COMPAT_WORK/logs"
+    : >"$(server_log "$name")"
     _write_server_config "$dir" "$port" "$@"
     _launch_server "$name" || return 1
     _await_server "$name"
