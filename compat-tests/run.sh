@@ -12,9 +12,9 @@ COMPAT_TESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$COMPAT_TESTS_DIR/.." && pwd)"
 COMPAT_WORK="${COMPAT_WORK:-$COMPAT_TESTS_DIR/work}"
 export COMPAT_TESTS_DIR REPO_DIR COMPAT_WORK
-# shellcheck source=lib/servers.sh
+# shellcheck source-path=SCRIPTDIR source=lib/servers.sh
 source "$COMPAT_TESTS_DIR/lib/servers.sh"
-# shellcheck source=lib/setup.sh
+# shellcheck source-path=SCRIPTDIR source=lib/setup.sh
 source "$COMPAT_TESTS_DIR/lib/setup.sh"
 
 TARGET=rzk

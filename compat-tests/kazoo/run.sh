@@ -9,7 +9,7 @@
 #   run.sh -- <pytest args>       extra pytest arguments (e.g. -k test_lock)
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../lib/servers.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/servers.sh
 source "$HERE/../lib/servers.sh"
 
 MODE=suite

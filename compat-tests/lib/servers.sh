@@ -47,8 +47,8 @@ compat_java_classpath() {
 
 # A free loopback TCP port from an ephemeral-looking range, never 2181.
 free_port() {
-    local port i
-    for i in $(seq 1 200); do
+    local port
+    for _ in $(seq 1 200); do
         port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
         [ "$port" = 2181 ] && continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -128,7 +128,7 @@ _launch_server() {
     echo "=== $(date -u +%FT%TZ) starting $kind server '$name' on port $(cat "$dir/port")" >>"$log"
     case "$kind" in
     zk)
-        SERVER_JVMFLAGS="$jvmflags" setsid java $jvmflags -Xmx512m -XX:+UseSerialGC \
+        SERVER_JVMFLAGS="$jvmflags" setsid java "$jvmflags" -Xmx512m -XX:+UseSerialGC \
             -Dzookeeper.log.dir="$COMPAT_WORK/logs" \
             -Dlog4j.configuration="file:$dir/log4j.properties" \
             -cp "$(zk_server_classpath)" \
@@ -203,8 +203,8 @@ restart_server() {
 }
 
 _wait_gone() {
-    local pid="$1" limit="$2" i
-    for i in $(seq 1 $(( limit * 10 ))); do
+    local pid="$1" limit="$2"
+    for _ in $(seq 1 $(( limit * 10 ))); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done

@@ -45,12 +45,12 @@ ensure_debian_packages() {
     echo "setup: installing Debian packages: ${missing[*]}"
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$COMPAT_WORK/logs/apt.log" 2>&1 &&
-        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}" >>"$COMPAT_WORK/logs/apt.log" 2>&1 || {
+    if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$COMPAT_WORK/logs/apt.log" 2>&1 ||
+        ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >>"$COMPAT_WORK/logs/apt.log" 2>&1; then
         tail -n 20 "$COMPAT_WORK/logs/apt.log"
         return 1
-    }
+    fi
 }
 
 ensure_venv() {

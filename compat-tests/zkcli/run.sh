@@ -5,7 +5,7 @@
 #   --update-expected   rewrite expected.txt from the oracle's transcript
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../lib/servers.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/servers.sh
 source "$HERE/../lib/servers.sh"
 
 : "${ZK_CONNECT:?ZK_CONNECT must name the server under test}"
