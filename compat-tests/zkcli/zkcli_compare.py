@@ -35,6 +35,23 @@ def parse_script(path):
     return blocks
 
 
+# A bare `printwatches` prints "printwatches is on|off" without asking the
+# server: fed after every command, its line marks where that command's output
+# ends, so that outputs are compared command by command.
+MARKER_COMMAND = "printwatches"
+MARKER = re.compile(r"^printwatches is (on|off)$")
+PREAMBLE = re.compile(r"^(Connecting to |Welcome to ZooKeeper!|JLine support is )")
+
+
+def with_markers(commands):
+    out = []
+    for c in commands:
+        out.append(c + "\n")
+        if c.strip() != MARKER_COMMAND:
+            out.append(MARKER_COMMAND + "\n")
+    return out
+
+
 class CliRun:
     """One zkCli process fed one block; collects its merged output."""
 
@@ -67,7 +84,7 @@ class CliRun:
             return False
 
     def feed(self):
-        self._write("".join(c + "\n" for c in self.commands))
+        self._write("".join(with_markers(self.commands)))
 
     def settled(self):
         quiet = time.monotonic() - self.last_output >= QUIET_SECONDS
@@ -122,23 +139,73 @@ DROPPED = [
 ]
 
 
-def normalize(lines, code):
-    """Normalized text of one block's output."""
-    body, events = [], []
-    for line in lines:
-        line = line.rstrip()
+def normalize_line(line):
+    for pattern, repl in SUBSTITUTIONS:
+        line = pattern.sub(repl, line)
+    return line
+
+
+def split_output(lines):
+    """(preamble, outputs between markers, sorted events) of one run."""
+    preamble, chunks, events = [], [[]], []
+    for raw in lines:
+        line = raw.rstrip()
         if any(p.search(line) for p in DROPPED):
             continue
-        for pattern, repl in SUBSTITUTIONS:
-            line = pattern.sub(repl, line)
-        # The event thread prints while the main thread goes on; keep events
-        # as a sorted list so that interleaving does not matter.
+        line = normalize_line(line)
+        # The event thread prints while the main thread goes on; events are
+        # compared as a sorted list so that interleaving does not matter.
         if line.startswith("WatchedEvent "):
             events.append(line)
+        elif PREAMBLE.search(line) and len(chunks) == 1 and not chunks[0]:
+            preamble.append(line)
+        elif MARKER.match(line):
+            chunks[-1].append(line)
+            chunks.append([])
         else:
-            body.append(line)
-    out = body + ["-- events:"] + sorted(events) + ["-- exit: %s" % code]
+            chunks[-1].append(line)
+    return preamble, chunks, sorted(events)
+
+
+def normalize(commands, lines, code):
+    """[(section title, [lines])] of one block's run: the preamble, each
+    command with its output, the events and the exit status."""
+    preamble, chunks, events = split_output(lines)
+    sections = [("(start)", preamble)]
+    for i, command in enumerate(commands):
+        if i >= len(chunks) or (i == len(chunks) - 1 and not chunks[i]):
+            sections.append(("> " + command, ["(no output and no end marker)"]))
+            continue
+        out = chunks[i]
+        if command.strip() != MARKER_COMMAND and out and MARKER.match(out[-1]):
+            out = out[:-1]
+        sections.append(("> " + command, out))
+    leftover = [line for chunk in chunks[len(commands):] for line in chunk]
+    if leftover:
+        sections.append(("(after the last command)", leftover))
+    sections.append(("-- events:", events))
+    sections.append(("-- exit: %s" % code, []))
+    return sections
+
+
+def render(sections):
+    out = []
+    for title, lines in sections:
+        if title != "(start)":
+            out.append(title)
+        out.extend(lines)
     return "\n".join(out) + "\n"
+
+
+def print_differences(target, oracle):
+    """Names each command whose output differs and shows the diff."""
+    for (title, o_lines), (_, t_lines) in zip(oracle, target):
+        if o_lines == t_lines:
+            continue
+        print("        differs at: %s" % (title if title != "(start)" else "session start"))
+        for d in difflib.unified_diff(o_lines, t_lines, "oracle (Apache ZooKeeper)",
+                                      "server under test", lineterm="", n=3):
+            print("          " + d)
 
 
 def write(path, text):
@@ -170,10 +237,11 @@ def main():
         started = time.monotonic()
         (t_lines, t_code), (o_lines, o_code) = run_block_pair(
             args.java_cp, args.log4j, [args.target, args.oracle], commands)
-        target, oracle = normalize(t_lines, t_code), normalize(o_lines, o_code)
+        target = normalize(commands, t_lines, t_code)
+        oracle = normalize(commands, o_lines, o_code)
         header = "=== %s\n" % title
-        transcripts["target"].append(header + target)
-        transcripts["oracle"].append(header + oracle)
+        transcripts["target"].append(header + render(target))
+        transcripts["oracle"].append(header + render(oracle))
         took = time.monotonic() - started
         timed_out = "timeout" in (t_code, o_code)
         timeouts_in_a_row = timeouts_in_a_row + 1 if timed_out else 0
@@ -186,12 +254,7 @@ def main():
         else:
             failed += 1
             print("  FAIL  %-62s %5.1fs" % (title, took))
-            print("        commands: " + "; ".join(commands))
-            diff = difflib.unified_diff(oracle.splitlines(), target.splitlines(),
-                                        "oracle (Apache ZooKeeper)", "server under test",
-                                        lineterm="", n=2)
-            for d in diff:
-                print("        " + d)
+            print_differences(target, oracle)
         sys.stdout.flush()
 
     write(os.path.join(args.out, "target.txt"), "".join(transcripts["target"]))
