@@ -45,11 +45,16 @@ compat_java_classpath() {
     printf '%s\n' "$cp"
 }
 
-# A free loopback TCP port from an ephemeral-looking range, never 2181.
+# A free loopback TCP port, never 2181. Ports come from below the kernel's
+# ephemeral range: there, a client socket (or one in TIME_WAIT) of the many
+# the suites open could hold the port and make the server's bind fail.
 free_port() {
-    local port
+    local port low=32768 span
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    span=$(( low - 20000 ))
+    [ "$span" -ge 1000 ] || span=40000
     for _ in $(seq 1 200); do
-        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % span ))
         [ "$port" = 2181 ] && continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             printf '%s\n' "$port"
@@ -174,23 +179,31 @@ _await_server() {
 }
 
 start_server() {
-    local kind="$1" name="$2" dir port
+    local kind="$1" name="$2" dir port attempt
     shift 2 || { echo "usage: start_server <zk|rzk> <name> [zoo.cfg lines...]" >&2; return 2; }
     dir="$(_srv_dir "$name")"
     if _srv_alive "$name"; then
         echo "start_server: '$name' is already running; stopping it first" >&2
         stop_server "$name"
     fi
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    port="$(free_port)" || return 1
-    echo "$kind" >"$dir/kind"
-    echo "$port" >"$dir/port"
-    mkdir -p "$COMPAT_WORK/logs"
-    : >"$(server_log "$name")"
-    _write_server_config "$dir" "$port" "$@"
-    _launch_server "$name" || return 1
-    _await_server "$name"
+    # Another process may take the port between the check and the bind:
+    # then try again on another port.
+    for attempt in 1 2 3; do
+        rm -rf "$dir"
+        mkdir -p "$dir" "$COMPAT_WORK/logs"
+        port="$(free_port)" || return 1
+        echo "$kind" >"$dir/kind"
+        echo "$port" >"$dir/port"
+        : >"$(server_log "$name")"
+        _write_server_config "$dir" "$port" "$@"
+        _launch_server "$name" || return 1
+        if _await_server "$name"; then
+            return 0
+        fi
+        grep -qiE 'address already in use|address in use|BindException' "$(server_log "$name")" || return 1
+        echo "start_server: port $port was taken (attempt $attempt of 3)" >&2
+    done
+    return 1
 }
 
 restart_server() {
