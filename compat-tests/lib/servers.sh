@@ -121,38 +121,49 @@ _write_server_config() {
         >"$dir/log4j.properties"
 }
 
-# Launch the process described by <dir> in the background, detached from the
-# caller's terminal, and record its pid.
+# Launch the process described by <dir> in the background, in a session of
+# its own (so that a suite's timeout does not signal it), and record its pid.
+# The process writes its own pid before it execs: setsid forks when it is
+# a process group leader, so `$!` need not be the server.
 _launch_server() {
-    local name="$1" dir kind log jvmflags
+    local name="$1" dir kind log jvmflags cmd
     dir="$(_srv_dir "$name")"
     kind="$(cat "$dir/kind")"
     log="$(server_log "$name")"
     mkdir -p "$(dirname "$log")"
+    rm -f "$dir/pid"
     jvmflags="-Djava.security.auth.login.config=$dir/jaas.conf"
     echo "=== $(date -u +%FT%TZ) starting $kind server '$name' on port $(cat "$dir/port")" >>"$log"
     case "$kind" in
     zk)
-        SERVER_JVMFLAGS="$jvmflags" setsid java "$jvmflags" -Xmx512m -XX:+UseSerialGC \
-            -Dzookeeper.log.dir="$COMPAT_WORK/logs" \
-            -Dlog4j.configuration="file:$dir/log4j.properties" \
-            -cp "$(zk_server_classpath)" \
-            org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg" \
-            </dev/null >>"$log" 2>&1 9>&- &
+        cmd=(java "$jvmflags" -Xmx512m -XX:+UseSerialGC
+            -Dzookeeper.log.dir="$COMPAT_WORK/logs"
+            -Dlog4j.configuration="file:$dir/log4j.properties"
+            -cp "$(zk_server_classpath)"
+            org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg")
         ;;
     rzk)
         if [ ! -x "$RZK_BIN" ]; then
             echo "start_server: rzk binary $RZK_BIN is missing or not executable" | tee -a "$log" >&2
             return 1
         fi
-        SERVER_JVMFLAGS="$jvmflags" setsid "$RZK_BIN" "$dir/zoo.cfg" </dev/null >>"$log" 2>&1 9>&- &
+        cmd=("$RZK_BIN" "$dir/zoo.cfg")
         ;;
     *)
         echo "start_server: unknown kind '$kind' (want zk or rzk)" >&2
         return 1
         ;;
     esac
-    echo $! >"$dir/pid"
+    # shellcheck disable=SC2016 # $$ and $0 belong to the inner shell
+    SERVER_JVMFLAGS="$jvmflags" setsid sh -c 'echo $$ >"$0"; exec "$@"' "$dir/pid" "${cmd[@]}" \
+        </dev/null >>"$log" 2>&1 9>&- &
+    local _
+    for _ in $(seq 1 50); do
+        [ -s "$dir/pid" ] && return 0
+        sleep 0.1
+    done
+    echo "start_server: '$name' did not start (no pid after 5 s)" >&2
+    return 1
 }
 
 # Wait until the server answers `srvr`, dies, or the timeout passes.
