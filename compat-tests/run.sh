@@ -111,12 +111,18 @@ run_suite() {
         record "$suite" 0 1 "no such suite"
         return
     fi
-    if ! target_addr="$(start_server "$TARGET" "$suite-target")"; then
+    # A suite may ask for extra zoo.cfg lines (zoo.cfg.extra) and JVM system properties
+    # (server.jvmflags); both servers get them, so they run with the same settings.
+    local -a extra=()
+    if [ -f "$dir/zoo.cfg.extra" ]; then mapfile -t extra < <(grep -v '^\s*\(#\|$\)' "$dir/zoo.cfg.extra"); fi
+    export SUITE_JVMFLAGS=""
+    if [ -f "$dir/server.jvmflags" ]; then SUITE_JVMFLAGS="$(grep -v '^\s*#' "$dir/server.jvmflags" | tr '\n' ' ')"; fi
+    if ! target_addr="$(start_server "$TARGET" "$suite-target" ${extra[@]+"${extra[@]}"})"; then
         echo "suite $suite: FAILED: the $TARGET server under test did not start"
         record "$suite" 0 1 "server under test did not start"
         return
     fi
-    if ! oracle_addr="$(start_server zk "$suite-oracle")"; then
+    if ! oracle_addr="$(start_server zk "$suite-oracle" ${extra[@]+"${extra[@]}"})"; then
         echo "suite $suite: FAILED: the Apache ZooKeeper oracle did not start"
         stop_server "$suite-target"
         record "$suite" 0 1 "oracle did not start"

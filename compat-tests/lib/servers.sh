@@ -127,16 +127,19 @@ _write_server_config() {
 # a process group leader, so `$!` need not be the server.
 _launch_server() {
     local name="$1" dir kind log jvmflags cmd
+    local -a extra_flags=()
     dir="$(_srv_dir "$name")"
     kind="$(cat "$dir/kind")"
     log="$(server_log "$name")"
     mkdir -p "$(dirname "$log")"
     rm -f "$dir/pid"
     jvmflags="-Djava.security.auth.login.config=$dir/jaas.conf"
+    # Extra system properties the suite asked for (see run.sh), kept for restarts.
+    if [ -s "$dir/jvmflags" ]; then read -r -a extra_flags <"$dir/jvmflags"; fi
     echo "=== $(date -u +%FT%TZ) starting $kind server '$name' on port $(cat "$dir/port")" >>"$log"
     case "$kind" in
     zk)
-        cmd=(java "$jvmflags" -Xmx512m -XX:+UseSerialGC
+        cmd=(java "$jvmflags" ${extra_flags[@]+"${extra_flags[@]}"} -Xmx512m -XX:+UseSerialGC
             -Dzookeeper.log.dir="$COMPAT_WORK/logs"
             -Dlog4j.configuration="file:$dir/log4j.properties"
             -cp "$(zk_server_classpath)"
@@ -155,7 +158,7 @@ _launch_server() {
         ;;
     esac
     # shellcheck disable=SC2016 # $$ and $0 belong to the inner shell
-    SERVER_JVMFLAGS="$jvmflags" setsid sh -c 'echo $$ >"$0"; exec "$@"' "$dir/pid" "${cmd[@]}" \
+    SERVER_JVMFLAGS="$jvmflags ${extra_flags[*]+${extra_flags[*]}}" setsid sh -c 'echo $$ >"$0"; exec "$@"' "$dir/pid" "${cmd[@]}" \
         </dev/null >>"$log" 2>&1 9>&- &
     local _
     for _ in $(seq 1 50); do
@@ -207,6 +210,7 @@ start_server() {
         echo "$port" >"$dir/port"
         : >"$(server_log "$name")"
         _write_server_config "$dir" "$port" "$@"
+        printf '%s\n' "${SUITE_JVMFLAGS:-}" >"$dir/jvmflags"
         _launch_server "$name" || return 1
         if _await_server "$name"; then
             return 0
