@@ -13,7 +13,8 @@ TARGET=${TARGET:-rzk}
 WORK=${WORK:-$(mktemp -d)}/fourlw
 RZK_BIN=${RZK_BIN:-$ROOT/target/release/rzk}
 J=/usr/share/java
-CP=${JAVA_CP:-$(ls $J/*.jar | paste -sd:)}
+# The oracle's AdminServer needs Jetty: always every Debian jar, not the clients' JAVA_CP.
+CP=$(ls $J/*.jar | paste -sd:)
 CP=$(tr ':' '\n' <<<"$CP" | grep -v -E '/slf4j-(log4j12|nop|jdk14|jcl|reload4j)[^/]*\.jar$|maven3-slf4j' | paste -sd: -)
 rm -rf "$WORK" && mkdir -p "$WORK"
 PIDS=()
@@ -49,8 +50,9 @@ start() {
   return 1
 }
 
-tally() { # adds a "N passed, N failed" line to the totals
-  local line; line=$(tail -1 "$1")
+tally() { # adds a "N passed, N failed" line to the totals; a check that died counts as failed
+  local line; line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+  if [ -z "$line" ]; then echo "FAIL $(basename "$1" .out): the check ended without its totals"; FAILED=$((FAILED + 1)); return; fi
   PASSED=$((PASSED + $(awk '{print $1}' <<<"$line"))); FAILED=$((FAILED + $(awk '{print $3}' <<<"$line")))
 }
 
