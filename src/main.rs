@@ -1,5 +1,7 @@
 //! `rzk [zoo.cfg]`: runs a ZooKeeper server in the foreground, like
-//! `zkServer.sh start-foreground`. All logic lives in the library.
+//! `zkServer.sh start-foreground`; `rzk txnlog-dump` / `rzk snapshot-dump` list data
+//! files like Apache ZooKeeper's `TxnLogToolkit` / `SnapshotFormatter`;
+//! `rzk storage-bench` prints storage figures. All logic lives in the library.
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -11,16 +13,34 @@ use tracing::{error, info};
 
 #[derive(Parser, Debug)]
 #[command(name = "rzk", version, about = "A ZooKeeper server, drop-in compatible with Apache ZooKeeper")]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// Path of the zoo.cfg to run with.
     #[arg(default_value = "conf/zoo.cfg")]
     config: PathBuf,
+    #[command(subcommand)]
+    tool: Option<Tool>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Tool {
+    /// Lists the transactions of a txn log file (log.<zxid>).
+    TxnlogDump { file: PathBuf },
+    /// Lists the nodes and sessions of a snapshot file (snapshot.<zxid>[.gz]).
+    SnapshotDump { file: PathBuf },
+    /// Prints append+fsync throughput and restart time figures (optionally next to
+    /// Apache ZooKeeper's, when its jars are given).
+    StorageBench(rzk::storage::bench::BenchArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     init_tracing();
-    if let Err(e) = run(cli) {
+    let result = match cli.tool {
+        Some(tool) => run_tool(tool),
+        None => run(cli.config),
+    };
+    if let Err(e) = result {
         error!("{e:#}");
         eprintln!("rzk: {e:#}");
         std::process::exit(1);
@@ -51,8 +71,18 @@ fn sasl_users(cfg: &Config) -> Result<Option<BTreeMap<String, String>>> {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
-    let cfg = load_config(&cli.config)?;
+fn run_tool(tool: Tool) -> Result<()> {
+    let text = match tool {
+        Tool::TxnlogDump { file } => rzk::storage::dump::txnlog_dump(&file),
+        Tool::SnapshotDump { file } => rzk::storage::dump::snapshot_dump(&file),
+        Tool::StorageBench(args) => rzk::storage::bench::run(&args),
+    };
+    print!("{}", text.map_err(anyhow::Error::msg)?);
+    Ok(())
+}
+
+fn run(config: PathBuf) -> Result<()> {
+    let cfg = load_config(&config)?;
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
     let users = sasl_users(&cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

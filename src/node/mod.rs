@@ -22,12 +22,14 @@ pub mod core;
 pub mod driver;
 mod reads;
 mod requests;
+pub mod restore;
 mod four_letter;
 mod replies;
 mod sessions;
 mod writes;
 
 pub use self::core::{Core, CoreConfig};
+pub use self::restore::SnapshotView;
 
 use crate::proto::{ConnectRequest, Request, TxnEntry};
 use bytes::Bytes;
