@@ -35,6 +35,8 @@ pub struct Recovered {
     pub snapshot_zxid: Option<i64>,
     /// How many logged txns were replayed on top of it.
     pub replayed: usize,
+    /// Repairs made (torn tails cut), as logged.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +75,7 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
             last_zxid: 0,
             snapshot_zxid: None,
             replayed: 0,
+            notes: Vec::new(),
         },
     };
     let files = logs_after(&logs, r.last_zxid);
@@ -112,6 +115,7 @@ fn load_newest_snapshot(
                     last_zxid: snap.zxid,
                     snapshot_zxid: Some(snap.zxid),
                     replayed: 0,
+                    notes: Vec::new(),
                 }))
             }
             Err(e) => {
@@ -142,18 +146,23 @@ fn replay_file(r: &mut Recovered, file: &DataFile) -> Result<(), RecoveryError> 
         r.last_zxid = e.header.zxid;
         r.replayed += 1;
     }
-    handle_end(&file.path, &log.end)
+    if let Some(note) = handle_end(&file.path, &log.end)? {
+        r.notes.push(note);
+    }
+    Ok(())
 }
 
-fn handle_end(path: &Path, end: &LogEnd) -> Result<(), RecoveryError> {
+fn handle_end(path: &Path, end: &LogEnd) -> Result<Option<String>, RecoveryError> {
     match *end {
-        LogEnd::Clean { .. } => Ok(()),
+        LogEnd::Clean { .. } => Ok(None),
         LogEnd::Bad { offset, damaged_until, reason, zeros_after: true } => {
-            warn!(
+            let note = format!(
                 "{}: last transaction at offset {offset} was partial ({reason}); cutting the log there",
                 path.display()
             );
-            cut(path, offset, damaged_until).map_err(io_err(path))
+            warn!("{note}");
+            cut(path, offset, damaged_until).map_err(io_err(path))?;
+            Ok(Some(note))
         }
         LogEnd::Bad { offset, reason, .. } => {
             Err(RecoveryError::Corrupt { file: path.to_path_buf(), offset, reason: reason.to_string() })
