@@ -1,5 +1,7 @@
 //! Writing a snapshot file (`FileTxnSnapLog.save`, `FileSnap.serialize`) from a tree
 //! the caller owns (a copy taken by the core, so writes go on meanwhile).
+//! Java writes in place; a temporary name plus rename is equally readable by it and
+//! never leaves a torn file under a snapshot name.
 
 use flate2::write::GzEncoder;
 use std::fs::OpenOptions;
@@ -45,8 +47,12 @@ pub fn write(
 ) -> io::Result<PathBuf> {
     // Snappy is not written: fall back to a plain file, which every reader accepts.
     let compression = if compression == Compression::Snappy { Compression::None } else { compression };
-    let path = dir.join(snapshot_name(zxid, compression.extension()));
-    let file = OpenOptions::new().write(true).create(true).truncate(true).open(&path)?;
+    let name = snapshot_name(zxid, compression.extension());
+    let path = dir.join(&name);
+    // Written under a name no reader takes for a snapshot, then renamed: a crash
+    // mid-write never replaces a good snapshot of the same zxid with a partial one.
+    let tmp = dir.join(format!(".{name}.partial"));
+    let file = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
     let mut buffered = BufWriter::with_capacity(CHUNK, file);
     match compression {
         Compression::Gz => {
@@ -58,6 +64,7 @@ pub fn write(
     }
     let file = buffered.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
     sync_dir(dir)?;
     Ok(path)
 }
