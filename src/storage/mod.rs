@@ -14,6 +14,7 @@
 //! * `dump` — `rzk txnlog-dump` / `rzk snapshot-dump`; `bench` — the storage benchmark.
 
 pub mod bench;
+mod bench_java;
 pub mod checksum;
 pub mod datadir;
 pub mod dump;
