@@ -98,7 +98,8 @@ async fn acknowledged_writes_survive_sigkill() {
     for round in 0..ROUNDS {
         let mut server = spawn_server(&dir.join("zoo.cfg"));
         wait_ready(addr).await;
-        verify(addr, &acked.lock().unwrap().clone()).await;
+        let so_far = acked.lock().unwrap().clone();
+        verify(addr, &so_far).await;
         let tasks: Vec<_> = (0..WRITERS).map(|id| tokio::spawn(writer(addr, id, round, acked.clone()))).collect();
         let delay = 100 + rand::random::<u64>() % 700;
         tokio::time::sleep(Duration::from_millis(delay)).await;

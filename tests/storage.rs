@@ -185,3 +185,40 @@ async fn logs_without_a_snapshot_refuse_to_start() {
     let msg = start_error(&dir).await;
     assert!(msg.contains("no snapshot"), "{msg}");
 }
+
+#[tokio::test]
+async fn a_last_log_that_never_got_its_header_is_dropped() {
+    let dir = dir_with_nodes(3).await;
+    let empty = dir.join("version-2").join("log.ff");
+    std::fs::write(&empty, vec![0u8; 4096]).unwrap();
+    let r = recover(&StorageConfig::from_config(&config(&dir, ""))).expect("recovers");
+    assert!(r.notes.iter().any(|n| n.contains("log.ff") && n.contains("empty log file")), "{:?}", r.notes);
+    assert!(!empty.exists());
+}
+
+/// A log that fails every append, as on a full disk.
+struct FailingLog;
+
+impl rzk::node::driver::TxnLog for FailingLog {
+    fn append(&mut self, _: Vec<TxnEntry>) -> std::io::Result<Option<i64>> {
+        Err(std::io::Error::from_raw_os_error(28))
+    }
+}
+
+#[test]
+fn a_failed_append_stops_the_core_with_the_reason_and_acknowledges_nothing() {
+    use rzk::node::driver::{run, Event, Out};
+    use rzk::node::{Core, CoreConfig, Input};
+    let core = Core::new(CoreConfig::from_config(&Config::standalone_default(), None), 0, 0, 1);
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel(16);
+    let peer = "127.0.0.1:5000".parse().unwrap();
+    tx.try_send(Event::Open { conn: 1, peer, out: out_tx }).unwrap();
+    let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 30_000, session_id: 0, passwd: vec![0; 16], read_only: Some(false) };
+    tx.try_send(Event::Input(Input::Connect { conn: 1, req })).unwrap();
+    let err = run(core, FailingLog, rx).unwrap_err();
+    assert!(err.contains("transaction log append failed") && err.contains("No space left"), "{err}");
+    while let Ok(out) = out_rx.try_recv() {
+        assert!(!matches!(out, Out::Established | Out::Frame(_)), "nothing acknowledged: {out:?}");
+    }
+}

@@ -134,7 +134,10 @@ fn restart_table(args: &BenchArgs, java: Option<&JavaSide>, out: &mut String) ->
     let t = Instant::now();
     let r = super::recover(&storage).map_err(|e| e.to_string())?;
     let _ = writeln!(out, "  rzk recovery alone (in process): {:.2} s, {} txns replayed", t.elapsed().as_secs_f64(), r.replayed);
-    drop(r);
+    let t = Instant::now();
+    let copy = r.tree.clone();
+    let _ = writeln!(out, "  rzk core pause to copy the tree for a background snapshot: {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    drop((copy, r));
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let rzk = time_to_srvr(&args.dir.join("run-rzk"), &rzk_dir, |cfg| {
         let mut c = std::process::Command::new(&exe);

@@ -79,7 +79,16 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
         },
     };
     let files = logs_after(&logs, r.last_zxid);
-    for file in &files {
+    for (i, file) in files.iter().enumerate() {
+        if i + 1 == files.len() && never_written(&file.path) {
+            // Created, then the crash came before its first commit: nothing in it was
+            // acknowledged. Apache ZooKeeper would stop on its missing header.
+            let note = format!("{}: empty log file (no header) removed", file.path.display());
+            warn!("{note}");
+            std::fs::remove_file(&file.path).map_err(io_err(&file.path))?;
+            r.notes.push(note);
+            continue;
+        }
         replay_file(&mut r, file)?;
     }
     drop_dead_sessions(&mut r);
@@ -168,6 +177,11 @@ fn handle_end(path: &Path, end: &LogEnd) -> Result<Option<String>, RecoveryError
             Err(RecoveryError::Corrupt { file: path.to_path_buf(), offset, reason: reason.to_string() })
         }
     }
+}
+
+/// A file of zeros only (or no bytes): its header never reached the disk.
+fn never_written(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| b.iter().all(|&x| x == 0))
 }
 
 /// `FileTxnSnapLog.processTransaction`: the session table follows createSession and
