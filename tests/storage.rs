@@ -196,6 +196,25 @@ async fn a_last_log_that_never_got_its_header_is_dropped() {
     assert!(!empty.exists());
 }
 
+#[tokio::test]
+async fn a_last_log_with_only_its_header_does_not_block_the_next_start() {
+    let dir = dir_with_nodes(3).await;
+    let storage = StorageConfig::from_config(&config(&dir, ""));
+    let next = recover(&storage).unwrap().last_zxid + 1;
+    let stale = dir.join("version-2").join(format!("log.{next:x}"));
+    let mut bytes = rzk::storage::txnlog::format::FileHeader::txn_log().encode().to_vec();
+    bytes.resize(4096, 0);
+    std::fs::write(&stale, bytes).unwrap();
+    let srv = start(&dir, "").await;
+    let mut c = Client::connect(srv.addr).await;
+    assert_eq!(c.create("/after", b"", 0).await.0, ErrorCode::Ok);
+    srv.stop().await;
+    let srv = start(&dir, "").await;
+    let mut c = Client::connect(srv.addr).await;
+    assert!(c.exists("/after", false).await.is_ok());
+    srv.stop().await;
+}
+
 /// A log that fails every append, as on a full disk.
 struct FailingLog;
 
@@ -221,4 +240,33 @@ fn a_failed_append_stops_the_core_with_the_reason_and_acknowledges_nothing() {
     while let Ok(out) = out_rx.try_recv() {
         assert!(!matches!(out, Out::Established | Out::Frame(_)), "nothing acknowledged: {out:?}");
     }
+}
+
+#[tokio::test]
+async fn autopurge_keeps_the_newest_snapshots_and_the_logs_they_need() {
+    let dir = fresh_dir();
+    let srv = start(&dir, "snapCount=10").await;
+    let mut c = Client::connect(srv.addr).await;
+    for i in 0..80 {
+        c.create(&format!("/p{i}"), b"x", 0).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    srv.stop().await;
+    let v2 = dir.join("version-2");
+    assert!(list(&v2, SNAPSHOT_PREFIX).unwrap().len() > 3);
+
+    let srv = start(&dir, "snapCount=10\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let snaps = list(&v2, SNAPSHOT_PREFIX).unwrap();
+    assert_eq!(snaps.len(), 3, "{snaps:?}");
+    let oldest = snaps[0].zxid;
+    let logs = list(&v2, LOG_PREFIX).unwrap();
+    assert_eq!(logs.iter().filter(|f| f.zxid <= oldest).count(), 1, "{logs:?}");
+    srv.stop().await;
+    let srv = start(&dir, "").await;
+    let mut c = Client::connect(srv.addr).await;
+    for i in 0..80 {
+        assert!(c.exists(&format!("/p{i}"), false).await.is_ok());
+    }
+    srv.stop().await;
 }

@@ -16,7 +16,7 @@ use tracing::{info, warn};
 use super::datadir::{logs_after, DataFile};
 use super::settings::StorageConfig;
 use super::snapshot::reader;
-use super::txnlog::format::LogEnd;
+use super::txnlog::format::{scan, LogEnd};
 use super::txnlog::reader::{cut, read, DecodedLog};
 use crate::proto::{Txn, TxnHeader};
 use crate::tree::DataTree;
@@ -80,10 +80,11 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
     };
     let files = logs_after(&logs, r.last_zxid);
     for (i, file) in files.iter().enumerate() {
-        if i + 1 == files.len() && never_written(&file.path) {
-            // Created, then the crash came before its first commit: nothing in it was
-            // acknowledged. Apache ZooKeeper would stop on its missing header.
-            let note = format!("{}: empty log file (no header) removed", file.path.display());
+        if i + 1 == files.len() && holds_no_txns(&file.path) {
+            // Created, then the crash came before its first entry was written or synced:
+            // nothing in it was acknowledged. Left in place, its name would be taken by
+            // the next log file, and Apache ZooKeeper would stop on a missing header.
+            let note = format!("{}: empty log file (no transaction) removed", file.path.display());
             warn!("{note}");
             std::fs::remove_file(&file.path).map_err(io_err(&file.path))?;
             r.notes.push(note);
@@ -179,9 +180,17 @@ fn handle_end(path: &Path, end: &LogEnd) -> Result<Option<String>, RecoveryError
     }
 }
 
-/// A file of zeros only (or no bytes): its header never reached the disk.
-fn never_written(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|b| b.iter().all(|&x| x == 0))
+/// A file of zeros only (its header never reached the disk), or a header followed by
+/// no complete entry and nothing but zeros.
+fn holds_no_txns(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else { return false };
+    if bytes.iter().all(|&x| x == 0) {
+        return true;
+    }
+    match scan(&bytes) {
+        Ok(s) => s.entries.is_empty() && !matches!(s.end, LogEnd::Bad { zeros_after: false, .. }),
+        Err(_) => false,
+    }
 }
 
 /// `FileTxnSnapLog.processTransaction`: the session table follows createSession and
