@@ -177,7 +177,12 @@ fn read_entry(buf: &[u8], pos: usize) -> Step<'_> {
     let crc = i64::from_be_bytes(crc.try_into().unwrap_or_default());
     let len = i32::from_be_bytes(len.try_into().unwrap_or_default());
     if len == 0 {
-        return Step::End(LogEnd::Clean { offset: pos });
+        // Java stops here without looking further; data after the padding means a
+        // record was zeroed in place, so what follows would be silently lost.
+        if buf.get(pos..).unwrap_or_default().iter().all(|&b| b == 0) {
+            return Step::End(LogEnd::Clean { offset: pos });
+        }
+        return bad(buf, pos, pos + ENTRY_PREFIX_LEN, "zero-length record followed by more data");
     }
     let body_start = pos + ENTRY_PREFIX_LEN;
     let claimed_end = usize::try_from(len).ok().and_then(|n| body_start.checked_add(n)?.checked_add(1));
@@ -309,6 +314,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_zeroed_record_with_entries_after_it_is_bad() {
+        let mut log = sample_log(3);
+        let s = scan(&log).unwrap();
+        let (start, end) = (s.entries[1].offset, s.entries[1].end());
+        log[start..end].fill(0);
+        let s = scan(&log).unwrap();
+        assert_eq!(s.entries.len(), 1);
+        assert!(matches!(s.end, LogEnd::Bad { offset, zeros_after: false, .. } if offset == start), "{:?}", s.end);
     }
 
     #[test]
