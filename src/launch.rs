@@ -31,8 +31,10 @@ pub async fn bind(cfg: &Config) -> std::io::Result<TcpListener> {
 fn load_database(storage: &StorageConfig) -> std::io::Result<Recovered> {
     let recovered = storage::recover(storage).map_err(std::io::Error::other)?;
     let sessions: Vec<(i64, i32)> = recovered.sessions.iter().map(|(&id, &t)| (id, t)).collect();
+    let started = std::time::Instant::now();
     snapshot::writer::write(&storage.dirs().snap_dir, recovered.last_zxid, &recovered.tree, &sessions, storage.compression)
         .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
+    info!("startup snapshot 0x{:x} written in {} ms", recovered.last_zxid, started.elapsed().as_millis());
     Ok(recovered)
 }
 

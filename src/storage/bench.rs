@@ -35,6 +35,9 @@ pub struct BenchArgs {
     /// Classpath of Apache ZooKeeper; empty to skip the Java side.
     #[arg(long, default_value = "/usr/share/java/*")]
     pub zk_classpath: String,
+    /// Leave the work directory in place (to inspect the generated dataDirs).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 fn bench_entry(zxid: i64, payload: &[u8]) -> TxnEntry {
@@ -137,6 +140,12 @@ fn restart_table(args: &BenchArgs, java: Option<&JavaSide>, out: &mut String) ->
     let t = Instant::now();
     let copy = r.tree.clone();
     let _ = writeln!(out, "  rzk core pause to copy the tree for a background snapshot: {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    let t = Instant::now();
+    let scratch = args.dir.join("snapshot-write");
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let sessions: Vec<(i64, i32)> = r.sessions.iter().map(|(&id, &t)| (id, t)).collect();
+    writer::write(&scratch, r.last_zxid, &copy, &sessions, Compression::None).map_err(|e| e.to_string())?;
+    let _ = writeln!(out, "  rzk snapshot write (background in service, at startup in line): {:.2} s", t.elapsed().as_secs_f64());
     drop((copy, r));
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let rzk = time_to_srvr(&args.dir.join("run-rzk"), &rzk_dir, |cfg| {
@@ -171,6 +180,8 @@ pub fn run(args: &BenchArgs) -> Result<String, String> {
     print!("{out}");
     out.clear();
     restart_table(args, java.as_ref().ok(), &mut out)?;
-    let _ = std::fs::remove_dir_all(&args.dir);
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&args.dir);
+    }
     Ok(out)
 }

@@ -16,7 +16,7 @@ use tracing::{info, warn};
 use super::datadir::{logs_after, DataFile};
 use super::settings::StorageConfig;
 use super::snapshot::reader;
-use super::txnlog::format::{scan, LogEnd};
+use super::txnlog::format::LogEnd;
 use super::txnlog::reader::{cut, read, DecodedLog};
 use crate::proto::{Txn, TxnHeader};
 use crate::tree::DataTree;
@@ -80,17 +80,7 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
     };
     let files = logs_after(&logs, r.last_zxid);
     for (i, file) in files.iter().enumerate() {
-        if i + 1 == files.len() && holds_no_txns(&file.path) {
-            // Created, then the crash came before its first entry was written or synced:
-            // nothing in it was acknowledged. Left in place, its name would be taken by
-            // the next log file, and Apache ZooKeeper would stop on a missing header.
-            let note = format!("{}: empty log file (no transaction) removed", file.path.display());
-            warn!("{note}");
-            std::fs::remove_file(&file.path).map_err(io_err(&file.path))?;
-            r.notes.push(note);
-            continue;
-        }
-        replay_file(&mut r, file)?;
+        replay_file(&mut r, file, i + 1 == files.len())?;
     }
     drop_dead_sessions(&mut r);
     info!(
@@ -140,12 +130,31 @@ fn load_newest_snapshot(
     Err(RecoveryError::NoValidSnapshot { dir: dir.to_path_buf(), tried: tried.join("; ") })
 }
 
-fn replay_file(r: &mut Recovered, file: &DataFile) -> Result<(), RecoveryError> {
-    let log: DecodedLog = read(&file.path).map_err(|reason| RecoveryError::Corrupt {
-        file: file.path.clone(),
-        offset: 0,
-        reason,
-    })?;
+/// Created, then the crash came before its first entry was written or synced: nothing
+/// in it was acknowledged. Left in place, its name would be taken by the next log file,
+/// and Apache ZooKeeper would stop on a missing header.
+fn remove_empty_last_log(r: &mut Recovered, path: &Path) -> Result<(), RecoveryError> {
+    let note = format!("{}: empty log file (no transaction) removed", path.display());
+    warn!("{note}");
+    std::fs::remove_file(path).map_err(io_err(path))?;
+    r.notes.push(note);
+    Ok(())
+}
+
+fn all_zeros(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| b.iter().all(|&x| x == 0))
+}
+
+fn replay_file(r: &mut Recovered, file: &DataFile, last: bool) -> Result<(), RecoveryError> {
+    let log: DecodedLog = match read(&file.path) {
+        Ok(log) => log,
+        Err(_) if last && all_zeros(&file.path) => return remove_empty_last_log(r, &file.path),
+        Err(reason) => return Err(RecoveryError::Corrupt { file: file.path.clone(), offset: 0, reason }),
+    };
+    let unfinished = !matches!(log.end, LogEnd::Bad { zeros_after: false, .. });
+    if last && log.entries.is_empty() && unfinished {
+        return remove_empty_last_log(r, &file.path);
+    }
     for located in &log.entries {
         let e = &located.entry;
         if e.header.zxid <= r.last_zxid {
@@ -177,19 +186,6 @@ fn handle_end(path: &Path, end: &LogEnd) -> Result<Option<String>, RecoveryError
         LogEnd::Bad { offset, reason, .. } => {
             Err(RecoveryError::Corrupt { file: path.to_path_buf(), offset, reason: reason.to_string() })
         }
-    }
-}
-
-/// A file of zeros only (its header never reached the disk), or a header followed by
-/// no complete entry and nothing but zeros.
-fn holds_no_txns(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else { return false };
-    if bytes.iter().all(|&x| x == 0) {
-        return true;
-    }
-    match scan(&bytes) {
-        Ok(s) => s.entries.is_empty() && !matches!(s.end, LogEnd::Bad { zeros_after: false, .. }),
-        Err(_) => false,
     }
 }
 

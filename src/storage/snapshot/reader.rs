@@ -3,7 +3,7 @@
 
 use flate2::read::GzDecoder;
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::format::{decode, looks_complete, NodeRecord, SnapshotError, SnapshotSink, Trailer};
@@ -34,13 +34,20 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     Ok(raw)
 }
 
-/// The cheap check done before trying a snapshot (`SnapStream.isValidSnapshot`).
+/// The cheap check done before trying a snapshot (`SnapStream.isValidSnapshot`): a
+/// compressed stream's magic, or a plain file's length and final seal; reads the
+/// first and last bytes only.
 pub fn is_valid(path: &Path) -> bool {
-    match fs::read(path) {
-        Ok(raw) if raw.starts_with(&GZIP_MAGIC) || raw.starts_with(&SNAPPY_MAGIC) => true,
-        Ok(raw) => looks_complete(&raw),
-        Err(_) => false,
+    let Ok(mut f) = fs::File::open(path) else { return false };
+    let mut head = [0u8; 8];
+    let n = f.read(&mut head).unwrap_or(0);
+    if head[..n].starts_with(&GZIP_MAGIC) || head[..n].starts_with(&SNAPPY_MAGIC) {
+        return true;
     }
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut tail = [0u8; 5];
+    let read_tail = f.seek(SeekFrom::Start(len.saturating_sub(5))).and_then(|_| f.read_exact(&mut tail));
+    len >= 10 && read_tail.is_ok() && looks_complete(&[&[0u8; 5][..], &tail[..]].concat())
 }
 
 /// A snapshot loaded: the tree, the session table and the trailer.
