@@ -81,4 +81,28 @@ if conn=$(switch_to zk); then
 else
   fail apache_zookeeper_serves_rzk_datadir "Apache ZooKeeper did not start: $(server_log_tail datadir 20)"
 fi
+stop_server datadir
+
+echo "datadir: gzip snapshots (snapshot.compression.method=gz) written by rzk, read by Apache ZooKeeper"
+if conn=$(start_server rzk datadir "snapshot.compression.method=gz") && tool first "$conn" >/dev/null &&
+   conn=$(restart_server datadir); then
+  # The restart wrote a startup snapshot holding the whole workload.
+  tool dump "$conn" "$WORK/rzk-gz.txt" >/dev/null
+  stop_server datadir
+  ls "$DATA"/snapshot.*.gz >/dev/null 2>&1 || fail gz_snapshots "rzk wrote no snapshot.*.gz"
+  # Only the snapshots: Apache ZooKeeper must load the newest, not replay the logs.
+  rm -f "$DATA"/log.*
+  if conn=$(switch_to zk); then
+    tool dump "$conn" "$WORK/zk-gz.txt" >/dev/null
+    if diff -u "$WORK/rzk-gz.txt" "$WORK/zk-gz.txt" >"$WORK/diff-gz.txt"; then
+      pass apache_zookeeper_reads_rzk_gz_snapshot
+    else
+      fail apache_zookeeper_reads_rzk_gz_snapshot "$(head -c 1500 "$WORK/diff-gz.txt")"
+    fi
+  else
+    fail apache_zookeeper_reads_rzk_gz_snapshot "Apache ZooKeeper did not start: $(server_log_tail datadir 20)"
+  fi
+else
+  fail apache_zookeeper_reads_rzk_gz_snapshot "rzk did not start: $(server_log_tail datadir 20)"
+fi
 finish
