@@ -270,3 +270,21 @@ async fn autopurge_keeps_the_newest_snapshots_and_the_logs_they_need() {
     }
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn data_log_dir_holds_the_logs_and_data_dir_the_snapshots() {
+    let dir = fresh_dir();
+    let logs = fresh_dir();
+    let extra = format!("dataLogDir={}", logs.display());
+    let srv = start(&dir, &extra).await;
+    let mut c = Client::connect(srv.addr).await;
+    c.create("/x", b"1", 0).await;
+    srv.stop().await;
+    assert!(log_files(&dir).is_empty());
+    assert_eq!(log_files(&logs).len(), 1);
+    assert!(!list(&dir.join("version-2"), SNAPSHOT_PREFIX).unwrap().is_empty());
+    let srv = start(&dir, &extra).await;
+    let mut c = Client::connect(srv.addr).await;
+    assert!(c.exists("/x", false).await.is_ok());
+    srv.stop().await;
+}
