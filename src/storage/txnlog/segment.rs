@@ -4,9 +4,12 @@
 //!
 //! Java pads by writing one byte at the new end of the file, which leaves a sparse
 //! hole; writing through a map into a hole on a full disk would raise SIGBUS. Here the
-//! space is reserved with `posix_fallocate` before it is mapped, so a full disk shows
-//! up as an error from the allocation, before anything is written. The file sizes
-//! follow `FilePadding.calculateFileSizeWithPadding`, so the files look like Java's.
+//! file length follows `FilePadding.calculateFileSizeWithPadding` (so the files look
+//! like Java's), and real blocks are reserved with `posix_fallocate` ahead of the write
+//! position, a few MiB at a time: a full disk shows up as an error from the
+//! reservation, before anything is written, and no store ever lands in a hole. The
+//! rest of the padded length stays a hole that is read (as zeros) but never written,
+//! which keeps idle log files from pinning 64 MiB of disk each.
 
 use memmap2::MmapMut;
 use std::fs::{File, OpenOptions};
@@ -19,6 +22,8 @@ use super::format::{FileHeader, FILE_HEADER_LEN};
 /// How close to the allocated end a write may come before more is allocated
 /// (`FilePadding.padFile`'s 4 KiB).
 const PAD_SLACK: u64 = 4096;
+/// How far ahead of the write position real blocks are reserved.
+const RESERVE_STEP: u64 = 4 << 20;
 
 pub struct Segment {
     path: PathBuf,
@@ -26,8 +31,10 @@ pub struct Segment {
     map: MmapMut,
     /// Next write offset.
     pos: u64,
-    /// Allocated (and mapped) length of the file.
+    /// Length of the file (Java's padded size), all of it mapped.
     allocated: u64,
+    /// Real blocks are reserved up to here; every write lands below it.
+    reserved: u64,
     prealloc: u64,
     first_zxid: i64,
 }
@@ -53,7 +60,8 @@ impl Segment {
         let header = FileHeader::txn_log().encode();
         allocate(&file, 0, FILE_HEADER_LEN as u64)?;
         let map = map(&file)?;
-        let mut seg = Segment { path, file, map, pos: 0, allocated: FILE_HEADER_LEN as u64, prealloc, first_zxid };
+        let len = FILE_HEADER_LEN as u64;
+        let mut seg = Segment { path, file, map, pos: 0, allocated: len, reserved: len, prealloc, first_zxid };
         seg.copy_in(&header)?;
         Ok(seg)
     }
@@ -92,17 +100,37 @@ impl Segment {
             // An entry larger than the padding step (or no padding configured).
             size = padded_size(self.pos + len, size, self.prealloc).max(self.pos + len);
         }
-        if size == self.allocated {
-            return Ok(());
+        if size != self.allocated {
+            // A sparse extension: it needs no blocks, and nothing is written there
+            // before `allocate` below has reserved them.
+            self.file.set_len(size)?;
+            self.map = map(&self.file)?;
+            self.allocated = size;
         }
-        allocate(&self.file, self.allocated, size - self.allocated)?;
-        self.map = map(&self.file)?;
-        self.allocated = size;
+        let end = self.pos + len;
+        if end > self.reserved {
+            let target = (self.reserved + RESERVE_STEP).max(end).min(self.allocated);
+            let reserved = match allocate(&self.file, self.reserved, target - self.reserved) {
+                Ok(()) => target,
+                // Nearly full: take just what this entry needs, so the log stops
+                // only when the disk really cannot hold the next entry.
+                Err(e) if e.raw_os_error() == Some(libc::ENOSPC) && target > end => {
+                    allocate(&self.file, self.reserved, end - self.reserved)?;
+                    end
+                }
+                Err(e) => return Err(e),
+            };
+            self.reserved = reserved;
+        }
         Ok(())
     }
 
     fn copy_in(&mut self, bytes: &[u8]) -> io::Result<()> {
         let start = usize::try_from(self.pos).map_err(io::Error::other)?;
+        let end = self.pos + bytes.len() as u64;
+        if end > self.reserved {
+            return Err(io::Error::other("write beyond the reserved part of the log file"));
+        }
         let dest = self
             .map
             .get_mut(start..start + bytes.len())
@@ -133,8 +161,8 @@ fn map(file: &File) -> io::Result<MmapMut> {
     // SAFETY: the file is created by this process with `create_new` and only written
     // through this map while the segment lives; nothing truncates it meanwhile (the
     // purge only deletes files older than the current log, and unlinking keeps the
-    // mapping valid). Every mapped byte was allocated by `allocate` first, so stores
-    // cannot fault on a full disk.
+    // mapping valid). Stores go only below `reserved` (checked in `copy_in`), whose
+    // blocks `allocate` reserved first, so they cannot fault on a full disk.
     unsafe { MmapMut::map_mut(file) }
 }
 
@@ -161,6 +189,7 @@ mod tests {
         seg.sync().unwrap();
         let len = std::fs::metadata(seg.path()).unwrap().len();
         assert_eq!(len, 16 + 8192);
+        assert!(seg.reserved <= len && seg.reserved >= 16 + 3);
         let bytes = std::fs::read(seg.path()).unwrap();
         assert!(scan(&bytes).is_ok());
         let _ = std::fs::remove_dir_all(dir);
@@ -179,6 +208,7 @@ mod tests {
         assert_eq!(s.entries.len(), 1);
         assert!(matches!(s.end, LogEnd::Clean { .. }));
         assert_eq!(bytes.len() % 4096, 0);
+        assert!(seg.reserved >= 16 + framed.len() as u64);
         let _ = std::fs::remove_dir_all(dir);
     }
 
