@@ -11,7 +11,9 @@
 //! * `datadir` — file names and listing; `recovery` — snapshot + logs → tree;
 //! * `purge` — autopurge; `policy` — when to snapshot; `service` — the threads the
 //!   server runs (log writer, snapshot writer) behind the driver's `TxnLog` seam;
-//! * `dump` — `rzk txnlog-dump` / `rzk snapshot-dump`; `bench` — the storage benchmark.
+//! * `dump` — `rzk txnlog-dump` / `rzk snapshot-dump`; `bench` (+ `bench_java`) — the
+//!   storage benchmark, next to Apache ZooKeeper's `FileTxnLog` and server;
+//! * `settings` — the storage settings read from zoo.cfg / `zookeeper.*` properties.
 
 pub mod bench;
 mod bench_java;
