@@ -1,10 +1,12 @@
 //! Starting a server from a validated [`Config`] (`ZooKeeperServerMain.runFromConfig`):
 //! the core thread, the client listener and the ticker. Used by the binary and by tests,
-//! which start servers in-process on ephemeral ports.
+//! which start servers in-process on ephemeral ports. The database is recovered from
+//! `dataDir`/`dataLogDir` before the port starts serving.
 
 use crate::config::Config;
 use crate::jute::frame::Limits;
-use crate::node::driver::{self, Event, MemoryLog};
+use crate::node::driver::{self, Event};
+use crate::storage::{self, snapshot, DiskLog, Recovered, StorageConfig};
 use crate::node::{Core, CoreConfig, Input};
 use crate::server::{self, ShellConfig};
 use std::collections::BTreeMap;
@@ -28,19 +30,39 @@ pub async fn bind(cfg: &Config) -> std::io::Result<TcpListener> {
     TcpListener::bind((host.as_str(), cfg.client_port)).await
 }
 
+/// The database recovered from disk and the startup snapshot written
+/// (`ZooKeeperServer.loadData` + `takeSnapshot`).
+fn load_database(storage: &StorageConfig) -> std::io::Result<Recovered> {
+    let recovered = storage::recover(storage).map_err(std::io::Error::other)?;
+    let sessions: Vec<(i64, i32)> = recovered.sessions.iter().map(|(&id, &t)| (id, t)).collect();
+    let started = std::time::Instant::now();
+    snapshot::writer::write(&storage.dirs().snap_dir, recovered.last_zxid, &recovered.tree, &sessions, storage.compression)
+        .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
+    info!("startup snapshot 0x{:x} written in {} ms", recovered.last_zxid, started.elapsed().as_millis());
+    Ok(recovered)
+}
+
 /// Serves on `listener` until `shutdown` completes; returns once the core has stopped.
+/// Fails when the database cannot be loaded, or when the server had to stop because
+/// the transaction log could not be written.
 pub async fn serve(
     cfg: Config,
     sasl_users: Option<BTreeMap<String, String>>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let storage = StorageConfig::from_config(&cfg);
+    let db_cfg = storage.clone();
+    let db = tokio::task::spawn_blocking(move || load_database(&db_cfg)).await.map_err(std::io::Error::other)??;
     let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let core = Core::new(CoreConfig::from_config(&cfg, sasl_users), wall, 0, rand::random());
+    let core_cfg = CoreConfig::from_config(&cfg, sasl_users);
+    let core = Core::recovered(core_cfg, db.tree, &db.sessions, db.last_zxid, wall, 0, rand::random());
     let (tx, rx) = mpsc::channel::<Event>(4096);
-    let core_thread = std::thread::Builder::new()
-        .name("rzk-core".into())
-        .spawn(move || driver::run(core, MemoryLog::new(10_000), rx))?;
+    let log = DiskLog::start(&storage, tx.clone())?;
+    let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
+    let core_thread = std::thread::Builder::new().name("rzk-core".into()).spawn(move || {
+        let _ = done_tx.send(driver::run(core, log, rx));
+    })?;
     let initial = std::fs::read_to_string(&cfg.source).unwrap_or_default();
     let ops = Arc::new(Ops::new(cfg.clone(), initial, tx.clone()));
     let endpoints = start_endpoints(&ops, &cfg).await?;
@@ -53,7 +75,10 @@ pub async fn serve(
     info!("binding to port {}", listener.local_addr()?);
     let ticker = tokio::spawn(tick(tx.clone()));
     let accept = tokio::spawn(server::serve(listener, tx.clone(), shell));
-    shutdown.await;
+    let failure = tokio::select! {
+        _ = shutdown => None,
+        r = &mut done_rx => r.ok().and_then(Result::err),
+    };
     info!("shutting down");
     accept.abort();
     ticker.abort();
@@ -61,7 +86,10 @@ pub async fn serve(
     let _ = tx.send(Event::Shutdown).await;
     drop(tx);
     let _ = tokio::task::spawn_blocking(move || core_thread.join()).await;
-    Ok(())
+    match failure {
+        Some(why) => Err(std::io::Error::other(why)),
+        None => Ok(()),
+    }
 }
 
 /// The AdminServer and the Prometheus endpoint. Like `JettyAdminServer`, an AdminServer

@@ -23,6 +23,7 @@
 //! | `pipeline` | `PrepRequestProcessor` (+ `outstandingChanges`), `FinalRequestProcessor` |
 //! | `node`     | `ZooKeeperServer` (the single-threaded core and its driver)        |
 //! | `server`   | `NIOServerCnxnFactory`, `NIOServerCnxn`, four-letter words         |
+//! | `storage`  | `FileTxnSnapLog`, `FileTxnLog`, `FileSnap`, `SyncRequestProcessor`, `PurgeTxnLog` |
 //! | `config`   | `QuorumPeerConfig` / `ServerConfig` (`zoo.cfg`)                    |
 //! | `ops`      | `command/*`, `admin/*` (AdminServer), `PrometheusMetricsProvider`  |
 
@@ -36,5 +37,6 @@ pub mod pipeline;
 pub mod proto;
 pub mod server;
 pub mod session;
+pub mod storage;
 pub mod tree;
 pub mod watch;

@@ -1,5 +1,7 @@
 //! `rzk [zoo.cfg]`: runs a ZooKeeper server in the foreground, like
-//! `zkServer.sh start-foreground`. All logic lives in the library.
+//! `zkServer.sh start-foreground`; `rzk txnlog-dump` / `rzk snapshot-dump` list data
+//! files like Apache ZooKeeper's `TxnLogToolkit` / `SnapshotFormatter`;
+//! `rzk storage-bench` prints storage figures. All logic lives in the library.
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -11,14 +13,35 @@ use tracing::{error, info, warn};
 
 #[derive(Parser, Debug)]
 #[command(name = "rzk", version, about = "A ZooKeeper server, drop-in compatible with Apache ZooKeeper")]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// Path of the zoo.cfg to run with.
     #[arg(default_value = "conf/zoo.cfg")]
     config: PathBuf,
+    #[command(subcommand)]
+    tool: Option<Tool>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Tool {
+    /// Lists the transactions of a txn log file (log.<zxid>).
+    TxnlogDump { file: PathBuf },
+    /// Lists the nodes and sessions of a snapshot file (snapshot.<zxid>[.gz]).
+    SnapshotDump { file: PathBuf },
+    /// Prints append+fsync throughput and restart time figures (optionally next to
+    /// Apache ZooKeeper's, when its jars are given).
+    StorageBench(rzk::storage::bench::BenchArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
+    if let Some(tool) = cli.tool {
+        if let Err(e) = run_tool(tool) {
+            eprintln!("rzk: {e:#}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let cfg = match load_config(&cli.config) {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -90,6 +113,16 @@ fn sasl_users(cfg: &Config) -> Result<Option<BTreeMap<String, String>>> {
         Ok(users) => Ok(Some(users)),
         Err(e) => anyhow::bail!("{}: {e}", path.display()),
     }
+}
+
+fn run_tool(tool: Tool) -> Result<()> {
+    let text = match tool {
+        Tool::TxnlogDump { file } => rzk::storage::dump::txnlog_dump(&file),
+        Tool::SnapshotDump { file } => rzk::storage::dump::snapshot_dump(&file),
+        Tool::StorageBench(args) => rzk::storage::bench::run(&args),
+    };
+    print!("{}", text.map_err(anyhow::Error::msg)?);
+    Ok(())
 }
 
 fn run(cfg: Config) -> Result<()> {

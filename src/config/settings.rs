@@ -59,6 +59,10 @@ pub struct Config {
     /// (never reads) is disconnected.
     pub max_outgoing_frames: usize,
     pub server_id: i64,
+    /// `autopurge.snapRetainCount` as written (the purge raises it to 3).
+    pub autopurge_snap_retain_count: i32,
+    /// `autopurge.purgeInterval` in hours; 0 disables autopurge.
+    pub autopurge_purge_interval_hours: i32,
     /// Every property (zoo.cfg unknown keys as `zookeeper.<key>`, then JVM flags).
     pub properties: BTreeMap<String, String>,
     /// `metricsProvider.className`, when set.
@@ -234,6 +238,8 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
         container_max_never_used_ms: container_prop(r, "maxNeverUsedIntervalMs", 0)?,
         max_outgoing_frames: r.prop_num("zookeeper.rzk.maxOutgoingFrames", 100_000)?.max(16) as usize,
         server_id: 0,
+        autopurge_snap_retain_count: r.num("autopurge.snapRetainCount", 3)?,
+        autopurge_purge_interval_hours: r.num("autopurge.purgeInterval", 0)?,
         properties: r.props.clone(),
         metrics_provider_class: r.raw("metricsProvider.className").map(|v| v.trim().to_string()),
         metrics_provider: metrics_provider(r),

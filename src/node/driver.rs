@@ -10,7 +10,7 @@ use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// What a connection task receives from the core.
 #[derive(Debug)]
@@ -31,6 +31,11 @@ pub enum Event {
     Input(Input),
     /// The operations surface asks for the server's state (`crate::ops`).
     Query { what: Query, reply: oneshot::Sender<ServerSnapshot> },
+    /// The log writer asks for a snapshot (it has just rolled the log).
+    Snapshot,
+    /// Persistence failed (fsync error, full disk): the server must stop before it
+    /// acknowledges anything that may not be durable.
+    Failed(String),
     /// Stop the core.
     Shutdown,
 }
@@ -39,8 +44,12 @@ pub enum Event {
 /// driver keeps the most recent ones in memory (`ZKDatabase.committedLog` keeps a similar
 /// window for follower sync).
 pub trait TxnLog: Send {
-    /// Makes the entries durable; returns the highest zxid now durable.
-    fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<i64>;
+    /// Hands the entries over to be made durable. `Some(upto)` when they are durable
+    /// on return; `None` when `Input::Persisted` will come later through the events.
+    fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<Option<i64>>;
+
+    /// Answers `Event::Snapshot`: take what a snapshot needs from the core.
+    fn snapshot(&mut self, _core: &Core) {}
 }
 
 /// An in-memory log that keeps the last `capacity` entries.
@@ -56,7 +65,7 @@ impl MemoryLog {
 }
 
 impl TxnLog for MemoryLog {
-    fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<i64> {
+    fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<Option<i64>> {
         let upto = entries.last().map(|e| e.header.zxid).unwrap_or(0);
         for e in entries {
             if self.entries.len() == self.capacity {
@@ -64,7 +73,7 @@ impl TxnLog for MemoryLog {
             }
             self.entries.push_back(e);
         }
-        Ok(upto)
+        Ok(Some(upto))
     }
 }
 
@@ -77,30 +86,61 @@ struct Driver<L: TxnLog> {
     log: L,
     outs: BTreeMap<ConnId, mpsc::Sender<Out>>,
     mono_start: Instant,
+    /// Why persistence failed; the driver stops once set.
+    failed: Option<String>,
 }
 
-/// Runs the core until `Event::Shutdown` or until every sender is gone.
-pub fn run<L: TxnLog>(core: Core, log: L, mut rx: mpsc::Receiver<Event>) {
-    let mut d = Driver { core, log, outs: BTreeMap::new(), mono_start: Instant::now() };
+/// Runs the core until `Event::Shutdown` or until every sender is gone; an error when
+/// it stopped because persistence failed.
+pub fn run<L: TxnLog>(core: Core, log: L, mut rx: mpsc::Receiver<Event>) -> Result<(), String> {
+    let mut d = Driver { core, log, outs: BTreeMap::new(), mono_start: Instant::now(), failed: None };
+    let result = drive(&mut d, &mut rx);
+    // Close the channel before the log is dropped, so a log thread blocked on sending
+    // to it wakes up and finishes.
+    rx.close();
+    drop(rx);
+    drop(d);
+    result
+}
+
+fn drive<L: TxnLog>(d: &mut Driver<L>, rx: &mut mpsc::Receiver<Event>) -> Result<(), String> {
     while let Some(first) = rx.blocking_recv() {
         d.set_time();
         if !d.handle(first) {
             break;
         }
         let mut handled = 1;
-        while handled < MAX_BATCH {
+        while handled < MAX_BATCH && d.failed.is_none() {
             let Ok(ev) = rx.try_recv() else { break };
             if !d.handle(ev) {
-                return;
+                return d.stopped();
             }
             handled += 1;
         }
-        d.execute();
+        if d.failed.is_none() {
+            d.execute();
+        }
+        if d.failed.is_some() {
+            break;
+        }
     }
-    info!("core stopped");
+    d.stopped()
 }
 
 impl<L: TxnLog> Driver<L> {
+    fn stopped(&mut self) -> Result<(), String> {
+        match self.failed.take() {
+            Some(why) => {
+                error!("stopping: no more writes are accepted: {why}");
+                Err(why)
+            }
+            None => {
+                info!("core stopped");
+                Ok(())
+            }
+        }
+    }
+
     fn set_time(&mut self) {
         let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
         let mono = self.mono_start.elapsed().as_millis() as i64;
@@ -122,6 +162,8 @@ impl<L: TxnLog> Driver<L> {
             Event::Query { what, reply } => {
                 let _ = reply.send(self.core.answer_query(what));
             }
+            Event::Snapshot => self.log.snapshot(&self.core),
+            Event::Failed(why) => self.failed = Some(why),
             Event::Shutdown => return false,
         }
         true
@@ -150,8 +192,9 @@ impl<L: TxnLog> Driver<L> {
                 self.outs.remove(&conn);
             }
             Action::Persist { entries } => match self.log.append(entries) {
-                Ok(upto) => self.core.step(Input::Persisted { upto }),
-                Err(e) => panic!("transaction log append failed, stopping to keep acknowledged writes safe: {e}"),
+                Ok(Some(upto)) => self.core.step(Input::Persisted { upto }),
+                Ok(None) => {}
+                Err(e) => self.failed = Some(format!("transaction log append failed: {e}")),
             },
         }
     }

@@ -23,12 +23,14 @@ pub mod driver;
 mod reads;
 mod requests;
 pub mod four_letter;
+pub mod restore;
 pub mod stats;
 mod replies;
 mod sessions;
 mod writes;
 
 pub use self::core::{Core, CoreConfig};
+pub use self::restore::SnapshotView;
 
 use crate::proto::{ConnectRequest, Request, TxnEntry};
 use bytes::Bytes;

@@ -1,0 +1,34 @@
+//! Durable storage in Apache ZooKeeper's on-disk format (`FileTxnSnapLog`, `FileTxnLog`,
+//! `FileSnap`, `SnapStream`, `PurgeTxnLog`, `SyncRequestProcessor`'s snapshot trigger).
+//!
+//! A `dataDir` written by Apache ZooKeeper 3.8 is read as is, and the files written here
+//! are read by Apache ZooKeeper, so a deployment can move between the two both ways.
+//!
+//! * `txnlog::format`, `snapshot::format` — the byte formats, pure (no IO);
+//! * `txnlog::segment` — one preallocated, memory-mapped log file being appended to;
+//! * `txnlog::writer` — the log files in order: roll, group commit (fsync);
+//! * `snapshot::writer` / `snapshot::reader` — whole snapshot files;
+//! * `datadir` — file names and listing; `recovery` — snapshot + logs → tree;
+//! * `purge` — autopurge; `policy` — when to snapshot; `service` — the threads the
+//!   server runs (log writer, snapshot writer) behind the driver's `TxnLog` seam;
+//! * `dump` — `rzk txnlog-dump` / `rzk snapshot-dump`; `bench` (+ `bench_java`) — the
+//!   storage benchmark, next to Apache ZooKeeper's `FileTxnLog` and server;
+//! * `settings` — the storage settings read from zoo.cfg / `zookeeper.*` properties.
+
+pub mod bench;
+mod bench_java;
+pub mod checksum;
+pub mod datadir;
+pub mod dump;
+pub mod policy;
+pub mod purge;
+pub mod recovery;
+pub mod service;
+pub mod settings;
+pub mod snapshot;
+pub mod txnlog;
+
+pub use datadir::DataDirs;
+pub use recovery::{recover, Recovered, RecoveryError};
+pub use service::DiskLog;
+pub use settings::StorageConfig;

@@ -1,0 +1,53 @@
+//! The read side of the txn log files (`FileTxnLog.FileTxnIterator`): whole files read
+//! into memory, entries decoded in order, and the cut of a torn tail.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use super::format::{scan, LogEnd};
+use crate::jute::Limits;
+use crate::proto::TxnEntry;
+
+/// Decode limits for logged txns: as large as a log entry can be.
+pub fn limits() -> Limits {
+    Limits { max_frame: usize::MAX / 4, max_field: usize::MAX / 4 }
+}
+
+/// One entry with where it sits, for messages.
+#[derive(Clone, Debug)]
+pub struct Located {
+    pub offset: usize,
+    pub entry: TxnEntry,
+}
+
+/// A whole log file decoded.
+#[derive(Clone, Debug)]
+pub struct DecodedLog {
+    pub entries: Vec<Located>,
+    pub end: LogEnd,
+}
+
+/// Reads and decodes a log file; an entry that passes its checksum but does not decode
+/// is reported with its offset.
+pub fn read(path: &Path) -> Result<DecodedLog, String> {
+    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let s = scan(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut entries = Vec::with_capacity(s.entries.len());
+    for raw in &s.entries {
+        let entry = raw
+            .decode(&limits())
+            .map_err(|e| format!("{}: entry at offset {} does not decode: {e}", path.display(), raw.offset))?;
+        entries.push(Located { offset: raw.offset, entry });
+    }
+    Ok(DecodedLog { entries, end: s.end })
+}
+
+/// Overwrites `[from, until)` with zeros and syncs, so that every reader (Apache
+/// ZooKeeper's too) sees the end of the log at `from`.
+pub fn cut(path: &Path, from: usize, until: usize) -> io::Result<()> {
+    let mut f = OpenOptions::new().write(true).open(path)?;
+    f.seek(SeekFrom::Start(from as u64))?;
+    f.write_all(&vec![0u8; until.saturating_sub(from)])?;
+    f.sync_data()
+}

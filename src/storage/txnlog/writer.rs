@@ -1,0 +1,139 @@
+//! The txn log as a sequence of files (`FileTxnLog.append` / `rollLog` / `commit`): the
+//! first txn after start or after a roll opens a new `log.<zxid>`; `commit` makes
+//! every file written since the last commit durable, and the directory too when a file
+//! was created, so the new file's name survives a crash as well as its contents.
+
+use std::io;
+use std::path::PathBuf;
+
+use super::format::framed_entry;
+use super::segment::Segment;
+use crate::proto::TxnEntry;
+use crate::storage::datadir::{log_name, sync_dir};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogWriterConfig {
+    /// `preAllocSize` in bytes.
+    pub prealloc: u64,
+    /// `forceSync` (default yes).
+    pub force_sync: bool,
+    /// `zookeeper.txnLogSizeLimitInKb` in bytes; 0 = no limit.
+    pub size_limit: u64,
+}
+
+pub struct LogWriter {
+    dir: PathBuf,
+    cfg: LogWriterConfig,
+    current: Option<Segment>,
+    /// Files rolled away from since the last commit: still to be synced.
+    rolled: Vec<Segment>,
+    /// A file was created since the last commit.
+    dir_dirty: bool,
+}
+
+impl LogWriter {
+    pub fn new(dir: PathBuf, cfg: LogWriterConfig) -> LogWriter {
+        LogWriter { dir, cfg, current: None, rolled: Vec::new(), dir_dirty: false }
+    }
+
+    /// Appends one entry; returns its size in the file.
+    pub fn append(&mut self, entry: &TxnEntry) -> io::Result<u64> {
+        let framed = framed_entry(entry);
+        let seg = match self.current.as_mut() {
+            Some(seg) => seg,
+            None => {
+                let zxid = entry.header.zxid;
+                tracing::info!("creating new log file: {}", log_name(zxid));
+                self.dir_dirty = true;
+                self.current.insert(Segment::create(&self.dir, &log_name(zxid), zxid, self.cfg.prealloc)?)
+            }
+        };
+        seg.append(&framed)?;
+        Ok(framed.len() as u64)
+    }
+
+    /// The next append opens a new file (`rollLog`).
+    pub fn roll(&mut self) {
+        if let Some(seg) = self.current.take() {
+            self.rolled.push(seg);
+        }
+    }
+
+    /// Makes everything appended durable (`commit`); then rolls if the current file
+    /// passed `txnLogSizeLimitInKb`.
+    pub fn commit(&mut self) -> io::Result<()> {
+        if self.cfg.force_sync {
+            for seg in self.rolled.iter().chain(self.current.as_ref()) {
+                seg.sync()?;
+            }
+            if self.dir_dirty {
+                sync_dir(&self.dir)?;
+            }
+        }
+        self.rolled.clear();
+        self.dir_dirty = false;
+        let over = self.current.as_ref().is_some_and(|s| self.cfg.size_limit > 0 && s.len() > self.cfg.size_limit);
+        if over {
+            self.roll();
+        }
+        Ok(())
+    }
+
+    /// Bytes in the current file (`getCurrentLogSize`).
+    pub fn current_size(&self) -> u64 {
+        self.current.as_ref().map_or(0, Segment::len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::datadir::{list, LOG_PREFIX};
+    use crate::storage::txnlog::reader::read;
+    use crate::proto::{Txn, TxnHeader};
+
+    fn entry(zxid: i64) -> TxnEntry {
+        TxnEntry {
+            header: TxnHeader { client_id: 1, cxid: 0, zxid, time: 5 },
+            txn: Txn::CreateSession { timeout_ms: 30_000 },
+            digest: None,
+        }
+    }
+
+    fn tempdir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("rzk-lw-{}-{}", std::process::id(), rand::random::<u64>()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn rolls_open_a_file_named_after_the_next_zxid() {
+        let dir = tempdir();
+        let cfg = LogWriterConfig { prealloc: 4096, force_sync: true, size_limit: 0 };
+        let mut w = LogWriter::new(dir.clone(), cfg);
+        for z in 1..=3 {
+            w.append(&entry(z)).unwrap();
+        }
+        w.roll();
+        w.append(&entry(4)).unwrap();
+        w.commit().unwrap();
+        let files = list(&dir, LOG_PREFIX).unwrap();
+        assert_eq!(files.iter().map(|f| f.zxid).collect::<Vec<_>>(), vec![1, 4]);
+        assert_eq!(read(&files[0].path).unwrap().entries.len(), 3);
+        assert_eq!(read(&files[1].path).unwrap().entries[0].entry, entry(4));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn size_limit_rolls_after_commit() {
+        let dir = tempdir();
+        let cfg = LogWriterConfig { prealloc: 4096, force_sync: false, size_limit: 100 };
+        let mut w = LogWriter::new(dir.clone(), cfg);
+        for z in 1..=4 {
+            w.append(&entry(z)).unwrap();
+            w.commit().unwrap();
+        }
+        assert_eq!(list(&dir, LOG_PREFIX).unwrap().len(), 2);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
