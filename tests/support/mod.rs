@@ -21,7 +21,7 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub async fn start_server(extra: &str) -> Running {
     let dir = std::env::temp_dir().join(format!("rzk-test-{}-{}", std::process::id(), rand::random::<u32>()));
     let text = format!(
-        "tickTime=200\ndataDir={}\nclientPort=0\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\nadmin.enableServer=false\n{extra}\n",
+        "tickTime=200\ndataDir={}\nclientPort=0\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\nadmin.enableServer=false\npreAllocSize=64\n{extra}\n",
         dir.display()
     );
     let cfg = Config::from_entries("test.cfg", &zoo_cfg::parse(&text), &BTreeMap::new()).expect("valid test config");
