@@ -27,6 +27,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod election;
 pub mod jute;
 pub mod launch;
 pub mod node;
