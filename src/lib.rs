@@ -37,3 +37,4 @@ pub mod server;
 pub mod session;
 pub mod tree;
 pub mod watch;
+pub mod zab;
