@@ -35,6 +35,8 @@ pub mod pipeline;
 pub mod proto;
 pub mod server;
 pub mod session;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
 pub mod tree;
 pub mod watch;
 pub mod zab;
