@@ -35,6 +35,7 @@ impl World {
             Action::Persist { entries } => self.persist(sid, &entries),
             Action::Truncate { to } => self.truncate(sid, to),
             Action::SendSnapshot { to, zxid } => {
+                self.log.push((sid, format!("snap to {to} at {zxid}")));
                 let state = self.nodes.get(&sid).map(|n| n.applied.clone()).unwrap_or_default();
                 self.send_quorum(sid, to, QMsg::Snapshot { zxid, state });
             }

@@ -380,6 +380,11 @@ impl World {
         self.go_looking(sid);
     }
 
+    /// Crashes `sid` at virtual time `at`.
+    pub fn crash_at(&mut self, at: u64, sid: i64, torn: TornTail) {
+        self.schedule_at(at, Event::Crash(ServerId(sid), torn));
+    }
+
     pub fn partition(&mut self, side: &[i64]) {
         let side: BTreeSet<ServerId> = side.iter().map(|s| ServerId(*s)).collect();
         let all: Vec<ServerId> = self.nodes.keys().copied().collect();

@@ -31,6 +31,7 @@ impl Checker for EpochsNeverDecrease {
                 if *accepted < *acc || *current < *cur {
                     return violation("epochs never decrease", format!("{node} reloaded older epochs"));
                 }
+                (*acc, *cur) = (*accepted, *current);
                 Ok(())
             }
             _ => Ok(()),
