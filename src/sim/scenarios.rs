@@ -13,7 +13,7 @@ fn started(opts: Options) -> World {
     w
 }
 
-fn follower_of(w: &World, leader: i64) -> i64 {
+fn follower_of(leader: i64) -> i64 {
     (1..=3).find(|s| *s != leader).unwrap_or(1)
 }
 
@@ -47,7 +47,7 @@ fn leader_crash_before_commit_keeps_a_proposal_a_follower_logged() {
     let mut w = started(Options::default());
     let l = w.leader().unwrap_or(0);
     writes(&mut w, l, 3);
-    let f = follower_of(&w, l);
+    let f = follower_of(l);
     assert!(w.write(l));
     let key = (l, w.node(l).next_cxid);
     let logged = |w: &World| w.node(f).disk.log.iter().any(|e| (e.header.client_id, e.header.cxid) == key);
@@ -89,7 +89,7 @@ fn a_proposal_no_one_else_logged_is_truncated_when_its_leader_returns() {
 fn a_follower_behind_the_committed_window_gets_a_snapshot() {
     let mut w = started(Options { committed_log_max: 4, ..Options::default() });
     let l = w.leader().unwrap_or(0);
-    let f = follower_of(&w, l);
+    let f = follower_of(l);
     w.crash(ServerId(f), TornTail::DropAll);
     writes(&mut w, l, 12);
     w.restart(ServerId(f));
@@ -150,7 +150,7 @@ fn a_partitioned_old_leader_commits_nothing_and_rejoins() {
 fn torn_log_tails_are_cut_and_resynced() {
     let mut w = started(Options::default());
     let l = w.leader().unwrap_or(0);
-    let f = follower_of(&w, l);
+    let f = follower_of(l);
     writes(&mut w, l, 3);
     for _ in 0..4 {
         w.write(l);

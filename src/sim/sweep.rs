@@ -15,7 +15,7 @@ pub fn run_seed(seed: u64) -> Result<u64, String> {
     match w.finish() {
         Ok(()) => Ok(w.fingerprint),
         Err(v) => {
-            let tail: Vec<String> = w.log.iter().rev().take(30).rev().map(|(s, l)| format!("  {s}: {l}")).collect();
+            let tail: Vec<String> = w.log.iter().rev().take(40).rev().map(|(s, l)| format!("  {s}: {l}")).collect();
             Err(format!(
                 "seed {seed} failed: {v}\n  options: {opts:?}\n  last role events:\n{}\n  replay: SIM_SEED={seed} cargo test --release --lib sim::sweep::replay -- --nocapture",
                 tail.join("\n")

@@ -4,7 +4,7 @@
 use super::{Leader, Peer, Phase, Stage};
 use crate::proto::quorum::{Packet, ZAB_PROTOCOL_VERSION};
 use crate::proto::{ServerId, Zxid};
-use crate::zab::sync::{plan_sync, SyncStart};
+use crate::zab::sync::{plan_sync, SyncPlan, SyncStart};
 use crate::zab::{Action, EpochKind};
 
 impl Leader {
@@ -59,11 +59,14 @@ impl Leader {
             return;
         }
         p.last_zxid = Some(zxid);
-        let ours = (i64::from(self.durable.current_epoch), self.durable.last_zxid);
-        if epoch != -1 && (i64::from(epoch), zxid) > ours {
-            return self.stop("a follower is ahead of the leader");
-        }
         if self.phase == Phase::EpochAcks {
+            // `waitForEpochAck`: while the epoch is being agreed, a learner that is ahead
+            // of the leader is refused (its handler dies; the leader carries on without it).
+            let ours = (i64::from(self.durable.current_epoch), self.durable.last_zxid);
+            if epoch != -1 && (i64::from(epoch), zxid) > ours {
+                self.peers.remove(&from);
+                return self.actions.push(Action::CloseLearner(from));
+            }
             if self.cfg.voters.contains(&from) {
                 self.epoch_acks.insert(from);
             }
@@ -93,7 +96,15 @@ impl Leader {
         let Some(p) = self.peers.get_mut(&to) else { return };
         let (Some(peer_last), observer) = (p.last_zxid, p.observer) else { return };
         p.stage = Stage::Syncing;
-        let plan = plan_sync(&self.log, self.committed, peer_last);
+        // A learner rejoining this leader may already hold some of its proposals in
+        // flight (and may have ACKed them): resume after them instead of truncating
+        // them away the way `syncFollower` would.
+        let resumed = self.outstanding.contains_key(&peer_last);
+        let plan = if resumed {
+            SyncPlan { start: SyncStart::Diff(peer_last), proposals: vec![] }
+        } else {
+            plan_sync(&self.log, self.committed, peer_last)
+        };
         match plan.start {
             SyncStart::Diff(z) => self.send(to, Packet::Diff(z)),
             SyncStart::Trunc(z) => self.send(to, Packet::Trunc(z)),
@@ -105,7 +116,8 @@ impl Leader {
             self.send(to, Packet::Commit(zxid));
         }
         if !observer {
-            let inflight: Vec<_> = self.outstanding.values().map(|p| p.entry.clone()).collect();
+            let after = if resumed { peer_last } else { Zxid::ZERO };
+            let inflight: Vec<_> = self.outstanding.range(after.next()..).map(|(_, p)| p.entry.clone()).collect();
             for e in inflight {
                 self.send(to, Packet::Proposal { zxid: Zxid(e.header.zxid), txn: e });
             }

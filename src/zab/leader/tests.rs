@@ -72,11 +72,12 @@ fn epoch_quorum_saves_current_epoch_then_syncs_with_diff_and_newleader() {
 }
 
 #[test]
-fn a_follower_ahead_of_the_leader_makes_it_step_down() {
+fn a_follower_ahead_of_the_leader_is_refused() {
     let mut l = Leader::new(cfg(), durable());
     l.step(info(1, 1));
     let out = l.step(pkt(1, Packet::AckEpoch { zxid: Zxid::new(1, 9), epoch: 1 }));
-    assert!(matches!(out.last(), Some(Action::GoLooking { .. })));
+    assert_eq!(out, vec![Action::CloseLearner(ServerId(1))]);
+    assert!(!l.is_stopped());
 }
 
 #[test]
