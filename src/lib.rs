@@ -24,6 +24,9 @@
 //! | `node`     | `ZooKeeperServer` (the single-threaded core and its driver)        |
 //! | `server`   | `NIOServerCnxnFactory`, `NIOServerCnxn`, four-letter words         |
 //! | `config`   | `QuorumPeerConfig` / `ServerConfig` (`zoo.cfg`)                    |
+//! | `election` | `FastLeaderElection` (pure; the election port is the shell's)      |
+//! | `zab`      | `Leader`, `LearnerHandler`, `Learner`, `Follower`, `Observer` (pure) |
+//! | `sim`      | deterministic ensemble simulator and invariant checkers (tests)   |
 
 pub mod auth;
 pub mod config;
