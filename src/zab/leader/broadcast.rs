@@ -60,7 +60,7 @@ impl Leader {
     }
 
     /// Commits the oldest proposals while each has a quorum: commits never skip ahead.
-    fn try_commit(&mut self) {
+    pub(super) fn try_commit(&mut self) {
         while let Some(entry) = self.outstanding.first_key_value() {
             let (zxid, p) = entry;
             if !self.cfg.is_quorum(&p.acks) {

@@ -10,7 +10,7 @@ use crate::zab::{Action, EpochKind};
 impl Leader {
     pub(super) fn learner_info(&mut self, from: ServerId, zxid: Zxid, observer: bool) {
         // A new connection from a known sid replaces the old handler.
-        let peer = Peer { observer, stage: Stage::Info, last_heard: self.tick, last_zxid: None };
+        let peer = Peer { observer, stage: Stage::Info, last_heard: self.tick, last_zxid: None, resumed_upto: None };
         self.peers.insert(from, peer);
         if self.phase == Phase::Discovery {
             self.info_from(from, zxid.epoch());
@@ -100,6 +100,9 @@ impl Leader {
         // flight (and may have ACKed them): resume after them instead of truncating
         // them away the way `syncFollower` would.
         let resumed = self.outstanding.contains_key(&peer_last);
+        if resumed {
+            p.resumed_upto = Some(peer_last);
+        }
         let plan = if resumed {
             SyncPlan { start: SyncStart::Diff(peer_last), proposals: vec![] }
         } else {
@@ -133,10 +136,22 @@ impl Leader {
             return;
         }
         p.stage = Stage::Synced;
+        let (resumed, observer) = (p.resumed_upto.take(), p.observer);
+        if let Some(upto) = resumed {
+            // Its NEWLEADER ACK means its log is durable through `upto`: an ACK for each
+            // in-flight proposal it held (their own ACKs may have died with the old
+            // connection).
+            if self.cfg.voters.contains(&from) {
+                self.outstanding.range_mut(..=upto).for_each(|(_, prop)| {
+                    prop.acks.insert(from);
+                });
+            }
+            self.try_commit();
+        }
         if self.phase == Phase::Broadcast {
             return self.up_to_date(from);
         }
-        if !p.observer && self.cfg.voters.contains(&from) {
+        if !observer && self.cfg.voters.contains(&from) {
             self.newleader_acks.insert(from);
         }
         self.check_newleader_quorum();

@@ -45,6 +45,8 @@ struct Peer {
     last_heard: u64,
     /// From ACKEPOCH: the learner's last logged zxid.
     last_zxid: Option<Zxid>,
+    /// Set when the learner rejoined holding our in-flight proposals up to this zxid.
+    resumed_upto: Option<Zxid>,
 }
 
 #[derive(Clone, Debug)]
