@@ -36,17 +36,17 @@ pub struct Ballot {
 }
 
 impl Ballot {
-    /// `Vote.equals`: while either side is LOOKING every field counts; between settled
-    /// peers only the leader and its epoch (only the leader if exactly one side predates
-    /// notification version 1).
+    /// `Vote.equals` while either side is LOOKING: every field counts. Between settled
+    /// peers Java also compares the peer epoch, but a follower that joined a leader
+    /// re-elected while it was connecting keeps the older epoch in its vote forever,
+    /// and a restarted peer could then never assemble a quorum for the running leader.
+    /// The leader itself must still confirm it is LEADING (`leader_confirmed`), so
+    /// agreeing on the leader alone is enough to join it.
     pub fn agrees(&self, o: &Ballot) -> bool {
         if self.state == PeerState::Looking || o.state == PeerState::Looking {
             return self.vote == o.vote && self.election_epoch == o.election_epoch;
         }
-        if (self.version > 0) != (o.version > 0) {
-            return self.vote.leader == o.vote.leader;
-        }
-        self.vote.leader == o.vote.leader && self.vote.peer_epoch == o.vote.peer_epoch
+        self.vote.leader == o.vote.leader
     }
 }
 
@@ -96,9 +96,9 @@ mod tests {
     }
 
     #[test]
-    fn settled_ballots_agree_on_leader_and_epoch_only() {
+    fn settled_ballots_agree_on_the_leader_only() {
         let a = Ballot { vote: v(2, 5, 3), election_epoch: 4, state: PeerState::Following, version: 2 };
-        let b = Ballot { vote: v(2, 9, 3), election_epoch: 7, state: PeerState::Leading, version: 2 };
+        let b = Ballot { vote: v(2, 9, 4), election_epoch: 7, state: PeerState::Leading, version: 2 };
         assert!(a.agrees(&b));
         let looking = Ballot { state: PeerState::Looking, ..b };
         assert!(!a.agrees(&looking));

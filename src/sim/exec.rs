@@ -137,8 +137,8 @@ impl World {
     fn send_quorum(&mut self, from: ServerId, to: ServerId, msg: QMsg) {
         let Some(n) = self.nodes.get(&from) else { return };
         let upstream = matches!(n.zab, Some(Zab::Learner(_)));
-        let (learner, leader) = if upstream { (from, to) } else { (to, from) };
-        let Some(id) = self.net.current(learner, leader) else { return };
+        let id = if upstream { self.net.current(from, to) } else { self.bound.get(&(from, to)).copied() };
+        let Some(id) = id else { return };
         let Some(c) = self.net.conns.get_mut(&id) else { return };
         if !c.open {
             if upstream {
@@ -194,6 +194,14 @@ impl World {
                 Packet::Snap(zxid)
             }
         };
+        if matches!(pkt, Packet::FollowerInfo { .. } | Packet::ObserverInfo { .. }) {
+            self.bound.insert((to, from), id);
+        }
+        if self.trace {
+            let mut line = format!("<- {from} {pkt:?}");
+            line.truncate(140);
+            self.log.push((to, line));
+        }
         let out = self.step_zab(to, Input::Packet { from, pkt });
         self.exec(to, out);
     }

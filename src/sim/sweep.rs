@@ -6,16 +6,21 @@ use super::rng::Rng;
 
 /// Runs one seed to the end; `Err` carries the failure report.
 pub fn run_seed(seed: u64) -> Result<u64, String> {
+    run_seed_traced(seed, false, 40)
+}
+
+fn run_seed_traced(seed: u64, trace: bool, tail: usize) -> Result<u64, String> {
     let mut shape = Rng::new(seed ^ 0x5eed);
     let opts = Options::for_seed(&mut shape);
     let end = opts.fault_ms + opts.heal_ms;
     let mut w = World::new(seed, opts.clone());
+    w.trace = trace;
     w.start();
     w.run_until(end);
     match w.finish() {
         Ok(()) => Ok(w.fingerprint),
         Err(v) => {
-            let tail: Vec<String> = w.log.iter().rev().take(40).rev().map(|(s, l)| format!("  {s}: {l}")).collect();
+            let tail: Vec<String> = w.log.iter().rev().take(tail).rev().map(|(s, l)| format!("  {s}: {l}")).collect();
             Err(format!(
                 "seed {seed} failed: {v}\n  options: {opts:?}\n  last role events:\n{}\n  replay: SIM_SEED={seed} cargo test --release --lib sim::sweep::replay -- --nocapture",
                 tail.join("\n")
@@ -57,13 +62,14 @@ fn a_seed_replays_identically() {
     }
 }
 
-/// `SIM_SEED=<n> cargo test --release --lib sim::sweep::replay -- --nocapture`
+/// `SIM_SEED=<n> cargo test --release --lib sim::sweep::replay -- --nocapture`; with
+/// `SIM_TRACE=1` the report lists the last 400 role events and delivered packets.
 #[test]
 fn replay() {
     let Some(seed) = std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()) else { return };
-    match run_seed(seed) {
+    let trace = std::env::var("SIM_TRACE").is_ok();
+    match run_seed_traced(seed, trace, if trace { 400 } else { 40 }) {
         Ok(f) => println!("seed {seed} passed (fingerprint {f:#x})"),
         Err(report) => panic!("{report}"),
     }
 }
-

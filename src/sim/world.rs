@@ -99,6 +99,11 @@ pub struct World {
     pub(super) faults_until: u64,
     /// Every Zab action kind seen, by node, for scenario assertions.
     pub log: Vec<(ServerId, String)>,
+    /// Also log every quorum packet delivered (for replaying a failure).
+    pub trace: bool,
+    /// (leader, learner) → the connection the leader's handler for that learner
+    /// registered on (its FOLLOWERINFO arrived there). The leader writes only to it.
+    pub(super) bound: BTreeMap<(ServerId, ServerId), u64>,
 }
 
 fn config_text(voters: usize, observers: usize) -> Vec<u8> {
@@ -157,6 +162,8 @@ impl World {
             acked: vec![],
             fingerprint: 0xcbf2_9ce4_8422_2325,
             log: vec![],
+            trace: false,
+            bound: BTreeMap::new(),
         }
     }
 
@@ -261,6 +268,10 @@ impl World {
         if !node.up {
             return;
         }
+        if self.trace {
+            let line = format!("fle <- {from} {:?} leader {} ee {} pe {}", n.state, n.leader, n.election_epoch, n.peer_epoch);
+            self.log.push((to, line));
+        }
         let out = node.fle.step(election::Input::Received { from, n });
         self.fle_actions(to, out);
     }
@@ -334,9 +345,9 @@ impl World {
         if !n.up || n.role_gen != gen {
             return;
         }
-        // A newer connection of the same pair is unaffected (its own handler).
-        let newer = self.net.current(peer, sid).is_some_and(|c| c != conn);
-        if newer {
+        // Only the handler of this very connection dies; a newer one is unaffected.
+        let current = if n.is_leader() { self.bound.get(&(sid, peer)).copied() } else { self.net.current(sid, peer) };
+        if current.is_some_and(|c| c != conn) {
             return;
         }
         let out = self.nodes.get_mut(&sid).and_then(|n| n.zab.as_mut()).map(|z| z.step(Input::PeerDown(peer)));
