@@ -45,7 +45,7 @@ fn sweep(from: u64, count: u64) {
 
 /// Seeds per test run: `SIM_SEEDS` overrides (CI runs 10,000 in release mode).
 fn seed_count() -> u64 {
-    let default = if cfg!(debug_assertions) { 300 } else { 10_000 };
+    let default = if cfg!(debug_assertions) { 1000 } else { 10_000 };
     std::env::var("SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 

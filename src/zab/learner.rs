@@ -4,6 +4,9 @@
 //!
 //! Unlike 3.8's `syncWithLeader`, every txn received during synchronization is logged,
 //! and the NEWLEADER ACK waits until all of them are durable (the fix of ZOOKEEPER-4646).
+//! Txns committed during synchronization reach the state machine only at UPTODATE: until
+//! then the leader may still fail to gather its quorum, and what it sent may be
+//! truncated by the next one.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -39,6 +42,9 @@ pub struct Learner {
     newleader_ack_due: bool,
     /// Proposals that must be ACKed once durable (those after NEWLEADER).
     unacked: VecDeque<Zxid>,
+    /// Commits received before UPTODATE: the leader is not established yet, so they are
+    /// handed to the state machine only once UPTODATE proves a quorum holds them.
+    deferred: Vec<TxnEntry>,
     touches: BTreeMap<SessionId, i32>,
     tick: u64,
     last_heard: u64,
@@ -60,6 +66,7 @@ impl Learner {
             committed: durable.last_zxid,
             newleader_ack_due: false,
             unacked: VecDeque::new(),
+            deferred: Vec::new(),
             touches: BTreeMap::new(),
             tick: 0,
             last_heard: 0,
@@ -199,7 +206,7 @@ impl Learner {
             Some(e) if e.header.zxid == z.0 => {
                 if let Some(e) = self.pending.pop_front() {
                     self.committed = z;
-                    self.actions.push(Action::Deliver { entry: e });
+                    self.deliver(e);
                 }
             }
             _ => self.stop("commit does not match the oldest pending proposal"),
@@ -214,7 +221,15 @@ impl Learner {
         self.last_logged = self.last_logged.max(zxid);
         self.committed = zxid;
         self.actions.push(Action::Persist { entries: vec![txn.clone()] });
-        self.actions.push(Action::Deliver { entry: txn });
+        self.deliver(txn);
+    }
+
+    fn deliver(&mut self, entry: TxnEntry) {
+        if self.phase == Phase::Broadcast {
+            self.actions.push(Action::Deliver { entry });
+        } else {
+            self.deferred.push(entry);
+        }
     }
 
     fn new_leader(&mut self, zxid: Zxid) {
@@ -241,6 +256,9 @@ impl Learner {
             return self.stop("UPTODATE before NEWLEADER was acknowledged");
         }
         self.phase = Phase::Broadcast;
+        for entry in std::mem::take(&mut self.deferred) {
+            self.actions.push(Action::Deliver { entry });
+        }
         self.send(Packet::Ack(Zxid::new(self.new_epoch, 0)));
         self.actions.push(Action::Serving { epoch: self.new_epoch });
         self.ack_durable();
