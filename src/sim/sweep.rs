@@ -68,7 +68,7 @@ fn a_seed_replays_identically() {
 fn replay() {
     let Some(seed) = std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()) else { return };
     let trace = std::env::var("SIM_TRACE").is_ok();
-    match run_seed_traced(seed, trace, if trace { 400 } else { 40 }) {
+    match run_seed_traced(seed, trace, if trace { 4000 } else { 40 }) {
         Ok(f) => println!("seed {seed} passed (fingerprint {f:#x})"),
         Err(report) => panic!("{report}"),
     }

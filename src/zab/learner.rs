@@ -40,7 +40,7 @@ pub struct Learner {
     pending: VecDeque<TxnEntry>,
     committed: Zxid,
     newleader_ack_due: bool,
-    /// Proposals that must be ACKed once durable (those after NEWLEADER).
+    /// Proposals to ACK once durable (and, for those of the sync, once NEWLEADER is ACKed).
     unacked: VecDeque<Zxid>,
     /// Commits received before UPTODATE: the leader is not established yet, so they are
     /// handed to the state machine only once UPTODATE proves a quorum holds them.
@@ -190,9 +190,7 @@ impl Learner {
         txn.header.zxid = zxid.0;
         self.last_logged = zxid;
         self.pending.push_back(txn.clone());
-        if self.phase >= Phase::NewLeader {
-            self.unacked.push_back(zxid);
-        }
+        self.unacked.push_back(zxid);
         self.actions.push(Action::Persist { entries: vec![txn] });
     }
 
@@ -249,6 +247,9 @@ impl Learner {
         self.actions.push(Action::SaveEpoch { kind: EpochKind::Current, epoch: self.new_epoch });
         self.durable.current_epoch = self.new_epoch;
         self.send(Packet::Ack(Zxid::new(self.new_epoch, 0)));
+        // Like Java's `logRequest` at NEWLEADER, every proposal logged during the sync is
+        // acknowledged: the leader may still be waiting for in-flight ones.
+        self.ack_durable();
     }
 
     fn up_to_date(&mut self) {
@@ -267,7 +268,7 @@ impl Learner {
     fn persisted(&mut self, upto: Zxid) {
         self.durable_zxid = self.durable_zxid.max(upto.min(self.last_logged));
         self.ack_newleader_if_durable();
-        if self.phase == Phase::Broadcast {
+        if self.phase >= Phase::NewLeader && !self.newleader_ack_due {
             self.ack_durable();
         }
     }
@@ -278,7 +279,8 @@ impl Learner {
                 return;
             }
             self.unacked.pop_front();
-            if !self.observer {
+            // A proposal already committed (during the sync) needs no ACK.
+            if !self.observer && z > self.committed {
                 self.send(Packet::Ack(z));
             }
         }

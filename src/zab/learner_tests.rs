@@ -132,3 +132,14 @@ fn a_silent_leader_is_left() {
     let stopped = (0..10).any(|_| l.step(Input::Tick).iter().any(|a| matches!(a, Action::GoLooking { .. })));
     assert!(stopped);
 }
+
+#[test]
+fn in_flight_proposals_of_the_sync_are_acked_after_the_newleader_ack() {
+    let mut l = learner();
+    l.step(from_leader(Packet::LeaderInfo { zxid: Zxid::new(2, 0), protocol: 0x10000 }));
+    l.step(from_leader(Packet::Diff(Zxid::new(1, 2))));
+    l.step(from_leader(Packet::Proposal { zxid: Zxid::new(2, 1), txn: entry(2, 1) }));
+    l.step(from_leader(Packet::NewLeader { zxid: Zxid::new(2, 0), config: None }));
+    let out = l.step(Input::Persisted { upto: Zxid::new(2, 1) });
+    assert_eq!(sends(&out), vec![Packet::Ack(Zxid::new(2, 0)), Packet::Ack(Zxid::new(2, 1))]);
+}
