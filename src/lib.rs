@@ -26,9 +26,13 @@
 //! | `storage`  | `FileTxnSnapLog`, `FileTxnLog`, `FileSnap`, `SyncRequestProcessor`, `PurgeTxnLog` |
 //! | `config`   | `QuorumPeerConfig` / `ServerConfig` (`zoo.cfg`)                    |
 //! | `ops`      | `command/*`, `admin/*` (AdminServer), `PrometheusMetricsProvider`  |
+//! | `election` | `FastLeaderElection` (pure; the election port is the shell's)      |
+//! | `zab`      | `Leader`, `LearnerHandler`, `Learner`, `Follower`, `Observer` (pure) |
+//! | `sim`      | deterministic ensemble simulator and invariant checkers (tests)   |
 
 pub mod auth;
 pub mod config;
+pub mod election;
 pub mod jute;
 pub mod launch;
 pub mod node;
@@ -38,5 +42,8 @@ pub mod proto;
 pub mod server;
 pub mod session;
 pub mod storage;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
 pub mod tree;
 pub mod watch;
+pub mod zab;

@@ -6,6 +6,7 @@ pub mod data;
 pub mod error_code;
 pub mod ids;
 pub mod op_code;
+pub mod quorum;
 pub mod records;
 pub mod request;
 pub mod response;
