@@ -31,7 +31,7 @@ switch_to() { echo "$1" >"$(_srv_dir datadir)/kind"; restart_server datadir; }
 DATA="$(_srv_dir datadir)/data/version-2"
 
 echo "datadir: Apache ZooKeeper writes the first workload"
-conn=$(start_server zk datadir) || { fail datadir_zk_start "Apache ZooKeeper did not start"; finish; }
+conn=$(start_server zk datadir snapCount=10) || { fail datadir_zk_start "Apache ZooKeeper did not start"; finish; }
 tool first "$conn" || { fail datadir_first_workload "workload failed on Apache ZooKeeper"; finish; }
 tool dump "$conn" "$WORK/zk-1.txt" >/dev/null || fail datadir_dump_zk1 "dump failed"
 stop_server datadir

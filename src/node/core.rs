@@ -107,6 +107,8 @@ pub struct Core {
     pub(super) next_container_check_ms: i64,
     pub(super) actions: Vec<Action>,
     pub(super) stats: ServerStats,
+    /// A fuzzy snapshot being taken, a slice at a time.
+    pub(super) snapshot: Option<super::snapshot::FuzzySnapshot>,
     /// Seed material for SASL nonces, advanced per use (randomness is an input).
     pub(super) nonce_seed: u64,
 }
@@ -148,6 +150,7 @@ impl Core {
             now_mono_ms,
             actions: Vec::new(),
             stats: ServerStats::default(),
+            snapshot: None,
             nonce_seed: seed,
         }
     }

@@ -4,6 +4,7 @@
 
 use super::four_letter::Query;
 use super::stats::ServerSnapshot;
+use super::snapshot::SnapshotSlice;
 use super::{Action, ConnId, Core, Input};
 use crate::proto::TxnEntry;
 use bytes::Bytes;
@@ -48,8 +49,9 @@ pub trait TxnLog: Send {
     /// on return; `None` when `Input::Persisted` will come later through the events.
     fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<Option<i64>>;
 
-    /// Answers `Event::Snapshot`: take what a snapshot needs from the core.
-    fn snapshot(&mut self, _core: &Core) {}
+    /// The next part of a snapshot the core is taking (see `node::snapshot`); the last
+    /// slice carries `end`.
+    fn snapshot_slice(&mut self, _slice: SnapshotSlice) {}
 }
 
 /// An in-memory log that keeps the last `capacity` entries.
@@ -103,8 +105,24 @@ pub fn run<L: TxnLog>(core: Core, log: L, mut rx: mpsc::Receiver<Event>) -> Resu
     result
 }
 
+/// Nodes encoded per snapshot slice: small enough that a slice between two batches of
+/// requests costs well under a millisecond.
+const SNAPSHOT_SLICE_NODES: usize = 2_000;
+
+/// The next event; while a snapshot is being taken, idle time goes to its slices.
+fn next_event<L: TxnLog>(d: &mut Driver<L>, rx: &mut mpsc::Receiver<Event>) -> Option<Event> {
+    while d.core.snapshotting() {
+        match rx.try_recv() {
+            Ok(ev) => return Some(ev),
+            Err(mpsc::error::TryRecvError::Empty) => d.snapshot_slice(),
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+        }
+    }
+    rx.blocking_recv()
+}
+
 fn drive<L: TxnLog>(d: &mut Driver<L>, rx: &mut mpsc::Receiver<Event>) -> Result<(), String> {
-    while let Some(first) = rx.blocking_recv() {
+    while let Some(first) = next_event(d, rx) {
         d.set_time();
         if !d.handle(first) {
             break;
@@ -119,6 +137,7 @@ fn drive<L: TxnLog>(d: &mut Driver<L>, rx: &mut mpsc::Receiver<Event>) -> Result
         }
         if d.failed.is_none() {
             d.execute();
+            d.snapshot_slice();
         }
         if d.failed.is_some() {
             break;
@@ -128,6 +147,12 @@ fn drive<L: TxnLog>(d: &mut Driver<L>, rx: &mut mpsc::Receiver<Event>) -> Result
 }
 
 impl<L: TxnLog> Driver<L> {
+    fn snapshot_slice(&mut self) {
+        if let Some(slice) = self.core.snapshot_slice(SNAPSHOT_SLICE_NODES) {
+            self.log.snapshot_slice(slice);
+        }
+    }
+
     fn stopped(&mut self) -> Result<(), String> {
         match self.failed.take() {
             Some(why) => {
@@ -162,7 +187,9 @@ impl<L: TxnLog> Driver<L> {
             Event::Query { what, reply } => {
                 let _ = reply.send(self.core.answer_query(what));
             }
-            Event::Snapshot => self.log.snapshot(&self.core),
+            Event::Snapshot => {
+                self.core.begin_snapshot();
+            }
             Event::Failed(why) => self.failed = Some(why),
             Event::Shutdown => return false,
         }

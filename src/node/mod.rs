@@ -24,6 +24,7 @@ mod reads;
 mod requests;
 pub mod four_letter;
 pub mod restore;
+pub mod snapshot;
 pub mod stats;
 mod replies;
 mod sessions;

@@ -1,9 +1,6 @@
-//! Starting the core from recovered state, and handing out copies of that state for
-//! snapshots (`ZooKeeperServer.loadData` / `takeSnapshot` as seen from the core).
-//!
-//! A snapshot is taken from a copy made between two inputs, so it is consistent at
-//! one zxid and the snapshot thread never shares the tree with the core: only the
-//! copy pauses the core, not the serialization or the fsync.
+//! Starting the core from recovered state (`ZooKeeperServer.loadData` as seen from the
+//! core). Running snapshots are taken a slice at a time (`node::snapshot`); a full copy
+//! (`snapshot_view`) is only for tests and tools.
 
 use super::core::{Core, CoreConfig};
 use crate::proto::SessionId;

@@ -11,9 +11,8 @@
 //! it is acknowledged.
 
 use std::io;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc as std_mpsc, Arc};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
@@ -24,7 +23,8 @@ use super::settings::StorageConfig;
 use super::snapshot::{writer, Compression};
 use super::txnlog::writer::LogWriter;
 use crate::node::driver::{Event, TxnLog};
-use crate::node::{Core, Input};
+use crate::node::snapshot::SnapshotSlice;
+use crate::node::Input;
 use crate::proto::TxnEntry;
 use crate::tree::DataTree;
 
@@ -68,8 +68,8 @@ impl TxnLog for DiskLog {
         }
     }
 
-    fn snapshot(&mut self, core: &Core) {
-        self.snapshots.take(core);
+    fn snapshot_slice(&mut self, slice: SnapshotSlice) {
+        self.snapshots.slice(slice);
     }
 }
 
@@ -137,48 +137,87 @@ fn write_batch(log: &mut LogWriter, policy: &mut SnapPolicy, batch: &[TxnEntry])
     Ok(due)
 }
 
-/// Writes snapshots on a thread of their own, one at a time.
+/// Writes the snapshots the core takes a slice at a time, on a thread of their own: node
+/// records are spooled to a temporary file as they come, and the file is assembled
+/// when the last slice arrives.
 struct SnapshotTaker {
     dir: PathBuf,
     compression: Compression,
-    busy: Arc<AtomicBool>,
+    slices: Option<std_mpsc::Sender<SnapshotSlice>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl SnapshotTaker {
     fn new(dir: PathBuf, compression: Compression) -> SnapshotTaker {
-        SnapshotTaker { dir, compression, busy: Arc::new(AtomicBool::new(false)), thread: None }
+        SnapshotTaker { dir, compression, slices: None, thread: None }
     }
 
-    fn take(&mut self, core: &Core) {
-        if self.busy.swap(true, Ordering::AcqRel) {
-            warn!("too busy to snap, skipping");
-            return;
-        }
-        let view = core.snapshot_view();
-        let (dir, compression, busy) = (self.dir.clone(), self.compression, self.busy.clone());
-        let spawned = std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || {
-            save(&dir, view.zxid, &view.tree, &view.sessions, compression);
-            busy.store(false, Ordering::Release);
-        });
-        match spawned {
-            Ok(handle) => {
-                if let Some(old) = self.thread.replace(handle) {
-                    let _ = old.join();
+    fn slice(&mut self, slice: SnapshotSlice) {
+        if self.slices.is_none() {
+            self.wait();
+            let (tx, rx) = std_mpsc::channel();
+            let (dir, compression) = (self.dir.clone(), self.compression);
+            match std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || spool(&dir, compression, rx)) {
+                Ok(handle) => {
+                    self.thread = Some(handle);
+                    self.slices = Some(tx);
                 }
+                Err(e) => warn!("cannot start the snapshot thread: {e}"),
             }
-            Err(e) => {
-                warn!("cannot start the snapshot thread: {e}");
-                self.busy.store(false, Ordering::Release);
+        }
+        let last = slice.end.is_some();
+        if let Some(tx) = &self.slices {
+            if tx.send(slice).is_err() || last {
+                self.slices = None;
             }
         }
     }
 
     fn wait(&mut self) {
+        self.slices = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
+}
+
+/// Collects one snapshot's slices and writes the file (a failed snapshot is not fatal:
+/// the logs still hold everything, as in Java).
+fn spool(dir: &Path, compression: Compression, rx: std_mpsc::Receiver<SnapshotSlice>) {
+    let start = std::time::Instant::now();
+    let Ok(first) = rx.recv() else { return };
+    let zxid = first.zxid;
+    let nodes = dir.join(format!(".snapshot.{zxid:x}.nodes"));
+    match spool_into(dir, &nodes, compression, first, &rx) {
+        Ok(Some(path)) => info!("snapshot {} written in {} ms", path.display(), start.elapsed().as_millis()),
+        Ok(None) => warn!("snapshot 0x{zxid:x} abandoned: the server stopped before it was complete"),
+        Err(e) => warn!("snapshot 0x{zxid:x} in {} failed: {e}", dir.display()),
+    }
+    let _ = std::fs::remove_file(&nodes);
+}
+
+fn spool_into(
+    dir: &Path,
+    nodes: &Path,
+    compression: Compression,
+    first: SnapshotSlice,
+    rx: &std_mpsc::Receiver<SnapshotSlice>,
+) -> io::Result<Option<PathBuf>> {
+    let mut out = io::BufWriter::with_capacity(1 << 20, std::fs::File::create(nodes)?);
+    let mut acls = Vec::new();
+    let mut next = Some(first);
+    while let Some(slice) = next.take() {
+        io::Write::write_all(&mut out, &slice.nodes)?;
+        acls.extend(slice.acls);
+        if let Some(end) = slice.end {
+            io::Write::flush(&mut out)?;
+            drop(out);
+            let parts = writer::FuzzyParts { sessions: &end.sessions, acls: &acls, nodes, digest: end.digest };
+            return writer::write_fuzzy(dir, slice.zxid, &parts, compression).map(Some);
+        }
+        next = rx.recv().ok();
+    }
+    Ok(None)
 }
 
 /// Writes one snapshot, logging the outcome (a failed snapshot is not fatal: the logs

@@ -70,6 +70,13 @@ impl NodeMap {
     }
 
     /// Entries in path order; the root appears once, as `"/"`.
+    /// Entries whose key sorts after `after` (all of them for `None`), in key order.
+    pub(super) fn range_after(&self, after: Option<&str>) -> impl Iterator<Item = (&String, &Node)> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let lower = after.map_or(Unbounded, Excluded);
+        self.map.range::<str, _>((lower, Unbounded))
+    }
+
     pub(super) fn iter(&self) -> impl Iterator<Item = (&String, &Node)> {
         self.map.iter()
     }

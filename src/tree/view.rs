@@ -114,6 +114,14 @@ impl DataTree {
         self.quotas.max_prefix(path)
     }
 
+    /// Up to `max` nodes whose key sorts after `after`, in key order, as `(key, node)`.
+    /// A parent's key is a prefix of its children's, so it always comes first: the order
+    /// a fuzzy snapshot can walk in slices while the tree keeps changing. The root's key
+    /// is `"/"` (snapshots record it as `""`).
+    pub fn nodes_after(&self, after: Option<&str>, max: usize) -> Vec<(&str, &Node)> {
+        self.nodes.range_after(after).take(max).map(|(k, n)| (k.as_str(), n)).collect()
+    }
+
     /// Every node reachable from the root, parent before children and children in name
     /// order, as a snapshot writes them: the root comes first with path `""`.
     pub fn nodes_preorder(&self) -> Vec<(String, &Node)> {

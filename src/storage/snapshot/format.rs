@@ -69,10 +69,12 @@ impl Encoder {
     }
 
     pub fn node(&mut self, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) {
-        put_ustring(&mut self.pending, path);
-        put_buffer(&mut self.pending, data);
-        self.pending.put_i64(acl);
-        put_stat_persisted(&mut self.pending, stat);
+        encode_node(&mut self.pending, path, data, acl, stat);
+    }
+
+    /// Node records encoded earlier with [`encode_node`] (a fuzzy snapshot's slices).
+    pub fn raw(&mut self, records: &[u8]) {
+        self.pending.extend_from_slice(records);
     }
 
     /// Ends the node list and seals the tree section.
@@ -120,6 +122,14 @@ impl Default for Encoder {
     fn default() -> Self {
         Encoder::new()
     }
+}
+
+/// One node record (`path`, data, ACL reference, `StatPersisted`) as a snapshot holds it.
+pub fn encode_node(out: &mut Vec<u8>, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) {
+    put_ustring(out, path);
+    put_buffer(out, data);
+    out.put_i64(acl);
+    put_stat_persisted(out, stat);
 }
 
 /// Receives a snapshot's records as they are decoded.

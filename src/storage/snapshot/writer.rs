@@ -17,7 +17,7 @@ use crate::tree::{DataTree, DIGEST_VERSION};
 const CHUNK: usize = 1 << 20;
 
 /// Encodes `tree` and `sessions` into `out`, in chunks.
-pub fn encode_into(tree: &DataTree, sessions: &[(i64, i32)], out: &mut impl Write) -> io::Result<()> {
+pub fn encode_into(tree: &DataTree, sessions: &[(i64, i32)], out: &mut (impl Write + ?Sized)) -> io::Result<()> {
     let mut e = Encoder::new();
     e.sessions(sessions);
     let acls = tree.acl_cache();
@@ -45,6 +45,51 @@ pub fn write(
     sessions: &[(i64, i32)],
     compression: Compression,
 ) -> io::Result<PathBuf> {
+    write_with(dir, zxid, compression, |out| encode_into(tree, sessions, out))
+}
+
+/// The parts of a fuzzy snapshot taken a slice at a time (`node::snapshot`): the node
+/// records were spooled to `nodes` in order; the ACL map is the union of the lists the
+/// slices referenced.
+pub struct FuzzyParts<'a> {
+    pub sessions: &'a [(i64, i32)],
+    pub acls: &'a [(i64, Vec<crate::proto::Acl>)],
+    pub nodes: &'a Path,
+    pub digest: Option<(i64, i64)>,
+}
+
+/// Writes a fuzzy snapshot from its parts, like [`write`].
+pub fn write_fuzzy(dir: &Path, zxid: i64, parts: &FuzzyParts, compression: Compression) -> io::Result<PathBuf> {
+    write_with(dir, zxid, compression, |out| {
+        let mut e = Encoder::new();
+        e.sessions(parts.sessions);
+        e.acl_count(parts.acls.len());
+        for (key, list) in parts.acls {
+            e.acl(*key, list);
+        }
+        let mut nodes = std::fs::File::open(parts.nodes)?;
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = io::Read::read(&mut nodes, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            e.raw(buf.get(..n).unwrap_or_default());
+            out.write_all(&e.take())?;
+        }
+        e.end_tree();
+        let (zxid, digest) = parts.digest.unwrap_or((0, 0));
+        e.digest(ZxidDigest { zxid, version: DIGEST_VERSION, digest });
+        out.write_all(&e.take())
+    })
+}
+
+fn write_with(
+    dir: &Path,
+    zxid: i64,
+    compression: Compression,
+    encode: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<PathBuf> {
     // Snappy is not written: fall back to a plain file, which every reader accepts.
     let compression = if compression == Compression::Snappy { Compression::None } else { compression };
     let name = snapshot_name(zxid, compression.extension());
@@ -57,10 +102,10 @@ pub fn write(
     match compression {
         Compression::Gz => {
             let mut gz = GzEncoder::new(&mut buffered, flate2::Compression::default());
-            encode_into(tree, sessions, &mut gz)?;
+            encode(&mut gz)?;
             gz.finish()?;
         }
-        _ => encode_into(tree, sessions, &mut buffered)?,
+        _ => encode(&mut buffered)?,
     }
     let file = buffered.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
