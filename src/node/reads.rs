@@ -17,7 +17,7 @@ type ReadResult = Result<Response, ErrorCode>;
 impl Core {
     pub(super) fn answer_read(&mut self, conn: ConnId, xid: i32, body: RequestBody, received_ms: i64) {
         let req = match body {
-            RequestBody::Ok(Request::Check(_)) | RequestBody::Unknown(_) => {
+            RequestBody::Unknown(_) => {
                 // UnimplementedRequestProcessor: zxid -1, then the connection is closed.
                 self.send(conn, reply_frame(xid, -1, ErrorCode::Unimplemented, &Response::Empty));
                 self.close(conn);

@@ -6,6 +6,7 @@ use super::core::{Core, InFlight, Origin};
 use super::replies::{notification_frame, reply_frame, write_reply};
 use super::ConnId;
 use crate::pipeline::prep::RequestCtx;
+use crate::tree::TxnResult;
 use crate::proto::{EventType, Request, SessionId, Txn, TxnEntry, TxnHeader, WatcherEvent, KEEPER_STATE_SYNC_CONNECTED};
 use tracing::error;
 
@@ -87,7 +88,9 @@ impl Core {
                 let frame = reply_frame(xid, self.last_applied_zxid, err, &body);
                 self.record_reply(conn, xid, f.entry.txn.op_code().short_name(), f.received_ms);
                 self.pop_write(conn, hdr.zxid);
-                self.send(conn, frame);
+                if !unanswered(&f.entry.txn, &outcome.result) {
+                    self.send(conn, frame);
+                }
                 if matches!(f.entry.txn, Txn::CloseSession(_)) {
                     self.close(conn);
                 }
@@ -129,6 +132,13 @@ impl Core {
             c.stats.last_response_ms = self.now_wall_ms;
         }
     }
+}
+
+/// A successful check sent on its own (op 13 outside a multi) is logged but never
+/// answered by 3.8.0: `FinalRequestProcessor` replies with a `SetDataResponse` whose stat
+/// is null, serializing it throws, and `NIOServerCnxn.sendResponse` swallows the exception.
+fn unanswered(txn: &Txn, result: &TxnResult) -> bool {
+    matches!((txn, result), (Txn::Check { .. }, TxnResult::Checked))
 }
 
 /// Inside a multi, 3.8 rebuilds every create from its flags and ignores the opcode it was

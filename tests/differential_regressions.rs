@@ -1,0 +1,27 @@
+//! Regressions for differences the differential suite (`compat-tests/differential`) found
+//! between rzk and Apache ZooKeeper 3.8.0; each test is named after the difference.
+
+mod support;
+
+use rzk::proto::*;
+use support::*;
+
+/// Op 13 outside a multi is a write in 3.8.0: it consumes a zxid, fails like the check of
+/// a multi, and a successful one is never answered (its reply fails to serialize).
+#[tokio::test]
+async fn standalone_check_is_a_write_and_success_goes_unanswered() {
+    let srv = start_server("").await;
+    let mut c = Client::connect(srv.addr).await;
+    let (h, _) = c.call(Request::Check(CheckVersionRequest { path: "/zookeeper".into(), version: 5 })).await;
+    assert_eq!(h.err, ErrorCode::BadVersion.code());
+    let failed_at = h.zxid;
+    let (h, _) = c.call(Request::Check(CheckVersionRequest { path: "/nope".into(), version: -1 })).await;
+    assert_eq!((h.err, h.zxid), (ErrorCode::NoNode.code(), failed_at + 1));
+    let xid = c.next_xid();
+    let mut out = bytes::BytesMut::new();
+    rzk::proto::codec::encode_request(xid, &Request::Check(CheckVersionRequest { path: "/".into(), version: -1 }), &mut out);
+    c.send_raw(&out).await;
+    let (h, _) = c.call(Request::Ping).await;
+    assert_eq!((h.xid, h.zxid), (-2, failed_at + 2), "no reply to the successful check, but its zxid is used");
+    srv.stop().await;
+}
