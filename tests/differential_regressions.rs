@@ -25,3 +25,25 @@ async fn standalone_check_is_a_write_and_success_goes_unanswered() {
     assert_eq!((h.xid, h.zxid), (-2, failed_at + 2), "no reply to the successful check, but its zxid is used");
     srv.stop().await;
 }
+
+/// Debian's 3.8.0 (CVE-2024-23944 fix) drops a watch event for a connection that may not
+/// READ the node (the parent, for NodeChildrenChanged); the watch is used up all the same.
+#[tokio::test]
+async fn watch_event_needs_read_permission_on_the_node() {
+    let srv = start_server("").await;
+    let mut owner = Client::connect(srv.addr).await;
+    let mut watcher = Client::connect(srv.addr).await;
+    assert!(watcher.exists("/secret", true).await.is_err());
+    let no_read = vec![Acl::new(perms::ALL & !perms::READ, "world", "anyone")];
+    let req = Request::Create(CreateRequest { path: "/secret".into(), data: None, acl: no_read, flags: 0 });
+    assert_eq!(owner.call(req).await.0.err, 0);
+    let (h, _) = watcher.call(Request::Ping).await;
+    assert_eq!(h.xid, -2);
+    assert!(watcher.events.is_empty(), "no NodeCreated without READ: {:?}", watcher.events);
+    let (h, _) = watcher.call(Request::CheckWatches(WatchesRequest { path: "/secret".into(), watcher_type: 2 })).await;
+    assert_eq!(h.err, ErrorCode::NoWatcher.code(), "the watch was consumed");
+    assert!(watcher.exists("/open", true).await.is_err());
+    owner.create("/open", b"", 0).await;
+    assert_eq!(watcher.next_event().await.map(|e| e.event_type), Some(EventType::NodeCreated));
+    srv.stop().await;
+}
