@@ -47,3 +47,23 @@ async fn watch_event_needs_read_permission_on_the_node() {
     assert_eq!(watcher.next_event().await.map(|e| e.event_type), Some(EventType::NodeCreated));
     srv.stop().await;
 }
+
+/// An expired session's connection is closed without flushing what the expiry queued for
+/// it (`FinalRequestProcessor.closeSession`): the NodeDeleted of its own ephemeral, which it
+/// watches, never reaches it, while other sessions hear of it.
+#[tokio::test]
+async fn expired_session_hears_nothing_of_its_own_ephemerals() {
+    let srv = start_server("").await;
+    let mut other = Client::connect(srv.addr).await;
+    let mut doomed = Client::connect_with(srv.addr, 400, 0, vec![0; 16]).await.expect("session");
+    assert_eq!(doomed.create("/e", b"", 1).await.0, ErrorCode::Ok);
+    assert!(doomed.exists("/e", true).await.is_ok());
+    assert!(other.exists("/e", true).await.is_ok());
+    let mut frames = Vec::new();
+    while let Some(f) = doomed.read_frame().await {
+        frames.push(f);
+    }
+    assert!(frames.is_empty(), "frames after expiry: {frames:?}");
+    assert_eq!(other.next_event().await.map(|e| e.event_type), Some(EventType::NodeDeleted));
+    srv.stop().await;
+}

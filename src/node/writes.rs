@@ -83,6 +83,14 @@ impl Core {
         let mut doomed = BTreeMap::new();
         doomed_acls(&self.tree, hdr.client_id, &f.entry.txn, &mut doomed);
         let outcome = self.tree.apply(&hdr, &f.entry.txn);
+        if matches!((&f.origin, &f.entry.txn), (Origin::Server, Txn::CloseSession(_))) {
+            // An expired session's connection is closed right after the txn applies
+            // (`FinalRequestProcessor.closeSession`), dropping what was queued for it:
+            // its own ephemerals' NodeDeleted events never reach it.
+            if let Some(conn) = self.session_conns.get(&SessionId(hdr.client_id)).copied() {
+                self.close(conn);
+            }
+        }
         assert!(hdr.zxid > self.last_applied_zxid, "zxids apply in increasing order");
         self.last_applied_zxid = hdr.zxid;
         self.prep.applied(hdr.zxid);
