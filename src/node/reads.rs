@@ -150,6 +150,9 @@ impl Core {
         if !(1..=3).contains(&r.watcher_type) {
             return Err(ErrorCode::MarshallingError);
         }
+        if !remove && self.watches.contains_throws(&r.path, r.watcher_type) {
+            return Err(ErrorCode::MarshallingError);
+        }
         let found = if remove {
             self.watches.remove(&r.path, conn, r.watcher_type)
         } else {

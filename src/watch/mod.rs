@@ -120,6 +120,16 @@ impl WatchManager {
         out.into_iter().collect()
     }
 
+    /// Whether 3.8.0's checkWatches on `path` throws (answering MarshallingError): the
+    /// data table's `containsWatcher` walks up with `PathParentIterator` while any
+    /// recursive watch exists, and a path that does not start with '/' and is not
+    /// settled at its leaf reaches a component without '/', where `substring(0, -1)`
+    /// throws. Only the data table holds recursive watches; Any asks it too.
+    pub fn contains_throws(&self, path: &str, watcher_type: i32) -> bool {
+        let asks_data = matches!(WatcherType::try_from(watcher_type), Ok(WatcherType::Data | WatcherType::Any));
+        asks_data && self.data.walks_up() && !path.is_empty() && !path.starts_with('/') && !self.data.has_path(path)
+    }
+
     /// checkWatches (`DataTree.containsWatcher`). For types 1–3 this is 3.8.0's answer,
     /// quirk included: true when *any* connection watches `path` in the table(s) asked
     /// about. Types 4 and 5 (3.9) ask whether `w` has that persistent mode on `path`.
@@ -439,6 +449,16 @@ mod tests {
         assert!(!m.contains("/d", A, CHILDREN));
         // removal is per watcher, though
         assert!(!m.remove("/d", A, DATA));
+    }
+
+    #[test]
+    fn check_of_a_relative_path_throws_once_a_recursive_watch_exists() {
+        // Seen against 3.8.0: checkWatches("t") answers MarshallingError then, NoWatcher before.
+        let mut m = wm();
+        assert!(!m.contains_throws("t", DATA));
+        m.add("/r", B, WatchKind::PersistentRecursive);
+        assert!(m.contains_throws("t", DATA) && m.contains_throws("t", ANY));
+        assert!(!m.contains_throws("t", CHILDREN) && !m.contains_throws("/t", DATA) && !m.contains_throws("", DATA));
     }
 
     #[test]
