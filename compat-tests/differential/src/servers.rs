@@ -19,7 +19,7 @@ pub enum Kind {
 /// Short ticks make session expiry fast; the container reaper is pushed out of reach so that
 /// no txn ever happens at a time the workload did not choose.
 const CFG: &str = "tickTime=100
-minSessionTimeout=200
+minSessionTimeout=400
 maxSessionTimeout=60000
 maxClientCnxns=0
 4lw.commands.whitelist=*

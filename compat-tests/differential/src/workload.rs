@@ -132,15 +132,15 @@ impl Generator {
         let slot = self.rng.pick(&live);
         match self.rng.below(1000) {
             0..=14 => Action::Close { slot },
-            15..=24 => self.expire(&live),
-            25..=44 => self.reconnect(slot),
+            15..=18 => self.expire(&live),
+            19..=38 => self.reconnect(slot),
             _ => Action::Req { slot, req: self.request(slot) },
         }
     }
 
     fn open(&mut self) -> Action {
         let timeout_ms = match self.rng.below(10) {
-            0..=2 => [50, 300, 400, 600][self.rng.below(4)],
+            0..=2 => [50, 300, 500, 700][self.rng.below(4)],
             3 => 100_000,
             _ => 30_000,
         };
