@@ -120,14 +120,19 @@ impl WatchManager {
         out.into_iter().collect()
     }
 
-    /// Whether 3.8.0's checkWatches on `path` throws (answering MarshallingError): the
-    /// data table's `containsWatcher` walks up with `PathParentIterator` while any
-    /// recursive watch exists, and a path that does not start with '/' and is not
-    /// settled at its leaf reaches a component without '/', where `substring(0, -1)`
-    /// throws. Only the data table holds recursive watches; Any asks it too.
+    /// Whether 3.8.0's checkWatches on `path` throws (answering MarshallingError): a
+    /// table's `containsWatcher` walks up with `PathParentIterator` while the table holds
+    /// a recursive watch, and a path that does not start with '/' and is not settled at
+    /// its leaf reaches a component without '/', where `substring(0, -1)` throws. Any
+    /// asks the child table, then the data table, whatever the first answered.
     pub fn contains_throws(&self, path: &str, watcher_type: i32) -> bool {
-        let asks_data = matches!(WatcherType::try_from(watcher_type), Ok(WatcherType::Data | WatcherType::Any));
-        asks_data && self.data.walks_up() && !path.is_empty() && !path.starts_with('/') && !self.data.has_path(path)
+        let throws = |t: &Table| t.walks_up() && !path.is_empty() && !path.starts_with('/') && !t.has_path(path);
+        match WatcherType::try_from(watcher_type) {
+            Ok(WatcherType::Children) => throws(&self.child),
+            Ok(WatcherType::Data) => throws(&self.data),
+            Ok(WatcherType::Any) => throws(&self.child) || throws(&self.data),
+            _ => false,
+        }
     }
 
     /// checkWatches (`DataTree.containsWatcher`). For types 1–3 this is 3.8.0's answer,
@@ -457,8 +462,11 @@ mod tests {
         let mut m = wm();
         assert!(!m.contains_throws("t", DATA));
         m.add("/r", B, WatchKind::PersistentRecursive);
-        assert!(m.contains_throws("t", DATA) && m.contains_throws("t", ANY));
-        assert!(!m.contains_throws("t", CHILDREN) && !m.contains_throws("/t", DATA) && !m.contains_throws("", DATA));
+        assert!(m.contains_throws("t", DATA) && m.contains_throws("t", ANY) && m.contains_throws("t", CHILDREN));
+        assert!(!m.contains_throws("/t", DATA) && !m.contains_throws("", DATA));
+        // A Data removal leaves the recursive watch's child side, which still walks up.
+        assert!(m.remove("/r", B, DATA));
+        assert!(!m.contains_throws("t", DATA) && m.contains_throws("t", CHILDREN) && m.contains_throws("t", ANY));
     }
 
     #[test]
