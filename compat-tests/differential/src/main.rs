@@ -19,6 +19,7 @@ use side::Side;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
+use rzk::proto::{CreateMode, Request};
 use workload::{Action, Generator};
 
 struct Args {
@@ -128,7 +129,12 @@ fn run(a: &Args) -> bool {
             }
         };
         match run_seed(a, seed, p) {
-            Ok(()) => passed += 1,
+            Ok(None) => passed += 1,
+            Ok(Some(step)) => {
+                println!("seed {seed}: Apache ZooKeeper died at step {step} on a createTTL with a plain mode (a known 3.8.0 defect; rzk refuses it); seed cut short");
+                passed += 1;
+                pair = None;
+            }
             Err(e) => {
                 failed += 1;
                 println!("FAIL seed {seed}: {e:#}");
@@ -147,7 +153,8 @@ fn run(a: &Args) -> bool {
     failed == 0
 }
 
-fn run_seed(a: &Args, seed: u64, p: &mut Pair) -> Result<()> {
+/// Runs one seed; `Some(step)` when the oracle died on the known createTTL defect there.
+fn run_seed(a: &Args, seed: u64, p: &mut Pair) -> Result<Option<usize>> {
     p.oracle.begin_seed()?;
     p.test.begin_seed()?;
     let mut gen = Generator::new(seed);
@@ -166,6 +173,9 @@ fn run_seed(a: &Args, seed: u64, p: &mut Pair) -> Result<()> {
             println!("wchc {}:\n{}", p.oracle.name, servers::four_letter(p.oracle.addr, "wchc"));
             println!("wchc {}:\n{}", p.test.name, servers::four_letter(p.test.addr, "wchc"));
         }
+        if p.oracle.obs != p.test.obs && kills_oracle(&action, &p.oracle) {
+            return Ok(Some(step));
+        }
         if p.oracle.obs != p.test.obs {
             let m = Mismatch { step, report: report(a, seed, step, &action, p, &recent) };
             println!("{}", m.report);
@@ -178,7 +188,16 @@ fn run_seed(a: &Args, seed: u64, p: &mut Pair) -> Result<()> {
         learn(&mut gen, &action, &p.oracle);
     }
     p.oracle.end_seed()?;
-    p.test.end_seed()
+    p.test.end_seed()?;
+    Ok(None)
+}
+
+/// 3.8.0 accepts a createTTL whose mode is not a TTL mode when the ttl is negative, then
+/// dies applying it: every connection ends at once.
+fn kills_oracle(action: &Action, oracle: &Side) -> bool {
+    let Action::Req { slot, req: Request::CreateTtl(r) } = action else { return false };
+    let plain = CreateMode::from_flag(r.flags).is_some_and(|m| !m.is_ttl());
+    plain && r.ttl < 0 && oracle.obs.get(slot).is_some_and(|ls| ls.iter().any(|l| l == "eof"))
 }
 
 /// Feeds what the oracle answered back into the generator.
