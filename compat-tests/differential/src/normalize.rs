@@ -29,7 +29,13 @@ impl Norm<'_> {
     }
 
     pub fn stat(&self, s: &Stat) -> String {
-        let mtime = if s.mtime == s.ctime { "=c".to_string() } else { time(s.mtime) };
+        // A node never written keeps mtime == ctime; after a setData the two may or may
+        // not fall in the same millisecond.
+        let mtime = match (s.version, s.mtime == s.ctime) {
+            (0, true) => "=c".to_string(),
+            (0, false) => format!("!=c:{}", time(s.mtime)),
+            _ => time(s.mtime),
+        };
         format!(
             "{{cz={} mz={} pz={} ct={} mt={} v={} cv={} av={} eo={} dl={} nc={}}}",
             self.zxid(s.czxid),

@@ -223,7 +223,7 @@ impl Side {
     fn barrier(&mut self, skip: Option<usize>) {
         for slot in 0..self.sess.len() {
             let due = match self.sess.get(slot) {
-                Some(Some(s)) => s.watching || s.last_ping.elapsed().as_millis() as i64 > i64::from(s.timeout / 5),
+                Some(Some(s)) => s.watching || s.last_ping.elapsed().as_millis() as i64 > i64::from(s.timeout / 8),
                 _ => false,
             };
             if Some(slot) != skip && due && self.state(slot) == SlotState::Connected {
