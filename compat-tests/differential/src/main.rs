@@ -145,6 +145,9 @@ fn run(a: &Args) -> bool {
                 pair = None;
             }
         }
+        if (passed + failed) % 50 == 0 {
+            println!("progress: {} seeds, {failed} failed, {:.0}s", passed + failed, started.elapsed().as_secs_f64());
+        }
     }
     println!(
         "differential: {} seeds x {} ops against {} in {:.1}s",

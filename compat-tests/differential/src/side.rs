@@ -115,7 +115,7 @@ impl Side {
             Action::Open { timeout_ms } => self.open(*timeout_ms),
             Action::Close { slot } => self.close(*slot),
             Action::Expire { slot, revisit } => self.expire(*slot, *revisit),
-            Action::Reconnect { slot, watches } => self.reconnect(*slot, watches),
+            Action::Reconnect { slot, watches, keep_old } => self.reconnect(*slot, watches, *keep_old),
         }
         self.barrier(None);
     }
@@ -309,10 +309,13 @@ impl Side {
         }
     }
 
-    fn reconnect(&mut self, slot: usize, watches: &Option<(bool, SetWatches)>) {
+    fn reconnect(&mut self, slot: usize, watches: &Option<(bool, SetWatches)>, keep_old: bool) {
         let Some(Some(s)) = self.sess.get_mut(slot) else { return };
-        if let Some(old) = s.conn.take() {
-            old.drop_link();
+        let mut old = s.conn.take();
+        if !keep_old {
+            if let Some(o) = old.take() {
+                o.drop_link();
+            }
         }
         let Some((conn, r)) = resume(self.addr, s) else {
             self.note(slot, "resume failed".into());
@@ -320,6 +323,14 @@ impl Side {
         };
         let line = self.norm().connect(&r);
         self.note(slot, line);
+        if let Some(mut o) = old {
+            // The server closes the connection the session moved away from.
+            let line = match o.next(OpCode::Ping, EOF_WAIT) {
+                Frame::Eof => "old connection: eof".to_string(),
+                other => format!("old connection: {other:?}"),
+            };
+            self.note(slot, line);
+        }
         let Some(Some(s)) = self.sess.get_mut(slot) else { return };
         if r.timeout_ms <= 0 {
             self.sess[slot] = None;

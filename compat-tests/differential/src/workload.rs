@@ -42,8 +42,9 @@ pub enum Action {
     Close { slot: usize },
     /// Stop talking to a session until the server expires it; then maybe try to resume it.
     Expire { slot: usize, revisit: bool },
-    /// Drop the connection and resume the session on a new one, re-arming watches.
-    Reconnect { slot: usize, watches: Option<(bool, SetWatches)> },
+    /// Resume the session on a new connection, re-arming watches; the old connection is
+    /// dropped first, or left open for the server to close (`keep_old`).
+    Reconnect { slot: usize, watches: Option<(bool, SetWatches)>, keep_old: bool },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,7 +162,8 @@ impl Generator {
             0 => None,
             n => Some((n == 2, self.set_watches(slot, n == 2))),
         };
-        Action::Reconnect { slot, watches }
+        let keep_old = self.slots[slot].state == SlotState::Connected && self.rng.chance(30);
+        Action::Reconnect { slot, watches, keep_old }
     }
 
     fn set_watches(&mut self, slot: usize, v2: bool) -> SetWatches {
