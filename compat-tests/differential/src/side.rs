@@ -117,7 +117,13 @@ impl Side {
             Action::Expire { slot, revisit } => self.expire(*slot, *revisit),
             Action::Reconnect { slot, watches, keep_old } => self.reconnect(*slot, watches, *keep_old),
         }
-        self.barrier(None);
+        // The acting session always reads up to a pong: a connection its request made the
+        // server close is then seen at this step on both sides.
+        let acting = match action {
+            Action::Req { slot, .. } | Action::Reconnect { slot, .. } => Some(*slot),
+            _ => None,
+        };
+        self.barrier(None, acting);
     }
 
     fn request(&mut self, slot: usize, req: &Request) {
@@ -218,12 +224,16 @@ impl Side {
         }
     }
 
-    /// Every connected session (but `skip`) that may have a watch pings and reads up to
-    /// the pong; the others only ping often enough to stay alive.
-    fn barrier(&mut self, skip: Option<usize>) {
+    /// Every connected session (but `skip`) that may have a watch, and the acting one,
+    /// pings and reads up to the pong; the others only ping often enough to stay alive.
+    fn barrier(&mut self, skip: Option<usize>, acting: Option<usize>) {
         for slot in 0..self.sess.len() {
             let due = match self.sess.get(slot) {
-                Some(Some(s)) => s.watching || s.last_ping.elapsed().as_millis() as i64 > i64::from(s.timeout / 8),
+                Some(Some(s)) => {
+                    s.watching
+                        || acting == Some(slot)
+                        || s.last_ping.elapsed().as_millis() as i64 > i64::from(s.timeout / 8)
+                }
                 _ => false,
             };
             if Some(slot) != skip && due && self.state(slot) == SlotState::Connected {
@@ -296,7 +306,7 @@ impl Side {
                 Frame::Timeout | Frame::Event(..) => {}
                 other => self.note(slot, format!("while expiring: {other:?}")),
             }
-            self.barrier(Some(slot));
+            self.barrier(Some(slot), None);
         };
         self.note(slot, if expired { "expired".into() } else { "not expired in time".into() });
         let Some(Some(s)) = self.sess.get_mut(slot).map(Option::take) else { return };
