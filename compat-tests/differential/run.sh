@@ -26,7 +26,7 @@ fi
 RZK_BIN=${RZK_BIN:-$TGT/release/rzk}
 echo "differential: seeds $SEEDS x $OPS ops, target ${TARGET:-rzk}"
 timeout "${DIFF_TIMEOUT:-900}" "$TGT/release/rzk-differential" --target "${TARGET:-rzk}" --rzk-bin "$RZK_BIN" \
-  --seeds "$SEEDS" --ops "$OPS" --work "$WORK/differential"
+  --seeds "$SEEDS" --ops "$OPS" --work "$WORK/differential" --time-limit $(( ${DIFF_TIMEOUT:-900} - 60 ))
 rc=$?
 if [ $rc -eq 124 ]; then
   echo "FAIL differential_timeout: not finished within ${DIFF_TIMEOUT:-900} s"

@@ -32,10 +32,13 @@ struct Args {
     max_failures: usize,
     /// Print both servers' `wchc` after every step from this one on (debugging watches).
     wchc_from: Option<usize>,
+    /// Stop (as a failure) before a seed that would start after this many seconds, so the
+    /// servers are stopped cleanly rather than killed with the driver.
+    time_limit: Option<u64>,
 }
 
 const USAGE: &str = "usage: rzk-differential [--seed N | --seeds A..B] [--ops N] [--target rzk|zk] \
-[--rzk-bin PATH] [--work DIR] [--trace] [--max-failures N] [--wchc-from STEP]";
+[--rzk-bin PATH] [--work DIR] [--trace] [--max-failures N] [--wchc-from STEP] [--time-limit SECS]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args {
@@ -47,6 +50,7 @@ fn parse_args() -> Result<Args> {
         trace: false,
         max_failures: 10,
         wchc_from: None,
+        time_limit: None,
     };
     let mut bin = PathBuf::from(std::env::var("RZK_BIN").unwrap_or_else(|_| "target/release/rzk".into()));
     let mut it = std::env::args().skip(1);
@@ -69,6 +73,7 @@ fn parse_args() -> Result<Args> {
             "--trace" => a.trace = true,
             "--max-failures" => a.max_failures = val()?.parse()?,
             "--wchc-from" => a.wchc_from = Some(val()?.parse()?),
+            "--time-limit" => a.time_limit = Some(val()?.parse()?),
             _ => bail!("unknown argument {flag}\n{USAGE}"),
         }
     }
@@ -118,6 +123,11 @@ fn run(a: &Args) -> bool {
     for seed in a.seeds.clone() {
         if failed >= a.max_failures {
             println!("stopping after {failed} failures");
+            break;
+        }
+        if a.time_limit.is_some_and(|t| started.elapsed().as_secs() >= t) {
+            println!("FAIL differential_time_limit: stopped before seed {seed}");
+            failed += 1;
             break;
         }
         let p = match pair.take().map_or_else(|| start_pair(a), Ok) {
