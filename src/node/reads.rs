@@ -18,7 +18,7 @@ type ReadResult = Result<Response, ErrorCode>;
 impl Core {
     pub(super) fn answer_read(&mut self, conn: ConnId, xid: i32, body: RequestBody, received_ms: i64) {
         let req = match body {
-            RequestBody::Ok(Request::Check(_)) | RequestBody::Unknown(_) => {
+            RequestBody::Unknown(_) => {
                 // UnimplementedRequestProcessor: zxid -1, then the connection is closed.
                 self.send(conn, reply_frame(xid, -1, ErrorCode::Unimplemented, &Response::Empty));
                 self.close(conn);
@@ -149,6 +149,9 @@ impl Core {
         // 3.8.0's WatcherType.fromInt only knows Children, Data and Any; anything else
         // fails the request as a MarshallingError.
         if !(1..=3).contains(&r.watcher_type) {
+            return Err(ErrorCode::MarshallingError);
+        }
+        if !remove && self.watches.contains_throws(&r.path, r.watcher_type) {
             return Err(ErrorCode::MarshallingError);
         }
         let found = if remove {

@@ -6,7 +6,13 @@ use super::core::{Core, InFlight, Origin};
 use super::replies::{notification_frame, reply_frame, write_reply};
 use super::ConnId;
 use crate::pipeline::prep::RequestCtx;
-use crate::proto::{EventType, Request, SessionId, Txn, TxnEntry, TxnHeader, WatcherEvent, KEEPER_STATE_SYNC_CONNECTED};
+use crate::tree::TxnResult;
+use crate::pipeline::acl::check_acl;
+use crate::proto::{
+    perms, Acl, EventType, Request, SessionId, Txn, TxnEntry, TxnHeader, WatcherEvent, KEEPER_STATE_SYNC_CONNECTED,
+};
+use crate::tree::DataTree;
+use std::collections::BTreeMap;
 use tracing::error;
 
 impl Core {
@@ -74,12 +80,26 @@ impl Core {
 
     fn apply_one(&mut self, f: InFlight) {
         let hdr = f.entry.header;
+        let mut doomed = BTreeMap::new();
+        doomed_acls(&self.tree, hdr.client_id, &f.entry.txn, &mut doomed);
         let outcome = self.tree.apply(&hdr, &f.entry.txn);
+        if matches!((&f.origin, &f.entry.txn), (Origin::Server, Txn::CloseSession(_))) {
+            // An expired session's connection is closed right after the txn applies
+            // (`FinalRequestProcessor.closeSession`), dropping what was queued for it:
+            // its own ephemerals' NodeDeleted events never reach it.
+            if let Some(conn) = self.session_conns.get(&SessionId(hdr.client_id)).copied() {
+                self.close(conn);
+            }
+        }
         assert!(hdr.zxid > self.last_applied_zxid, "zxids apply in increasing order");
         self.last_applied_zxid = hdr.zxid;
         self.prep.applied(hdr.zxid);
         for (path, event) in &outcome.events {
-            self.fire_watch(path, *event);
+            let acl = match (event, doomed.get(path)) {
+                (EventType::NodeDeleted, Some(acl)) => acl.clone(),
+                (_, doomed_acl) => self.tree.acl_and_stat(path).map(|(a, _)| a).or(doomed_acl.cloned()).unwrap_or_default(),
+            };
+            self.fire_watch(path, *event, &acl);
         }
         match f.origin {
             Origin::Request { conn, xid } => {
@@ -87,7 +107,9 @@ impl Core {
                 let frame = reply_frame(xid, self.last_applied_zxid, err, &body);
                 self.record_reply(conn, xid, f.entry.txn.op_code().short_name(), f.received_ms, true);
                 self.pop_write(conn, hdr.zxid);
-                self.send(conn, frame);
+                if !unanswered(&f.entry.txn, &outcome.result) {
+                    self.send(conn, frame);
+                }
                 if matches!(f.entry.txn, Txn::CloseSession(_)) {
                     self.close(conn);
                 }
@@ -109,7 +131,11 @@ impl Core {
         }
     }
 
-    pub(super) fn fire_watch(&mut self, path: &str, event: EventType) {
+    /// Triggers the watches on `path`; a watcher whose connection may not READ the node
+    /// (`acl`: the node's, or the parent's for NodeChildrenChanged) loses the watch without
+    /// hearing of it. Debian's 3.8.0 carries this from 3.8.4 (CVE-2024-23944,
+    /// `NIOServerCnxn.process(WatchedEvent, List<ACL>)`).
+    pub(super) fn fire_watch(&mut self, path: &str, event: EventType, acl: &[Acl]) {
         let watchers = self.watches.trigger(path, event);
         if watchers.is_empty() {
             return;
@@ -117,7 +143,10 @@ impl Core {
         let ev = WatcherEvent { event_type: event, state: KEEPER_STATE_SYNC_CONNECTED, path: path.to_string() };
         let frame = notification_frame(&ev);
         for w in watchers {
-            self.send(w, frame.clone());
+            let ids = self.conns.get(&w).map(|c| c.auth.as_slice()).unwrap_or(&[]);
+            if check_acl(acl, perms::READ, ids, self.cfg.skip_acl) {
+                self.send(w, frame.clone());
+            }
         }
     }
 
@@ -129,6 +158,37 @@ impl Core {
             c.stats.last_response_ms = self.now_wall_ms;
         }
     }
+}
+
+/// The ACLs of the nodes `txn` deletes, read before it is applied: a NodeDeleted event
+/// is filtered by the ACL the node had (`DataTree.deleteNode`).
+fn doomed_acls(tree: &DataTree, session: i64, txn: &Txn, out: &mut BTreeMap<String, Vec<Acl>>) {
+    let mut note = |path: &str| {
+        if let Some((acl, _)) = tree.acl_and_stat(path) {
+            out.insert(path.to_string(), acl);
+        }
+    };
+    match txn {
+        Txn::Delete(p) | Txn::DeleteContainer(p) => note(p),
+        Txn::CloseSession(paths) => {
+            for p in paths.iter().flatten().cloned().chain(tree.ephemerals(session)) {
+                note(&p);
+            }
+        }
+        Txn::Multi(subs) => {
+            for sub in subs {
+                doomed_acls(tree, session, sub, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A successful check sent on its own (op 13 outside a multi) is logged but never
+/// answered by 3.8.0: `FinalRequestProcessor` replies with a `SetDataResponse` whose stat
+/// is null, serializing it throws, and `NIOServerCnxn.sendResponse` swallows the exception.
+fn unanswered(txn: &Txn, result: &TxnResult) -> bool {
+    matches!((txn, result), (Txn::Check { .. }, TxnResult::Checked))
 }
 
 /// Inside a multi, 3.8 rebuilds every create from its flags and ignores the opcode it was

@@ -7,6 +7,7 @@
 
 mod ip;
 
+use crate::auth::java_set_order;
 use crate::proto::{Acl, ErrorCode, Id};
 
 /// Which optional providers are registered (`ProviderRegistry`). `ip` is always there;
@@ -120,14 +121,13 @@ pub fn fixup_acl(acl: &[Acl], auth: &[Id], schemes: &AuthSchemes) -> Result<Vec<
     Ok(out)
 }
 
+/// The connection's ids come in `ServerCnxn.getAuthInfo` order: a copy of a
+/// `ConcurrentHashMap`-backed set, so hash order rather than the order of the addauths.
 fn expand_auth(perms: i32, auth: &[Id], schemes: &AuthSchemes) -> Result<Vec<Acl>, ErrorCode> {
-    let expanded: Vec<Acl> = auth
-        .iter()
+    let expanded: Vec<Acl> = java_set_order(auth)
+        .into_iter()
         .filter(|id| schemes.is_authenticated(&id.scheme))
-        .map(|id| Acl {
-            perms,
-            id: id.clone(),
-        })
+        .map(|id| Acl { perms, id })
         .collect();
     if expanded.is_empty() {
         Err(ErrorCode::InvalidAcl)
@@ -171,6 +171,17 @@ mod tests {
 
     fn id(s: &str, i: &str) -> Id {
         Id::new(s, i)
+    }
+
+    #[test]
+    fn auth_acl_expands_in_java_set_order_not_addauth_order() {
+        // Seen against 3.8.0: addauth alice (a wrong password), then bob; the ACL lists bob first.
+        let alice = Id::new("digest", &crate::auth::digest_id("alice:wrong"));
+        let bob = Id::new("digest", &crate::auth::digest_id("bob:pw2"));
+        let auth = [Id::new("ip", "127.0.0.1"), alice.clone(), bob.clone()];
+        let got = fixup_acl(&[Acl::new(31, "auth", "")], &auth, &AuthSchemes::default()).unwrap();
+        let ids: Vec<Id> = got.into_iter().map(|a| a.id).collect();
+        assert_eq!(ids, vec![bob, alice]);
     }
 
     #[test]

@@ -3,17 +3,18 @@
 
 /// Just enough of `java.util.HashSet<String>` to reproduce its iteration order: buckets
 /// by spread `String.hashCode`, the table sized as `HashSet.clone` sizes it and doubled
-/// as `HashMap.putVal` does; within a bucket, insertion order. The committed set's own
-/// order is unknown here (it depends on the tree's history), so it is taken sorted:
-/// exact unless two paths share a bucket.
+/// as `HashMap.putVal` does; within a bucket, insertion order (a clone inserts in the
+/// original's iteration order). The caller hands over the original's order, which
+/// only matters for paths that share a bucket.
 pub struct JavaHashSet {
     items: Vec<String>,
     pub(crate) capacity: usize,
 }
 
 impl JavaHashSet {
-    pub fn copy_of(mut sorted: Vec<String>) -> JavaHashSet {
-        sorted.sort();
+    /// A clone of a set that iterates as `original` is ordered.
+    pub fn copy_of(original: Vec<String>) -> JavaHashSet {
+        let sorted = original;
         let n = sorted.len();
         // HashMap.putMapEntries: tableSizeFor((int) (n / 0.75f + 1)); an empty copy gets
         // the default 16 on its first insert.
@@ -50,7 +51,7 @@ impl JavaHashSet {
 }
 
 /// `HashMap.hash(key)` of a `String`, as a bucket-index source.
-fn spread_hash(s: &str) -> usize {
+pub(crate) fn spread_hash(s: &str) -> usize {
     let h = s
         .encode_utf16()
         .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)));

@@ -120,6 +120,25 @@ impl WatchManager {
         out.into_iter().collect()
     }
 
+    /// Whether 3.8.0's checkWatches on `path` throws (answering MarshallingError).
+    /// `containsWatcher` walks the path with `PathParentIterator`, whose `next()` computes
+    /// the parent eagerly with `substring(0, lastIndexOf('/'))`: a path without any '/'
+    /// throws at once; while the table holds a recursive watch the walk goes on up, so a
+    /// path not starting with '/' throws too unless its leaf settles the answer. Any asks
+    /// the child table, then the data table, whatever the first answered.
+    pub fn contains_throws(&self, path: &str, watcher_type: i32) -> bool {
+        let throws = |t: &Table| {
+            !path.is_empty()
+                && (!path.contains('/') || (t.walks_up() && !path.starts_with('/') && !t.has_path(path)))
+        };
+        match WatcherType::try_from(watcher_type) {
+            Ok(WatcherType::Children) => throws(&self.child),
+            Ok(WatcherType::Data) => throws(&self.data),
+            Ok(WatcherType::Any) => throws(&self.child) || throws(&self.data),
+            _ => false,
+        }
+    }
+
     /// checkWatches (`DataTree.containsWatcher`). For types 1–3 this is 3.8.0's answer,
     /// quirk included: true when *any* connection watches `path` in the table(s) asked
     /// about. Types 4 and 5 (3.9) ask whether `w` has that persistent mode on `path`.
@@ -439,6 +458,20 @@ mod tests {
         assert!(!m.contains("/d", A, CHILDREN));
         // removal is per watcher, though
         assert!(!m.remove("/d", A, DATA));
+    }
+
+    #[test]
+    fn check_of_a_path_without_slash_throws_and_relative_ones_once_recursive_watches_exist() {
+        // Seen against 3.8.0: checkWatches("t") answers MarshallingError, always.
+        let mut m = wm();
+        for ty in [CHILDREN, DATA, ANY] {
+            assert!(m.contains_throws("t", ty) && !m.contains_throws("t/a", ty) && !m.contains_throws("", ty));
+        }
+        m.add("/r", B, WatchKind::PersistentRecursive);
+        assert!(m.contains_throws("t/a", DATA) && m.contains_throws("t/a", CHILDREN) && !m.contains_throws("/t", DATA));
+        // A Data removal leaves the recursive watch's child side, which still walks up.
+        assert!(m.remove("/r", B, DATA));
+        assert!(!m.contains_throws("t/a", DATA) && m.contains_throws("t/a", ANY));
     }
 
     #[test]

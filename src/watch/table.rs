@@ -116,6 +116,12 @@ impl Table {
         self.by_path.contains_key(path)
     }
 
+    /// Whether lookups walk up the parents (`getPathParentIterator`): only while the
+    /// table holds a recursive watch.
+    pub(crate) fn walks_up(&self) -> bool {
+        self.recursive > 0
+    }
+
     /// `removeWatcher(path, watcher)`: drops the registration whatever its mode.
     pub(crate) fn remove(&mut self, path: &str, w: WatcherId) -> bool {
         let Some(paths) = self.by_watcher.get_mut(&w) else { return false };

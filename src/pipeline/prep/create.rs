@@ -77,11 +77,6 @@ impl Cursor<'_> {
             return Err(ErrorCode::Unimplemented.into());
         }
         validate_ttl(mode, args.ttl)?;
-        if args.op == OpCode::CreateTtl && !mode.is_ttl() {
-            // Java 3.8.0 accepts this (ttl < 0) and then dies applying the txn, on the
-            // live server and again on every restart; refusing it is the only sane answer.
-            return Err(ErrorCode::BadArguments.into());
-        }
         let parent = parent_for_create(args.path)?;
         let acl = fixup_acl(args.acl, self.ctx.auth, self.schemes)?;
         let parent_rec = self.record(parent)?;
@@ -99,6 +94,12 @@ impl Cursor<'_> {
         }
         if self.owner_kind(parent_rec.stat.ephemeral_owner)? == OwnerKind::Normal {
             return Err(ErrorCode::NoChildrenForEphemerals.into());
+        }
+        if args.op == OpCode::CreateTtl && !mode.is_ttl() {
+            // Java 3.8.0 accepts this (ttl < 0): every check above fails as usual, but a
+            // create that passes them all kills the server applying the txn, on the live
+            // server and again on every restart. Only that last case is refused here.
+            return Err(ErrorCode::BadArguments.into());
         }
         Ok(Accepted {
             path,
@@ -322,6 +323,15 @@ mod tests {
             let txn = prep().prepare(&t, &ctx(1, &[]), &ttl_req("/a/t", 0, ttl));
             assert_eq!(txn, err(ErrorCode::BadArguments));
         }
+    }
+
+    #[test]
+    fn create_ttl_with_a_plain_mode_fails_every_earlier_check_first() {
+        // 3.8.0 runs the usual checks on createTTL with a plain mode and ttl < 0.
+        let txn = prep().prepare(&FakeTree::fresh(), &ctx(1, &[]), &ttl_req("/missing/t", 4, -5));
+        assert_eq!(txn, err(ErrorCode::NoNode));
+        let txn = prep().prepare(&tree_with_a(), &ctx(1, &[]), &ttl_req("/a", 0, -5));
+        assert_eq!(txn, err(ErrorCode::NodeExists));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! (the `OpCode.closeSession` case of `PrepRequestProcessor.pRequest2Txn`).
 
 use super::{Cursor, Step};
-use crate::pipeline::path::parent_for_delete;
-use crate::pipeline::java_set::JavaHashSet;
+use crate::pipeline::java_set::{spread_hash, JavaHashSet};
+use crate::pipeline::path::{parent_for_delete, tree_key};
 use crate::proto::Txn;
 
 impl Cursor<'_> {
@@ -26,7 +26,7 @@ impl Cursor<'_> {
     /// The paths to delete, in the order Java's `HashSet` copy would list them.
     fn doomed_ephemerals(&self) -> Vec<String> {
         let session = self.ctx.session;
-        let mut set = JavaHashSet::copy_of(self.view.ephemerals(session));
+        let mut set = JavaHashSet::copy_of(self.committed_in_java_order(session));
         for change in self.pending.changes() {
             match &change.node {
                 None => set.remove(&change.path),
@@ -35,6 +35,29 @@ impl Cursor<'_> {
             }
         }
         set.into_iteration_order()
+    }
+}
+
+impl Cursor<'_> {
+    /// The session's committed ephemerals as `DataTree.ephemerals`' own `HashSet` lists
+    /// them: by bucket of its table (16 until it held more than 12 paths; the current size
+    /// stands in for the largest it ever had), then in insertion order, which is creation
+    /// order (czxid).
+    fn committed_in_java_order(&self, session: i64) -> Vec<String> {
+        let paths = self.view.ephemerals(session);
+        let mut capacity = 16;
+        while paths.len() > capacity * 3 / 4 {
+            capacity *= 2;
+        }
+        let mut keyed: Vec<(usize, i64, String)> = paths
+            .into_iter()
+            .map(|p| {
+                let czxid = self.view.node(tree_key(&p)).map_or(0, |n| n.stat.czxid);
+                (spread_hash(&p) & (capacity - 1), czxid, p)
+            })
+            .collect();
+        keyed.sort();
+        keyed.into_iter().map(|(_, _, p)| p).collect()
     }
 }
 
@@ -57,6 +80,21 @@ mod tests {
         // JDK 17: a clone of {"/a/e1", "/a/e2"}, minus e1, plus e0, prints [/a/e2, /a/e0].
         let want = vec!["/a/e2".to_string(), "/a/e0".to_string()];
         assert_eq!(txn, Txn::CloseSession(Some(want)));
+    }
+
+    #[test]
+    fn ephemerals_sharing_a_bucket_close_in_creation_order() {
+        // 3.8.0: the committed set iterates by bucket, then insertion order;
+        // "/a/e2" and "/a/e11" share a bucket, so the older one comes first, not the
+        // smaller name.
+        let mut t = tree_with_a();
+        t.add("/a/e2", Acl::open_unsafe(), SESSION).edit("/a/e2", |n| n.stat.czxid = 9);
+        t.add("/a/e11", Acl::open_unsafe(), SESSION).edit("/a/e11", |n| n.stat.czxid = 5);
+        let txn = prep().close_session(&t, &ctx(10, &[]));
+        assert_eq!(txn, Txn::CloseSession(Some(vec!["/a/e11".to_string(), "/a/e2".to_string()])));
+        t.edit("/a/e11", |n| n.stat.czxid = 11);
+        let txn = prep().close_session(&t, &ctx(12, &[]));
+        assert_eq!(txn, Txn::CloseSession(Some(vec!["/a/e2".to_string(), "/a/e11".to_string()])));
     }
 
     #[test]
