@@ -1,0 +1,14 @@
+//! The network shell of an ensemble member: the files and sockets around the pure
+//! `election` and `zab` cores. Stands in for `QuorumPeer` (epoch files, role loop),
+//! `QuorumCnxManager` (election connections) and the socket halves of `Learner` /
+//! `LearnerHandler`.
+//!
+//! * `epochs` — `acceptedEpoch` / `currentEpoch` in the snapshot directory;
+//! * `cnx_manager` (+ `cnx_link`) — one TCP connection per pair of peers on the
+//!   election port, with Java's "higher sid dials" rule, bounded send queues,
+//!   length-prefixed notifications and reconnection;
+//! * `election_driver` — runs `election::Fle` over the connection manager.
+
+pub mod epochs;
+
+pub use epochs::{EpochFiles, Epochs};
