@@ -9,6 +9,11 @@
 //!   length-prefixed notifications and reconnection;
 //! * `election_driver` — runs `election::Fle` over the connection manager.
 
+pub mod cnx_link;
+pub mod cnx_manager;
+pub mod election_driver;
 pub mod epochs;
 
+pub use cnx_manager::{CnxConfig, CnxManager, Message};
+pub use election_driver::{Decision, Election};
 pub use epochs::{EpochFiles, Epochs};
