@@ -62,7 +62,7 @@ impl CnxConfig {
             bind_retry: 3,
             queue_capacity: 1,
             backoff_min: Duration::from_millis(50),
-            backoff_max: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(1),
         }
     }
 }
@@ -79,6 +79,8 @@ struct Peer {
     queue: VecDeque<Bytes>,
     last_sent: Option<Bytes>,
     wake: Arc<Notify>,
+    /// Cuts a backoff wait short: the peer showed it is up by dialling us.
+    dial_now: Arc<Notify>,
     conn: Option<Conn>,
     dialing: bool,
     backoff: Duration,
@@ -195,9 +197,16 @@ impl CnxManager {
     async fn dial_loop(self, sid: ServerId) {
         let Some(addr) = self.inner.cfg.peers.get(&sid).cloned() else { return };
         loop {
-            let wait = lock(&self.inner.peers).get(&sid).and_then(|p| p.next_dial);
+            let (wait, dial_now) = {
+                let mut peers = lock(&self.inner.peers);
+                let p = peers.entry(sid).or_default();
+                (p.next_dial, p.dial_now.clone())
+            };
             if let Some(at) = wait {
-                tokio::time::sleep_until(at).await;
+                tokio::select! {
+                    _ = tokio::time::sleep_until(at) => {}
+                    _ = dial_now.notified() => {}
+                }
             }
             let ok = match self.dial_once(sid, &addr).await {
                 Ok(()) => true,
@@ -271,10 +280,23 @@ impl CnxManager {
         if sid < cfg.my_id {
             drop(s);
             debug!("election connection from smaller id {sid}: closing it and dialling back");
-            return self.connect_one(sid);
+            self.dial_back(sid);
+            return;
         }
         info!("election connection from {sid} at {remote}");
         self.install(sid, s);
+    }
+
+    /// The peer is up (it just dialled us): dial it now, whatever the backoff says.
+    fn dial_back(&self, sid: ServerId) {
+        {
+            let mut peers = lock(&self.inner.peers);
+            let p = peers.entry(sid).or_default();
+            p.next_dial = None;
+            p.backoff = self.inner.cfg.backoff_min;
+            p.dial_now.notify_one();
+        }
+        self.connect_one(sid);
     }
 
     /// Makes `s` the connection to `sid`, replacing any older one.
