@@ -7,12 +7,14 @@
 //! * `cnx_manager` (+ `cnx_link`) — one TCP connection per pair of peers on the
 //!   election port, with Java's "higher sid dials" rule, bounded send queues,
 //!   length-prefixed notifications and reconnection;
-//! * `election_driver` — runs `election::Fle` over the connection manager.
+//! * `election_driver` — runs `election::Fle` over the connection manager;
+//! * `snap_stream` — the database a leader sends after SNAP, and its decoding.
 
 pub mod cnx_link;
 pub mod cnx_manager;
 pub mod election_driver;
 pub mod epochs;
+pub mod snap_stream;
 
 pub use cnx_manager::{CnxConfig, CnxManager, Message};
 pub use election_driver::{Decision, Election};
