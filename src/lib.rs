@@ -28,6 +28,7 @@
 //! | `ops`      | `command/*`, `admin/*` (AdminServer), `PrometheusMetricsProvider`  |
 //! | `election` | `FastLeaderElection` (pure; the election port is the shell's)      |
 //! | `zab`      | `Leader`, `LearnerHandler`, `Learner`, `Follower`, `Observer` (pure) |
+//! | `quorum`   | `QuorumPeer`, `QuorumCnxManager` (the ensemble's files and sockets) |
 //! | `sim`      | deterministic ensemble simulator and invariant checkers (tests)   |
 
 pub mod auth;
@@ -39,6 +40,7 @@ pub mod node;
 pub mod ops;
 pub mod pipeline;
 pub mod proto;
+pub mod quorum;
 pub mod server;
 pub mod session;
 pub mod storage;

@@ -124,6 +124,8 @@ pub const KEYS: &[KeyDef] = &[
     key("forceSync", Kind::YesNo, "yes", SysProp, DISK, "fsync the log before acknowledging"),
     key("fsync.warningthresholdms", LONG, "1000", SysProp, DISK, "warn about slow fsyncs"),
     key("globalOutstandingLimit", POS, "1000", SysProp, TUNING, "queued requests before throttling"),
+    key("electionPortBindRetry", NONNEG, "3", SysProp, QUORUM, "attempts to bind the election port; 0 = forever"),
+    key("cnxTimeout", POS, "5000", SysProp, QUORUM, "ms to open an election connection and read its header"),
     key("leaderServes", Kind::YesNo, "yes", SysProp, QUORUM, "the leader accepts clients"),
     key("skipACL", Kind::YesNo, "no", SysProp, H, "skip ACL checks"),
     key("enforceQuota", Kind::Bool, "false", SysProp, H, "fail writes beyond quota"),

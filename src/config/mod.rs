@@ -13,11 +13,13 @@
 pub mod error;
 pub mod keys;
 pub mod myid;
+pub mod quorum;
 pub mod settings;
 pub mod sysprops;
 pub mod zoo_cfg;
 
 pub use error::ConfigError;
+pub use quorum::{LearnerType, QuorumSettings, ServerSpec};
 pub use settings::{Config, Notice};
 
 #[cfg(test)]

@@ -73,6 +73,15 @@ pub struct Config {
     pub servers: BTreeMap<i64, String>,
     /// `standaloneEnabled`.
     pub standalone_enabled: bool,
+    /// `initLimit` and `syncLimit` in ticks (required in quorum mode).
+    pub init_limit: Option<i32>,
+    pub sync_limit: Option<i32>,
+    /// `connectToLearnerMasterLimit` in ticks; 0 = use `initLimit`.
+    pub connect_to_learner_master_limit: i32,
+    /// `peerType=observer`.
+    pub peer_type_observer: bool,
+    /// `quorumListenOnAllIPs`.
+    pub quorum_listen_on_all_ips: bool,
     /// Keys accepted without effect and unknown keys, to report at start-up.
     pub notices: Vec<Notice>,
 }
@@ -245,6 +254,11 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
         metrics_provider: metrics_provider(r),
         servers: servers(r)?,
         standalone_enabled: r.raw("standaloneEnabled").is_none_or(|v| v.trim().eq_ignore_ascii_case("true")),
+        init_limit: r.raw("initLimit").map(|_| r.num("initLimit", 0)).transpose()?,
+        sync_limit: r.raw("syncLimit").map(|_| r.num("syncLimit", 0)).transpose()?,
+        connect_to_learner_master_limit: r.num("connectToLearnerMasterLimit", 0)?,
+        peer_type_observer: r.raw("peerType").is_some_and(|v| v.trim() == "observer"),
+        quorum_listen_on_all_ips: r.raw("quorumListenOnAllIPs").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         notices: Vec::new(),
     })
 }
