@@ -33,7 +33,7 @@ fn check(target: &str, f: fn(&[u8]), input: &[u8]) {
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("fuzz-failures");
     let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join(format!("{target}-{:016x}", Rng::new(input.len() as u64 + 1).next()));
+    let path = dir.join(format!("{target}-{:016x}", Rng::new(input.len() as u64 + 1).next_u64()));
     let _ = std::fs::write(&path, input);
     let hex: String = input.iter().map(|b| format!("{b:02x}")).collect();
     panic!("{target} failed on {} bytes (saved to {}): {hex}", input.len(), path.display());

@@ -11,7 +11,7 @@ impl Rng {
         Rng(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -20,7 +20,7 @@ impl Rng {
 
     /// Uniform-ish in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 }
 
@@ -35,7 +35,7 @@ pub fn random_input(rng: &mut Rng) -> Vec<u8> {
         1 => rng.below(64),
         _ => rng.below(512),
     };
-    (0..len).map(|_| rng.next() as u8).collect()
+    (0..len).map(|_| rng.next_u64() as u8).collect()
 }
 
 /// `seed` changed by one to eight mutations; `other` is a second seed for splicing.
@@ -56,7 +56,7 @@ fn mutate_once(v: &mut Vec<u8>, other: &[u8], rng: &mut Rng) {
         }
         1 if !v.is_empty() => {
             let i = rng.below(v.len());
-            v[i] = [0, 0xff, 0x7f, 0x80, rng.next() as u8][rng.below(5)];
+            v[i] = [0, 0xff, 0x7f, 0x80, rng.next_u64() as u8][rng.below(5)];
         }
         2 if v.len() >= 4 => {
             let i = rng.below(v.len() - 3);
@@ -71,7 +71,7 @@ fn mutate_once(v: &mut Vec<u8>, other: &[u8], rng: &mut Rng) {
         4 => {
             let at = rng.below(v.len() + 1);
             let n = 1 + rng.below(16);
-            let noise: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+            let noise: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
             v.splice(at..at, noise);
         }
         5 if !v.is_empty() => {
@@ -93,7 +93,7 @@ fn mutate_once(v: &mut Vec<u8>, other: &[u8], rng: &mut Rng) {
             v.truncate(cut);
             v.extend_from_slice(&other[from..]);
         }
-        _ => v.push(rng.next() as u8),
+        _ => v.push(rng.next_u64() as u8),
     }
 }
 

@@ -22,8 +22,11 @@ use rzk::proto::{ConnectRequest, Request, TxnEntry};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
+/// A target: takes any bytes, panics only on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name its corpus directory and libFuzzer binary carry.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("client_connect", client_connect),
     ("client_request", client_request),
     ("client_stream", client_stream),
