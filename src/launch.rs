@@ -4,7 +4,6 @@
 //! `dataDir`/`dataLogDir` before the port starts serving.
 
 use crate::config::Config;
-use crate::jute::frame::Limits;
 use crate::node::driver::{self, Event};
 use crate::storage::{self, snapshot, DiskLog, Recovered, StorageConfig};
 use crate::node::{Core, CoreConfig, Input};
@@ -66,12 +65,7 @@ pub async fn serve(
     let initial = std::fs::read_to_string(&cfg.source).unwrap_or_default();
     let ops = Arc::new(Ops::new(cfg.clone(), initial, tx.clone()));
     let endpoints = start_endpoints(&ops, &cfg).await?;
-    let shell = ShellConfig {
-        limits: Limits { max_frame: cfg.jute_max_buffer, max_field: cfg.jute_max_buffer * 2 },
-        max_client_cnxns: cfg.max_client_cnxns,
-        max_outgoing_frames: cfg.max_outgoing_frames,
-        ops: Some(ops),
-    };
+    let shell = ShellConfig::from_config(&cfg, Some(ops));
     info!("binding to port {}", listener.local_addr()?);
     let ticker = tokio::spawn(tick(tx.clone()));
     let accept = tokio::spawn(server::serve(listener, tx.clone(), shell));

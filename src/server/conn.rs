@@ -4,7 +4,11 @@
 //! Reading pauses after the ConnectRequest until the core has set the session up (Java
 //! disables reads the same way), so requests pipelined behind a ConnectRequest are
 //! buffered, never dropped. Any framing or header error closes only this connection.
+//! A connection that does not complete its ConnectRequest within the sessionless
+//! timeout is closed; while the global throttle holds (`super::throttle`), reading stops.
 
+use super::throttle::{ConnThrottle, Throttle};
+use super::writer::Writer;
 use super::ShellConfig;
 use crate::jute::frame::FrameCodec;
 use crate::node::driver::{Event, Out};
@@ -15,8 +19,9 @@ use crate::jute::error::DecodeError;
 use bytes::BytesMut;
 use futures::StreamExt;
 use std::net::SocketAddr;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::FramedRead;
@@ -24,13 +29,14 @@ use tracing::{debug, info, warn};
 
 /// Where the connection is in its life, as seen by the reader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
+pub(crate) enum Phase {
     Handshake,
     Established,
     Closed,
 }
 
-pub async fn run(stream: TcpStream, conn: ConnId, peer: SocketAddr, core: mpsc::Sender<Event>, cfg: &ShellConfig) {
+/// Serves one accepted connection until either side closes it.
+pub async fn run(stream: TcpStream, conn: ConnId, peer: SocketAddr, core: mpsc::Sender<Event>, cfg: &ShellConfig, throttle: Arc<Throttle>) {
     let (out_tx, out_rx) = mpsc::channel(cfg.max_outgoing_frames);
     let four_letter_out = out_tx.clone();
     if core.send(Event::Open { conn, peer, out: out_tx }).await.is_err() {
@@ -38,84 +44,84 @@ pub async fn run(stream: TcpStream, conn: ConnId, peer: SocketAddr, core: mpsc::
     }
     let (rd, wr) = stream.into_split();
     let (phase_tx, phase_rx) = watch::channel(Phase::Handshake);
-    let writer = tokio::spawn(write_loop(wr, out_rx, phase_tx));
-    if let Err(why) = read_loop(rd, conn, peer, &core, cfg, phase_rx, four_letter_out).await {
+    let throttle = Arc::new(ConnThrottle::new(throttle));
+    let writer = Writer { wr, rx: out_rx, phase: phase_tx, throttle: throttle.clone(), max_bytes: cfg.max_outgoing_bytes };
+    let writer = tokio::spawn(writer.run());
+    let reader = Reader { conn, peer, core: &core, cfg, phase: phase_rx, throttle: &throttle };
+    if let Err(why) = reader.run(rd, four_letter_out).await {
         info!("closing connection {conn} from {peer}: {why}");
     }
+    throttle.closed();
     let _ = core.send(Event::Input(Input::Closed { conn })).await;
     let _ = writer.await;
 }
 
-async fn write_loop(wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Out>, phase: watch::Sender<Phase>) {
-    let mut wr = BufWriter::with_capacity(64 * 1024, wr);
-    while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        while let Some(out) = next.take() {
-            match out {
-                Out::Frame(f) => {
-                    if wr.write_all(&f).await.is_err() {
-                        let _ = phase.send(Phase::Closed);
-                        return;
-                    }
-                }
-                Out::Established => {
-                    let _ = phase.send(Phase::Established);
-                }
-                Out::Close => {
-                    let _ = wr.flush().await;
-                    let _ = wr.shutdown().await;
-                    let _ = phase.send(Phase::Closed);
-                    return;
-                }
-            }
-            next = rx.try_recv().ok();
-        }
-        if wr.flush().await.is_err() {
-            break;
-        }
-    }
-    let _ = wr.shutdown().await;
-    let _ = phase.send(Phase::Closed);
-}
-
-async fn read_loop(
-    mut rd: OwnedReadHalf,
+/// The reading half's context.
+struct Reader<'a> {
     conn: ConnId,
     peer: SocketAddr,
-    core: &mpsc::Sender<Event>,
-    cfg: &ShellConfig,
-    mut phase: watch::Receiver<Phase>,
-    four_letter_out: mpsc::Sender<Out>,
-) -> Result<(), String> {
-    let mut first = [0u8; 4];
-    tokio::select! {
-        r = rd.read_exact(&mut first) => { r.map_err(|e| format!("read: {e}"))?; }
-        _ = phase.wait_for(|p| *p == Phase::Closed) => return Ok(()),
+    core: &'a mpsc::Sender<Event>,
+    cfg: &'a ShellConfig,
+    phase: watch::Receiver<Phase>,
+    throttle: &'a ConnThrottle,
+}
+
+impl Reader<'_> {
+    async fn run(mut self, mut rd: OwnedReadHalf, four_letter_out: mpsc::Sender<Out>) -> Result<(), String> {
+        // A connection must complete its handshake within the sessionless timeout
+        // (`NIOServerCnxnFactory`'s `cnxnExpiryQueue`, `zookeeper.nio.sessionlessCnxnTimeout`).
+        let deadline = tokio::time::Instant::now() + self.cfg.sessionless_timeout;
+        let first = tokio::time::timeout_at(deadline, self.first_bytes(&mut rd))
+            .await
+            .map_err(|_| "no ConnectRequest within the sessionless connection timeout".to_string())??;
+        let Some(first) = first else { return Ok(()) };
+        if let Some(word) = four_letter_word(first) {
+            debug!("four-letter word {word} from {}", self.peer);
+            let text = four_letter_answer(&mut rd, self.conn, &word, self.cfg).await?;
+            let _ = four_letter_out.send(Out::Frame(text.into())).await;
+            let _ = four_letter_out.send(Out::Close).await;
+            let _ = self.phase.wait_for(|p| *p == Phase::Closed).await;
+            return Ok(());
+        }
+        // Only the core may keep the writer alive from here on.
+        drop(four_letter_out);
+        let mut frames = FramedRead::new(rd, FrameCodec::new(self.cfg.limits));
+        frames.read_buffer_mut().extend_from_slice(&first);
+        let connect = tokio::time::timeout_at(deadline, next_frame(&mut frames, &mut self.phase))
+            .await
+            .map_err(|_| "ConnectRequest not completed within the sessionless connection timeout".to_string())??;
+        let body = connect.ok_or("closed before the ConnectRequest")?;
+        let req = decode_connect_request(&body, &self.cfg.limits).map_err(|e| format!("bad ConnectRequest: {e}"))?;
+        send(self.core, Input::Connect { conn: self.conn, req }).await?;
+        let p = *self.phase.wait_for(|p| *p != Phase::Handshake).await.map_err(|_| "writer gone")?;
+        if p == Phase::Closed {
+            return Ok(());
+        }
+        self.requests(frames).await
     }
-    if let Some(word) = four_letter_word(first) {
-        debug!("four-letter word {word} from {peer}");
-        let text = four_letter_answer(&mut rd, conn, &word, cfg).await?;
-        let _ = four_letter_out.send(Out::Frame(text.into())).await;
-        let _ = four_letter_out.send(Out::Close).await;
-        let _ = phase.wait_for(|p| *p == Phase::Closed).await;
-        return Ok(());
+
+    /// The first four bytes, `None` when the writer closed first.
+    async fn first_bytes(&mut self, rd: &mut OwnedReadHalf) -> Result<Option<[u8; 4]>, String> {
+        let mut first = [0u8; 4];
+        tokio::select! {
+            r = rd.read_exact(&mut first) => { r.map_err(|e| format!("read: {e}"))?; Ok(Some(first)) }
+            _ = self.phase.wait_for(|p| *p == Phase::Closed) => Ok(None),
+        }
     }
-    // Only the core may keep the writer alive from here on.
-    drop(four_letter_out);
-    let mut frames = FramedRead::new(rd, FrameCodec::new(cfg.limits));
-    frames.read_buffer_mut().extend_from_slice(&first);
-    let body = next_frame(&mut frames, &mut phase).await?.ok_or("closed before the ConnectRequest")?;
-    let req = decode_connect_request(&body, &cfg.limits).map_err(|e| format!("bad ConnectRequest: {e}"))?;
-    send(core, Input::Connect { conn, req }).await?;
-    let p = *phase.wait_for(|p| *p != Phase::Handshake).await.map_err(|_| "writer gone")?;
-    if p == Phase::Closed {
-        return Ok(());
+
+    /// Requests after the handshake; reading pauses while the global throttle holds.
+    async fn requests(mut self, mut frames: FramedRead<OwnedReadHalf, FrameCodec>) -> Result<(), String> {
+        loop {
+            tokio::select! {
+                _ = self.throttle.wait_until_readable() => {}
+                _ = self.phase.wait_for(|p| *p == Phase::Closed) => return Ok(()),
+            }
+            let Some(body) = next_frame(&mut frames, &mut self.phase).await? else { return Ok(()) };
+            let (xid, body) = decode_body(&body, &self.cfg.limits)?;
+            self.throttle.request_sent(xid);
+            send(self.core, Input::Request { conn: self.conn, xid, body }).await?;
+        }
     }
-    while let Some(body) = next_frame(&mut frames, &mut phase).await? {
-        let (xid, body) = decode_body(&body, &cfg.limits)?;
-        send(core, Input::Request { conn, xid, body }).await?;
-    }
-    Ok(())
 }
 
 /// The next frame, `None` at EOF or once the writer has closed the connection.

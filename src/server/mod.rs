@@ -1,15 +1,21 @@
 //! Client-port shell (`NIOServerCnxnFactory`): accepts connections, enforces the
-//! per-address connection limit, and runs one task per connection. All state lives in the
-//! core; this module only moves bytes.
+//! per-address and total connection limits, and runs one task per connection. All state
+//! lives in the core; this module only moves bytes (and holds the limits that protect the
+//! server from clients: `throttle`, the bounded outgoing buffer of `writer`).
 
 pub mod conn;
+pub mod throttle;
+pub mod writer;
 
+use crate::config::Config;
 use crate::jute::frame::Limits;
 use crate::node::driver::Event;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use throttle::Throttle;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
@@ -20,10 +26,44 @@ pub struct ShellConfig {
     pub limits: Limits,
     /// Per client address; 0 = unlimited (`maxClientCnxns`).
     pub max_client_cnxns: u32,
-    /// Capacity of each connection's outgoing queue, in frames.
+    /// Total connections; 0 = unlimited (`maxCnxns`).
+    pub max_cnxns: u32,
+    /// Capacity of each connection's queue from the core, in frames.
     pub max_outgoing_frames: usize,
+    /// Bytes of replies and events a connection may have waiting for its client
+    /// (`zookeeper.rzk.maxOutgoingBytes`).
+    pub max_outgoing_bytes: usize,
+    /// `globalOutstandingLimit` (`zookeeper.globalOutstandingLimit`).
+    pub global_outstanding_limit: usize,
+    /// Time to complete the handshake (`zookeeper.nio.sessionlessCnxnTimeout`).
+    pub sessionless_timeout: Duration,
     /// Answers four-letter words; without it every word is refused.
     pub ops: Option<Arc<crate::ops::Ops>>,
+}
+
+/// Default of `zookeeper.rzk.maxOutgoingBytes`.
+pub const DEFAULT_MAX_OUTGOING_BYTES: usize = 64 * 1024 * 1024;
+
+impl ShellConfig {
+    /// The shell's settings from zoo.cfg and system properties.
+    pub fn from_config(cfg: &Config, ops: Option<Arc<crate::ops::Ops>>) -> ShellConfig {
+        let prop = |name: &str, default: u64| -> u64 {
+            cfg.properties.get(name).and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+        };
+        let limits = Limits { max_frame: cfg.jute_max_buffer, max_field: cfg.jute_max_buffer * 2 };
+        let max_outgoing_bytes = prop("zookeeper.rzk.maxOutgoingBytes", DEFAULT_MAX_OUTGOING_BYTES as u64) as usize;
+        ShellConfig {
+            limits,
+            max_client_cnxns: cfg.max_client_cnxns,
+            max_cnxns: u32::try_from(prop("zookeeper.maxCnxns", 0)).unwrap_or(u32::MAX),
+            max_outgoing_frames: cfg.max_outgoing_frames,
+            // Never below what one largest reply needs.
+            max_outgoing_bytes: max_outgoing_bytes.max(limits.max_field + 1024),
+            global_outstanding_limit: prop("zookeeper.globalOutstandingLimit", 1000) as usize,
+            sessionless_timeout: Duration::from_millis(prop("zookeeper.nio.sessionlessCnxnTimeout", 10_000).max(1)),
+            ops,
+        }
+    }
 }
 
 /// Live connections per client address, for `maxClientCnxns`. Only touched between
@@ -31,15 +71,25 @@ pub struct ShellConfig {
 #[derive(Default)]
 pub struct AddressCounts(Mutex<HashMap<IpAddr, u32>>);
 
+/// Why a connection was refused.
+enum Refusal {
+    PerAddress,
+    Total,
+}
+
 impl AddressCounts {
-    fn try_acquire(&self, ip: IpAddr, max: u32) -> bool {
-        let Ok(mut m) = self.0.lock() else { return false };
+    fn try_acquire(&self, ip: IpAddr, max: u32, max_total: u32) -> Result<(), Refusal> {
+        let Ok(mut m) = self.0.lock() else { return Err(Refusal::Total) };
+        let total: u64 = m.values().map(|&n| u64::from(n)).sum();
+        if max_total != 0 && total >= u64::from(max_total) {
+            return Err(Refusal::Total);
+        }
         let n = m.entry(ip).or_insert(0);
         if max != 0 && *n >= max {
-            return false;
+            return Err(Refusal::PerAddress);
         }
         *n += 1;
-        true
+        Ok(())
     }
 
     fn release(&self, ip: IpAddr) {
@@ -59,6 +109,7 @@ static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 /// Accepts connections until the listener fails or the core goes away.
 pub async fn serve(listener: TcpListener, core: mpsc::Sender<Event>, cfg: ShellConfig) {
     let counts = Arc::new(AddressCounts::default());
+    let throttle = Arc::new(Throttle::new(cfg.global_outstanding_limit));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
@@ -67,16 +118,22 @@ pub async fn serve(listener: TcpListener, core: mpsc::Sender<Event>, cfg: ShellC
                 continue;
             }
         };
-        if !counts.try_acquire(peer.ip(), cfg.max_client_cnxns) {
-            warn!("Too many connections from {} - max is {}", peer.ip(), cfg.max_client_cnxns);
-            drop(stream);
-            continue;
+        match counts.try_acquire(peer.ip(), cfg.max_client_cnxns, cfg.max_cnxns) {
+            Ok(()) => {}
+            Err(Refusal::PerAddress) => {
+                warn!("Too many connections from {} - max is {}", peer.ip(), cfg.max_client_cnxns);
+                continue;
+            }
+            Err(Refusal::Total) => {
+                warn!("Too many connections - max is {}", cfg.max_cnxns);
+                continue;
+            }
         }
         let _ = stream.set_nodelay(true);
         let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
-        let (core_tx, cfg, counts) = (core.clone(), cfg.clone(), counts.clone());
+        let (core_tx, cfg, counts, throttle) = (core.clone(), cfg.clone(), counts.clone(), throttle.clone());
         tokio::spawn(async move {
-            conn::run(stream, conn, peer, core_tx, &cfg).await;
+            conn::run(stream, conn, peer, core_tx, &cfg, throttle).await;
             counts.release(peer.ip());
         });
         if core.is_closed() {
