@@ -31,12 +31,16 @@ enum Cmd {
     /// Starts Apache ZooKeeper 3.8 and rzk, runs every workload on both (A/B/A/B) and
     /// prints ratios; then RSS and start time with a million znodes.
     Compare(Box<CompareArgs>),
+    /// Writes a dataDir holding ZNODES znodes of 100 bytes (the large-database runs of
+    /// `compare` load such a dataDir), to start either server on by hand.
+    MakeDatadir { dir: std::path::PathBuf, #[arg(long, default_value_t = 1_000_000)] znodes: usize },
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.cmd {
         Some(Cmd::Compare(args)) => compare::run(args),
+        Some(Cmd::MakeDatadir { dir, znodes }) => compare::bigtree::build_datadir(dir, *znodes),
         None => load(&cli),
     };
     if let Err(e) = result {
