@@ -29,9 +29,11 @@
 //! | `election` | `FastLeaderElection` (pure; the election port is the shell's)      |
 //! | `zab`      | `Leader`, `LearnerHandler`, `Learner`, `Follower`, `Observer` (pure) |
 //! | `quorum`   | `QuorumPeer`, `QuorumCnxManager` (the ensemble's files and sockets) |
+//! | `bench`    | `zookeeper-it`'s `GenerateLoad` (load generator, side-by-side runner) |
 //! | `sim`      | deterministic ensemble simulator and invariant checkers (tests)   |
 
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod election;
 pub mod jute;

@@ -82,7 +82,13 @@ pub fn ustring<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, String> {
         None => Ok((i, String::new())),
         Some(n) => {
             let (i, bytes) = take(n)(i)?;
-            Ok((i, String::from_utf8_lossy(bytes).into_owned()))
+            // Valid UTF-8 (every well-behaved client) is checked by the word-at-a-time
+            // validator; only invalid bytes take the lossy, byte-at-a-time path.
+            let s = match std::str::from_utf8(bytes) {
+                Ok(s) => s.to_owned(),
+                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+            };
+            Ok((i, s))
         }
     }
 }
@@ -201,6 +207,17 @@ pub fn put_strings(out: &mut impl BufMut, items: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ustring_replaces_invalid_utf8_like_java() {
+        let lim = Limits::default();
+        let mut buf = Vec::new();
+        put_bytes(&mut buf, b"/a\xffb");
+        assert_eq!(ustring(&buf, &lim).map(|(_, s)| s), Ok("/a\u{FFFD}b".to_string()));
+        buf.clear();
+        put_bytes(&mut buf, "/é".as_bytes());
+        assert_eq!(ustring(&buf, &lim).map(|(_, s)| s), Ok("/é".to_string()));
+    }
 
     fn lim() -> Limits {
         Limits::default()

@@ -80,8 +80,8 @@ impl Core {
     /// NoNode if absent, NoAuth without `perm`.
     fn check_read(&self, conn: ConnId, path: &str, perm: i32) -> Result<(), ErrorCode> {
         let node = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
-        let acl = self.tree.acl_of(node);
-        if check_acl(&acl, perm, self.auth_of(conn), self.cfg.skip_acl) {
+        let acl = self.tree.acl_ref(node);
+        if check_acl(acl, perm, self.auth_of(conn), self.cfg.skip_acl) {
             Ok(())
         } else {
             Err(ErrorCode::NoAuth)

@@ -8,9 +8,31 @@ use bytes::{Bytes, BytesMut};
 
 /// A reply frame: header, then `body` only when `err` is 0.
 pub(super) fn reply_frame(xid: i32, zxid: i64, err: ErrorCode, body: &Response) -> Bytes {
-    let mut buf = BytesMut::with_capacity(64);
+    let mut buf = BytesMut::with_capacity(reply_capacity(body));
     encode_reply(&ReplyHeader { xid, zxid, err: err.code() }, body, &mut buf);
     buf.freeze()
+}
+
+/// Length prefix and `ReplyHeader`.
+const HEADER_LEN: usize = 4 + 16;
+/// A serialized `Stat`.
+const STAT_LEN: usize = 68;
+
+/// Room for the whole frame of the common replies, so that encoding never reallocates
+/// (growing from a small buffer copied a 1 KiB getData reply five times); others get a
+/// small start and grow.
+fn reply_capacity(body: &Response) -> usize {
+    let strings = |v: &[String]| 4 + v.iter().map(|s| 4 + s.len()).sum::<usize>();
+    HEADER_LEN
+        + match body {
+            Response::GetData(r) => 4 + r.data.as_ref().map_or(0, Vec::len) + STAT_LEN,
+            Response::Stat(_) => STAT_LEN,
+            Response::Create(p) | Response::Sync(p) => 4 + p.len(),
+            Response::Create2(r) => 4 + r.path.len() + STAT_LEN,
+            Response::GetChildren(c) => strings(c),
+            Response::GetChildren2 { children, .. } => strings(children) + STAT_LEN,
+            _ => 44,
+        }
 }
 
 /// A notification frame: xid -1 and, as 3.8 servers send it, zxid -1.
@@ -47,5 +69,26 @@ fn multi_result(txn: &Txn, result: &TxnResult) -> MultiResult {
         (_, TxnResult::SetData { stat }) => MultiResult::SetData(*stat),
         (_, TxnResult::Checked) => MultiResult::Check,
         _ => MultiResult::Error(ErrorCode::RuntimeInconsistency),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{GetDataResponse, Stat};
+
+    #[test]
+    fn common_replies_fit_their_initial_capacity() {
+        let bodies = [
+            Response::GetData(GetDataResponse { data: Some(vec![1; 1024]), stat: Stat::default() }),
+            Response::Stat(Stat::default()),
+            Response::Create("/a/b".into()),
+            Response::GetChildren2 { children: vec!["x".into(), "yy".into()], stat: Stat::default() },
+            Response::Empty,
+        ];
+        for body in bodies {
+            let frame = reply_frame(1, 2, ErrorCode::Ok, &body);
+            assert!(frame.len() <= reply_capacity(&body), "{body:?}: {} > {}", frame.len(), reply_capacity(&body));
+        }
     }
 }

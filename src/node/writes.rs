@@ -43,9 +43,10 @@ impl Core {
             self.submit_close_session(session, xid, origin);
         } else {
             let hdr = self.next_header(session.0, xid);
-            let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
+            // Borrowed, not cloned: the ids are only read while preparing.
+            let auth: &[crate::proto::Id] = self.conns.get(&conn).map_or(&[], |c| c.auth.as_slice());
             let txn = if self.sessions.is_live(session) {
-                let ctx = RequestCtx { session: session.0, cxid: xid, zxid: hdr.zxid, time: hdr.time, auth: &auth };
+                let ctx = RequestCtx { session: session.0, cxid: xid, zxid: hdr.zxid, time: hdr.time, auth };
                 self.prep.prepare(&self.tree, &ctx, req)
             } else {
                 // PrepRequestProcessor checks the session after creating the header, so a

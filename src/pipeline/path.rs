@@ -12,31 +12,42 @@ pub const PROTECTED_PATHS: [&str; 4] = ["/", "/zookeeper", "/zookeeper/quota", "
 
 /// Full path validation (`PathUtils.validatePath`); any failure is `BadArguments`.
 pub fn validate_path(path: &str) -> Result<(), ErrorCode> {
+    // An ASCII path's UTF-16 units are its bytes: checked in place, without collecting
+    // the units of every request path into a vector.
+    if path.is_ascii() {
+        return validate_units(path.as_bytes());
+    }
     let units: Vec<u16> = path.encode_utf16().collect();
-    match units.as_slice() {
+    validate_units(&units)
+}
+
+fn validate_units<T: Copy + Into<u16>>(units: &[T]) -> Result<(), ErrorCode> {
+    let slash = |u: &T| (*u).into() == u16::from(b'/');
+    match units {
         [] => Err(ErrorCode::BadArguments),
-        [first, ..] if *first != u16::from(b'/') => Err(ErrorCode::BadArguments),
+        [first, ..] if !slash(first) => Err(ErrorCode::BadArguments),
         [_] => Ok(()),
-        [.., last] if *last == u16::from(b'/') => Err(ErrorCode::BadArguments),
-        _ => scan_units(&units),
+        [.., last] if slash(last) => Err(ErrorCode::BadArguments),
+        _ => scan_units(units),
     }
 }
 
 /// The character loop of `PathUtils.validatePath`, from index 1 with `prev` = '/'.
-fn scan_units(units: &[u16]) -> Result<(), ErrorCode> {
+fn scan_units<T: Copy + Into<u16>>(units: &[T]) -> Result<(), ErrorCode> {
     const SLASH: u16 = b'/' as u16;
     const DOT: u16 = b'.' as u16;
+    let unit = |i: usize| units.get(i).map(|u| (*u).into());
     let mut prev = SLASH;
     for i in 1..units.len() {
-        let c = units[i];
-        let next_ends_component = units.get(i + 1).is_none_or(|n| *n == SLASH);
+        let c = unit(i).unwrap_or(SLASH);
+        let next_ends_component = unit(i + 1).is_none_or(|n| n == SLASH);
         let bad = if c == 0 {
             true
         } else if c == SLASH {
             prev == SLASH
         } else if c == DOT && prev == DOT {
             // ".." as a whole component; a run like "..." is a legal name.
-            i >= 2 && units[i - 2] == SLASH && next_ends_component
+            i >= 2 && unit(i - 2) == Some(SLASH) && next_ends_component
         } else if c == DOT {
             prev == SLASH && next_ends_component
         } else {
@@ -99,6 +110,14 @@ pub fn parent_for_delete(path: &str) -> Result<&str, ErrorCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_paths_are_judged_as_their_utf16_units_are() {
+        for p in ["/", "/a", "/a/", "//", "/..", "/...", "/a/./b", "/a\0b", "/\u{7F}", "/\u{1F}x", "", "a"] {
+            let units: Vec<u16> = p.encode_utf16().collect();
+            assert_eq!(validate_path(p), validate_units(&units), "{p:?}");
+        }
+    }
 
     #[test]
     fn valid_paths_from_the_path_rules() {

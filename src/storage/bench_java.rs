@@ -80,12 +80,12 @@ pub fn java_fsync_figures(
     Ok(rows)
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }
 
-fn answers_srvr(addr: SocketAddr) -> bool {
+pub(crate) fn answers_srvr(addr: SocketAddr) -> bool {
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else { return false };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
     if s.write_all(b"srvr").is_err() {

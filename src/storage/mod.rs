@@ -16,7 +16,7 @@
 //! * `settings` — the storage settings read from zoo.cfg / `zookeeper.*` properties.
 
 pub mod bench;
-mod bench_java;
+pub(crate) mod bench_java;
 pub mod checksum;
 pub mod datadir;
 pub mod dump;

@@ -45,6 +45,16 @@ impl AclCache {
         self.by_ref.get(&key).cloned()
     }
 
+    /// The ACL list of `key`, borrowed (the read path checks permissions on every
+    /// request and needs no copy); `None` for an unknown key.
+    pub fn get_ref(&self, key: i64) -> Option<&[Acl]> {
+        static OPEN: std::sync::OnceLock<Vec<Acl>> = std::sync::OnceLock::new();
+        if key == OPEN_ACL_REF {
+            return Some(OPEN.get_or_init(Acl::open_unsafe));
+        }
+        self.by_ref.get(&key).map(Vec::as_slice)
+    }
+
     /// Unknown keys are ignored, as Java only logs them.
     pub fn add_usage(&mut self, key: i64) {
         if key == OPEN_ACL_REF || !self.by_ref.contains_key(&key) {
@@ -117,6 +127,15 @@ impl AclCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borrowed_lists_equal_copied_ones() {
+        let mut cache = AclCache::default();
+        let key = cache.intern(&Acl::read_unsafe());
+        for k in [key, OPEN_ACL_REF, 99] {
+            assert_eq!(cache.get_ref(k).map(<[Acl]>::to_vec), cache.get(k));
+        }
+    }
 
     #[test]
     fn equal_lists_share_a_key_and_keys_start_at_one() {

@@ -127,6 +127,10 @@ impl QuotaTrie {
     /// The longest marked prefix of `path`, `None` when there is none
     /// (`DataTree.getMaxPrefixWithQuota`).
     pub(super) fn max_prefix(&self, path: &str) -> Option<String> {
+        // Most trees have no quota at all: every write asks, so skip splitting its path.
+        if self.prefixes.is_empty() {
+            return None;
+        }
         let parts = components(path);
         (1..=parts.len())
             .rev()

@@ -40,6 +40,11 @@ impl DataTree {
         self.acls.get(node.acl).unwrap_or_default()
     }
 
+    /// The ACL list of `node`, borrowed.
+    pub fn acl_ref(&self, node: &Node) -> &[Acl] {
+        self.acls.get_ref(node.acl).unwrap_or_default()
+    }
+
     /// Child names, sorted, and the stat (`getChildren`).
     pub fn children_and_stat(&self, path: &str) -> Option<(Vec<String>, Stat)> {
         self.get(path).map(|n| {

@@ -73,17 +73,38 @@ pub fn stat(i: &[u8]) -> JResult<'_, Stat> {
 }
 
 pub fn put_stat(out: &mut impl BufMut, s: &Stat) {
-    out.put_i64(s.czxid);
-    out.put_i64(s.mzxid);
-    out.put_i64(s.ctime);
-    out.put_i64(s.mtime);
-    out.put_i32(s.version);
-    out.put_i32(s.cversion);
-    out.put_i32(s.aversion);
-    out.put_i64(s.ephemeral_owner);
-    out.put_i32(s.data_length);
-    out.put_i32(s.num_children);
-    out.put_i64(s.pzxid);
+    let mut f = Fixed::<68>::new();
+    f.put(s.czxid.to_be_bytes()).put(s.mzxid.to_be_bytes()).put(s.ctime.to_be_bytes()).put(s.mtime.to_be_bytes());
+    f.put(s.version.to_be_bytes()).put(s.cversion.to_be_bytes()).put(s.aversion.to_be_bytes());
+    f.put(s.ephemeral_owner.to_be_bytes()).put(s.data_length.to_be_bytes()).put(s.num_children.to_be_bytes());
+    f.put(s.pzxid.to_be_bytes());
+    out.put_slice(f.bytes());
+}
+
+/// A fixed-size record assembled on the stack and written with one `put_slice`: on a
+/// `BytesMut` every `put_i64` is an out-of-line copy call, and a reply's stat and header
+/// made a dozen of them per reply.
+pub(super) struct Fixed<const N: usize> {
+    buf: [u8; N],
+    at: usize,
+}
+
+impl<const N: usize> Fixed<N> {
+    pub(super) fn new() -> Self {
+        Fixed { buf: [0; N], at: 0 }
+    }
+
+    pub(super) fn put<const K: usize>(&mut self, bytes: [u8; K]) -> &mut Self {
+        if let Some(slot) = self.buf.get_mut(self.at..self.at + K) {
+            slot.copy_from_slice(&bytes);
+        }
+        self.at += K;
+        self
+    }
+
+    pub(super) fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.at).unwrap_or(&self.buf)
+    }
 }
 
 /// `StatPersisted` (60 bytes), as snapshots store it.
@@ -170,9 +191,9 @@ pub fn reply_header(i: &[u8]) -> JResult<'_, ReplyHeader> {
 }
 
 pub fn put_reply_header(out: &mut impl BufMut, h: &ReplyHeader) {
-    out.put_i32(h.xid);
-    out.put_i64(h.zxid);
-    out.put_i32(h.err);
+    let mut f = Fixed::<16>::new();
+    f.put(h.xid.to_be_bytes()).put(h.zxid.to_be_bytes()).put(h.err.to_be_bytes());
+    out.put_slice(f.bytes());
 }
 
 pub fn multi_header(i: &[u8]) -> JResult<'_, MultiHeader> {
@@ -194,6 +215,40 @@ pub const MULTI_END: MultiHeader = MultiHeader { op: -1, done: true, err: -1 };
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stat_fields_are_written_big_endian_in_jute_order() {
+        let s = Stat {
+            czxid: 1,
+            mzxid: 2,
+            ctime: 3,
+            mtime: 4,
+            version: 5,
+            cversion: 6,
+            aversion: 7,
+            ephemeral_owner: 8,
+            data_length: 9,
+            num_children: 10,
+            pzxid: 11,
+        };
+        let mut fieldwise = Vec::new();
+        for v in [1i64, 2, 3, 4] {
+            fieldwise.put_i64(v);
+        }
+        for v in [5i32, 6, 7] {
+            fieldwise.put_i32(v);
+        }
+        fieldwise.put_i64(8);
+        fieldwise.put_i32(9);
+        fieldwise.put_i32(10);
+        fieldwise.put_i64(11);
+        let mut out = Vec::new();
+        put_stat(&mut out, &s);
+        assert_eq!(out, fieldwise);
+        let mut hdr = Vec::new();
+        put_reply_header(&mut hdr, &ReplyHeader { xid: -1, zxid: 0x0102_0304_0506_0708, err: -101 });
+        assert_eq!(hdr, [[255u8; 4].as_slice(), &[1, 2, 3, 4, 5, 6, 7, 8], &(-101i32).to_be_bytes()].concat());
+    }
 
     #[test]
     fn stat_is_68_bytes_and_round_trips() {

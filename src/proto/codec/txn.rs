@@ -5,7 +5,7 @@
 use bytes::{BufMut, BytesMut};
 use nom::sequence::pair;
 
-use super::records::{acls, put_acls};
+use super::records::{acls, put_acls, Fixed};
 use crate::jute::primitives::{
     boolean, buffer, fail, finish, int, long, put_bool, put_buffer, put_bytes, put_strings, put_ustring,
     put_vector, strings, ustring, vector, JResult,
@@ -47,11 +47,10 @@ pub fn txn_header(i: &[u8]) -> JResult<'_, (TxnHeader, i32)> {
 }
 
 pub fn put_txn_header(out: &mut impl BufMut, h: &TxnHeader, ty: i32) {
-    out.put_i64(h.client_id);
-    out.put_i32(h.cxid);
-    out.put_i64(h.zxid);
-    out.put_i64(h.time);
-    out.put_i32(ty);
+    let mut f = Fixed::<32>::new();
+    f.put(h.client_id.to_be_bytes()).put(h.cxid.to_be_bytes()).put(h.zxid.to_be_bytes());
+    f.put(h.time.to_be_bytes()).put(ty.to_be_bytes());
+    out.put_slice(f.bytes());
 }
 
 /// The record of a transaction of type `ty`.

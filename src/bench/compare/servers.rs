@@ -1,0 +1,188 @@
+//! The two servers under test as child processes: the same zoo.cfg (free loopback port,
+//! `forceSync=yes`, dataDir under one work directory, hence on one disk), readiness by
+//! `srvr`, and their own CPU time and RSS read from `/proc/<pid>`.
+//!
+//! Apache ZooKeeper runs as `zkServer.sh start-foreground` would run it
+//! (`ZooKeeperServerMain`), from the Debian jars, logging at WARN so that neither server
+//! pays for logging the other does not do.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use std::net::SocketAddr;
+
+use crate::storage::bench_java::{answers_srvr, free_port};
+
+/// Which server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Zk,
+    Rzk,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Zk => "zookeeper",
+            Kind::Rzk => "rzk",
+        }
+    }
+}
+
+/// The jars of Debian's ZooKeeper 3.8 server (no client-side extras, like
+/// `zkServer.sh`'s classpath).
+pub const ZK_JARS: &[&str] = &[
+    "zookeeper", "zookeeper-jute", "slf4j-api", "slf4j-log4j12", "log4j-1.2", "netty-buffer", "netty-codec",
+    "netty-common", "netty-handler", "netty-resolver", "netty-transport", "netty-transport-native-epoll",
+    "netty-transport-native-unix-common", "commons-cli", "commons-io", "metrics-core", "snappy-java",
+];
+
+/// How to launch each server.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub zk_classpath: String,
+    pub zk_heap: String,
+    pub rzk_bin: PathBuf,
+}
+
+/// A running server.
+pub struct ServerProc {
+    pub kind: Kind,
+    pub addr: SocketAddr,
+    child: Child,
+    started: Instant,
+}
+
+fn zoo_cfg(data_dir: &Path, port: u16) -> String {
+    format!(
+        "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+         maxClientCnxns=0\nforceSync=yes\nadmin.enableServer=false\n4lw.commands.whitelist=*\n",
+        data_dir.display()
+    )
+}
+
+const LOG4J: &str = "log4j.rootLogger=WARN, CONSOLE\nlog4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\n\
+log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\nlog4j.appender.CONSOLE.layout.ConversionPattern=%d %-5p %m%n\n";
+
+fn command(kind: Kind, launch: &Launch, run_dir: &Path) -> Command {
+    let cfg = run_dir.join("zoo.cfg");
+    match kind {
+        Kind::Zk => {
+            let mut c = Command::new("java");
+            c.arg(format!("-Xmx{}", launch.zk_heap))
+                .arg(format!("-Dlog4j.configuration=file:{}", run_dir.join("log4j.properties").display()))
+                .arg(format!("-Dzookeeper.log.dir={}", run_dir.display()))
+                .args(["-cp", &launch.zk_classpath, "org.apache.zookeeper.server.ZooKeeperServerMain"])
+                .arg(cfg);
+            c
+        }
+        Kind::Rzk => {
+            let mut c = Command::new(&launch.rzk_bin);
+            c.arg(cfg).env("RZK_LOG", "warn");
+            c
+        }
+    }
+}
+
+impl ServerProc {
+    /// Starts `kind` on `data_dir` (config and log in `run_dir`); does not wait.
+    pub fn spawn(kind: Kind, launch: &Launch, run_dir: &Path, data_dir: &Path) -> Result<ServerProc, String> {
+        std::fs::create_dir_all(run_dir).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
+        let port = free_port()?;
+        std::fs::write(run_dir.join("zoo.cfg"), zoo_cfg(data_dir, port)).map_err(|e| e.to_string())?;
+        std::fs::write(run_dir.join("log4j.properties"), LOG4J).map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(run_dir.join("server.log")).map_err(|e| e.to_string())?;
+        let err = log.try_clone().map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let child = command(kind, launch, run_dir)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", kind.label()))?;
+        Ok(ServerProc { kind, addr: SocketAddr::from(([127, 0, 0, 1], port)), child, started })
+    }
+
+    /// Waits until `srvr` reports a mode (the database is loaded and requests are
+    /// served); returns the time since the process was started.
+    pub fn wait_serving(&mut self, limit: Duration) -> Result<Duration, String> {
+        loop {
+            if answers_srvr(self.addr) {
+                return Ok(self.started.elapsed());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("{} exited with {status}", self.kind.label()));
+            }
+            if self.started.elapsed() > limit {
+                return Err(format!("{} not serving after {} s", self.kind.label(), limit.as_secs()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The process's user+system CPU time so far.
+    pub fn cpu_time(&self) -> Result<Duration, String> {
+        let text = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).map_err(|e| e.to_string())?;
+        cpu_from_stat(&text, clock_ticks()).ok_or_else(|| "unreadable /proc stat".to_string())
+    }
+
+    /// Resident set size in bytes.
+    pub fn rss_bytes(&self) -> Result<u64, String> {
+        let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).map_err(|e| e.to_string())?;
+        rss_from_status(&text).ok_or_else(|| "no VmRSS".to_string())
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn clock_ticks() -> u64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(t).ok().filter(|&t| t > 0).unwrap_or(100)
+}
+
+/// utime + stime (fields 14 and 15 of `/proc/<pid>/stat`; the command name in field 2
+/// may hold spaces, so fields are counted after its closing parenthesis).
+fn cpu_from_stat(text: &str, ticks_per_sec: u64) -> Option<Duration> {
+    let after = text.get(text.rfind(')')? + 1..)?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_secs_f64((utime + stime) as f64 / ticks_per_sec as f64))
+}
+
+fn rss_from_status(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_skips_a_command_name_with_spaces() {
+        let stat = "42 (my (odd) proc) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 0 0";
+        assert_eq!(cpu_from_stat(stat, 100), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn rss_reads_kib() {
+        assert_eq!(rss_from_status("Name:\tx\nVmRSS:\t  2048 kB\n"), Some(2 << 20));
+    }
+
+    #[test]
+    fn both_servers_get_force_sync() {
+        assert!(zoo_cfg(Path::new("/d"), 5000).contains("forceSync=yes\n"));
+    }
+}
