@@ -8,14 +8,10 @@
 //! the lo/hi split of `transfer`. (Tree bins need 8 colliding ids and a table of 64;
 //! not modelled.)
 
+use crate::proto::java_hash::string_hash as java_string_hash;
 use crate::proto::Id;
 
 const INITIAL_BINS: usize = 16;
-
-/// `String.hashCode` over UTF-16 code units.
-fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
-}
 
 /// The jute-generated `Id.hashCode`.
 fn java_id_hash(id: &Id) -> i32 {

@@ -50,12 +50,5 @@ impl JavaHashSet {
     }
 }
 
-/// `HashMap.hash(key)` of a `String`, as a bucket-index source.
-pub(crate) fn spread_hash(s: &str) -> usize {
-    let h = s
-        .encode_utf16()
-        .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)));
-    let spread = (h as u32) ^ ((h as u32) >> 16);
-    spread as usize
-}
+pub(crate) use crate::proto::java_hash::hashmap_hash as spread_hash;
 

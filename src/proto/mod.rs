@@ -5,6 +5,7 @@ pub mod codec;
 pub mod data;
 pub mod error_code;
 pub mod ids;
+pub mod java_hash;
 pub mod op_code;
 pub mod quorum;
 pub mod records;

@@ -6,6 +6,7 @@
 //! buckets on the first child (`new HashSet<>(8)`), doubles when more than 3/4 full, and
 //! never shrinks; so the capacity and each name's insertion sequence are remembered.
 
+use crate::proto::java_hash::hashmap_hash as java_spread_hash;
 use std::collections::btree_map::Keys;
 use std::collections::BTreeMap;
 
@@ -65,11 +66,6 @@ impl Children {
     }
 }
 
-/// `HashMap.hash` of a Java `String`: `hashCode` over UTF-16 units, high bits folded in.
-fn java_spread_hash(s: &str) -> usize {
-    let h = s.encode_utf16().fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u))) as u32;
-    (h ^ (h >> 16)) as usize
-}
 
 #[cfg(test)]
 mod tests {
