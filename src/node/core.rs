@@ -198,6 +198,9 @@ impl Core {
             if !c.closing {
                 c.stats.packets_sent += 1;
                 self.stats.packets_sent += 1;
+                if c.established {
+                    self.stats.record_response_frame(&frame);
+                }
                 self.actions.push(Action::Send { conn, frame });
             }
         }

@@ -32,6 +32,7 @@ impl Core {
         };
         let session = self.conns.get(&conn).and_then(|c| c.session).unwrap_or_default();
         let result = if self.sessions.is_live(session) { self.read(conn, &req) } else { Err(ErrorCode::SessionExpired) };
+        self.stats.record_read(&req, &result);
         self.finish_read(conn, xid, req.op_code(), result, received_ms);
     }
 

@@ -7,7 +7,10 @@
 
 use super::conn::ConnStats;
 use super::core::Core;
+use crate::proto::{ErrorCode, MultiResult, Request, Response, Txn};
+use crate::tree::TxnResult;
 use crate::watch::WatchSummary;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 /// Number of buckets of a [`LatencyHistogram`].
@@ -79,7 +82,53 @@ fn bucket_of(ms: i64) -> usize {
     (i as usize).min(BUCKETS - 1)
 }
 
-/// Server-wide counters behind `srvr`/`stat`/`mntr` (`ServerStats`).
+/// Sizes of the replies sent to clients (`BufferStats`): -1 until the first one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferStats {
+    pub last: i32,
+    pub min: i32,
+    pub max: i32,
+}
+
+impl Default for BufferStats {
+    fn default() -> Self {
+        BufferStats { last: -1, min: -1, max: -1 }
+    }
+}
+
+impl BufferStats {
+    pub fn record(&mut self, size: i32) {
+        self.last = size;
+        if self.min == -1 || size < self.min {
+            self.min = size;
+        }
+        self.max = self.max.max(size);
+    }
+}
+
+/// One key of a BASIC summary set (`AvgMinMaxCounter`): exact count, sum, min and max
+/// for `mntr`, and the distribution for the Prometheus quantile.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SizeSummary {
+    pub histogram: LatencyHistogram,
+    pub min: i64,
+    pub max: i64,
+}
+
+impl SizeSummary {
+    fn record(&mut self, v: i64) {
+        let first = self.histogram.count == 0;
+        self.min = if first { v } else { self.min.min(v) };
+        self.max = if first { v } else { self.max.max(v) };
+        self.histogram.record(v);
+    }
+}
+
+/// A summary set keyed by top-level namespace (`SummarySet` with label `key`).
+pub type NamespaceSummaries = BTreeMap<String, SizeSummary>;
+
+/// Server-wide counters behind `srvr`/`stat`/`mntr` (`ServerStats`) and the
+/// `ServerMetrics` values rzk records on the request path.
 #[derive(Debug, Default, Clone)]
 pub struct ServerStats {
     pub packets_received: u64,
@@ -92,6 +141,17 @@ pub struct ServerStats {
     pub read_latency: LatencyHistogram,
     /// `updatelatency`: requests that made a transaction.
     pub update_latency: LatencyHistogram,
+    /// `last/min/max_client_response_size`.
+    pub client_response: BufferStats,
+    /// `watch_bytes`: bytes of the watch notifications sent.
+    pub watch_bytes: i64,
+    /// `read_per_namespace`: bytes read per top-level namespace (`DataTree.updateReadStat`).
+    pub read_per_namespace: NamespaceSummaries,
+    /// `write_per_namespace`: bytes written per top-level namespace (`DataTree.updateWriteStat`).
+    pub write_per_namespace: NamespaceSummaries,
+    /// How many times `srst` reset the stats: a consumer that replays deltas (the
+    /// Prometheus endpoint, which Java's `srst` leaves alone) starts over when it changes.
+    pub resets: u64,
 }
 
 impl ServerStats {
@@ -113,11 +173,29 @@ impl ServerStats {
         }
     }
 
-    /// `srst`: resets the `srvr` counters. The summaries, like Java's metrics, are not
-    /// reset by it.
+    /// A frame sent to a client after its session was established (`ServerCnxn.serialize`
+    /// counts every reply and notification, not the ConnectResponse): the packet length
+    /// without the 4-byte length prefix.
+    pub fn record_response_frame(&mut self, frame: &[u8]) {
+        let size = frame.len().saturating_sub(4);
+        let size = i32::try_from(size).unwrap_or(i32::MAX);
+        self.client_response.record(size);
+        if frame.get(4..8) == Some(&(-1i32).to_be_bytes()[..]) {
+            self.watch_bytes += i64::from(size);
+        }
+    }
+
+    /// `srst` (`ServerStats.reset`): latency, packet counters and response sizes, and,
+    /// as `ServerMetrics.resetAll` does with the default metrics provider, the summaries
+    /// (namespace keys stay, with zero values).
     pub fn reset(&mut self) {
-        let (read, update) = (std::mem::take(&mut self.read_latency), std::mem::take(&mut self.update_latency));
-        *self = ServerStats { read_latency: read, update_latency: update, ..ServerStats::default() };
+        let zeroed = |m: &NamespaceSummaries| m.keys().map(|k| (k.clone(), SizeSummary::default())).collect();
+        *self = ServerStats {
+            read_per_namespace: zeroed(&self.read_per_namespace),
+            write_per_namespace: zeroed(&self.write_per_namespace),
+            resets: self.resets + 1,
+            ..ServerStats::default()
+        };
     }
 
     /// The average as `ServerStats.getAvgLatency` computes it (ms, unrounded).
@@ -128,6 +206,91 @@ impl ServerStats {
             self.total_latency_ms as f64 / self.count as f64
         }
     }
+}
+
+/// `DataTree.STAT_OVERHEAD_BYTES`: a serialized stat, counted with every read.
+const STAT_OVERHEAD_BYTES: i64 = 6 * 8 + 5 * 4;
+
+impl ServerStats {
+    /// A read answered: `getData`, `exists` and `getChildren` (also inside a multi-read)
+    /// add path + payload + a stat to their node's namespace when they succeed
+    /// (`DataTree.updateReadStat`).
+    pub fn record_read(&mut self, req: &Request, result: &Result<Response, ErrorCode>) {
+        let Ok(rsp) = result else { return };
+        match (req, rsp) {
+            (Request::MultiRead(ops), Response::Multi(results)) => {
+                for (op, r) in ops.iter().zip(results) {
+                    match (op, r) {
+                        (Request::GetData(q), MultiResult::GetData(d)) => self.read(&q.path, data_len(&d.data)),
+                        (Request::GetChildren(q), MultiResult::GetChildren(c)) => self.read(&q.path, names_len(c)),
+                        _ => {}
+                    }
+                }
+            }
+            (Request::GetData(q), Response::GetData(d)) => self.read(&q.path, data_len(&d.data)),
+            (Request::Exists(q), Response::Stat(_)) => self.read(&q.path, 0),
+            (Request::GetChildren(q), Response::GetChildren(c))
+            | (Request::GetChildren2(q), Response::GetChildren2 { children: c, .. }) => self.read(&q.path, names_len(c)),
+            _ => {}
+        }
+    }
+
+    /// A transaction applied: creates and setData add path + data, deletes (also the
+    /// ephemerals a closed session loses, `deleted`) the path alone
+    /// (`DataTree.updateWriteStat`).
+    pub fn record_writes<'a>(&mut self, txn: &Txn, result: &TxnResult, deleted: impl IntoIterator<Item = &'a String>) {
+        if let (Txn::CloseSession(_), TxnResult::SessionClosed) = (txn, result) {
+            deleted.into_iter().for_each(|p| add(&mut self.write_per_namespace, p, java_len(p)));
+            return;
+        }
+        self.record_write(txn, result);
+    }
+
+    fn record_write(&mut self, txn: &Txn, result: &TxnResult) {
+        let (path, data) = match (txn, result) {
+            (Txn::Multi(subs), TxnResult::Multi(results)) => {
+                subs.iter().zip(results).for_each(|(t, r)| self.record_write(t, r));
+                return;
+            }
+            (Txn::Create(t) | Txn::Create2(t), TxnResult::Created { .. }) => (&t.path, &t.data),
+            (Txn::CreateContainer(t), TxnResult::Created { .. }) => (&t.path, &t.data),
+            (Txn::CreateTtl(t), TxnResult::Created { .. }) => (&t.path, &t.data),
+            (Txn::SetData(t) | Txn::Reconfig(t), TxnResult::SetData { .. }) => (&t.path, &t.data),
+            (Txn::Delete(p) | Txn::DeleteContainer(p), TxnResult::Deleted) => (p, &None),
+            _ => return,
+        };
+        add(&mut self.write_per_namespace, path, java_len(path) + data_len(data));
+    }
+
+    fn read(&mut self, path: &str, payload: i64) {
+        add(&mut self.read_per_namespace, path, java_len(path) + payload + STAT_OVERHEAD_BYTES);
+    }
+}
+
+fn add(set: &mut NamespaceSummaries, path: &str, bytes: i64) {
+    let Some(ns) = top_namespace(path) else { return };
+    match set.get_mut(ns) {
+        Some(s) => s.record(bytes),
+        None => set.entry(ns.to_string()).or_default().record(bytes),
+    }
+}
+
+/// `PathUtils.getTopNamespace`: the first path component; none for `/`.
+pub fn top_namespace(path: &str) -> Option<&str> {
+    path.strip_prefix('/')?.split('/').next().filter(|n| !n.is_empty())
+}
+
+/// Java's `String.length()`: UTF-16 code units.
+fn java_len(s: &str) -> i64 {
+    (if s.is_ascii() { s.len() } else { s.encode_utf16().count() }) as i64
+}
+
+fn data_len(data: &Option<Vec<u8>>) -> i64 {
+    data.as_ref().map_or(0, |d| d.len() as i64)
+}
+
+fn names_len(names: &[String]) -> i64 {
+    names.iter().map(|n| java_len(n)).sum()
 }
 
 /// One client connection as the operations surface shows it (`ServerCnxn`).
@@ -243,6 +406,7 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::{CreateTxn, GetDataResponse, PathWatchRequest, Stat};
 
     #[test]
     fn histogram_buckets_are_monotonic_and_cover_their_values() {
@@ -267,11 +431,90 @@ mod tests {
         assert_eq!(LatencyHistogram::default().quantile(0.5), None);
     }
 
+    fn get(path: &str) -> PathWatchRequest {
+        PathWatchRequest { path: path.into(), watch: false }
+    }
+
+    fn summary(set: &NamespaceSummaries, key: &str) -> (u64, i64, i64, i64) {
+        let s = &set[key];
+        (s.histogram.count, s.histogram.sum, s.min, s.max)
+    }
+
     #[test]
-    fn stat_reset_keeps_the_summaries() {
+    fn stat_reset_clears_stats_and_metrics_but_keeps_namespace_keys() {
         let mut s = ServerStats::default();
         s.record_request(5, true);
+        s.record_response_frame(&[0; 20]);
+        s.record_read(&Request::Exists(get("/app")), &Ok(Response::Stat(Stat::default())));
         s.reset();
-        assert_eq!((s.count, s.update_latency.count), (0, 1));
+        assert_eq!((s.count, s.update_latency.count, s.resets), (0, 0, 1));
+        assert_eq!(s.client_response, BufferStats::default());
+        assert_eq!(summary(&s.read_per_namespace, "app"), (0, 0, 0, 0));
+    }
+
+    #[test]
+    fn response_sizes_exclude_the_length_prefix_and_start_at_minus_one() {
+        let mut s = ServerStats::default();
+        assert_eq!(s.client_response, BufferStats { last: -1, min: -1, max: -1 });
+        s.record_response_frame(&[0; 97]);
+        s.record_response_frame(&[0; 20]);
+        s.record_response_frame(&[0; 44]);
+        assert_eq!(s.client_response, BufferStats { last: 40, min: 16, max: 93 });
+        let mut notification = vec![0, 0, 0, 30];
+        notification.extend_from_slice(&(-1i32).to_be_bytes());
+        notification.resize(34, 0);
+        s.record_response_frame(&notification);
+        assert_eq!(s.watch_bytes, 30);
+    }
+
+    #[test]
+    fn reads_count_path_payload_and_stat_per_top_namespace() {
+        let mut s = ServerStats::default();
+        let data = GetDataResponse { data: Some(b"hello".to_vec()), stat: Stat::default() };
+        s.record_read(&Request::GetData(get("/app")), &Ok(Response::GetData(data)));
+        s.record_read(&Request::Exists(get("/app/x")), &Ok(Response::Stat(Stat::default())));
+        s.record_read(&Request::GetChildren(get("/app")), &Ok(Response::GetChildren(vec!["x".into()])));
+        s.record_read(&Request::Exists(get("/nope")), &Err(ErrorCode::NoNode));
+        s.record_read(&Request::GetChildren(get("/")), &Ok(Response::GetChildren(vec!["app".into()])));
+        // The values Apache ZooKeeper 3.8.0 reports for the same requests.
+        assert_eq!(summary(&s.read_per_namespace, "app"), (3, 224, 73, 77));
+        assert_eq!(s.read_per_namespace.len(), 1);
+    }
+
+    #[test]
+    fn multi_reads_count_each_successful_operation() {
+        let mut s = ServerStats::default();
+        let req = Request::MultiRead(vec![Request::GetData(get("/a/b")), Request::GetChildren(get("/c"))]);
+        let rsp = Response::Multi(vec![MultiResult::GetData(GetDataResponse { data: None, stat: Stat::default() }), MultiResult::Error(ErrorCode::NoNode)]);
+        s.record_read(&req, &Ok(rsp));
+        assert_eq!(summary(&s.read_per_namespace, "a"), (1, 72, 72, 72));
+        assert!(!s.read_per_namespace.contains_key("c"));
+    }
+
+    #[test]
+    fn writes_count_path_and_data_and_closed_sessions_their_ephemerals() {
+        let mut s = ServerStats::default();
+        let create = |p: &str, d: &[u8]| {
+            Txn::Create(CreateTxn { path: p.into(), data: Some(d.to_vec()), acl: vec![], ephemeral: false, parent_cversion: 1 })
+        };
+        let created = TxnResult::Created { path: String::new(), stat: Stat::default() };
+        s.record_writes(&create("/app", b"hello"), &created, []);
+        s.record_writes(&create("/app/x", b"ab"), &created, []);
+        s.record_writes(&create("/app/y", b"ab"), &TxnResult::Error(ErrorCode::NodeExists), []);
+        let multi = Txn::Multi(vec![Txn::Delete("/app/x".into()), Txn::Delete("/zookeeper/q".into())]);
+        s.record_writes(&multi, &TxnResult::Multi(vec![TxnResult::Deleted, TxnResult::Deleted]), []);
+        let gone = ["/app/e".to_string(), "/other/é".to_string()];
+        s.record_writes(&Txn::CloseSession(None), &TxnResult::SessionClosed, gone.iter());
+        assert_eq!(summary(&s.write_per_namespace, "app"), (4, 29, 6, 9));
+        assert_eq!(summary(&s.write_per_namespace, "zookeeper"), (1, 12, 12, 12));
+        assert_eq!(summary(&s.write_per_namespace, "other"), (1, 8, 8, 8));
+    }
+
+    #[test]
+    fn top_namespace_is_the_first_component() {
+        assert_eq!(top_namespace("/"), None);
+        assert_eq!(top_namespace("/a"), Some("a"));
+        assert_eq!(top_namespace("/zookeeper/quota"), Some("zookeeper"));
+        assert_eq!(top_namespace("rel"), None);
     }
 }

@@ -84,6 +84,7 @@ impl Core {
         let mut doomed = BTreeMap::new();
         doomed_acls(&self.tree, hdr.client_id, &f.entry.txn, &mut doomed);
         let outcome = self.tree.apply(&hdr, &f.entry.txn);
+        self.stats.record_writes(&f.entry.txn, &outcome.result, doomed.keys());
         if matches!((&f.origin, &f.entry.txn), (Origin::Server, Txn::CloseSession(_))) {
             // An expired session's connection is closed right after the txn applies
             // (`FinalRequestProcessor.closeSession`), dropping what was queued for it:

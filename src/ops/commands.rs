@@ -6,7 +6,7 @@ use super::monitor::{self, Value};
 use super::system::{self, Facts};
 use super::{Ops, NOT_SERVING, VERSION};
 use crate::node::four_letter::{Query, Reset};
-use crate::node::stats::{ConnSnapshot, ServerSnapshot};
+use crate::node::stats::{BufferStats, ConnSnapshot, ServerSnapshot};
 use std::collections::BTreeMap;
 
 /// Primary names with their aliases, in the order `/commands` lists them.
@@ -244,11 +244,12 @@ fn monitor_fields(s: &ServerSnapshot, f: &Facts) -> Json {
     j
 }
 
-fn buffer_stats() -> Json {
+/// `BufferStats` as Jackson writes the bean.
+fn buffer_stats(b: &BufferStats) -> Json {
     Json::obj()
-        .with("last_buffer_size", Json::Int(-1))
-        .with("min_buffer_size", Json::Int(-1))
-        .with("max_buffer_size", Json::Int(-1))
+        .with("last_buffer_size", Json::Int(b.last.into()))
+        .with("min_buffer_size", Json::Int(b.min.into()))
+        .with("max_buffer_size", Json::Int(b.max.into()))
 }
 
 fn server_stats(s: &ServerSnapshot, f: &Facts) -> Json {
@@ -257,7 +258,7 @@ fn server_stats(s: &ServerSnapshot, f: &Facts) -> Json {
         .with("packets_sent", Json::Int(st.packets_sent as i64))
         .with("packets_received", Json::Int(st.packets_received as i64))
         .with("fsync_threshold_exceed_count", Json::Int(0))
-        .with("client_response_stats", buffer_stats())
+        .with("client_response_stats", buffer_stats(&st.client_response))
         .with("uptime", Json::Int(f.uptime_ms))
         .with("data_dir_size", Json::Int(f.data_dir_size as i64))
         .with("log_dir_size", Json::Int(f.log_dir_size as i64))
@@ -276,7 +277,7 @@ fn server_stats(s: &ServerSnapshot, f: &Facts) -> Json {
         .with("version", Json::str(VERSION))
         .with("read_only", Json::Bool(false))
         .with("server_stats", inner)
-        .with("client_response", buffer_stats())
+        .with("client_response", buffer_stats(&st.client_response))
         .with("node_count", Json::Int(s.node_count as i64))
 }
 

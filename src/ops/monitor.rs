@@ -8,7 +8,7 @@
 
 use super::json::round4;
 use super::system::Facts;
-use crate::node::stats::{LatencyHistogram, ServerSnapshot};
+use crate::node::stats::{LatencyHistogram, NamespaceSummaries, ServerSnapshot, SizeSummary};
 
 /// A gauge or counter value; Java prints longs as integers and doubles with a decimal.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -90,6 +90,21 @@ impl SummaryValue {
         SummaryValue { name, advanced, count: 0, sum: 0, min: 0, max: 0, percentiles: [0; 4], histogram: None }
     }
 
+    /// A BASIC summary with exact min and max (`AvgMinMaxCounter`).
+    fn from_sizes(name: &'static str, s: &SizeSummary) -> SummaryValue {
+        let h = &s.histogram;
+        SummaryValue {
+            name,
+            advanced: false,
+            count: h.count,
+            sum: h.sum,
+            min: s.min,
+            max: s.max,
+            percentiles: [0; 4],
+            histogram: Some(h.clone()),
+        }
+    }
+
     fn from_histogram(name: &'static str, h: &LatencyHistogram) -> SummaryValue {
         let q = |p: f64| h.quantile(p).unwrap_or(0);
         let max = h.counts.iter().rposition(|&c| c > 0).map(LatencyHistogram::bucket_floor).unwrap_or(0);
@@ -114,12 +129,29 @@ impl SummaryValue {
     }
 }
 
+/// A summary set (`SummarySet`): one summary per value of the label `key`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummarySetValue {
+    pub name: &'static str,
+    pub entries: Vec<(String, SummaryValue)>,
+}
+
+impl SummarySetValue {
+    fn from_namespaces(name: &'static str, set: &NamespaceSummaries) -> SummarySetValue {
+        SummarySetValue { name, entries: set.iter().map(|(k, s)| (k.clone(), SummaryValue::from_sizes(name, s))).collect() }
+    }
+}
+
 /// Every metric with its value at one instant.
 #[derive(Clone, Debug)]
 pub struct Metrics {
     pub gauges: Vec<(&'static str, Value)>,
     pub counters: Vec<(&'static str, i64)>,
     pub summaries: Vec<SummaryValue>,
+    /// `read_per_namespace`, `write_per_namespace` (BASIC summary sets).
+    pub summary_sets: Vec<SummarySetValue>,
+    /// `srst` count of the snapshot: the summaries started over when it changed.
+    pub resets: u64,
 }
 
 /// The gauges of `ZooKeeperServer.registerMetrics`, in the order a 3.8.0 `mntr` printed
@@ -135,10 +167,10 @@ fn gauges(s: &ServerSnapshot, f: &Facts) -> Vec<(&'static str, Value)> {
         ("znode_count", Int(s.node_count as i64)),
         ("global_sessions", Int(s.sessions as i64)),
         ("non_mtls_remote_conn_count", Int(0)),
-        ("last_client_response_size", Int(-1)),
+        ("last_client_response_size", Int(st.client_response.last.into())),
         ("packets_sent", Int(st.packets_sent as i64)),
         ("packets_received", Int(st.packets_received as i64)),
-        ("max_client_response_size", Int(-1)),
+        ("max_client_response_size", Int(st.client_response.max.into())),
         ("connection_drop_probability", Double(0.0)),
         ("watch_count", Int(s.watch_count as i64)),
         ("auth_failed_count", Int(0)),
@@ -150,7 +182,7 @@ fn gauges(s: &ServerSnapshot, f: &Facts) -> Vec<(&'static str, Value)> {
         ("uptime", Int(f.uptime_ms)),
         ("max_latency", Int(st.max_latency_ms)),
         ("outstanding_tls_handshake", Int(0)),
-        ("min_client_response_size", Int(-1)),
+        ("min_client_response_size", Int(st.client_response.min.into())),
         ("non_mtls_local_conn_count", Int(0)),
     ]
 }
@@ -162,7 +194,12 @@ pub fn collect(s: &ServerSnapshot, f: &Facts) -> Metrics {
         "updatelatency" => SummaryValue::from_histogram(n, &s.stats.update_latency),
         _ => SummaryValue::empty(n, true),
     }));
-    Metrics { gauges: gauges(s, f), counters: COUNTERS.iter().map(|n| (*n, 0)).collect(), summaries }
+    let counters = COUNTERS.iter().map(|&n| (n, if n == "watch_bytes" { s.stats.watch_bytes } else { 0 })).collect();
+    let summary_sets = vec![
+        SummarySetValue::from_namespaces("write_per_namespace", &s.stats.write_per_namespace),
+        SummarySetValue::from_namespaces("read_per_namespace", &s.stats.read_per_namespace),
+    ];
+    Metrics { gauges: gauges(s, f), counters, summaries, summary_sets, resets: s.stats.resets }
 }
 
 /// `mntr`/`monitor` keys and values after `zk_version` and `zk_server_state`, without
@@ -171,18 +208,28 @@ pub fn flat(m: &Metrics) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = m.gauges.iter().map(|(n, v)| (n.to_string(), *v)).collect();
     out.extend(m.counters.iter().map(|(n, v)| (n.to_string(), Value::Int(*v))));
     for s in &m.summaries {
-        out.push((format!("avg_{}", s.name), Value::Double(s.avg())));
-        out.push((format!("min_{}", s.name), Value::Int(s.min)));
-        out.push((format!("max_{}", s.name), Value::Int(s.max)));
-        out.push((format!("cnt_{}", s.name), Value::Int(s.count as i64)));
-        out.push((format!("sum_{}", s.name), Value::Int(s.sum)));
-        if s.advanced {
-            for (p, v) in ["p50", "p95", "p99", "p999"].iter().zip(s.percentiles) {
-                out.push((format!("{p}_{}", s.name), Value::Int(v)));
-            }
+        push_summary(&mut out, s.name, s);
+    }
+    // `AvgMinMaxCounterSet.values`: per key, the summary named `<key>_<name>`.
+    for set in &m.summary_sets {
+        for (key, s) in &set.entries {
+            push_summary(&mut out, &format!("{key}_{}", set.name), s);
         }
     }
     out
+}
+
+fn push_summary(out: &mut Vec<(String, Value)>, name: &str, s: &SummaryValue) {
+    out.push((format!("avg_{name}"), Value::Double(s.avg())));
+    out.push((format!("min_{name}"), Value::Int(s.min)));
+    out.push((format!("max_{name}"), Value::Int(s.max)));
+    out.push((format!("cnt_{name}"), Value::Int(s.count as i64)));
+    out.push((format!("sum_{name}"), Value::Int(s.sum)));
+    if s.advanced {
+        for (p, v) in ["p50", "p95", "p99", "p999"].iter().zip(s.percentiles) {
+            out.push((format!("{p}_{name}"), Value::Int(v)));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +242,8 @@ mod tests {
             gauges: vec![],
             counters: vec![],
             summaries: vec![SummaryValue::empty("fsynctime", false), SummaryValue::empty("readlatency", true)],
+            summary_sets: vec![],
+            resets: 0,
         };
         let keys: Vec<String> = flat(&m).into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys.len(), 14);
@@ -209,5 +258,30 @@ mod tests {
         let s = SummaryValue::from_histogram("readlatency", &h);
         assert_eq!((s.count, s.sum, s.min, s.max, s.avg()), (3, 15, 1, 12, 5.0));
         assert_eq!(s.percentiles, [2, 12, 12, 12]);
+    }
+
+    #[test]
+    fn namespace_summaries_are_named_key_then_metric() {
+        let mut sizes = SizeSummary::default();
+        sizes.histogram.record(9);
+        sizes.histogram.record(8);
+        (sizes.min, sizes.max) = (8, 9);
+        let set: NamespaceSummaries = [("app".to_string(), sizes)].into_iter().collect();
+        let m = Metrics {
+            gauges: vec![],
+            counters: vec![],
+            summaries: vec![],
+            summary_sets: vec![SummarySetValue::from_namespaces("write_per_namespace", &set)],
+            resets: 0,
+        };
+        let got = flat(&m);
+        let keys: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["avg_app_write_per_namespace", "min_app_write_per_namespace", "max_app_write_per_namespace",
+             "cnt_app_write_per_namespace", "sum_app_write_per_namespace"]
+        );
+        assert_eq!(got[0].1, Value::Double(8.5));
+        assert_eq!((got[1].1, got[2].1, got[4].1), (Value::Int(8), Value::Int(9), Value::Int(17)));
     }
 }

@@ -14,18 +14,32 @@
 
 use super::monitor::{Metrics, SummaryValue};
 use crate::node::stats::LatencyHistogram;
-use metrics::{counter, gauge, histogram};
+use metrics::{counter, gauge, histogram, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// `metricsProvider.className` that turns the endpoint on.
 pub const PROVIDER_CLASS: &str = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
 
+/// The label of summary sets (`PrometheusMetricsProvider.LABELS`).
+const KEY_LABEL: &str = "key";
+
 pub struct Exporter {
-    recorder: PrometheusRecorder,
-    /// Per summary, the bucket counts already replayed into the recorder.
-    fed: Mutex<BTreeMap<&'static str, Vec<u64>>>,
+    /// Gauges, counters and ADVANCED summaries (quantiles 0.5, 0.9, 0.99).
+    advanced: PrometheusRecorder,
+    /// BASIC summaries and summary sets (quantile 0.5 only).
+    basic: PrometheusRecorder,
+    fed: Mutex<Fed>,
+}
+
+/// Per summary (and label value), the bucket counts already replayed into a recorder,
+/// as of the core's `srst` count `resets`.
+#[derive(Default)]
+struct Fed {
+    resets: u64,
+    counts: BTreeMap<(&'static str, String), Vec<u64>>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -40,42 +54,68 @@ impl Default for Exporter {
     }
 }
 
+/// A recorder whose summaries have `quantiles` over a sliding window of ten minutes in
+/// five steps, like simpleclient's defaults (`maxAgeSeconds` 600, `ageBuckets` 5).
+fn recorder(quantiles: &[f64]) -> PrometheusRecorder {
+    let builder = PrometheusBuilder::new().set_bucket_count(std::num::NonZeroU32::MIN.saturating_add(4));
+    let builder = match builder.set_bucket_duration(Duration::from_secs(120)) {
+        Ok(b) => b,
+        Err(_) => PrometheusBuilder::new(),
+    };
+    match builder.set_quantiles(quantiles) {
+        Ok(b) => b.build_recorder(),
+        Err(_) => PrometheusBuilder::new().build_recorder(),
+    }
+}
+
 impl Exporter {
     pub fn new() -> Exporter {
-        let builder = PrometheusBuilder::new();
-        // ADVANCED summaries' quantiles in 3.6–3.9 (BASIC ones have only 0.5).
-        let builder = match builder.set_quantiles(&[0.5, 0.9, 0.99]) {
-            Ok(b) => b,
-            Err(_) => PrometheusBuilder::new(),
-        };
-        Exporter { recorder: builder.build_recorder(), fed: Mutex::new(BTreeMap::new()) }
+        Exporter { advanced: recorder(&[0.5, 0.9, 0.99]), basic: recorder(&[0.5]), fed: Mutex::new(Fed::default()) }
     }
 
     /// The exposition text for `m`.
     pub fn render(&self, m: &Metrics) -> String {
-        metrics::with_local_recorder(&self.recorder, || {
+        let Ok(mut fed) = self.fed.lock() else { return String::new() };
+        if fed.resets != m.resets {
+            // `srst` emptied the core's summaries; Java's Prometheus summaries ignore it
+            // (`resetAllValues` is a no-op), so everything recorded since is new here.
+            *fed = Fed { resets: m.resets, counts: BTreeMap::new() };
+        }
+        metrics::with_local_recorder(&self.advanced, || {
             for (name, v) in &m.gauges {
                 gauge!(*name).set(v.as_f64());
             }
             for (name, v) in &m.counters {
                 counter!(*name).absolute((*v).max(0) as u64);
             }
-            for s in &m.summaries {
-                self.feed(s);
+            for s in m.summaries.iter().filter(|s| s.advanced) {
+                fed.replay(s, String::new(), &histogram!(s.name));
             }
             process_metrics();
         });
-        self.recorder.handle().render()
+        metrics::with_local_recorder(&self.basic, || {
+            for s in m.summaries.iter().filter(|s| !s.advanced) {
+                fed.replay(s, String::new(), &histogram!(s.name));
+            }
+            for set in &m.summary_sets {
+                for (key, s) in &set.entries {
+                    fed.replay(s, key.clone(), &histogram!(set.name, KEY_LABEL => key.clone()));
+                }
+            }
+        });
+        let mut text = self.advanced.handle().render();
+        text.push_str(&self.basic.handle().render());
+        text
     }
+}
 
-    fn feed(&self, s: &SummaryValue) {
-        let h = histogram!(s.name);
+impl Fed {
+    /// Records into `h` what `s`'s distribution gained since the last scrape.
+    fn replay(&mut self, s: &SummaryValue, label: String, h: &Histogram) {
         let Some(current) = &s.histogram else { return };
-        let Ok(mut fed) = self.fed.lock() else { return };
-        let before = fed.entry(s.name).or_insert_with(|| vec![0; current.counts.len()]);
+        let before = self.counts.entry((s.name, label)).or_insert_with(|| vec![0; current.counts.len()]);
         for (i, (now, was)) in current.counts.iter().zip(before.iter_mut()).enumerate() {
-            // A count below the last one means the stats were reset: all of it is new.
-            let delta = if now >= was { now - *was } else { *now };
+            let delta = now.saturating_sub(*was);
             if delta > 0 {
                 h.record_many(LatencyHistogram::bucket_floor(i) as f64, delta as usize);
             }
@@ -124,7 +164,7 @@ fn cpu_seconds() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::monitor::Value;
+    use crate::ops::monitor::{SummarySetValue, Value};
 
     fn metrics(h: &LatencyHistogram) -> Metrics {
         let mut s = SummaryValue {
@@ -142,6 +182,8 @@ mod tests {
             gauges: vec![("znode_count", Value::Int(5))],
             counters: vec![("commit_count", 0)],
             summaries: vec![s, SummaryValue { name: "fsynctime", advanced: false, count: 0, sum: 0, min: 0, max: 0, percentiles: [0; 4], histogram: None }],
+            summary_sets: vec![],
+            resets: 0,
         }
     }
 
@@ -160,5 +202,36 @@ mod tests {
         h.record(4);
         let text = e.render(&metrics(&h));
         assert!(text.contains("readlatency_count 4"), "{text}");
+    }
+
+    fn with_namespace(resets: u64, sizes: &[i64]) -> Metrics {
+        let mut h = LatencyHistogram::default();
+        sizes.iter().for_each(|&v| h.record(v));
+        let app = SummaryValue { name: "write_per_namespace", advanced: false, count: h.count, sum: h.sum, min: 0, max: 0, percentiles: [0; 4], histogram: Some(h) };
+        let mut m = metrics(&LatencyHistogram::default());
+        m.summary_sets = vec![SummarySetValue { name: "write_per_namespace", entries: vec![("app".into(), app)] }];
+        m.resets = resets;
+        m
+    }
+
+    #[test]
+    fn summary_sets_carry_the_key_label_and_basic_summaries_one_quantile() {
+        let text = Exporter::new().render(&with_namespace(0, &[9, 8]));
+        assert!(text.contains("# TYPE write_per_namespace summary"), "{text}");
+        assert!(text.contains("write_per_namespace{key=\"app\",quantile=\"0.5\"}"), "{text}");
+        assert!(!text.contains("write_per_namespace{key=\"app\",quantile=\"0.9\"}"), "{text}");
+        assert!(text.contains("write_per_namespace_count{key=\"app\"} 2"), "{text}");
+        assert!(text.contains("write_per_namespace_sum{key=\"app\"} 17"), "{text}");
+        assert!(!text.contains("fsynctime{quantile=\"0.9\"}"), "{text}");
+        assert!(text.contains("readlatency{quantile=\"0.9\"}"), "{text}");
+    }
+
+    #[test]
+    fn stat_reset_in_the_core_leaves_prometheus_totals_growing() {
+        let e = Exporter::new();
+        e.render(&with_namespace(0, &[9, 8]));
+        let text = e.render(&with_namespace(1, &[5]));
+        assert!(text.contains("write_per_namespace_count{key=\"app\"} 3"), "{text}");
+        assert!(text.contains("write_per_namespace_sum{key=\"app\"} 22"), "{text}");
     }
 }
