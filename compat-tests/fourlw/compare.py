@@ -59,7 +59,7 @@ def shape_word(word, text):
     if word in ("conf", "envi"):
         return keys_of(text, "=")
     if word == "mntr":
-        return sorted(k for k in keys_of(text, "\t") if not PER_NAMESPACE.match(k))
+        return sorted(keys_of(text, "\t"))
     if word in ("cons", "stat"):
         # Connections come from a hash set in Java: their order is not stable.
         lines = normalize(text).splitlines()
@@ -83,10 +83,6 @@ def dynamic(d):
 # JVM run to the next: only the set of keys is stable.
 UNORDERED = {"server_stats"}
 
-# Summary sets keyed by top-level namespace: Apache ZooKeeper adds a key per namespace
-# that was read or written; rzk does not keep per-namespace byte counts.
-PER_NAMESPACE = re.compile(r"^(zk_)?(avg|min|max|cnt|sum)_\w+_(read|write)_per_namespace$")
-
 
 def shape_json(v, key=None):
     if isinstance(v, dict):
@@ -107,7 +103,7 @@ def shape_json(v, key=None):
 def shape_command(name, body):
     j = json.loads(body)
     if name in ("monitor", "mntr"):
-        return sorted((k, shape_json(v)) for k, v in j.items() if not PER_NAMESPACE.match(k))
+        return sorted((k, shape_json(v)) for k, v in j.items())
     if name == "system_properties":
         return [k for k in j if k in ("command", "error")]
     return shape_json(j)

@@ -3,7 +3,11 @@
 #  1. every four-letter word and AdminServer command, compared with a live Apache
 #     ZooKeeper holding the same state (same lines in the same order, same keys);
 #  2. the 4lw whitelist refusal lines (default whitelist);
-#  3. a real Prometheus server scraping the target's /metrics: znode_count, latency
+#  3. metric values after the same requests (response sizes, per-namespace summaries,
+#     srst/crst), compared with a fresh Apache ZooKeeper;
+#  4. the AdminServer over HTTPS (admin.forceHttps, admin.portUnification) with PKCS12
+#     and PEM key stores made by openssl;
+#  5. a real Prometheus server scraping the target's /metrics: znode_count, latency
 #     summaries and every metric of Grafana dashboard 10465 through the query API.
 # The suite starts its own servers (AdminServer and metrics need ports of their own).
 set -u
@@ -56,6 +60,49 @@ tally() { # adds a "N passed, N failed" line to the totals; a check that died co
   PASSED=$((PASSED + $(awk '{print $1}' <<<"$line"))); FAILED=$((FAILED + $(awk '{print $3}' <<<"$line")))
 }
 
+# A self-signed certificate for localhost, as a PKCS12 key store (password changeit) and
+# as a PEM key store (unencrypted PKCS#8 key + certificate); the PEM certificate doubles
+# as the trust store Jetty insists on.
+make_stores() {
+  local d=$WORK/tls; mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/key.pem" -out "$d/cert.pem" -days 2 \
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null || return 1
+  cat "$d/key.pem" "$d/cert.pem" > "$d/admin.pem"
+  openssl pkcs12 -export -inkey "$d/key.pem" -in "$d/cert.pem" -name admin -passout pass:changeit \
+    -out "$d/admin.p12" 2>/dev/null
+}
+
+# The AdminServer over TLS: forceHttps with a PKCS12 key store, portUnification with a
+# PEM one; `curl -k` over HTTPS must get ruok, plain HTTP only with port unification.
+admin_tls_checks() {
+  local p=0 f=0 d=$WORK/tls out
+  ok() { echo "PASS $1"; p=$((p + 1)); }
+  ko() { echo "FAIL $1 ${2:-}"; f=$((f + 1)); }
+  if ! make_stores; then ko "openssl could not make the key stores"; echo "$p passed, $f failed"; return; fi
+  local trust=("ssl.quorum.trustStore.location=$d/cert.pem" "ssl.quorum.trustStore.type=PEM")
+  for variant in "forceHttps p12" "portUnification pem"; do
+    set -- $variant
+    local store=("ssl.quorum.keyStore.location=$d/admin.p12" "ssl.quorum.keyStore.password=changeit")
+    [ "$2" = pem ] && store=("ssl.quorum.keyStore.location=$d/admin.pem")
+    if ! start "$TARGET" "tls-$1" "admin.$1=true" "${store[@]}" "${trust[@]}" >/dev/null; then ko "admin $1: server start"; continue; fi
+    local https="" i
+    for i in $(seq 1 20); do
+      https=$(curl -sk --max-time 5 "https://127.0.0.1:$APORT/commands/ruok") && [ -n "$https" ] && break
+      sleep 0.5
+    done
+    if grep -q '"command" : "ruok"' <<<"$https"; then ok "admin $1 ($2): curl -k https ruok"; else ko "admin $1 ($2): curl -k https ruok" "$https"; fi
+    out=$(curl -sk --max-time 5 -D - -o /dev/null "https://127.0.0.1:$APORT/commands/srvr" | tr -d '\r')
+    if grep -qi '^strict-transport-security: max-age=86400; *includesubdomains' <<<"$out"; then ok "admin $1: HSTS header"; else ko "admin $1: HSTS header" "$out"; fi
+    out=$(curl -s --max-time 5 "http://127.0.0.1:$APORT/commands/ruok")
+    if [ "$1" = forceHttps ]; then
+      if grep -q '"command" : "ruok"' <<<"$out"; then ko "admin forceHttps: plain HTTP refused" "$out"; else ok "admin forceHttps: plain HTTP refused"; fi
+    else
+      if grep -q '"command" : "ruok"' <<<"$out"; then ok "admin portUnification: plain HTTP served"; else ko "admin portUnification: plain HTTP served" "$out"; fi
+    fi
+  done
+  echo "$p passed, $f failed"
+}
+
 echo "fourlw: target $TARGET"
 if ! [ "$TARGET" = zk ] && ! [ -x "$RZK_BIN" ]; then echo "FAIL rzk binary missing: $RZK_BIN"; echo "0 passed, 1 failed"; exit 1; fi
 METRICS_PORT=$(free_port)
@@ -72,6 +119,12 @@ O=127.0.0.1:$PORT; OA=$APORT
 start "$TARGET" target-default "admin.enableServer=false" && TD=127.0.0.1:$PORT
 start zk oracle-default "admin.enableServer=false" && OD=127.0.0.1:$PORT
 (cd "$HERE" && timeout 60 python3 whitelist_check.py "$TD" "$OD") | tee "$WORK/whitelist.out"; tally "$WORK/whitelist.out"
+
+start "$TARGET" target-values "4lw.commands.whitelist=*" "admin.enableServer=false" && TV=127.0.0.1:$PORT
+start zk oracle-values "4lw.commands.whitelist=*" "admin.enableServer=false" && OV=127.0.0.1:$PORT
+(cd "$HERE" && timeout 60 python3 values_check.py "$TV" "$OV") | tee "$WORK/values.out"; tally "$WORK/values.out"
+
+admin_tls_checks > "$WORK/admin_tls.out"; cat "$WORK/admin_tls.out"; tally "$WORK/admin_tls.out"
 
 if [ "$TARGET" = rzk ]; then
   if command -v prometheus >/dev/null; then

@@ -1,12 +1,15 @@
 //! A small HTTP/1.1 server for the AdminServer and the metrics endpoint (Apache
 //! ZooKeeper embeds Jetty for both). One request per connection, answered with
 //! `Connection: close`; that is all `curl`, monitoring agents and Prometheus need.
+//! Optionally over TLS ([`serve_tls`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use super::tls::HSTS;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 use tracing::debug;
 
 /// The largest request head accepted.
@@ -94,19 +97,59 @@ where
     H: Fn(Request) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response> + Send,
 {
+    serve_tls(listener, idle, None, handler).await
+}
+
+/// TLS on an HTTP port: the acceptor, and whether plain HTTP is served too.
+#[derive(Clone)]
+pub struct Tls {
+    pub acceptor: TlsAcceptor,
+    pub unified: bool,
+}
+
+/// [`serve`] with optional TLS (the AdminServer's `forceHttps` / `portUnification`).
+pub async fn serve_tls<H, F>(listener: TcpListener, idle: Duration, tls: Option<Tls>, handler: H)
+where
+    H: Fn(Request) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send,
+{
     loop {
         let Ok((stream, peer)) = listener.accept().await else { continue };
-        let handler = handler.clone();
+        let (handler, tls) = (handler.clone(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = tokio::time::timeout(idle, one(stream, handler)).await.unwrap_or(Ok(())) {
+            if let Err(e) = tokio::time::timeout(idle, connection(stream, tls, handler)).await.unwrap_or(Ok(())) {
                 debug!("http connection from {peer}: {e}");
             }
         });
     }
 }
 
-async fn one<H, F>(mut stream: TcpStream, handler: H) -> std::io::Result<()>
+/// A TLS record starts with the handshake content type 22 (`UnifiedConnectionFactory`
+/// looks at the same byte).
+const TLS_HANDSHAKE: u8 = 0x16;
+
+async fn connection<H, F>(stream: TcpStream, tls: Option<Tls>, handler: H) -> std::io::Result<()>
 where
+    H: Fn(Request) -> F,
+    F: Future<Output = Response>,
+{
+    let Some(tls) = tls else { return one(stream, false, handler).await };
+    if tls.unified {
+        let mut first = [0u8; 1];
+        if stream.peek(&mut first).await? == 0 {
+            return Ok(());
+        }
+        if first[0] != TLS_HANDSHAKE {
+            return one(stream, false, handler).await;
+        }
+    }
+    let stream = tls.acceptor.accept(stream).await?;
+    one(stream, true, handler).await
+}
+
+async fn one<S, H, F>(mut stream: S, secure: bool, handler: H) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
     H: Fn(Request) -> F,
     F: Future<Output = Response>,
 {
@@ -124,8 +167,9 @@ where
         Some(_) => Response { status: 405, content_type: "text/plain", body: String::new() },
         None => Response { status: 400, content_type: "text/plain", body: String::new() },
     };
+    let hsts = if secure { format!("{HSTS}\r\n") } else { String::new() };
     let out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        "HTTP/1.1 {} {}\r\n{hsts}Content-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
         resp.status,
         reason(resp.status),
         resp.content_type,

@@ -16,6 +16,7 @@ pub mod monitor;
 pub mod prometheus;
 pub mod system;
 pub mod time;
+pub mod tls;
 pub mod words;
 
 use crate::config::Config;
