@@ -1,7 +1,8 @@
 //! What monitoring costs the request path: `cargo run --release --example ops_bench`.
 //!
 //! 1. The per-request recording (`ServerStats::record_request`: the `srvr` counters plus
-//!    one latency-bucket increment) against the counters alone.
+//!    one latency-bucket increment) against the counters alone, and what the
+//!    per-namespace read summary and the response-size gauges add to a read.
 //! 2. End to end: an in-process server answering pipelined requests (10% writes) with no
 //!    metrics provider, then with the Prometheus endpoint on and scraped every 50 ms
 //!    (hundreds of times more often than a usual 15 s scrape interval).
@@ -9,6 +10,7 @@
 use rzk::config::{zoo_cfg, Config};
 use rzk::launch::Running;
 use rzk::node::stats::ServerStats;
+use rzk::proto::{PathWatchRequest, Request, Response, Stat};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -35,6 +37,20 @@ fn micro() {
     let with_buckets = t.elapsed().as_nanos() as f64 / n as f64;
     black_box(&s);
     println!("recording per request: counters only {counters:.2} ns, counters + latency bucket {with_buckets:.2} ns");
+    let req = Request::Exists(PathWatchRequest { path: "/bench/node".into(), watch: false });
+    let ok = Ok(Response::Stat(Stat::default()));
+    let frame = [0u8; 88];
+    let mut s = ServerStats::default();
+    let n = n / 4;
+    let t = Instant::now();
+    for i in 0..n {
+        s.record_request(black_box(i & 7), false);
+        s.record_read(black_box(&req), &ok);
+        s.record_response_frame(black_box(&frame));
+    }
+    let per_read = t.elapsed().as_nanos() as f64 / n as f64;
+    black_box(&s);
+    println!("recording per read with namespace summary and response size: {per_read:.2} ns");
 }
 
 fn free_port() -> u16 {
