@@ -25,14 +25,19 @@ impl Core {
         c.stats.packets_received += 1;
         self.stats.packets_received += 1;
         let Some(session) = c.session else { return };
+        let timeout = c.timeout_ms;
         self.sessions.touch(session, now);
+        self.note_touch(session, timeout);
         match body {
+            RequestBody::Ok(Request::Sync(r)) if self.role != super::quorum::Role::Standalone => {
+                self.submit_sync(conn, xid, session, r.path)
+            }
             RequestBody::Ok(Request::Auth(p)) => self.handle_auth(conn, &p.scheme, &p.auth),
             RequestBody::Ok(Request::Sasl(token)) => self.handle_sasl(conn, xid, &token),
             RequestBody::Ok(ref req) if req.op_code().is_write() => {
                 self.submit_write(conn, xid, session, req)
             }
-            RequestBody::Malformed(op) if op.is_write() => self.submit_malformed_write(conn, xid, session),
+            RequestBody::Malformed(op) if op.is_write() => self.submit_malformed_write(conn, xid, session, op),
             body => self.enqueue_read(conn, xid, body),
         }
     }
