@@ -138,9 +138,24 @@ class Ensemble:
         for n in self.nodes.values():
             n.kill()
 
+    def revive(self):
+        """A node that died on its own: rzk must never; Apache ZooKeeper 3.8.0's learner
+        can (an NPE when a proposal arrives during its sync, ZOOKEEPER-4394, fixed in
+        3.8.1), and is restarted as an operator would."""
+        for sid, n in self.nodes.items():
+            if n.proc and n.proc.poll() is not None:
+                code = n.proc.returncode
+                if n.kind == "rzk":
+                    check(f"rzk_node{sid}_stays_up", False, f"exited with {code}")
+                else:
+                    print(f"note: Apache ZooKeeper node {sid} exited with {code}; restarting it", flush=True)
+                n.proc = None
+                n.start()
+
     def leader(self, timeout=60):
         deadline = time.time() + timeout
         while time.time() < deadline:
+            self.revive()
             modes = {sid: n.mode() for sid, n in self.nodes.items() if n.proc}
             leaders = [s for s, m in modes.items() if m == "leader"]
             if len(leaders) == 1 and all(m in ("leader", "follower") for m in modes.values()):
