@@ -358,3 +358,7 @@ impl Core {
         true
     }
 }
+
+#[cfg(test)]
+#[path = "quorum_tests.rs"]
+mod tests;
