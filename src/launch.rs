@@ -54,7 +54,8 @@ pub async fn serve(
     let db_cfg = storage.clone();
     let db = tokio::task::spawn_blocking(move || load_database(&db_cfg)).await.map_err(std::io::Error::other)??;
     let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let core_cfg = CoreConfig::from_config(&cfg, sasl_users);
+    let mut core_cfg = CoreConfig::from_config(&cfg, sasl_users);
+    core_cfg.sasl_gssapi = crate::auth::sasl_gssapi_setup::gssapi_service(&cfg).map_err(std::io::Error::other)?;
     let core = Core::recovered(core_cfg.clone(), db.tree, &db.sessions, db.last_zxid, wall, 0, rand::random());
     let (tx, rx) = mpsc::channel::<Event>(4096);
     let log = DiskLog::start(&storage, tx.clone())?;

@@ -67,7 +67,7 @@ pub struct Conn {
     pub sent_read_only: bool,
     pub auth: Vec<Id>,
     pub queue: VecDeque<Queued>,
-    pub sasl: Option<crate::auth::sasl::DigestMd5Server>,
+    pub sasl: Option<crate::auth::SaslSession>,
     pub stats: ConnStats,
     /// A Close was emitted; nothing more is sent.
     pub closing: bool,

@@ -24,6 +24,9 @@ pub struct CoreConfig {
     pub super_digest: Option<String>,
     /// DIGEST-MD5 users from the JAAS `Server` section; `None` when SASL is not set up.
     pub sasl_users: Option<BTreeMap<String, String>>,
+    /// Kerberos: set when the JAAS section logs in with `Krb5LoginModule`; then SASL
+    /// exchanges are GSSAPI instead of DIGEST-MD5.
+    pub sasl_gssapi: Option<crate::auth::GssapiService>,
     /// `zookeeper.superUser`: a SASL identity that is also super.
     pub sasl_super_user: Option<String>,
     pub skip_acl: bool,
@@ -50,6 +53,7 @@ impl CoreConfig {
             extended_types: c.extended_types,
             super_digest: c.super_digest.clone(),
             sasl_users,
+            sasl_gssapi: None,
             sasl_super_user: c.properties.get("zookeeper.superUser").cloned(),
             skip_acl: c.skip_acl,
             enforce_quota: c.enforce_quota,
