@@ -113,7 +113,8 @@ pub async fn connect_leader(addr: &str, within: Duration) -> Option<TcpStream> {
             warn!("could not connect to the leader at {addr}");
             return None;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The leader opens its port right after its own decision: retry quickly.
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
