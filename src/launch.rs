@@ -54,14 +54,21 @@ pub async fn serve(
     let db_cfg = storage.clone();
     let db = tokio::task::spawn_blocking(move || load_database(&db_cfg)).await.map_err(std::io::Error::other)??;
     let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let core_cfg = CoreConfig::from_config(&cfg, sasl_users);
-    let core = Core::recovered(core_cfg, db.tree, &db.sessions, db.last_zxid, wall, 0, rand::random());
+    let mut core_cfg = CoreConfig::from_config(&cfg, sasl_users);
+    core_cfg.sasl_gssapi = crate::auth::sasl_gssapi_setup::gssapi_service(&cfg).map_err(std::io::Error::other)?;
+    let core = Core::recovered(core_cfg.clone(), db.tree, &db.sessions, db.last_zxid, wall, 0, rand::random());
     let (tx, rx) = mpsc::channel::<Event>(4096);
     let log = DiskLog::start(&storage, tx.clone())?;
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
-    let core_thread = std::thread::Builder::new().name("rzk-core".into()).spawn(move || {
-        let _ = done_tx.send(driver::run(core, log, rx));
-    })?;
+    let mut peer_tasks = Vec::new();
+    let core_thread = if cfg.is_quorum() {
+        peer_tasks = crate::peer::start(&cfg, core, core_cfg, log, rx, tx.clone(), db.last_zxid, done_tx).await?;
+        None
+    } else {
+        Some(std::thread::Builder::new().name("rzk-core".into()).spawn(move || {
+            let _ = done_tx.send(driver::run(core, log, rx));
+        })?)
+    };
     let initial = std::fs::read_to_string(&cfg.source).unwrap_or_default();
     let ops = Arc::new(Ops::new(cfg.clone(), initial, tx.clone()));
     let endpoints = start_endpoints(&ops, &cfg).await?;
@@ -76,10 +83,18 @@ pub async fn serve(
     info!("shutting down");
     accept.abort();
     ticker.abort();
+    peer_tasks.iter().for_each(|h| h.abort());
     endpoints.iter().for_each(|h| h.abort());
     let _ = tx.send(Event::Shutdown).await;
     drop(tx);
-    let _ = tokio::task::spawn_blocking(move || core_thread.join()).await;
+    match core_thread {
+        Some(t) => {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+        None => {
+            let _ = done_rx.await;
+        }
+    }
     match failure {
         Some(why) => Err(std::io::Error::other(why)),
         None => Ok(()),

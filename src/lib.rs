@@ -28,7 +28,8 @@
 //! | `ops`      | `command/*`, `admin/*` (AdminServer), `PrometheusMetricsProvider`  |
 //! | `election` | `FastLeaderElection` (pure; the election port is the shell's)      |
 //! | `zab`      | `Leader`, `LearnerHandler`, `Learner`, `Follower`, `Observer` (pure) |
-//! | `quorum`   | `QuorumPeer`, `QuorumCnxManager` (the ensemble's files and sockets) |
+//! | `quorum`   | `QuorumCnxManager`, epoch files, the SNAP stream (the ensemble's files and sockets) |
+//! | `peer`     | `QuorumPeer` (role loop), the quorum port, the ensemble member's driver |
 //! | `bench`    | `zookeeper-it`'s `GenerateLoad` (load generator, side-by-side runner) |
 //! | `sim`      | deterministic ensemble simulator and invariant checkers (tests)   |
 
@@ -40,6 +41,7 @@ pub mod jute;
 pub mod launch;
 pub mod node;
 pub mod ops;
+pub mod peer;
 pub mod pipeline;
 pub mod proto;
 pub mod quorum;

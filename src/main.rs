@@ -128,6 +128,7 @@ fn run_tool(tool: Tool) -> Result<()> {
 fn run(cfg: Config) -> Result<()> {
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
     let users = sasl_users(&cfg)?;
+    rzk::auth::sasl_gssapi_setup::export_krb5_config(&cfg);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let listener = launch::bind(&cfg).await.with_context(|| format!("cannot bind client port {}", cfg.client_port))?;

@@ -1,6 +1,8 @@
-//! The JAAS login configuration file, as far as ZooKeeper's DIGEST-MD5 users go
-//! (`SaslServerCallbackHandler`: every `user_<name>="<password>"` option of every login
-//! module in the server section).
+//! The JAAS login configuration file, as far as ZooKeeper's SASL server goes: the
+//! DIGEST-MD5 users (`SaslServerCallbackHandler`: every `user_<name>="<password>"` option
+//! of every login module in the server section) and the Kerberos login
+//! (`Krb5LoginModule` options `principal`, `keyTab`, ...), whose presence makes
+//! `SecurityUtils.createSaslServer` offer GSSAPI instead of DIGEST-MD5.
 //!
 //! Syntax as the JDK's `ConfigFile` reads it with a `StreamTokenizer`:
 //! `Name { module.Class flag key=value ... ; ... };`, `//` and `/* */` comments, values
@@ -208,12 +210,9 @@ impl Parser {
     }
 }
 
-/// The DIGEST-MD5 users (name → password) of section `section` (ZooKeeper's default is
-/// `Server`, `zookeeper.sasl.serverconfig`). Errors carry a reason for the log.
-pub fn parse_jaas_server_section(
-    text: &str,
-    section: &str,
-) -> Result<BTreeMap<String, String>, String> {
+/// The login-module entries of section `section`, after checking the whole file parses
+/// as the JDK's `ConfigFile` would.
+fn section_entries(text: &str, section: &str) -> Result<Vec<Entry>, String> {
     let mut parser = Parser { tokens: tokenize(text)?.into_iter(), peeked: None };
     let mut found: Option<Vec<Entry>> = None;
     let mut seen = Vec::new();
@@ -227,15 +226,55 @@ pub fn parse_jaas_server_section(
         }
         seen.push(name);
     }
-    let entries = found.ok_or_else(|| {
+    found.ok_or_else(|| {
         format!("Could not find a '{section}' entry in this configuration: Server cannot start.")
-    })?;
-    let users = entries
+    })
+}
+
+/// The DIGEST-MD5 users (name → password) of section `section` (ZooKeeper's default is
+/// `Server`, `zookeeper.sasl.serverconfig`). Errors carry a reason for the log.
+pub fn parse_jaas_server_section(
+    text: &str,
+    section: &str,
+) -> Result<BTreeMap<String, String>, String> {
+    let users = section_entries(text, section)?
         .into_iter()
         .flat_map(|(_, options)| options)
         .filter_map(|(k, v)| k.strip_prefix("user_").map(|u| (u.to_string(), v)))
         .collect();
     Ok(users)
+}
+
+/// The JDK's Kerberos login module; a server section holding it logs in a Kerberos
+/// principal, and ZooKeeper then serves GSSAPI.
+pub const KRB5_LOGIN_MODULE: &str = "com.sun.security.auth.module.Krb5LoginModule";
+
+/// The `Krb5LoginModule` options a GSSAPI acceptor needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Krb5Login {
+    /// `principal`, e.g. `zookeeper/host@REALM` (the realm may be left to the default).
+    pub principal: Option<String>,
+    /// `keyTab`: the keytab file, when `useKeyTab=true`; else the default keytab.
+    pub key_tab: Option<String>,
+    pub use_key_tab: bool,
+    pub store_key: bool,
+}
+
+/// The first `Krb5LoginModule` entry of section `section`, if any. Option names and
+/// `true` are matched as the JDK module does (`"true".equalsIgnoreCase`).
+pub fn parse_jaas_kerberos(text: &str, section: &str) -> Result<Option<Krb5Login>, String> {
+    let entry = section_entries(text, section)?
+        .into_iter()
+        .find(|(class, _)| class == KRB5_LOGIN_MODULE);
+    Ok(entry.map(|(_, options)| {
+        let flag = |k: &str| options.get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        Krb5Login {
+            principal: options.get("principal").cloned(),
+            key_tab: options.get("keyTab").cloned(),
+            use_key_tab: flag("useKeyTab"),
+            store_key: flag("storeKey"),
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -307,6 +346,32 @@ Client {
         for text in bad {
             assert!(parse_jaas_server_section(text, "Server").is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn krb5_login_module_options_are_read() {
+        let text = r#"Server {
+            com.sun.security.auth.module.Krb5LoginModule required
+            useKeyTab=true keyTab="/etc/zk/zk.keytab" storeKey=TRUE useTicketCache=false
+            principal="zookeeper/localhost@EXAMPLE.COM";
+        };"#;
+        let login = parse_jaas_kerberos(text, "Server").unwrap().unwrap();
+        assert_eq!(
+            login,
+            Krb5Login {
+                principal: Some("zookeeper/localhost@EXAMPLE.COM".into()),
+                key_tab: Some("/etc/zk/zk.keytab".into()),
+                use_key_tab: true,
+                store_key: true,
+            }
+        );
+        assert!(parse_jaas_server_section(text, "Server").unwrap().is_empty());
+    }
+
+    #[test]
+    fn digest_only_sections_have_no_kerberos_login() {
+        assert_eq!(parse_jaas_kerberos(TYPICAL, "Server").unwrap(), None);
+        assert!(parse_jaas_kerberos(TYPICAL, "Missing").is_err());
     }
 
     #[test]

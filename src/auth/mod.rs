@@ -1,6 +1,6 @@
 //! Authentication (`AuthenticationProvider`s, `ProviderRegistry`,
 //! `SaslServerCallbackHandler`): digest ids, the per-connection id set, whoAmI names,
-//! SASL DIGEST-MD5 and the JAAS file that lists its users.
+//! SASL DIGEST-MD5 and the JAAS file that lists its users, SASL GSSAPI (Kerberos).
 //!
 //! Matching ids against ACLs lives with the ACL checks, not here.
 
@@ -9,12 +9,20 @@ mod digest;
 pub mod jaas;
 mod providers;
 pub mod sasl;
+pub mod sasl_gssapi;
+#[cfg(feature = "gssapi")]
+pub mod sasl_gssapi_krb5;
+pub mod sasl_gssapi_mechanism;
+pub mod sasl_gssapi_name;
+pub mod sasl_gssapi_setup;
 
 pub use auth_info::{java_set_order, AuthInfo};
 pub use digest::{authenticate_digest, digest_id};
 pub use jaas::parse_jaas_server_section;
 pub use providers::AuthProviders;
 pub use sasl::{nonce_from_random, DigestMd5Server, SaslError, SaslStep};
+pub use sasl_gssapi::GssapiService;
+pub use sasl_gssapi_mechanism::{SaslReply, SaslSession};
 
 use crate::proto::{ClientInfo, ErrorCode, Id};
 

@@ -13,6 +13,9 @@ use std::net::SocketAddr;
 pub enum Queued {
     /// A write whose transaction has this zxid; its reply is produced when it is applied.
     Write { zxid: i64 },
+    /// A request sent to the ensemble (a learner's forwarded write, any sync in an
+    /// ensemble): answered when the matching commit or SYNC comes back.
+    Forwarded { xid: i32 },
     /// A read (or any non-transaction request) to answer when it reaches the head.
     Read { xid: i32, body: RequestBody, received_ms: i64 },
 }
@@ -64,7 +67,7 @@ pub struct Conn {
     pub sent_read_only: bool,
     pub auth: Vec<Id>,
     pub queue: VecDeque<Queued>,
-    pub sasl: Option<crate::auth::sasl::DigestMd5Server>,
+    pub sasl: Option<crate::auth::SaslSession>,
     pub stats: ConnStats,
     /// A Close was emitted; nothing more is sent.
     pub closing: bool,

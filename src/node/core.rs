@@ -24,6 +24,9 @@ pub struct CoreConfig {
     pub super_digest: Option<String>,
     /// DIGEST-MD5 users from the JAAS `Server` section; `None` when SASL is not set up.
     pub sasl_users: Option<BTreeMap<String, String>>,
+    /// Kerberos: set when the JAAS section logs in with `Krb5LoginModule`; then SASL
+    /// exchanges are GSSAPI instead of DIGEST-MD5.
+    pub sasl_gssapi: Option<crate::auth::GssapiService>,
     /// `zookeeper.superUser`: a SASL identity that is also super.
     pub sasl_super_user: Option<String>,
     pub skip_acl: bool,
@@ -50,6 +53,7 @@ impl CoreConfig {
             extended_types: c.extended_types,
             super_digest: c.super_digest.clone(),
             sasl_users,
+            sasl_gssapi: None,
             sasl_super_user: c.properties.get("zookeeper.superUser").cloned(),
             skip_acl: c.skip_acl,
             enforce_quota: c.enforce_quota,
@@ -77,6 +81,8 @@ pub(super) enum Origin {
     Connect { conn: ConnId },
     /// Made by the server itself (session expiry, container reaping).
     Server,
+    /// Leader: forwarded by a learner, which answers its client.
+    Remote,
 }
 
 /// A transaction prepared and handed to persistence, not yet applied.
@@ -111,6 +117,18 @@ pub struct Core {
     pub(super) snapshot: Option<super::snapshot::FuzzySnapshot>,
     /// Seed material for SASL nonces, advanced per use (randomness is an input).
     pub(super) nonce_seed: u64,
+    /// The place in the ensemble (`node::quorum`).
+    pub(super) role: super::quorum::Role,
+    /// Whether clients are served (always in standalone).
+    pub(super) serving: bool,
+    /// Learner: requests sent to the leader, by (session, cxid).
+    pub(super) forwarded: BTreeMap<(SessionId, i32), super::quorum::Waiting>,
+    /// Learner: reattaching sessions waiting for the leader's word.
+    pub(super) revalidating: BTreeMap<SessionId, ConnId>,
+    /// Client syncs waiting for the leader, oldest first.
+    pub(super) syncs: VecDeque<super::quorum::PendingSync>,
+    /// Learner: sessions active since the last PING, with their timeouts.
+    pub(super) touched: BTreeMap<SessionId, i32>,
 }
 
 impl Core {
@@ -152,6 +170,12 @@ impl Core {
             stats: ServerStats::default(),
             snapshot: None,
             nonce_seed: seed,
+            role: super::quorum::Role::Standalone,
+            serving: true,
+            forwarded: BTreeMap::new(),
+            revalidating: BTreeMap::new(),
+            syncs: VecDeque::new(),
+            touched: BTreeMap::new(),
         }
     }
 
@@ -172,6 +196,7 @@ impl Core {
             Input::Closed { conn } => self.handle_closed(conn),
             Input::Tick => self.handle_tick(),
             Input::Persisted { upto } => self.handle_persisted(upto),
+            other => self.handle_quorum_input(other),
         }
     }
 
@@ -227,8 +252,11 @@ impl Core {
     }
 
     fn handle_tick(&mut self) {
-        self.expire_sessions();
-        self.maybe_reap_containers();
+        // Only the leader (or a standalone server) expires sessions and reaps containers.
+        if matches!(self.role, super::quorum::Role::Standalone | super::quorum::Role::Leading) && self.serving {
+            self.expire_sessions();
+            self.maybe_reap_containers();
+        }
     }
 
     pub(super) fn next_nonce(&mut self) -> String {

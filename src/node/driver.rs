@@ -37,6 +37,8 @@ pub enum Event {
     /// Persistence failed (fsync error, full disk): the server must stop before it
     /// acknowledges anything that may not be durable.
     Failed(String),
+    /// Ensemble traffic and role changes (`crate::peer`).
+    Peer(crate::peer::PeerEvent),
     /// Stop the core.
     Shutdown,
 }
@@ -83,10 +85,55 @@ impl TxnLog for MemoryLog {
 /// log append (one fsync) covers.
 const MAX_BATCH: usize = 1024;
 
+/// The queues of the open connections, where the core's frames go.
+#[derive(Default)]
+pub struct Outs(BTreeMap<ConnId, mpsc::Sender<Out>>);
+
+impl Outs {
+    pub fn open(&mut self, conn: ConnId, out: mpsc::Sender<Out>) {
+        self.0.insert(conn, out);
+    }
+
+    pub fn remove(&mut self, conn: ConnId) {
+        self.0.remove(&conn);
+    }
+
+    /// Executes an action about connections; any other action is handed back.
+    pub fn execute(&mut self, a: Action) -> Option<Action> {
+        match a {
+            Action::Send { conn, frame } => self.deliver(conn, Out::Frame(frame)),
+            Action::Established { conn } => self.deliver(conn, Out::Established),
+            Action::Close { conn } => {
+                self.deliver(conn, Out::Close);
+                self.0.remove(&conn);
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    fn deliver(&mut self, conn: ConnId, out: Out) {
+        let Some(tx) = self.0.get(&conn) else { return };
+        if let Err(e) = tx.try_send(out) {
+            if matches!(e, mpsc::error::TrySendError::Full(_)) {
+                warn!("connection {conn}: client is not reading its replies; closing the connection");
+            }
+            // Dropping the sender ends the connection task, which reports Closed.
+            self.0.remove(&conn);
+        }
+    }
+}
+
+/// Wall and monotonic clock readings in ms, the latter from `start`.
+pub fn clock_ms(start: Instant) -> (i64, i64) {
+    let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    (wall, start.elapsed().as_millis() as i64)
+}
+
 struct Driver<L: TxnLog> {
     core: Core,
     log: L,
-    outs: BTreeMap<ConnId, mpsc::Sender<Out>>,
+    outs: Outs,
     mono_start: Instant,
     /// Why persistence failed; the driver stops once set.
     failed: Option<String>,
@@ -95,7 +142,7 @@ struct Driver<L: TxnLog> {
 /// Runs the core until `Event::Shutdown` or until every sender is gone; an error when
 /// it stopped because persistence failed.
 pub fn run<L: TxnLog>(core: Core, log: L, mut rx: mpsc::Receiver<Event>) -> Result<(), String> {
-    let mut d = Driver { core, log, outs: BTreeMap::new(), mono_start: Instant::now(), failed: None };
+    let mut d = Driver { core, log, outs: Outs::default(), mono_start: Instant::now(), failed: None };
     let result = drive(&mut d, &mut rx);
     // Close the channel before the log is dropped, so a log thread blocked on sending
     // to it wakes up and finishes.
@@ -167,20 +214,19 @@ impl<L: TxnLog> Driver<L> {
     }
 
     fn set_time(&mut self) {
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-        let mono = self.mono_start.elapsed().as_millis() as i64;
+        let (wall, mono) = clock_ms(self.mono_start);
         self.core.set_time(wall, mono);
     }
 
     fn handle(&mut self, ev: Event) -> bool {
         match ev {
             Event::Open { conn, peer, out } => {
-                self.outs.insert(conn, out);
+                self.outs.open(conn, out);
                 self.core.step(Input::Opened { conn, peer });
             }
             Event::Input(input) => {
                 if let Input::Closed { conn } = &input {
-                    self.outs.remove(conn);
+                    self.outs.remove(*conn);
                 }
                 self.core.step(input);
             }
@@ -191,6 +237,7 @@ impl<L: TxnLog> Driver<L> {
                 self.core.begin_snapshot();
             }
             Event::Failed(why) => self.failed = Some(why),
+            Event::Peer(_) => warn!("ignoring an ensemble event on a standalone server"),
             Event::Shutdown => return false,
         }
         true
@@ -211,29 +258,20 @@ impl<L: TxnLog> Driver<L> {
     }
 
     fn execute_one(&mut self, a: Action) {
+        let Some(a) = self.outs.execute(a) else { return };
         match a {
-            Action::Send { conn, frame } => self.deliver(conn, Out::Frame(frame)),
-            Action::Established { conn } => self.deliver(conn, Out::Established),
-            Action::Close { conn } => {
-                self.deliver(conn, Out::Close);
-                self.outs.remove(&conn);
-            }
+            Action::Send { .. } | Action::Established { .. } | Action::Close { .. } => {}
             Action::Persist { entries } => match self.log.append(entries) {
                 Ok(Some(upto)) => self.core.step(Input::Persisted { upto }),
                 Ok(None) => {}
                 Err(e) => self.failed = Some(format!("transaction log append failed: {e}")),
             },
-        }
-    }
-
-    fn deliver(&mut self, conn: ConnId, out: Out) {
-        let Some(tx) = self.outs.get(&conn) else { return };
-        if let Err(e) = tx.try_send(out) {
-            if matches!(e, mpsc::error::TrySendError::Full(_)) {
-                warn!("connection {conn}: client is not reading its replies; closing the connection");
-            }
-            // Dropping the sender ends the connection task, which reports Closed.
-            self.outs.remove(&conn);
+            // Replication actions: a standalone core never emits them.
+            Action::Propose(_)
+            | Action::Forward(_)
+            | Action::Sync(_)
+            | Action::Revalidate { .. }
+            | Action::RevalidateAnswer { .. } => warn!("ignoring a replication action on a standalone server"),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod driver;
 mod reads;
 mod requests;
 pub mod four_letter;
+pub mod quorum;
 pub mod restore;
 pub mod snapshot;
 pub mod stats;
@@ -32,8 +33,10 @@ mod writes;
 
 pub use self::core::{Core, CoreConfig};
 pub use self::restore::SnapshotView;
+pub use self::quorum::Role;
 
-use crate::proto::{ConnectRequest, Request, TxnEntry};
+use crate::proto::quorum::{ForwardedRequest, SessionTouch};
+use crate::proto::{ConnectRequest, Request, ServerId, SessionId, TxnEntry};
 use bytes::Bytes;
 
 /// Identifies one client connection for its whole life (never reused).
@@ -61,6 +64,18 @@ pub enum Input {
     Tick,
     /// Every transaction with zxid ≤ `upto` is durable.
     Persisted { upto: i64 },
+    /// Ensemble: this txn is committed (delivered in zxid order).
+    Committed(TxnEntry),
+    /// Leader: a learner forwarded a client request.
+    Forwarded { from: ServerId, req: ForwardedRequest },
+    /// Leader: sessions a learner reported active in its PING.
+    Touches(Vec<SessionTouch>),
+    /// Leader: a learner asks whether a session is still alive.
+    RevalidateAsk { from: ServerId, session: SessionId, timeout_ms: i32 },
+    /// Learner: the leader's answer to `Action::Revalidate`.
+    Revalidated { session: SessionId, valid: bool },
+    /// The oldest sync this server asked for is done.
+    SyncDone,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -73,4 +88,15 @@ pub enum Action {
     Close { conn: ConnId },
     /// Make these transactions durable, then answer `Input::Persisted`.
     Persist { entries: Vec<TxnEntry> },
+    /// Leader: propose this txn to the ensemble; `Input::Committed` follows.
+    Propose(TxnEntry),
+    /// Learner: send this request to the leader.
+    Forward(ForwardedRequest),
+    /// Ask the ensemble for a sync on behalf of `origin`; `Input::SyncDone` follows for
+    /// local ones.
+    Sync(crate::zab::Origin),
+    /// Learner: ask the leader whether `session` is alive.
+    Revalidate { session: SessionId, timeout_ms: i32 },
+    /// Leader: answer a learner's revalidation.
+    RevalidateAnswer { to: ServerId, session: SessionId, valid: bool },
 }

@@ -6,7 +6,7 @@ use super::conn::Queued;
 use super::core::Core;
 use super::replies::reply_frame;
 use super::{ConnId, RequestBody};
-use crate::auth::sasl::{DigestMd5Server, SaslStep};
+use crate::auth::{SaslReply, SaslSession};
 use crate::proto::codec::encode_reply;
 use crate::proto::{ErrorCode, Id, ReplyHeader, Request, Response};
 use bytes::{BufMut, BytesMut};
@@ -25,14 +25,19 @@ impl Core {
         c.stats.packets_received += 1;
         self.stats.packets_received += 1;
         let Some(session) = c.session else { return };
+        let timeout = c.timeout_ms;
         self.sessions.touch(session, now);
+        self.note_touch(session, timeout);
         match body {
+            RequestBody::Ok(Request::Sync(r)) if self.role != super::quorum::Role::Standalone => {
+                self.submit_sync(conn, xid, session, r.path)
+            }
             RequestBody::Ok(Request::Auth(p)) => self.handle_auth(conn, &p.scheme, &p.auth),
             RequestBody::Ok(Request::Sasl(token)) => self.handle_sasl(conn, xid, &token),
             RequestBody::Ok(ref req) if req.op_code().is_write() => {
                 self.submit_write(conn, xid, session, req)
             }
-            RequestBody::Malformed(op) if op.is_write() => self.submit_malformed_write(conn, xid, session),
+            RequestBody::Malformed(op) if op.is_write() => self.submit_malformed_write(conn, xid, session, op),
             body => self.enqueue_read(conn, xid, body),
         }
     }
@@ -99,36 +104,48 @@ impl Core {
             return;
         };
         let nonce = self.next_nonce();
+        let gssapi = self.cfg.sasl_gssapi.clone();
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        let server = c.sasl.get_or_insert_with(|| DigestMd5Server::new(&users, nonce));
-        match server.step(token) {
-            Ok(SaslStep::Continue(challenge)) => {
-                self.send(conn, reply_frame(xid, 0, ErrorCode::Ok, &Response::Sasl(challenge)))
+        let session = match c.sasl.take() {
+            Some(s) => Ok(s),
+            None => SaslSession::start(gssapi.as_ref(), &users, nonce),
+        };
+        let result = session.and_then(|mut s| {
+            let reply = s.step(token);
+            c.sasl = Some(s);
+            reply
+        });
+        match result {
+            Ok(SaslReply { token, authorization_id: None }) => {
+                self.send(conn, sasl_frame(xid, ErrorCode::Ok, token.as_deref()))
             }
-            Ok(SaslStep::Complete(rspauth)) => {
-                let authz = server.authorization_id().unwrap_or_default().to_string();
+            Ok(SaslReply { token, authorization_id: Some(authz) }) => {
                 info!("adding SASL authorization for authorizationID: {authz}");
                 let mut ids = vec![Id::new("sasl", &authz)];
                 if self.cfg.sasl_super_user.as_deref() == Some(authz.as_str()) {
                     ids.push(Id::new("super", ""));
                 }
                 self.add_auth(conn, ids);
-                self.send(conn, reply_frame(xid, 0, ErrorCode::Ok, &Response::Sasl(rspauth)));
+                self.send(conn, sasl_frame(xid, ErrorCode::Ok, token.as_deref()));
             }
             Err(e) => {
                 warn!("Client failed to SASL authenticate: {e}");
-                self.send(conn, sasl_failure_frame(xid));
+                self.send(conn, sasl_frame(xid, ErrorCode::AuthFailed, None));
                 self.close(conn);
             }
         }
     }
 }
 
-/// A failed SASL exchange is the one error reply that carries a body: `AuthFailed` plus a
-/// `SetSASLResponse` whose token is null (`ZooKeeperServer.processSasl`).
-fn sasl_failure_frame(xid: i32) -> bytes::Bytes {
+/// A SASL reply (`ZooKeeperServer.processSasl`). A null token (length -1) ends a GSSAPI
+/// exchange, and a failed exchange is the one error reply that carries a body:
+/// `AuthFailed` plus a `SetSASLResponse` whose token is null.
+fn sasl_frame(xid: i32, err: ErrorCode, token: Option<&[u8]>) -> bytes::Bytes {
+    if let (ErrorCode::Ok, Some(token)) = (err, token) {
+        return reply_frame(xid, 0, err, &Response::Sasl(token.to_vec()));
+    }
     let mut hdr = BytesMut::new();
-    encode_reply(&ReplyHeader { xid, zxid: 0, err: ErrorCode::AuthFailed.code() }, &Response::Empty, &mut hdr);
+    encode_reply(&ReplyHeader { xid, zxid: 0, err: err.code() }, &Response::Empty, &mut hdr);
     let mut buf = BytesMut::with_capacity(hdr.len() + 4);
     let len = i32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) + 4;
     buf.put_i32(len);

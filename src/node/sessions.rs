@@ -14,6 +14,12 @@ impl Core {
     pub(super) fn handle_connect(&mut self, conn: ConnId, req: ConnectRequest) {
         let (min, max) = (self.cfg.min_session_timeout_ms, self.cfg.max_session_timeout_ms);
         let last = self.last_applied_zxid;
+        if !self.serving {
+            // `NIOServerCnxn.readConnectRequest` while the ZooKeeperServer is not running.
+            info!("refusing a session: this server is not serving requests ({})", self.role.name());
+            self.close(conn);
+            return;
+        }
         let Some(c) = self.conns.get_mut(&conn) else { return };
         c.stats.packets_received += 1;
         self.stats.packets_received += 1;
@@ -39,6 +45,9 @@ impl Core {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         let timeout_ms = c.timeout_ms;
         c.session = Some(id);
+        if self.role.is_learner() {
+            return self.forward_create_session(conn, id, timeout_ms);
+        }
         self.sessions.add(id, timeout_ms, self.now_mono_ms);
         let hdr = self.next_header(id.0, 0);
         self.push_txn(hdr, Txn::CreateSession { timeout_ms }, Origin::Connect { conn });
@@ -56,6 +65,10 @@ impl Core {
         }
         if let Some(c) = self.conns.get_mut(&conn) {
             c.session = Some(id);
+        }
+        if self.role.is_learner() && passwd == session_password(id) {
+            let timeout = self.conns.get(&conn).map_or(0, |c| c.timeout_ms);
+            return self.revalidate(conn, id, timeout);
         }
         let valid = if passwd == session_password(id) {
             self.sessions.touch(id, self.now_mono_ms)

@@ -332,6 +332,10 @@ pub struct ServerSnapshot {
     pub connections: Vec<ConnSnapshot>,
     pub digest: i64,
     pub tick_ms: i64,
+    /// `standalone`, `leader`, `follower`, `observer` (or `looking`).
+    pub server_state: &'static str,
+    /// Whether clients are served (an ensemble member between roles is not).
+    pub serving: bool,
 }
 
 impl ServerSnapshot {
@@ -372,6 +376,8 @@ impl Core {
             connections: self.conn_snapshots(),
             digest: self.tree.digest(),
             tick_ms: self.cfg.tick_ms,
+            server_state: self.role.name(),
+            serving: self.serving,
         }
     }
 

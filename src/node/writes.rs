@@ -24,12 +24,21 @@ impl Core {
     pub(super) fn push_txn(&mut self, header: TxnHeader, txn: Txn, origin: Origin) {
         self.last_prepared_zxid = header.zxid;
         let entry = TxnEntry { header, txn, digest: None };
-        self.unpersisted.push(entry.clone());
+        if self.role == super::quorum::Role::Leading {
+            // One proposal per txn, in order: a sync asked for after it must find it
+            // already proposed.
+            self.actions.push(super::Action::Propose(entry.clone()));
+        } else {
+            self.unpersisted.push(entry.clone());
+        }
         self.inflight.push_back(InFlight { entry, origin, received_ms: self.now_mono_ms });
     }
 
     /// Prepares a client write and queues its reply slot on the connection.
     pub(super) fn submit_write(&mut self, conn: ConnId, xid: i32, session: SessionId, req: &Request) {
+        if self.role.is_learner() {
+            return self.forward_write(conn, xid, session, Some(req), req.op_code());
+        }
         let origin = Origin::Request { conn, xid };
         let normalized;
         let req = match req {
@@ -63,7 +72,11 @@ impl Core {
 
     /// A write whose body did not decode still becomes a transaction (an error one), as
     /// in `PrepRequestProcessor`'s catch-all.
-    pub(super) fn submit_malformed_write(&mut self, conn: ConnId, xid: i32, session: SessionId) {
+    pub(super) fn submit_malformed_write(&mut self, conn: ConnId, xid: i32, session: SessionId, op: crate::proto::OpCode) {
+        if self.role.is_learner() {
+            // The leader fails to decode the empty body: MarshallingError, as for Java.
+            return self.forward_write(conn, xid, session, None, op);
+        }
         let hdr = self.next_header(session.0, xid);
         self.push_txn(hdr, Txn::Error(crate::proto::ErrorCode::MarshallingError), Origin::Request { conn, xid });
         if let Some(c) = self.conns.get_mut(&conn) {
@@ -74,12 +87,12 @@ impl Core {
     pub(super) fn handle_persisted(&mut self, upto: i64) {
         while self.inflight.front().is_some_and(|f| f.entry.header.zxid <= upto) {
             if let Some(f) = self.inflight.pop_front() {
-                self.apply_one(f);
+                self.apply_entry(f);
             }
         }
     }
 
-    fn apply_one(&mut self, f: InFlight) {
+    pub(super) fn apply_entry(&mut self, f: InFlight) {
         let hdr = f.entry.header;
         let mut doomed = BTreeMap::new();
         doomed_acls(&self.tree, hdr.client_id, &f.entry.txn, &mut doomed);
@@ -108,7 +121,7 @@ impl Core {
                 let (err, body) = write_reply(&f.entry.txn, &outcome.result);
                 let frame = reply_frame(xid, self.last_applied_zxid, err, &body);
                 self.record_reply(conn, xid, f.entry.txn.op_code().short_name(), f.received_ms, true);
-                self.pop_write(conn, hdr.zxid);
+                self.pop_write(conn, hdr.zxid, xid);
                 if !unanswered(&f.entry.txn, &outcome.result) {
                     self.send(conn, frame);
                 }
@@ -117,7 +130,7 @@ impl Core {
                 }
             }
             Origin::Connect { conn } => self.finish_session_init(conn, true),
-            Origin::Server => {}
+            Origin::Server | Origin::Remote => {}
         }
         self.apply_session_effects(&hdr, &f.entry.txn);
         if let Origin::Request { conn, .. } = f.origin {
@@ -125,10 +138,11 @@ impl Core {
         }
     }
 
-    fn pop_write(&mut self, conn: ConnId, zxid: i64) {
+    fn pop_write(&mut self, conn: ConnId, zxid: i64, xid: i32) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         match c.queue.pop_front() {
             Some(Queued::Write { zxid: z }) if z == zxid => {}
+            Some(Queued::Forwarded { xid: x }) if x == xid => {}
             other => error!("connection {conn}: reply order broken at zxid 0x{zxid:x}: head was {other:?}"),
         }
     }

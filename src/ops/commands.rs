@@ -231,7 +231,7 @@ fn watches_by_path(s: &ServerSnapshot) -> Json {
 }
 
 fn monitor_fields(s: &ServerSnapshot, f: &Facts) -> Json {
-    let mut j = Json::obj().with("version", Json::str(VERSION)).with("server_state", Json::str("standalone"));
+    let mut j = Json::obj().with("version", Json::str(VERSION)).with("server_state", Json::str(s.server_state));
     for (k, v) in monitor::flat(&monitor::collect(s, f)) {
         j = j.with(
             &k,
@@ -263,7 +263,7 @@ fn server_stats(s: &ServerSnapshot, f: &Facts) -> Json {
         .with("data_dir_size", Json::Int(f.data_dir_size as i64))
         .with("log_dir_size", Json::Int(f.log_dir_size as i64))
         .with("provider_null", Json::Bool(false))
-        .with("server_state", Json::str("standalone"))
+        .with("server_state", Json::str(s.server_state))
         .with("last_processed_zxid", Json::Int(s.last_zxid))
         .with("outstanding_requests", Json::Int(s.outstanding_requests as i64))
         .with("avg_latency", Json::Double(round4(st.avg_latency())))

@@ -62,7 +62,7 @@ impl Ops {
     pub async fn query(&self, what: Query) -> Option<ServerSnapshot> {
         let (reply, answer) = oneshot::channel();
         self.core.send(Event::Query { what, reply }).await.ok()?;
-        answer.await.ok()
+        answer.await.ok().filter(|s| s.serving)
     }
 
     pub fn uptime_ms(&self) -> i64 {

@@ -96,7 +96,7 @@ fn srvr(s: &ServerSnapshot, with_clients: bool) -> String {
     let _ = writeln!(out, "Connections: {}", s.connections.len());
     let _ = writeln!(out, "Outstanding: {}", s.outstanding_requests);
     let _ = writeln!(out, "Zxid: 0x{:x}", s.last_zxid);
-    out.push_str("Mode: standalone\n");
+    let _ = writeln!(out, "Mode: {}", s.server_state);
     let _ = writeln!(out, "Node count: {}", s.node_count);
     out
 }
@@ -230,7 +230,7 @@ fn wchp(s: &ServerSnapshot) -> String {
 }
 
 fn mntr(s: &ServerSnapshot, f: &Facts) -> String {
-    let mut out = format!("zk_version\t{VERSION}\nzk_server_state\tstandalone\n");
+    let mut out = format!("zk_version\t{VERSION}\nzk_server_state\t{}\n", s.server_state);
     for (k, v) in monitor::flat(&monitor::collect(s, f)) {
         let v = match v {
             Value::Int(i) => i.to_string(),

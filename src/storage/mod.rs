@@ -20,6 +20,7 @@ pub(crate) mod bench_java;
 pub mod checksum;
 pub mod datadir;
 pub mod dump;
+pub mod history;
 pub mod policy;
 pub mod purge;
 pub mod recovery;

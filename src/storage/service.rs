@@ -59,6 +59,23 @@ impl DiskLog {
     }
 }
 
+impl DiskLog {
+    /// Stops the writer once everything handed to it is written. The writer reports
+    /// to the driver's event channel, which may be full: `pump` runs while waiting so
+    /// the caller can keep draining it.
+    pub fn finish(mut self, mut pump: impl FnMut()) {
+        self.batches = None;
+        if let Some(w) = self.writer.take() {
+            while !w.is_finished() {
+                pump();
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let _ = w.join();
+        }
+        pump();
+    }
+}
+
 impl TxnLog for DiskLog {
     fn append(&mut self, entries: Vec<TxnEntry>) -> io::Result<Option<i64>> {
         let sent = self.batches.as_ref().map(|tx| tx.send(entries));

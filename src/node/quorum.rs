@@ -1,0 +1,364 @@
+//! The core's part in an ensemble: what changes when the server is a leader or a learner
+//! instead of standalone (`LeaderZooKeeperServer`, `FollowerZooKeeperServer`,
+//! `ObserverZooKeeperServer`, `LearnerSessionTracker`, `FollowerRequestProcessor`).
+//!
+//! * Leader: transactions are prepared as in standalone, but instead of going to the
+//!   log they are proposed (`Action::Propose`, one per txn, in zxid order, so that a
+//!   `sync` queued behind them sees them proposed first); they are applied when the
+//!   ensemble commits them (`Input::Committed`). Requests forwarded by learners are
+//!   prepared with the auth ids they carry and answered by the learner, not here.
+//! * Learner: writes, session creation, closeSession and sync are forwarded to the
+//!   leader (`Action::Forward`) and remembered by (session, cxid); the committed txn
+//!   that carries the same pair produces the reply. A client reattaching a session is
+//!   answered once the leader revalidated it. Sessions are expired by the leader only;
+//!   the learner reports which local sessions were active (`take_touches`).
+//! * Not serving (looking for a leader, or syncing): connections are refused, as
+//!   `NIOServerCnxn` does while its `ZooKeeperServer` is not running.
+
+use super::conn::Queued;
+use super::core::{Core, InFlight, Origin};
+use super::replies::reply_frame;
+use super::{Action, ConnId};
+use crate::jute::Limits;
+use crate::pipeline::prep::RequestCtx;
+use crate::proto::codec::{decode_request, put_request_record};
+use crate::proto::quorum::{ForwardedRequest, SessionTouch};
+use crate::proto::{ErrorCode, OpCode, Request, RequestHeader, Response, ServerId, SessionId, Txn, TxnEntry};
+use crate::zab::Origin as SyncOrigin;
+use tracing::{debug, info, warn};
+
+/// The server's place in the ensemble (`QuorumPeer.ServerState` plus standalone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Standalone,
+    /// Electing, or synchronizing with a leader: no client is served.
+    Looking,
+    Leading,
+    Following,
+    Observing,
+}
+
+impl Role {
+    /// The `Mode:` / `zk_server_state` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Standalone => "standalone",
+            Role::Looking => "looking",
+            Role::Leading => "leader",
+            Role::Following => "follower",
+            Role::Observing => "observer",
+        }
+    }
+
+    pub fn is_learner(self) -> bool {
+        matches!(self, Role::Following | Role::Observing)
+    }
+}
+
+/// Who waits for a request forwarded to the leader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Waiting {
+    Request { conn: ConnId, xid: i32, received_ms: i64 },
+    Connect { conn: ConnId },
+}
+
+/// A client sync waiting for the leader.
+#[derive(Clone, Debug)]
+pub(super) struct PendingSync {
+    conn: ConnId,
+    xid: i32,
+    path: String,
+    received_ms: i64,
+}
+
+impl Core {
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Takes a role. A quorum role starts not serving; `start_serving` opens the door
+    /// once the leader is established (or this learner is up to date).
+    pub fn set_role(&mut self, role: Role) {
+        info!("role: {}", role.name());
+        self.role = role;
+        self.serving = role == Role::Standalone;
+        if role == Role::Leading || role == Role::Looking {
+            self.touched.clear();
+        }
+    }
+
+    /// Starts answering clients; on a leader, `last_zxid` is where its proposals
+    /// continue from (`(epoch << 32)` for a fresh epoch).
+    pub fn start_serving(&mut self, last_zxid: i64) {
+        if self.role == Role::Leading {
+            self.last_prepared_zxid = last_zxid;
+            // Restored sessions get a full timeout from the moment the leader serves
+            // (`LeaderSessionTracker` starts its expiry clock then).
+            let ids: Vec<(SessionId, i32)> = self.sessions.iter().collect();
+            for (id, t) in ids {
+                self.sessions.add(id, t, self.now_mono_ms);
+            }
+        }
+        self.serving = true;
+        info!("serving clients as {} from zxid 0x{:x}", self.role.name(), self.last_applied_zxid);
+    }
+
+    pub fn is_serving(&self) -> bool {
+        self.serving
+    }
+
+    /// Ends the role: every client connection is closed (clients reconnect to another
+    /// server and keep their sessions), and what waited on the ensemble is dropped.
+    pub fn stop_serving(&mut self) {
+        self.serving = false;
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for c in conns {
+            self.close(c);
+        }
+        self.forwarded.clear();
+        self.revalidating.clear();
+        self.syncs.clear();
+        self.touched.clear();
+    }
+
+    /// Sessions active on this learner since the last call, for the next PING.
+    pub fn take_touches(&mut self) -> Vec<SessionTouch> {
+        std::mem::take(&mut self.touched)
+            .into_iter()
+            .map(|(session, timeout_ms)| SessionTouch { session, timeout_ms })
+            .collect()
+    }
+
+    pub(super) fn note_touch(&mut self, session: SessionId, timeout_ms: i32) {
+        if self.role.is_learner() {
+            self.touched.insert(session, timeout_ms);
+        }
+    }
+
+    /// Learner: a client write goes to the leader; its reply waits for the commit.
+    pub(super) fn forward_write(&mut self, conn: ConnId, xid: i32, session: SessionId, req: Option<&Request>, op: OpCode) {
+        let mut body = Vec::new();
+        if let Some(r) = req {
+            put_request_record(&mut body, r);
+        }
+        let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
+        let waiting = Waiting::Request { conn, xid, received_ms: self.now_mono_ms };
+        self.forward(ForwardedRequest { session, cxid: xid, op: op.code(), body, auth }, waiting);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.queue.push_back(Queued::Forwarded { xid });
+        }
+    }
+
+    /// Learner: a new session is created through the leader (`LearnerZooKeeperServer`
+    /// `createSession`: cxid 0, the timeout as the body).
+    pub(super) fn forward_create_session(&mut self, conn: ConnId, id: SessionId, timeout_ms: i32) {
+        let req = ForwardedRequest {
+            session: id,
+            cxid: 0,
+            op: OpCode::CreateSession.code(),
+            body: timeout_ms.to_be_bytes().to_vec(),
+            auth: Vec::new(),
+        };
+        self.forward(req, Waiting::Connect { conn });
+    }
+
+    fn forward(&mut self, req: ForwardedRequest, waiting: Waiting) {
+        self.forwarded.insert((req.session, req.cxid), waiting);
+        self.actions.push(Action::Forward(req));
+    }
+
+    /// Learner: the leader must confirm a session a client brings back here.
+    pub(super) fn revalidate(&mut self, conn: ConnId, id: SessionId, timeout_ms: i32) {
+        self.revalidating.insert(id, conn);
+        self.actions.push(Action::Revalidate { session: id, timeout_ms });
+    }
+
+    fn revalidated(&mut self, session: SessionId, valid: bool) {
+        let Some(conn) = self.revalidating.remove(&session) else { return };
+        if self.conns.get(&conn).and_then(|c| c.session) != Some(session) {
+            return;
+        }
+        if valid {
+            let timeout = self.conns.get(&conn).map_or(0, |c| c.timeout_ms);
+            self.sessions.add(session, timeout, self.now_mono_ms);
+            self.note_touch(session, timeout);
+        }
+        self.finish_session_init(conn, valid);
+    }
+
+    /// A client `sync`: answered once the leader has committed everything proposed
+    /// before it (`Leader.processSync`); it keeps its place in the connection's queue.
+    pub(super) fn submit_sync(&mut self, conn: ConnId, xid: i32, session: SessionId, path: String) {
+        self.syncs.push_back(PendingSync { conn, xid, path: path.clone(), received_ms: self.now_mono_ms });
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.queue.push_back(Queued::Forwarded { xid });
+        }
+        if self.role == Role::Leading {
+            self.actions.push(Action::Sync(SyncOrigin::Local));
+        } else {
+            let req = Request::Sync(crate::proto::PathRequest { path });
+            let mut body = Vec::new();
+            put_request_record(&mut body, &req);
+            let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
+            self.actions.push(Action::Forward(ForwardedRequest { session, cxid: xid, op: OpCode::Sync.code(), body, auth }));
+        }
+    }
+
+    fn sync_done(&mut self) {
+        let Some(s) = self.syncs.pop_front() else { return };
+        self.record_reply(s.conn, s.xid, OpCode::Sync.short_name(), s.received_ms, false);
+        let Some(c) = self.conns.get_mut(&s.conn) else { return };
+        if matches!(c.queue.front(), Some(Queued::Forwarded { xid }) if *xid == s.xid) {
+            c.queue.pop_front();
+        }
+        let frame = reply_frame(s.xid, self.last_applied_zxid, ErrorCode::Ok, &Response::Sync(s.path));
+        self.send(s.conn, frame);
+        self.drain_queue(s.conn);
+    }
+
+    /// Replication inputs (see `Input`).
+    pub(super) fn handle_quorum_input(&mut self, input: super::Input) {
+        use super::Input;
+        match input {
+            Input::Committed(entry) => self.committed(entry),
+            Input::Forwarded { from, req } => self.forwarded_request(from, req),
+            Input::Touches(touches) => {
+                for t in touches {
+                    self.sessions.touch(t.session, self.now_mono_ms);
+                }
+            }
+            Input::RevalidateAsk { from, session, timeout_ms: _ } => {
+                let valid = self.sessions.touch(session, self.now_mono_ms);
+                self.actions.push(Action::RevalidateAnswer { to: from, session, valid });
+            }
+            Input::Revalidated { session, valid } => self.revalidated(session, valid),
+            Input::SyncDone => self.sync_done(),
+            _ => {}
+        }
+    }
+
+    /// A txn the ensemble committed. The leader applies its own proposals in order; a
+    /// learner applies what it is given and answers the client that sent it, if local.
+    fn committed(&mut self, entry: TxnEntry) {
+        let zxid = entry.header.zxid;
+        if zxid <= self.last_applied_zxid {
+            return;
+        }
+        if self.role == Role::Leading {
+            return self.handle_persisted(zxid);
+        }
+        let key = (SessionId(entry.header.client_id), entry.header.cxid);
+        let origin = match self.forwarded.remove(&key) {
+            Some(Waiting::Request { conn, xid, received_ms }) => (Origin::Request { conn, xid }, received_ms),
+            Some(Waiting::Connect { conn }) => (Origin::Connect { conn }, self.now_mono_ms),
+            None => (Origin::Server, self.now_mono_ms),
+        };
+        self.last_prepared_zxid = self.last_prepared_zxid.max(zxid);
+        self.apply_entry(InFlight { entry, origin: origin.0, received_ms: origin.1 });
+    }
+
+    /// Leader: a request a learner forwarded, prepared like a local one.
+    fn forwarded_request(&mut self, from: ServerId, req: ForwardedRequest) {
+        let session = req.session;
+        let op = OpCode::try_from(req.op).ok();
+        match op {
+            Some(OpCode::Sync) => return self.actions.push(Action::Sync(SyncOrigin::Learner(from))),
+            Some(OpCode::CreateSession) => {
+                let timeout_ms = req.body.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
+                self.sessions.add(session, timeout_ms, self.now_mono_ms);
+                let hdr = self.next_header(session.0, req.cxid);
+                return self.push_txn(hdr, Txn::CreateSession { timeout_ms }, Origin::Remote);
+            }
+            Some(OpCode::CloseSession) => return self.submit_close_session(session, req.cxid, Origin::Remote),
+            _ => {}
+        }
+        let hdr = self.next_header(session.0, req.cxid);
+        let decoded = op.filter(|o| o.is_write()).map(|_| {
+            decode_request(&RequestHeader { xid: req.cxid, op: req.op }, &req.body, &Limits::default())
+        });
+        let txn = match decoded {
+            Some(Ok(r)) if self.sessions.is_live(session) => {
+                let ctx = RequestCtx { session: session.0, cxid: req.cxid, zxid: hdr.zxid, time: hdr.time, auth: &req.auth };
+                self.prep.prepare(&self.tree, &ctx, &r)
+            }
+            Some(Ok(_)) => Txn::Error(ErrorCode::SessionExpired),
+            Some(Err(e)) => {
+                debug!("forwarded request 0x{:x}/{} from {from} does not decode: {e}", session.0, req.cxid);
+                Txn::Error(ErrorCode::MarshallingError)
+            }
+            None => {
+                warn!("server {from} forwarded op {} which is not a write; answering with an error", req.op);
+                Txn::Error(ErrorCode::MarshallingError)
+            }
+        };
+        self.push_txn(hdr, txn, Origin::Remote);
+    }
+
+    /// Leader: Zab refused a proposal (its window is full or it lost its quorum); the
+    /// client is disconnected rather than left waiting, as when Java's leader shuts down.
+    pub fn proposal_refused(&mut self, entry: &TxnEntry) {
+        warn!("proposal 0x{:x} refused; closing the client connection that sent it", entry.header.zxid);
+        let at = self.inflight.iter().position(|f| f.entry.header.zxid == entry.header.zxid);
+        if let Some(f) = at.and_then(|i| self.inflight.remove(i)) {
+            if let Origin::Request { conn, .. } | Origin::Connect { conn } = f.origin {
+                self.close(conn);
+            }
+        }
+    }
+}
+
+impl Core {
+    /// Learner: the database the leader streamed after SNAP replaces this one.
+    pub fn load_snapshot(&mut self, tree: crate::tree::DataTree, sessions: &[(i64, i32)], zxid: i64) {
+        self.tree = tree;
+        self.sessions = crate::session::SessionTracker::new(ServerId(self.cfg.server_id), self.now_wall_ms, self.cfg.tick_ms);
+        for &(id, timeout_ms) in sessions {
+            self.sessions.add(SessionId(id), timeout_ms, self.now_mono_ms);
+        }
+        self.inflight.clear();
+        self.last_prepared_zxid = zxid;
+        self.last_applied_zxid = zxid;
+        self.prep.applied(zxid);
+    }
+
+    /// Sessions and their timeouts, as a snapshot records them.
+    pub fn session_table(&self) -> Vec<(i64, i32)> {
+        self.sessions.iter().map(|(id, t)| (id.0, t)).collect()
+    }
+}
+
+impl Core {
+    /// Ends a role without reloading from disk (`ZKDatabase.fastForwardDataBase`): the
+    /// logged txns that were never applied (`logged`, oldest first, the newest part of
+    /// the log) are applied now, and what was prepared but never logged is forgotten.
+    /// `complete_after`: every txn logged after that zxid is in `logged`. False when
+    /// `logged` may miss txns after the last applied one: the caller must reload the
+    /// database instead.
+    pub fn fast_forward<'a>(&mut self, logged: impl IntoIterator<Item = &'a TxnEntry>, complete_after: Option<i64>) -> bool {
+        self.inflight.clear();
+        self.unpersisted.clear();
+        self.prep.clear();
+        self.last_prepared_zxid = self.last_applied_zxid;
+        let mut logged = logged.into_iter().peekable();
+        let last = self.last_applied_zxid;
+        let reaches_back = match logged.peek() {
+            None => true,
+            Some(e) => e.header.zxid <= last || complete_after.is_some_and(|z| z <= last),
+        };
+        if !reaches_back {
+            return false;
+        }
+        for e in logged {
+            if e.header.zxid > self.last_applied_zxid {
+                let f = InFlight { entry: e.clone(), origin: Origin::Server, received_ms: self.now_mono_ms };
+                self.apply_entry(f);
+            }
+        }
+        self.last_prepared_zxid = self.last_applied_zxid;
+        true
+    }
+}
+
+#[cfg(test)]
+#[path = "quorum_tests.rs"]
+mod tests;

@@ -1,0 +1,115 @@
+use super::*;
+use crate::config::Config;
+use crate::node::{CoreConfig, Input, RequestBody};
+use crate::proto::{Acl, ConnectRequest, CreateRequest, CreateTxn, TxnHeader};
+
+fn core(role: Role) -> Core {
+    let cfg = CoreConfig::from_config(&Config::standalone_default(), None);
+    let mut c = Core::new(cfg, 1_000, 0, 7);
+    c.set_role(role);
+    c
+}
+
+fn connect(c: &mut Core, conn: ConnId) {
+    c.step(Input::Opened { conn, peer: "127.0.0.1:5000".parse().unwrap() });
+    let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 10_000, session_id: 0, passwd: vec![0; 16], read_only: None };
+    c.step(Input::Connect { conn, req });
+}
+
+fn create(path: &str) -> Request {
+    Request::Create(CreateRequest { path: path.into(), data: Some(b"v".to_vec()), acl: Acl::open_unsafe(), flags: 0 })
+}
+
+fn entry(session: SessionId, cxid: i32, zxid: i64, txn: Txn) -> TxnEntry {
+    TxnEntry { header: TxnHeader { client_id: session.0, cxid, zxid, time: 5 }, txn, digest: None }
+}
+
+fn sends(actions: &[Action], conn: ConnId) -> usize {
+    actions.iter().filter(|a| matches!(a, Action::Send { conn: c, .. } if *c == conn)).count()
+}
+
+#[test]
+fn a_learner_refuses_clients_until_it_is_up_to_date() {
+    let mut c = core(Role::Following);
+    connect(&mut c, 1);
+    assert!(c.take_actions().contains(&Action::Close { conn: 1 }));
+    c.start_serving(0);
+    connect(&mut c, 2);
+    assert!(matches!(c.take_actions().as_slice(), [Action::Forward(r)] if r.op == OpCode::CreateSession.code() && r.cxid == 0));
+}
+
+#[test]
+fn a_learner_answers_forwarded_writes_when_their_commits_arrive() {
+    let mut c = core(Role::Following);
+    c.start_serving(0);
+    connect(&mut c, 1);
+    let session = match c.take_actions().as_slice() {
+        [Action::Forward(r)] => r.session,
+        other => panic!("{other:?}"),
+    };
+    c.step(Input::Committed(entry(session, 0, 0x1_0000_0001, Txn::CreateSession { timeout_ms: 10_000 })));
+    let acts = c.take_actions();
+    assert_eq!(sends(&acts, 1), 1, "the connect response");
+    assert!(acts.contains(&Action::Established { conn: 1 }));
+
+    c.step(Input::Request { conn: 1, xid: 7, body: RequestBody::Ok(create("/a")) });
+    let acts = c.take_actions();
+    assert!(matches!(acts.as_slice(), [Action::Forward(r)] if r.cxid == 7 && r.op == OpCode::Create.code()));
+    // A read behind the write waits for it.
+    c.step(Input::Request { conn: 1, xid: 8, body: RequestBody::Ok(Request::Ping) });
+    assert_eq!(sends(&c.take_actions(), 1), 0);
+    let txn = Txn::Create(CreateTxn { path: "/a".into(), data: Some(b"v".to_vec()), acl: Acl::open_unsafe(), ephemeral: false, parent_cversion: 1 });
+    c.step(Input::Committed(entry(session, 7, 0x1_0000_0002, txn)));
+    assert_eq!(sends(&c.take_actions(), 1), 2, "the create's reply, then the ping's");
+    assert!(c.tree().acl_and_stat("/a").is_some());
+}
+
+#[test]
+fn a_leader_proposes_and_applies_on_commit() {
+    let mut c = core(Role::Leading);
+    c.start_serving(0x2_0000_0000);
+    connect(&mut c, 1);
+    let proposed = match c.take_actions().as_slice() {
+        [Action::Propose(e)] => e.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(proposed.header.zxid, 0x2_0000_0001);
+    c.step(Input::Committed(proposed));
+    assert!(c.take_actions().contains(&Action::Established { conn: 1 }));
+}
+
+#[test]
+fn a_leader_prepares_forwarded_requests_and_leaves_the_reply_to_the_learner() {
+    let mut c = core(Role::Leading);
+    c.start_serving(0x2_0000_0000);
+    let session = SessionId(0x0300_0000_0000_0001);
+    let fwd = |op: OpCode, cxid, body| ForwardedRequest { session, cxid, op: op.code(), body, auth: vec![] };
+    c.step(Input::Forwarded { from: ServerId(3), req: fwd(OpCode::CreateSession, 0, 30_000i32.to_be_bytes().to_vec()) });
+    let mut body = Vec::new();
+    put_request_record(&mut body, &create("/x"));
+    c.step(Input::Forwarded { from: ServerId(3), req: fwd(OpCode::Create, 1, body) });
+    let acts = c.take_actions();
+    let txns: Vec<&Txn> = acts.iter().filter_map(|a| if let Action::Propose(e) = a { Some(&e.txn) } else { None }).collect();
+    assert!(matches!(txns.as_slice(), [Txn::CreateSession { timeout_ms: 30_000 }, Txn::Create(_)]), "{txns:?}");
+    c.step(Input::Forwarded { from: ServerId(3), req: fwd(OpCode::Sync, 2, vec![]) });
+    assert_eq!(c.take_actions(), vec![Action::Sync(SyncOrigin::Learner(ServerId(3)))]);
+}
+
+#[test]
+fn fast_forward_applies_the_logged_tail_and_forgets_the_rest() {
+    let mut c = core(Role::Following);
+    let s = SessionId(9);
+    let logged = vec![
+        entry(s, 0, 1, Txn::CreateSession { timeout_ms: 10_000 }),
+        entry(s, 1, 2, Txn::Create(CreateTxn { path: "/t".into(), data: Some(vec![]), acl: Acl::open_unsafe(), ephemeral: false, parent_cversion: 1 })),
+    ];
+    c.step(Input::Committed(logged[0].clone()));
+    assert!(c.fast_forward(&logged, None));
+    assert_eq!(c.last_applied_zxid(), 2);
+    assert!(c.tree().acl_and_stat("/t").is_some());
+    // A window that starts after the last applied txn may have a gap.
+    let mut d = core(Role::Following);
+    d.step(Input::Committed(logged[0].clone()));
+    assert!(!d.fast_forward(&logged[1..], None));
+    assert!(d.fast_forward(&logged[1..], Some(1)));
+}

@@ -1,0 +1,471 @@
+//! The ensemble member's driver thread: owns the [`Core`], the Zab role and the log,
+//! and executes what they ask for in order (the threads of `QuorumPeer`,
+//! `LearnerHandler`, `SyncRequestProcessor` and `CommitProcessor` folded into one
+//! event loop around pure state machines).
+//!
+//! Routing: the core's proposals, forwards, syncs and revalidations go to Zab; Zab's
+//! sends go to the quorum sockets, its persists to the log (whose completions come
+//! back as events and go to Zab, not to the core), its deliveries to the core. When a
+//! role ends, the log is drained, the database is reloaded from disk (so it holds
+//! every logged txn, as Java's `fastForwardDataBase` makes it) and the role loop is
+//! told to elect again.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+use super::{PeerEvent, RoleEnded};
+use crate::node::driver::{clock_ms, Event, Outs, TxnLog};
+use crate::node::{Action as CoreAction, Core, CoreConfig, Input as CoreInput, Role};
+use crate::proto::quorum::{encode_quorum_packet, Packet};
+use crate::proto::{ServerId, TxnEntry, Zxid};
+use crate::quorum::epochs::{ACCEPTED_EPOCH, CURRENT_EPOCH};
+use crate::quorum::{snap_stream, EpochFiles};
+use crate::storage::{self, history, DiskLog, StorageConfig};
+use crate::zab::{self, Durable, EpochKind, Leader, Learner, Zab, ZabConfig};
+
+/// Events handled before actions are executed (the batch one fsync covers).
+const MAX_BATCH: usize = 1024;
+const SNAPSHOT_SLICE_NODES: usize = 2_000;
+
+/// What the driver needs besides the core.
+pub struct PeerSetup {
+    pub core_cfg: CoreConfig,
+    pub storage: StorageConfig,
+    pub zab: ZabConfig,
+    pub epochs: EpochFiles,
+    pub accepted_epoch: i64,
+    pub current_epoch: i64,
+    /// Where the driver's own events go (the log writer reports there).
+    pub events: mpsc::Sender<Event>,
+    pub ended: mpsc::UnboundedSender<RoleEnded>,
+}
+
+pub struct PeerDriver {
+    core: Core,
+    zab: Option<Zab>,
+    /// Zab actions not executed yet, in order.
+    pending: VecDeque<zab::Action>,
+    gen: u64,
+    log: Option<DiskLog>,
+    setup: PeerSetup,
+    peers: BTreeMap<ServerId, mpsc::Sender<Bytes>>,
+    outs: Outs,
+    /// The newest logged txns (`ZKDatabase.committedLog`), for DIFF syncs.
+    recent: VecDeque<TxnEntry>,
+    /// Every txn logged after this zxid is in `recent` (`None`: not known).
+    recent_after: Option<i64>,
+    rx: mpsc::Receiver<Event>,
+    /// Events received while the log was being drained.
+    deferred: VecDeque<Event>,
+    mono_start: Instant,
+    failed: Option<String>,
+}
+
+impl PeerDriver {
+    pub fn new(core: Core, log: DiskLog, setup: PeerSetup, rx: mpsc::Receiver<Event>) -> std::io::Result<PeerDriver> {
+        let dirs = setup.storage.dirs();
+        let recent: VecDeque<TxnEntry> = history::recent_entries(&dirs, 0, setup.zab.committed_log_max)?.into();
+        let recent_after = recent.is_empty().then(|| core.last_applied_zxid());
+        let mut d = PeerDriver {
+            core,
+            zab: None,
+            pending: VecDeque::new(),
+            gen: 0,
+            log: Some(log),
+            setup,
+            peers: BTreeMap::new(),
+            outs: Outs::default(),
+            recent,
+            recent_after,
+            rx,
+            deferred: VecDeque::new(),
+            mono_start: Instant::now(),
+            failed: None,
+        };
+        d.core.set_role(Role::Looking);
+        Ok(d)
+    }
+
+    /// Runs until shutdown; an error when persistence failed.
+    pub fn run(mut self) -> Result<(), String> {
+        while let Some(first) = self.next_event() {
+            self.set_time();
+            if !self.handle(first) {
+                break;
+            }
+            let mut handled = 1;
+            while handled < MAX_BATCH && self.failed.is_none() {
+                let Some(ev) = self.deferred.pop_front().or_else(|| self.rx.try_recv().ok()) else { break };
+                if !self.handle(ev) {
+                    return self.stopped();
+                }
+                handled += 1;
+            }
+            if self.failed.is_none() {
+                self.execute();
+                self.snapshot_slice();
+            }
+            if self.failed.is_some() {
+                break;
+            }
+        }
+        self.stopped()
+    }
+
+    fn next_event(&mut self) -> Option<Event> {
+        if let Some(ev) = self.deferred.pop_front() {
+            return Some(ev);
+        }
+        while self.core.snapshotting() {
+            match self.rx.try_recv() {
+                Ok(ev) => return Some(ev),
+                Err(mpsc::error::TryRecvError::Empty) => self.snapshot_slice(),
+                Err(mpsc::error::TryRecvError::Disconnected) => return None,
+            }
+        }
+        self.rx.blocking_recv()
+    }
+
+    fn stopped(&mut self) -> Result<(), String> {
+        self.rx.close();
+        if let Some(log) = self.log.take() {
+            let (rx, deferred) = (&mut self.rx, &mut self.deferred);
+            log.finish(|| drain(rx, deferred));
+        }
+        match self.failed.take() {
+            Some(why) => {
+                error!("stopping: no more writes are accepted: {why}");
+                Err(why)
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn set_time(&mut self) {
+        let (wall, mono) = clock_ms(self.mono_start);
+        self.core.set_time(wall, mono);
+    }
+
+    fn snapshot_slice(&mut self) {
+        if let Some(slice) = self.core.snapshot_slice(SNAPSHOT_SLICE_NODES) {
+            if let Some(log) = self.log.as_mut() {
+                log.snapshot_slice(slice);
+            }
+        }
+    }
+
+    fn handle(&mut self, ev: Event) -> bool {
+        match ev {
+            Event::Open { conn, peer, out } => {
+                self.outs.open(conn, out);
+                self.core.step(CoreInput::Opened { conn, peer });
+            }
+            Event::Input(CoreInput::Persisted { upto }) => self.feed(zab::Input::Persisted { upto: Zxid(upto) }),
+            Event::Input(input) => {
+                if let CoreInput::Closed { conn } = &input {
+                    self.outs.remove(*conn);
+                }
+                self.core.step(input);
+            }
+            Event::Query { what, reply } => {
+                let _ = reply.send(self.core.answer_query(what));
+            }
+            Event::Snapshot => {
+                self.core.begin_snapshot();
+            }
+            Event::Failed(why) => self.failed = Some(why),
+            Event::Peer(p) => self.peer_event(p),
+            Event::Shutdown => return false,
+        }
+        true
+    }
+
+    fn peer_event(&mut self, ev: PeerEvent) {
+        match ev {
+            PeerEvent::Tick => self.feed(zab::Input::Tick),
+            PeerEvent::Lead { gen } => self.lead(gen),
+            PeerEvent::LeaderConnected { gen, leader, out } => self.follow(gen, leader, out),
+            PeerEvent::LearnerConnected { gen, sid, out } if gen == self.gen => {
+                self.peers.insert(sid, out);
+            }
+            PeerEvent::Packet { gen, from, pkt } if gen == self.gen => self.feed(zab::Input::Packet { from, pkt }),
+            PeerEvent::Snapshot { gen, zxid, db } if gen == self.gen => {
+                self.core.load_snapshot(db.tree, &db.sessions, zxid.0);
+                let leader = match &self.zab {
+                    Some(Zab::Learner(l)) => l.leader(),
+                    _ => return,
+                };
+                self.feed(zab::Input::Packet { from: leader, pkt: Packet::Snap(zxid) });
+            }
+            PeerEvent::Down { gen, sid } if gen == self.gen => {
+                self.peers.remove(&sid);
+                self.feed(zab::Input::PeerDown(sid));
+            }
+            _ => {}
+        }
+    }
+
+    fn durable(&self) -> Durable {
+        let last = Zxid(self.core.last_applied_zxid());
+        Durable {
+            accepted_epoch: epoch_u32(self.setup.accepted_epoch),
+            current_epoch: epoch_u32(self.setup.current_epoch),
+            last_zxid: last,
+            durable_zxid: last,
+            recent: self.recent.iter().cloned().collect(),
+        }
+    }
+
+    fn lead(&mut self, gen: u64) {
+        self.gen = gen;
+        self.peers.clear();
+        self.core.set_role(Role::Leading);
+        let mut leader = Leader::new(self.setup.zab.clone(), self.durable());
+        let first = leader.take_actions();
+        self.zab = Some(Zab::Leader(leader));
+        self.pending.extend(first);
+    }
+
+    fn follow(&mut self, gen: u64, leader: ServerId, out: mpsc::Sender<Bytes>) {
+        self.gen = gen;
+        self.peers.clear();
+        self.peers.insert(leader, out);
+        let observer = !self.setup.zab.voters.contains(&self.setup.zab.my_id);
+        self.core.set_role(if observer { Role::Observing } else { Role::Following });
+        let mut learner = Learner::new(self.setup.zab.clone(), leader, self.durable());
+        let first = learner.take_actions();
+        self.zab = Some(Zab::Learner(learner));
+        self.pending.extend(first);
+    }
+
+    fn feed(&mut self, input: zab::Input) {
+        if let Some(z) = self.zab.as_mut() {
+            let out = z.step(input);
+            self.pending.extend(out);
+        }
+    }
+
+    /// Executes core and Zab actions until neither has anything more to say.
+    fn execute(&mut self) {
+        loop {
+            if matches!(self.zab, Some(Zab::Learner(_))) {
+                for t in self.core.take_touches() {
+                    self.feed(zab::Input::Touch(t));
+                }
+            }
+            let core_actions = self.core.take_actions();
+            if core_actions.is_empty() && self.pending.is_empty() {
+                return;
+            }
+            for a in core_actions {
+                self.core_action(a);
+            }
+            while let Some(a) = self.pending.pop_front() {
+                self.zab_action(a);
+                if self.failed.is_some() {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn core_action(&mut self, a: CoreAction) {
+        let Some(a) = self.outs.execute(a) else { return };
+        match a {
+            CoreAction::Propose(entry) => self.feed(zab::Input::Propose(entry)),
+            CoreAction::Forward(req) => self.feed(zab::Input::Forward(req)),
+            CoreAction::Sync(origin) => self.feed(zab::Input::SyncRequest(origin)),
+            CoreAction::Revalidate { session, timeout_ms } => self.feed(zab::Input::Revalidate { session, timeout_ms }),
+            CoreAction::RevalidateAnswer { to, session, valid } => {
+                self.feed(zab::Input::RevalidateAnswer { to, session, valid })
+            }
+            CoreAction::Persist { entries } => {
+                error!("{} txns prepared outside a leader role are dropped", entries.len());
+            }
+            CoreAction::Send { .. } | CoreAction::Established { .. } | CoreAction::Close { .. } => {}
+        }
+    }
+
+    fn zab_action(&mut self, a: zab::Action) {
+        use zab::Action as A;
+        match a {
+            A::Send { to, pkt } => {
+                let mut b = BytesMut::new();
+                encode_quorum_packet(&pkt.to_record(), &mut b);
+                self.send_raw(to, b.freeze());
+            }
+            A::Persist { entries } => self.persist(entries),
+            A::Truncate { to } => self.truncate(to),
+            A::SendSnapshot { to, zxid } => self.send_snapshot(to, zxid),
+            A::TakeSnapshot { zxid } => self.take_snapshot(zxid),
+            A::SaveEpoch { kind, epoch } => self.save_epoch(kind, epoch),
+            A::Deliver { entry } => self.core.step(CoreInput::Committed(entry)),
+            A::Established { epoch } => {
+                let last = match &self.zab {
+                    Some(Zab::Leader(l)) => l.next_zxid().0 - 1,
+                    _ => i64::from(epoch) << 32,
+                };
+                info!("LEADING: epoch {epoch} established");
+                self.core.start_serving(last);
+            }
+            A::Serving { epoch } => {
+                info!("{}: up to date with epoch {epoch}", self.core.role().name());
+                self.core.start_serving(0);
+            }
+            A::Request { from, req } => self.core.step(CoreInput::Forwarded { from, req }),
+            A::TouchSessions { touches, .. } => self.core.step(CoreInput::Touches(touches)),
+            A::Revalidate { from, session, timeout_ms } => {
+                self.core.step(CoreInput::RevalidateAsk { from, session, timeout_ms })
+            }
+            A::Revalidated { session, valid } => self.core.step(CoreInput::Revalidated { session, valid }),
+            A::SyncDone { origin: zab::Origin::Local } => self.core.step(CoreInput::SyncDone),
+            A::SyncDone { origin: zab::Origin::Learner(_) } => {}
+            A::ProposeRefused(entry) => self.core.proposal_refused(&entry),
+            A::CloseLearner(sid) => {
+                self.peers.remove(&sid);
+            }
+            A::GoLooking { reason } => self.end_role(reason),
+        }
+    }
+
+    fn send_raw(&mut self, to: ServerId, bytes: Bytes) {
+        let Some(tx) = self.peers.get(&to) else { return };
+        if tx.try_send(bytes).is_err() {
+            warn!("server {to} is not keeping up with the quorum traffic; dropping its connection");
+            self.peers.remove(&to);
+            self.feed(zab::Input::PeerDown(to));
+        }
+    }
+
+    fn persist(&mut self, entries: Vec<TxnEntry>) {
+        for e in &entries {
+            self.recent.push_back(e.clone());
+        }
+        while self.recent.len() > self.setup.zab.committed_log_max {
+            if let Some(e) = self.recent.pop_front() {
+                self.recent_after = Some(e.header.zxid);
+            }
+        }
+        let Some(log) = self.log.as_mut() else { return };
+        match log.append(entries) {
+            Ok(Some(upto)) => self.feed(zab::Input::Persisted { upto: Zxid(upto) }),
+            Ok(None) => {}
+            Err(e) => self.failed = Some(format!("transaction log append failed: {e}")),
+        }
+    }
+
+    fn save_epoch(&mut self, kind: EpochKind, epoch: u32) {
+        let (name, slot) = match kind {
+            EpochKind::Accepted => (ACCEPTED_EPOCH, &mut self.setup.accepted_epoch),
+            EpochKind::Current => (CURRENT_EPOCH, &mut self.setup.current_epoch),
+        };
+        *slot = i64::from(epoch);
+        if let Err(e) = self.setup.epochs.write(name, i64::from(epoch)) {
+            self.failed = Some(format!("cannot write {name}: {e}"));
+        }
+    }
+
+    fn send_snapshot(&mut self, to: ServerId, zxid: Zxid) {
+        let mut b = BytesMut::new();
+        encode_quorum_packet(&Packet::Snap(zxid).to_record(), &mut b);
+        snap_stream::encode(self.core.tree(), &self.core.session_table(), &mut b);
+        info!("sending a snapshot at 0x{:x} to server {to} ({} bytes)", zxid.0, b.len());
+        self.send_raw(to, b.freeze());
+    }
+
+    /// Runs `f` with the log writer stopped (everything handed to it written), then
+    /// starts a new writer.
+    fn with_log_stopped(&mut self, f: impl FnOnce(&mut PeerDriver) -> Result<(), String>) {
+        if let Some(log) = self.log.take() {
+            let (rx, deferred) = (&mut self.rx, &mut self.deferred);
+            log.finish(|| drain(rx, deferred));
+        }
+        if let Err(why) = f(self) {
+            self.failed = Some(why);
+            return;
+        }
+        match DiskLog::start(&self.setup.storage, self.setup.events.clone()) {
+            Ok(log) => self.log = Some(log),
+            Err(e) => self.failed = Some(format!("cannot restart the transaction log: {e}")),
+        }
+    }
+
+    /// Reloads the database from disk into a fresh core with `role`.
+    fn reload(&mut self, role: Role) -> Result<(), String> {
+        let r = storage::recover(&self.setup.storage).map_err(|e| e.to_string())?;
+        let (wall, mono) = clock_ms(self.mono_start);
+        let mut core = Core::recovered(self.setup.core_cfg.clone(), r.tree, &r.sessions, r.last_zxid, wall, mono, rand::random());
+        core.set_role(role);
+        self.core = core;
+        let dirs = self.setup.storage.dirs();
+        self.recent = history::recent_entries(&dirs, 0, self.setup.zab.committed_log_max).map_err(|e| e.to_string())?.into();
+        self.recent_after = self.recent.is_empty().then(|| self.core.last_applied_zxid());
+        Ok(())
+    }
+
+    fn truncate(&mut self, to: Zxid) {
+        let role = self.core.role();
+        self.with_log_stopped(|d| {
+            let dirs = d.setup.storage.dirs();
+            let n = history::truncate_after(&dirs, to.0).map_err(|e| format!("cannot truncate the log: {e}"))?;
+            info!("truncated {n} txns after 0x{:x} at the leader's request", to.0);
+            d.reload(role)
+        });
+    }
+
+    fn take_snapshot(&mut self, zxid: Zxid) {
+        self.with_log_stopped(|d| {
+            let dirs = d.setup.storage.dirs();
+            history::truncate_after(&dirs, zxid.0).map_err(|e| format!("cannot truncate the log: {e}"))?;
+            let sessions = d.core.session_table();
+            storage::snapshot::writer::write(&dirs.snap_dir, zxid.0, d.core.tree(), &sessions, d.setup.storage.compression)
+                .map_err(|e| format!("cannot write the snapshot received from the leader: {e}"))?;
+            d.recent.clear();
+            d.recent_after = Some(zxid.0);
+            Ok(())
+        });
+    }
+
+    /// Leaves the role: clients are disconnected, the log drained, the database
+    /// reloaded, and the role loop told to elect again.
+    fn end_role(&mut self, reason: &str) {
+        info!("leaving the {} role: {reason}", self.core.role().name());
+        self.zab = None;
+        self.pending.clear();
+        self.peers.clear();
+        self.core.stop_serving();
+        for a in self.core.take_actions() {
+            let _ = self.outs.execute(a);
+        }
+        self.with_log_stopped(|d| {
+            let recent: Vec<TxnEntry> = d.recent.iter().cloned().collect();
+            if d.core.fast_forward(&recent, d.recent_after) {
+                d.core.set_role(Role::Looking);
+                Ok(())
+            } else {
+                d.reload(Role::Looking)
+            }
+        });
+        let ended = RoleEnded {
+            gen: self.gen,
+            last_zxid: Zxid(self.core.last_applied_zxid()),
+            current_epoch: self.setup.current_epoch,
+        };
+        let _ = self.setup.ended.send(ended);
+    }
+}
+
+/// Keeps the event channel moving while the log writer finishes.
+fn drain(rx: &mut mpsc::Receiver<Event>, deferred: &mut VecDeque<Event>) {
+    while let Ok(ev) = rx.try_recv() {
+        deferred.push_back(ev);
+    }
+}
+
+fn epoch_u32(e: i64) -> u32 {
+    u32::try_from(e).unwrap_or(u32::MAX)
+}

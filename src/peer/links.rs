@@ -1,0 +1,220 @@
+//! The quorum port's sockets: the leader's acceptor and one task pair per learner
+//! (`LearnerCnxAcceptor`, the socket half of `LearnerHandler`), and a learner's
+//! connection to its leader (`Learner.connectToLeader`, the read loop of
+//! `Follower.followLeader`).
+//!
+//! Packets travel as bare jute `QuorumPacket` records (no length prefix), decoded here
+//! and handed to the peer driver as events tagged with the role generation that opened
+//! the socket, so that a late packet of a finished role is ignored. After a SNAP packet
+//! the leader streams its database; the reader decodes it and hands it over whole.
+//! Writers take already-encoded packets from a bounded queue.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tracing::{debug, info, warn};
+
+use super::PeerEvent;
+use crate::jute::Limits;
+use crate::node::driver::Event;
+use crate::proto::quorum::{split_quorum_packet, LearnerInfo, Packet};
+use crate::proto::ServerId;
+use crate::quorum::snap_stream;
+
+/// Packets queued for one peer before it counts as too slow and is dropped.
+pub const PEER_QUEUE: usize = 16_384;
+
+/// Decode limits of quorum packets: a proposal carries a whole client request.
+fn limits(jute_max: usize) -> Limits {
+    let max = jute_max.saturating_add(1 << 20);
+    Limits { max_frame: max, max_field: max }
+}
+
+/// Settings the socket tasks need.
+#[derive(Clone, Debug)]
+pub struct LinkSettings {
+    pub jute_max: usize,
+    pub extended_types: bool,
+}
+
+/// Accepts learners until aborted; the learner tasks end with it.
+pub async fn accept_learners(listener: TcpListener, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let (sock, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                warn!("quorum port accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = sock.set_nodelay(true);
+        debug!("learner connection from {peer}");
+        tasks.spawn(learner_handler(sock, gen, events.clone(), s.clone()));
+    }
+}
+
+/// One learner's socket: the first packet (FOLLOWERINFO/OBSERVERINFO) names it.
+async fn learner_handler(sock: TcpStream, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
+    let (mut rd, wr) = sock.into_split();
+    let lim = limits(s.jute_max);
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let first = match next_packet(&mut rd, &mut buf, &lim).await {
+        Some(p) => p,
+        None => return,
+    };
+    let sid = match &first {
+        Packet::FollowerInfo { info, .. } | Packet::ObserverInfo { info, .. } => {
+            info.as_ref().map(|i: &LearnerInfo| ServerId(i.server_id))
+        }
+        _ => None,
+    };
+    let Some(sid) = sid else {
+        warn!("quorum connection did not start with FOLLOWERINFO/OBSERVERINFO: {:?}", first.ptype());
+        return;
+    };
+    info!("learner {sid} connected to the quorum port");
+    let (tx, rx) = mpsc::channel(PEER_QUEUE);
+    let writer = tokio::spawn(write_loop(wr, rx));
+    let send = |ev| events.send(Event::Peer(ev));
+    if send(PeerEvent::LearnerConnected { gen, sid, out: tx }).await.is_err()
+        || send(PeerEvent::Packet { gen, from: sid, pkt: first }).await.is_err()
+    {
+        return;
+    }
+    while let Some(pkt) = next_packet(&mut rd, &mut buf, &lim).await {
+        if send(PeerEvent::Packet { gen, from: sid, pkt }).await.is_err() {
+            break;
+        }
+    }
+    writer.abort();
+    let _ = send(PeerEvent::Down { gen, sid }).await;
+}
+
+/// Connects to the leader's quorum port, retrying for up to `within`.
+pub async fn connect_leader(addr: &str, within: Duration) -> Option<TcpStream> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await {
+            Ok(Ok(sock)) => {
+                let _ = sock.set_nodelay(true);
+                return Some(sock);
+            }
+            Ok(Err(e)) => debug!("cannot reach the leader at {addr} yet: {e}"),
+            Err(_) => debug!("connecting to the leader at {addr} timed out"),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            warn!("could not connect to the leader at {addr}");
+            return None;
+        }
+        // The leader opens its port right after its own decision: retry quickly.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The learner's side: registers the writer with the driver, then reads the leader's
+/// packets (and, after SNAP, its database) until the socket closes.
+pub async fn follow_leader(sock: TcpStream, leader: ServerId, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
+    let (mut rd, wr) = sock.into_split();
+    let (tx, rx) = mpsc::channel(PEER_QUEUE);
+    let writer = tokio::spawn(write_loop(wr, rx));
+    let send = |ev| events.send(Event::Peer(ev));
+    if send(PeerEvent::LeaderConnected { gen, leader, out: tx }).await.is_err() {
+        return;
+    }
+    let lim = limits(s.jute_max);
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    while let Some(pkt) = next_packet(&mut rd, &mut buf, &lim).await {
+        let ev = match pkt {
+            Packet::Snap(zxid) => match read_snapshot(&mut rd, &mut buf, s.extended_types, zxid.0).await {
+                Some(db) => PeerEvent::Snapshot { gen, zxid, db },
+                None => break,
+            },
+            pkt => PeerEvent::Packet { gen, from: leader, pkt },
+        };
+        if send(ev).await.is_err() {
+            break;
+        }
+    }
+    writer.abort();
+    let _ = send(PeerEvent::Down { gen, sid: leader }).await;
+}
+
+async fn write_loop(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>) {
+    while let Some(first) = rx.recv().await {
+        if wr.write_all(&first).await.is_err() {
+            return;
+        }
+        // Whatever else is queued goes out before the next wait.
+        while let Ok(more) = rx.try_recv() {
+            if wr.write_all(&more).await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = wr.shutdown().await;
+}
+
+/// The next packet, or `None` when the socket closed or sent something undecodable.
+async fn next_packet(rd: &mut tokio::net::tcp::OwnedReadHalf, buf: &mut BytesMut, lim: &Limits) -> Option<Packet> {
+    loop {
+        match split_quorum_packet(buf, lim) {
+            Ok(Some((rec, used))) => {
+                let _ = buf.split_to(used);
+                match Packet::from_record(&rec, lim) {
+                    Ok(p) => return Some(p),
+                    Err(e) => {
+                        warn!("dropping a quorum connection: undecodable packet of type {}: {e}", rec.ptype);
+                        return None;
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                warn!("dropping a quorum connection: malformed packet: {e}");
+                return None;
+            }
+        }
+        match rd.read_buf(buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Reads the database that follows SNAP. The stream has no length, so decoding is
+/// retried when the buffer has doubled or the sender paused.
+async fn read_snapshot(
+    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    buf: &mut BytesMut,
+    extended_types: bool,
+    zxid: i64,
+) -> Option<snap_stream::SnapDb> {
+    let mut next_try = 0usize;
+    loop {
+        if buf.len() >= next_try {
+            match snap_stream::decode(buf, extended_types, zxid) {
+                Ok(Some((db, used))) => {
+                    let _ = buf.split_to(used);
+                    return Some(db);
+                }
+                Ok(None) => next_try = buf.len().saturating_mul(2).max(4096),
+                Err(e) => {
+                    warn!("dropping the leader connection: {e}");
+                    return None;
+                }
+            }
+        }
+        match tokio::time::timeout(Duration::from_millis(20), rd.read_buf(buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return None,
+            Ok(Ok(_)) => {}
+            Err(_) => next_try = 0,
+        }
+    }
+}
