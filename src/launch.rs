@@ -29,16 +29,20 @@ pub async fn bind(cfg: &Config) -> std::io::Result<TcpListener> {
     TcpListener::bind((host.as_str(), cfg.client_port)).await
 }
 
-/// The database recovered from disk and the startup snapshot written
-/// (`ZooKeeperServer.loadData` + `takeSnapshot`).
-fn load_database(storage: &StorageConfig) -> std::io::Result<Recovered> {
+/// The database recovered from disk and, when it is needed before serving, the startup
+/// snapshot written (`ZooKeeperServer.loadData` + `takeSnapshot`). The second value is
+/// true when the startup snapshot is left to be taken in the background.
+fn load_database(storage: &StorageConfig) -> std::io::Result<(Recovered, bool)> {
     let recovered = storage::recover(storage).map_err(std::io::Error::other)?;
+    if storage::recovery::startup_snapshot_can_wait(&recovered, storage) {
+        return Ok((recovered, true));
+    }
     let sessions: Vec<(i64, i32)> = recovered.sessions.iter().map(|(&id, &t)| (id, t)).collect();
     let started = std::time::Instant::now();
     snapshot::writer::write(&storage.dirs().snap_dir, recovered.last_zxid, &recovered.tree, &sessions, storage.compression)
         .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
     info!("startup snapshot 0x{:x} written in {} ms", recovered.last_zxid, started.elapsed().as_millis());
-    Ok(recovered)
+    Ok((recovered, false))
 }
 
 /// Serves on `listener` until `shutdown` completes; returns once the core has stopped.
@@ -52,11 +56,15 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let storage = StorageConfig::from_config(&cfg);
     let db_cfg = storage.clone();
-    let db = tokio::task::spawn_blocking(move || load_database(&db_cfg)).await.map_err(std::io::Error::other)??;
+    let (db, snapshot_later) = tokio::task::spawn_blocking(move || load_database(&db_cfg)).await.map_err(std::io::Error::other)??;
     let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let mut core_cfg = CoreConfig::from_config(&cfg, sasl_users);
     core_cfg.sasl_gssapi = crate::auth::sasl_gssapi_setup::gssapi_service(&cfg).map_err(std::io::Error::other)?;
-    let core = Core::recovered(core_cfg.clone(), db.tree, &db.sessions, db.last_zxid, wall, 0, rand::random());
+    let mut core = Core::recovered(core_cfg.clone(), db.tree, &db.sessions, db.last_zxid, wall, 0, rand::random());
+    if snapshot_later {
+        // Taken a slice at a time while serving, like any later snapshot.
+        core.begin_snapshot();
+    }
     let (tx, rx) = mpsc::channel::<Event>(4096);
     let log = DiskLog::start(&storage, tx.clone())?;
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();

@@ -153,7 +153,7 @@ mod tests {
         }
         let snap = assemble(&slices);
         let paths: Vec<_> = snap.nodes.iter().map(|n| n.path.as_str()).collect();
-        assert_eq!(paths, vec!["", "/a", "/a-b", "/a/b", "/z", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]);
+        assert_eq!(paths, vec!["", "/a", "/a/b", "/a-b", "/z", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]);
         assert!(!c.snapshotting());
     }
 

@@ -37,6 +37,20 @@ pub struct Recovered {
     pub replayed: usize,
     /// Repairs made (torn tails cut), as logged.
     pub notes: Vec<String>,
+    /// Sessions found dead whose ephemerals were deleted (changes that no log holds).
+    pub dead_sessions: usize,
+}
+
+/// Whether the startup snapshot (`ZooKeeperServer.loadData` → `takeSnapshot`) may be
+/// taken in the background while serving instead of before. Java writes it first; it is
+/// only needed first when the files on disk do not already rebuild this database: a
+/// fresh database (Java requires a snapshot next to any log, see
+/// `zookeeper.snapshot.trust.empty`), or ephemerals of dead sessions deleted at load,
+/// which no log records. Otherwise a crash before the background snapshot is done
+/// recovers the same database from the same files. With autopurge on it is written
+/// first too: the purge that runs at startup counts it among the snapshots it keeps.
+pub fn startup_snapshot_can_wait(r: &Recovered, cfg: &StorageConfig) -> bool {
+    r.snapshot_zxid.is_some() && r.dead_sessions == 0 && cfg.purge_interval_hours == 0
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +90,7 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
             snapshot_zxid: None,
             replayed: 0,
             notes: Vec::new(),
+            dead_sessions: 0,
         },
     };
     let files = logs_after(&logs, r.last_zxid);
@@ -116,6 +131,7 @@ fn load_newest_snapshot(
                     snapshot_zxid: Some(snap.zxid),
                     replayed: 0,
                     notes: Vec::new(),
+                    dead_sessions: 0,
                 }))
             }
             Err(e) => {
@@ -207,6 +223,7 @@ fn apply_session_effect(sessions: &mut BTreeMap<i64, i32>, hdr: &TxnHeader, txn:
 fn drop_dead_sessions(r: &mut Recovered) {
     let dead: Vec<i64> =
         r.tree.ephemerals_by_session().keys().copied().filter(|s| !r.sessions.contains_key(s)).collect();
+    r.dead_sessions = dead.len();
     for session in dead {
         info!("deleting the ephemerals of dead session 0x{session:x}");
         let hdr = TxnHeader { client_id: session, cxid: 0, zxid: r.last_zxid, time: 0 };

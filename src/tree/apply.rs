@@ -155,16 +155,17 @@ impl DataTree {
         zxid: i64,
     ) -> Result<(), ErrorCode> {
         let path = path.strip_suffix('/').unwrap_or(path);
-        let current = self.nodes.get(path).ok_or(ErrorCode::NoNode)?.stat.cversion;
+        let id = self.nodes.lookup(path).ok_or(ErrorCode::NoNode)?;
+        let current = self.nodes.stat(id).cversion;
         let cversion = if cversion == -1 {
             current.wrapping_add(1)
         } else {
             cversion
         };
         if cversion > current {
-            self.nodes.update(path, |n| {
-                n.stat.cversion = cversion;
-                n.stat.pzxid = zxid;
+            self.nodes.update(id, path, |stat, _| {
+                stat.cversion = cversion;
+                stat.pzxid = zxid;
             });
         }
         Ok(())

@@ -1,11 +1,15 @@
 //! Rebuilding a tree from snapshot records (`DataTree.deserialize`): the ACL map, then
 //! nodes parent before child, then the quota set-up and ACL purge Java runs at the end.
 //! Decoding the bytes is the snapshot reader's job; this takes decoded records.
+//!
+//! Snapshots list nodes in pre-order, so a node's parent is the previous node or one of
+//! its ancestors: the loader keeps that chain and finds parents without a path lookup
+//! (a lookup from the root is the fallback for files in any other parent-first order).
 
 use crate::proto::{Acl, StatPersisted};
 
-use super::node::Node;
-use super::ops::split_path;
+use super::ops::{node_size, split_path};
+use super::store::Id;
 use super::DataTree;
 
 /// Why a snapshot's node records do not form a tree.
@@ -16,19 +20,25 @@ pub enum LoadError {
     MissingParent { parent: String, path: String },
     #[error("invalid data tree: no root node")]
     NoRoot,
+    #[error("invalid data tree: more than 4 billion nodes")]
+    TooManyNodes,
 }
 
 /// Collects snapshot records; `finish` yields the tree.
 #[derive(Debug)]
 pub struct TreeLoader {
     tree: DataTree,
+    /// The last node added and its ancestors (root side first), each with the length of
+    /// its path, a prefix of `last`.
+    chain: Vec<(Id, usize)>,
+    last: String,
+    /// `approximateDataSize` of what was added (the root under both of its keys).
+    data_size: i64,
 }
 
 impl DataTree {
     pub fn loader(extended_types: bool) -> TreeLoader {
-        TreeLoader {
-            tree: DataTree::empty(extended_types),
-        }
+        TreeLoader { tree: DataTree::empty(extended_types), chain: Vec::new(), last: String::new(), data_size: 0 }
     }
 }
 
@@ -40,51 +50,93 @@ impl TreeLoader {
 
     /// One node record; the root has path `""` and must come first, every other node
     /// after its parent.
-    pub fn add_node(
-        &mut self,
-        path: &str,
-        data: Option<Vec<u8>>,
-        acl: i64,
-        stat: StatPersisted,
-    ) -> Result<(), LoadError> {
-        let tree = &mut self.tree;
-        let node = Node::new(data, acl, stat);
-        if let Some((parent, child)) = split_path(path) {
-            let linked = tree.nodes.update(parent, |p| {
-                p.children.insert(child.to_string());
-            });
-            if linked.is_none() {
-                return Err(LoadError::MissingParent {
-                    parent: parent.to_string(),
-                    path: path.to_string(),
-                });
+    pub fn add_node(&mut self, path: &str, data: Option<Vec<u8>>, acl: i64, stat: StatPersisted) -> Result<(), LoadError> {
+        self.add_node_ref(path, data.as_deref(), acl, &stat)
+    }
+
+    /// [`TreeLoader::add_node`] from borrowed parts (the decoder's buffer).
+    pub fn add_node_ref(&mut self, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Result<(), LoadError> {
+        let Some((parent, child)) = split_path(path) else {
+            // A second root record is ignored: the first one is the tree's root.
+            if let Some(id) = self.tree.nodes.insert_root(data, acl, stat) {
+                self.tree.acls.add_usage(acl);
+                self.data_size += node_size("", data) + node_size("/", data);
+                self.chain = vec![(id, 0)];
+                self.last.clear();
             }
-            tree.nodes.insert(path, node);
-            tree.acls.add_usage(acl);
-            tree.index_owner(path, stat.ephemeral_owner);
-        } else {
-            tree.nodes.insert(path, node);
-            tree.acls.add_usage(acl);
-        }
+            return Ok(());
+        };
+        let missing = || LoadError::MissingParent { parent: parent.to_string(), path: path.to_string() };
+        let parent_id = self.parent_id(parent).ok_or_else(missing)?;
+        let tree = &mut self.tree;
+        let Some(id) = tree.nodes.insert_loaded(parent_id, path, child, data, acl, stat) else {
+            // Present already (a path listed twice), or no id left.
+            return if tree.nodes.child(parent_id, child).is_some() { Ok(()) } else { Err(LoadError::TooManyNodes) };
+        };
+        tree.acls.add_usage(acl);
+        tree.index_owner(path, stat.ephemeral_owner);
+        self.data_size += node_size(path, data);
+        self.chain.push((id, path.len()));
+        self.last.clear();
+        self.last.push_str(path);
         Ok(())
+    }
+
+    /// The id of `parent`, from the chain when it is on it.
+    fn parent_id(&mut self, parent: &str) -> Option<Id> {
+        while let Some(&(id, len)) = self.chain.last() {
+            if len < parent.len() {
+                break;
+            }
+            if len == parent.len() && self.last.as_bytes().get(..len) == Some(parent.as_bytes()) {
+                return Some(id);
+            }
+            self.chain.pop();
+        }
+        let id = self.tree.nodes.lookup(parent)?;
+        self.chain = vec![(id, parent.len())];
+        self.last.clear();
+        self.last.push_str(parent);
+        Some(id)
     }
 
     /// The snapshot's digest trailer and the zxid in its file name; the tree checks the
     /// digest when replay reaches that zxid.
     pub fn snapshot_digest(&mut self, zxid: i64, version: i32, digest: i64, snapshot_zxid: i64) {
-        self.tree
-            .set_pending_digest(zxid, version, digest, snapshot_zxid);
+        self.tree.set_pending_digest(zxid, version, digest, snapshot_zxid);
     }
 
     /// Finishes the load: data size, quota stats recounted, unused ACLs dropped.
     pub fn finish(mut self) -> Result<DataTree, LoadError> {
-        if self.tree.nodes.get("/").is_none() {
+        if self.tree.get("/").is_none() {
             return Err(LoadError::NoRoot);
         }
-        self.tree.data_size = self.tree.computed_data_size();
+        self.tree.nodes.shrink_to_fit();
+        self.tree.data_size = self.data_size;
         self.tree.quotas.clear();
         self.tree.setup_quota();
         self.tree.acls.purge_unused();
         Ok(self.tree)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_are_found_off_the_chain_too() {
+        let stat = StatPersisted::default();
+        let mut l = DataTree::loader(false);
+        for p in ["", "/a", "/a/x", "/b", "/b/y", "/a/z", "/b/y/w"] {
+            l.add_node(p, Some(p.as_bytes().to_vec()), -1, stat).unwrap();
+        }
+        let missing = l.add_node("/c/d", None, -1, stat);
+        assert!(matches!(missing, Err(LoadError::MissingParent { .. })));
+        let tree = l.finish().unwrap();
+        let paths: Vec<String> = tree.nodes_preorder().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["", "/a", "/a/x", "/a/z", "/b", "/b/y", "/b/y/w"]);
+        assert_eq!(tree.get("/b/y/w").unwrap().data(), Some(&b"/b/y/w"[..]));
+        assert_eq!(tree.approximate_data_size(), tree.computed_data_size());
     }
 }

@@ -12,9 +12,12 @@
 //! * `load` — rebuilding a tree from snapshot records;
 //! * `reap` — container and TTL nodes due for deletion (`ContainerManager`);
 //! * `digest_check` — the digests snapshots record and logs are checked against;
-//! * `quota`, `acl_cache`, `digest`, `store`, `node`, `ops` — the parts.
+//! * `walk` — pre-order walks, whole or resumable in slices;
+//! * `store`, `blobs`, `children` — the packed node storage;
+//! * `quota`, `acl_cache`, `digest`, `node`, `ops` — the parts.
 
 mod acl_cache;
+mod blobs;
 mod children;
 mod apply;
 mod digest;
@@ -26,6 +29,7 @@ mod quota;
 mod reap;
 mod store;
 mod view;
+mod walk;
 
 #[cfg(test)]
 mod golden_tests;
@@ -45,7 +49,7 @@ pub use node::Node;
 pub use quota::{limit_path, stat_path, StatsTrack, LIMIT_NODE, QUOTA_ZOOKEEPER, STAT_NODE};
 
 use quota::QuotaTrie;
-use store::NodeMap;
+use store::{Store, ROOT};
 
 /// `ZooDefs.CONFIG_NODE`.
 pub const CONFIG_NODE: &str = "/zookeeper/config";
@@ -101,7 +105,7 @@ impl TxnResult {
 
 #[derive(Clone, Debug)]
 pub struct DataTree {
-    nodes: NodeMap,
+    nodes: Store,
     acls: AclCache,
     /// Session → its ephemeral paths. A session stays listed (maybe empty) after its
     /// nodes are deleted one by one, until closeSession removes it, as in Java.
@@ -137,22 +141,22 @@ impl DataTree {
     /// stat all zero) and `/zookeeper/config` (READ_ACL_UNSAFE, aversion -1).
     pub fn with_extended_types(extended_types: bool) -> DataTree {
         let mut tree = DataTree::empty(extended_types);
-        let empty = || Node::new(Some(Vec::new()), OPEN_ACL_REF, StatPersisted::default());
-        let mut root = empty();
-        root.children.insert("zookeeper".to_string());
-        let mut proc_node = empty();
-        proc_node.children.insert("quota".to_string());
-        proc_node.children.insert("config".to_string());
-        tree.nodes.insert("", root);
-        tree.nodes.insert(PROC_NODE, proc_node);
-        tree.nodes.insert(QUOTA_ZOOKEEPER, empty());
-        tree.nodes.insert(CONFIG_NODE, empty());
+        let stat = StatPersisted::default();
+        let empty = Some(&b""[..]);
+        tree.nodes.insert_root(empty, OPEN_ACL_REF, &stat);
+        let proc_node = tree.nodes.insert(ROOT, PROC_NODE, "zookeeper", empty, OPEN_ACL_REF, &stat);
+        if let Some(proc_node) = proc_node {
+            tree.nodes.insert(proc_node, QUOTA_ZOOKEEPER, "quota", empty, OPEN_ACL_REF, &stat);
+            tree.nodes.insert(proc_node, CONFIG_NODE, "config", empty, OPEN_ACL_REF, &stat);
+        }
         // `addConfigNode` goes through `setACL(…, -1)`: this is what makes aversion -1.
-        let acl = tree.acls.intern(&Acl::read_unsafe());
-        tree.nodes.update(CONFIG_NODE, |n| {
-            n.stat.aversion = -1;
-            n.acl = acl;
-        });
+        let key = tree.acls.intern(&Acl::read_unsafe());
+        if let Some(config) = tree.nodes.lookup(CONFIG_NODE) {
+            tree.nodes.update(config, CONFIG_NODE, |stat, acl| {
+                stat.aversion = -1;
+                *acl = key;
+            });
+        }
         tree.data_size = tree.computed_data_size();
         tree
     }
@@ -160,7 +164,7 @@ impl DataTree {
     /// A tree with no nodes at all, the starting point of a snapshot load.
     fn empty(extended_types: bool) -> DataTree {
         DataTree {
-            nodes: NodeMap::default(),
+            nodes: Store::default(),
             acls: AclCache::default(),
             ephemerals: BTreeMap::new(),
             containers: BTreeSet::new(),
@@ -192,11 +196,6 @@ impl DataTree {
     /// The tree digest (`getTreeDigest`), kept up to date on every change.
     pub fn digest(&self) -> i64 {
         self.nodes.digest()
-    }
-
-    /// The digest summed afresh over every node; equals `digest()` unless a bug.
-    pub fn recomputed_digest(&self) -> i64 {
-        self.nodes.recomputed_digest()
     }
 
     /// The interned ACL lists: what a snapshot's ACL map holds.

@@ -2,11 +2,9 @@
 //! `setData`, `setACL`, `killSession`), with their effects on the parent, the ACL
 //! cache, the ephemeral/container/TTL indexes, quotas, the data size and the digest.
 
-use std::mem;
-
 use crate::proto::{Acl, ErrorCode, EventType, NodeKind, Stat, StatPersisted, TxnHeader};
 
-use super::node::Node;
+use super::store::Id;
 use super::DataTree;
 
 pub(super) type Events = Vec<(String, EventType)>;
@@ -35,12 +33,12 @@ fn watch_path(parent: &str) -> String {
     }
 }
 
-pub(super) fn data_len(data: &Option<Vec<u8>>) -> i64 {
-    data.as_ref().map_or(0, |d| d.len() as i64)
+pub(super) fn data_len(data: Option<&[u8]>) -> i64 {
+    data.map_or(0, |d| d.len() as i64)
 }
 
 /// `DataTree.getNodeSize`: Java counts the path in UTF-16 units.
-pub(super) fn node_size(path: &str, data: &Option<Vec<u8>>) -> i64 {
+pub(super) fn node_size(path: &str, data: Option<&[u8]>) -> i64 {
     path.encode_utf16().count() as i64 + data_len(data)
 }
 
@@ -71,47 +69,41 @@ impl DataTree {
         if child.is_empty() {
             return Err(ErrorCode::BadArguments);
         }
-        if self.nodes.get(parent).is_none() {
-            return Err(ErrorCode::NoNode);
-        }
+        let parent_id = self.nodes.lookup(parent).ok_or(ErrorCode::NoNode)?;
         // Java interns the ACL before the existence check, so a NodeExists replay
         // leaves one more use counted (`createNode`).
         let acl = self.acls.intern(new.acl);
-        if self
-            .nodes
-            .get(parent)
-            .is_some_and(|p| p.children.contains(child))
-        {
+        if self.nodes.child(parent_id, child).is_some() {
             return Err(ErrorCode::NodeExists);
         }
-        self.link_child(parent, child, new.parent_cversion, zxid);
-        let node = Node::new(new.data.clone(), acl, new_stat(zxid, time, new.owner));
-        let stat = node.client_stat(self.extended_types);
-        self.data_size += node_size(new.path, new.data);
-        self.nodes.insert(new.path, node);
+        self.link_child(parent_id, parent, new.parent_cversion, zxid);
+        let data = new.data.as_deref();
+        let stat = new_stat(zxid, time, new.owner);
+        let id = self
+            .nodes
+            .insert(parent_id, new.path, child, data, acl, &stat)
+            .ok_or(ErrorCode::NodeExists)?;
+        let view = self.nodes.view(id).ok_or(ErrorCode::NoNode)?;
+        let client = view.client_stat(self.extended_types);
+        self.data_size += node_size(new.path, data);
         self.index_owner(new.path, new.owner);
-        self.quota_after_create(new.path, parent, child, data_len(new.data));
+        self.quota_after_create(new.path, parent, child, data_len(data));
         events.push((new.path.to_string(), EventType::NodeCreated));
         events.push((watch_path(parent), EventType::NodeChildrenChanged));
-        Ok(stat)
+        Ok(client)
     }
 
-    /// Adds `child` under `parent`, moving the parent's stored cversion to
-    /// `parent_cversion` (-1: current + 1) and its pzxid to `zxid`, but only forward:
-    /// replays over a fuzzy snapshot must not move the counter back.
-    fn link_child(&mut self, parent: &str, child: &str, parent_cversion: i32, zxid: i64) {
-        self.nodes.update(parent, |p| {
-            let current = p.stat.cversion;
-            let cversion = if parent_cversion == -1 {
-                current.wrapping_add(1)
-            } else {
-                parent_cversion
-            };
+    /// Moves the parent's stored cversion to `parent_cversion` (-1: current + 1) and its
+    /// pzxid to `zxid`, but only forward: replays over a fuzzy snapshot must not move the
+    /// counter back.
+    fn link_child(&mut self, parent: Id, parent_path: &str, parent_cversion: i32, zxid: i64) {
+        self.nodes.update(parent, parent_path, |stat, _| {
+            let current = stat.cversion;
+            let cversion = if parent_cversion == -1 { current.wrapping_add(1) } else { parent_cversion };
             if cversion > current {
-                p.stat.cversion = cversion;
-                p.stat.pzxid = zxid;
+                stat.cversion = cversion;
+                stat.pzxid = zxid;
             }
-            p.children.insert(child.to_string());
         });
     }
 
@@ -163,19 +155,21 @@ impl DataTree {
         if child.is_empty() {
             return Err(ErrorCode::BadArguments);
         }
-        self.nodes
-            .update(parent, |p| {
-                p.children.remove(child);
-                if zxid > p.stat.pzxid {
-                    p.stat.pzxid = zxid;
-                }
-            })
-            .ok_or(ErrorCode::NoNode)?;
-        let node = self.nodes.remove(path).ok_or(ErrorCode::NoNode)?;
-        self.acls.remove_usage(node.acl);
-        self.data_size -= node_size(path, &node.data);
-        self.unindex_owner(path, node.stat.ephemeral_owner);
-        self.quota_after_delete(path, parent, child, data_len(&node.data));
+        let parent_id = self.nodes.lookup(parent).ok_or(ErrorCode::NoNode)?;
+        self.nodes.update(parent_id, parent, |stat, _| {
+            if zxid > stat.pzxid {
+                stat.pzxid = zxid;
+            }
+        });
+        let removed = self.nodes.remove(path);
+        let first = removed.first().ok_or(ErrorCode::NoNode)?;
+        let bytes = first.data_len.map_or(0, |l| l as i64);
+        for r in &removed {
+            self.acls.remove_usage(r.acl);
+            self.data_size -= node_size(&r.path, None) + r.data_len.map_or(0, |l| l as i64);
+            self.unindex_owner(&r.path, r.owner);
+        }
+        self.quota_after_delete(path, parent, child, bytes);
         events.push((path.to_string(), EventType::NodeDeleted));
         events.push((watch_path(parent), EventType::NodeChildrenChanged));
         Ok(())
@@ -190,21 +184,19 @@ impl DataTree {
         hdr: &TxnHeader,
         events: &mut Events,
     ) -> Result<Stat, ErrorCode> {
-        let extended = self.extended_types;
-        let (last, stat) = self
-            .nodes
-            .update(path, |n| {
-                let last = mem::replace(&mut n.data, data.clone());
-                n.stat.mtime = hdr.time;
-                n.stat.mzxid = hdr.zxid;
-                n.stat.version = version;
-                (last, n.client_stat(extended))
-            })
-            .ok_or(ErrorCode::NoNode)?;
+        let id = self.nodes.lookup(path).ok_or(ErrorCode::NoNode)?;
+        let last = data_len(self.nodes.data(id));
+        let data = data.as_deref();
+        self.nodes.replace_data(id, path, data, |stat| {
+            stat.mtime = hdr.time;
+            stat.mzxid = hdr.zxid;
+            stat.version = version;
+        });
+        let stat = self.nodes.view(id).ok_or(ErrorCode::NoNode)?.client_stat(self.extended_types);
         if let Some(prefix) = self.quotas.max_prefix(path) {
-            self.update_quota_stat(&prefix, data_len(data) - data_len(&last), 0);
+            self.update_quota_stat(&prefix, data_len(data) - last, 0);
         }
-        self.data_size += node_size(path, data) - node_size(path, &last);
+        self.data_size += data_len(data) - last;
         events.push((path.to_string(), EventType::NodeDataChanged));
         Ok(stat)
     }
@@ -217,17 +209,14 @@ impl DataTree {
         acl: &[Acl],
         version: i32,
     ) -> Result<Stat, ErrorCode> {
-        let old = self.nodes.get(path).ok_or(ErrorCode::NoNode)?.acl;
-        self.acls.remove_usage(old);
+        let id = self.nodes.lookup(path).ok_or(ErrorCode::NoNode)?;
+        self.acls.remove_usage(self.nodes.acl(id));
         let key = self.acls.intern(acl);
-        let extended = self.extended_types;
-        self.nodes
-            .update(path, |n| {
-                n.stat.aversion = version;
-                n.acl = key;
-                n.client_stat(extended)
-            })
-            .ok_or(ErrorCode::NoNode)
+        self.nodes.update(id, path, |stat, node_acl| {
+            stat.aversion = version;
+            *node_acl = key;
+        });
+        Ok(self.nodes.view(id).ok_or(ErrorCode::NoNode)?.client_stat(self.extended_types))
     }
 
     /// `killSession`: deletes the paths the txn lists, in order, then whatever else the

@@ -175,14 +175,15 @@ impl DataTree {
     /// `updateQuotaStat`: adds to the stat node's counters in place. A stat node whose
     /// text does not parse is left alone (Java would throw out of the txn).
     pub(super) fn update_quota_stat(&mut self, prefix: &str, bytes_diff: i64, count_diff: i64) {
-        self.nodes.update(&stat_path(prefix), |node| {
-            let text = String::from_utf8_lossy(node.data.as_deref().unwrap_or_default());
-            if let Some(mut track) = StatsTrack::parse(&text) {
-                track.set("count", track.count().wrapping_add(count_diff));
-                track.set("bytes", track.bytes().wrapping_add(bytes_diff));
-                node.data = Some(track.format().into_bytes());
-            }
-        });
+        let path = stat_path(prefix);
+        let Some(id) = self.nodes.lookup(&path) else { return };
+        let text = String::from_utf8_lossy(self.nodes.data(id).unwrap_or_default());
+        if let Some(mut track) = StatsTrack::parse(&text) {
+            track.set("count", track.count().wrapping_add(count_diff));
+            track.set("bytes", track.bytes().wrapping_add(bytes_diff));
+            let text = track.format();
+            self.nodes.replace_data(id, &path, Some(text.as_bytes()), |_| ());
+        }
     }
 
     /// `updateQuotaForPath`: recounts the subtree at `prefix` into its stat node (only
@@ -192,22 +193,20 @@ impl DataTree {
         let mut track = StatsTrack::default();
         track.set("bytes", bytes);
         track.set("count", count);
-        self.nodes.update(&stat_path(prefix), |node| {
-            node.data = Some(track.format().into_bytes())
-        });
+        let path = stat_path(prefix);
+        if let Some(id) = self.nodes.lookup(&path) {
+            self.nodes.replace_data(id, &path, Some(track.format().as_bytes()), |_| ());
+        }
     }
 
     /// `getCounts`: nodes and data bytes of the subtree at `path`, itself included.
     fn subtree_totals(&self, path: &str) -> (i64, i64) {
-        let mut stack = vec![path.to_string()];
+        let mut stack: Vec<_> = self.nodes.lookup(path).into_iter().collect();
         let (mut count, mut bytes) = (0i64, 0i64);
-        while let Some(p) = stack.pop() {
-            let Some(node) = self.nodes.get(&p) else {
-                continue;
-            };
+        while let Some(id) = stack.pop() {
             count += 1;
-            bytes += i64::from(node.data_len());
-            stack.extend(node.children.iter().map(|c| format!("{p}/{c}")));
+            bytes += super::ops::data_len(self.nodes.data(id));
+            stack.extend(self.nodes.child_ids(id));
         }
         (count, bytes)
     }
@@ -217,26 +216,15 @@ impl DataTree {
     pub(super) fn setup_quota(&mut self) {
         let suffix = format!("/{LIMIT_NODE}");
         let mut limits = Vec::new();
-        let mut stack = vec![QUOTA_ZOOKEEPER.to_string()];
-        while let Some(path) = stack.pop() {
-            let Some(node) = self.nodes.get(&path) else {
-                continue;
-            };
-            if node.children.is_empty() {
-                if let Some(end) = path
-                    .ends_with(&suffix)
-                    .then(|| path.find(&suffix))
-                    .flatten()
-                {
-                    limits.push(
-                        path.get(QUOTA_ZOOKEEPER.len()..end)
-                            .unwrap_or("")
-                            .to_string(),
-                    );
+        let mut stack: Vec<_> = self.nodes.lookup(QUOTA_ZOOKEEPER).map(|id| (id, QUOTA_ZOOKEEPER.to_string())).into_iter().collect();
+        while let Some((id, path)) = stack.pop() {
+            if self.nodes.num_children(id) == 0 {
+                if let Some(end) = path.ends_with(&suffix).then(|| path.find(&suffix)).flatten() {
+                    limits.push(path.get(QUOTA_ZOOKEEPER.len()..end).unwrap_or("").to_string());
                 }
                 continue;
             }
-            stack.extend(node.children.iter().map(|c| format!("{path}/{c}")));
+            stack.extend(self.nodes.child_ids(id).map(|c| (c, format!("{path}/{}", self.nodes.name_str(c)))));
         }
         for prefix in limits {
             self.refresh_quota_stats(&prefix);

@@ -17,7 +17,7 @@ impl DataTree {
             .filter(|path| {
                 self.get(path).is_some_and(|n| {
                     let elapsed = now_ms.wrapping_sub(n.stat.mtime);
-                    n.children.is_empty()
+                    n.num_children() == 0
                         && (n.stat.cversion > 0
                             || (max_never_used_ms != 0 && elapsed > max_never_used_ms))
                 })
@@ -39,7 +39,7 @@ impl DataTree {
         let Some(node) = self.get(path) else {
             return false;
         };
-        if !node.children.is_empty() {
+        if node.num_children() != 0 {
             return false;
         }
         match NodeKind::from_owner(node.stat.ephemeral_owner, self.extended_types) {

@@ -141,7 +141,7 @@ fn explicit_parent_cversion_never_moves_the_counter_back() {
     ]);
     assert_eq!(tree.get("/a").unwrap().stat().cversion, 5);
     tree.apply(&hdr(10), &Txn::Create(create_txn("/a/y", b"", false, 2)));
-    let parent = tree.get("/a").unwrap().stat();
+    let parent = *tree.get("/a").unwrap().stat();
     assert_eq!((parent.cversion, parent.pzxid), (5, 2));
     assert!(tree.get("/a/y").is_some());
 }
@@ -362,7 +362,7 @@ fn replayed_create_of_an_existing_node_still_advances_the_parent() {
     let out = tree.apply(&hdr(9), &Txn::Create(create_txn("/a/x", b"", false, 4)));
     assert_eq!(out.result, TxnResult::Error(ErrorCode::NodeExists));
     assert!(out.events.is_empty());
-    let parent = tree.get("/a").unwrap().stat();
+    let parent = *tree.get("/a").unwrap().stat();
     assert_eq!((parent.cversion, parent.pzxid), (4, 9));
     // create2 replays do not get that fix-up (Java checks for type 1 only).
     tree.apply(&hdr(10), &Txn::Create2(create_txn("/a/x", b"", false, 8)));

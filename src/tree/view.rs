@@ -8,12 +8,11 @@ use crate::pipeline::view::{NodeRecord, TreeView};
 use crate::proto::{Acl, Stat};
 
 use super::node::Node;
-use super::ops::node_size;
 use super::DataTree;
 
 impl DataTree {
     /// The node at `path` (`""` and `"/"` both name the root).
-    pub fn get(&self, path: &str) -> Option<&Node> {
+    pub fn get(&self, path: &str) -> Option<Node<'_>> {
         self.nodes.get(path)
     }
 
@@ -36,23 +35,25 @@ impl DataTree {
     }
 
     /// The ACL list of `node`.
-    pub fn acl_of(&self, node: &Node) -> Vec<Acl> {
+    pub fn acl_of(&self, node: Node<'_>) -> Vec<Acl> {
         self.acls.get(node.acl).unwrap_or_default()
     }
 
     /// The ACL list of `node`, borrowed.
-    pub fn acl_ref(&self, node: &Node) -> &[Acl] {
+    pub fn acl_ref(&self, node: Node<'_>) -> &[Acl] {
         self.acls.get_ref(node.acl).unwrap_or_default()
     }
 
     /// Child names, sorted, and the stat (`getChildren`).
     pub fn children_and_stat(&self, path: &str) -> Option<(Vec<String>, Stat)> {
-        self.get(path).map(|n| {
-            (
-                n.children.java_order(),
-                n.client_stat(self.extended_types),
-            )
-        })
+        let id = self.nodes.lookup(path)?;
+        let node = self.nodes.view(id)?;
+        let names = self
+            .nodes
+            .children(id)
+            .map(|c| c.java_order(|child| self.nodes.name_str(child)))
+            .unwrap_or_default();
+        Some((names, node.client_stat(self.extended_types)))
     }
 
     /// `getAllChildrenNumber`: every node whose path starts with `path/`; for `/`, the
@@ -61,7 +62,7 @@ impl DataTree {
         let n = if path == "/" {
             self.node_count().saturating_sub(2)
         } else {
-            self.nodes.count_with_prefix(&format!("{path}/"))
+            self.nodes.lookup(path).map_or(0, |id| self.descendants(id))
         };
         i32::try_from(n).unwrap_or(i32::MAX)
     }
@@ -104,42 +105,9 @@ impl DataTree {
         self.data_size
     }
 
-    /// `approximateDataSize`: the same sum computed afresh over both root entries.
-    pub fn computed_data_size(&self) -> i64 {
-        let root_data = self.get("/").map_or(0, |n| node_size("", &n.data));
-        self.nodes
-            .iter()
-            .map(|(p, n)| node_size(p, &n.data))
-            .sum::<i64>()
-            + root_data
-    }
-
     /// The longest quota'd prefix of `path` (`getMaxPrefixWithQuota`).
     pub fn max_prefix_with_quota(&self, path: &str) -> Option<String> {
         self.quotas.max_prefix(path)
-    }
-
-    /// Up to `max` nodes whose key sorts after `after`, in key order, as `(key, node)`.
-    /// A parent's key is a prefix of its children's, so it always comes first: the order
-    /// a fuzzy snapshot can walk in slices while the tree keeps changing. The root's key
-    /// is `"/"` (snapshots record it as `""`).
-    pub fn nodes_after(&self, after: Option<&str>, max: usize) -> Vec<(&str, &Node)> {
-        self.nodes.range_after(after).take(max).map(|(k, n)| (k.as_str(), n)).collect()
-    }
-
-    /// Every node reachable from the root, parent before children and children in name
-    /// order, as a snapshot writes them: the root comes first with path `""`.
-    pub fn nodes_preorder(&self) -> Vec<(String, &Node)> {
-        let mut out = Vec::with_capacity(self.nodes.len());
-        let mut stack = vec![String::new()];
-        while let Some(path) = stack.pop() {
-            let Some(node) = self.get(&path) else {
-                continue;
-            };
-            stack.extend(node.children.iter().rev().map(|c| format!("{path}/{c}")));
-            out.push((path, node));
-        }
-        out
     }
 }
 
@@ -155,7 +123,7 @@ impl TreeView for DataTree {
     }
 
     fn data(&self, path: &str) -> Option<Vec<u8>> {
-        self.get(path)?.data.clone()
+        self.get(path)?.data.map(<[u8]>::to_vec)
     }
 
     fn ephemerals(&self, session: i64) -> Vec<String> {

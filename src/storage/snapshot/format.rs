@@ -8,7 +8,7 @@ use bytes::BufMut;
 
 use super::super::checksum::Adler32;
 use super::super::txnlog::format::{FileHeader, FILE_HEADER_LEN, SNAP_MAGIC, VERSION};
-use crate::jute::primitives::{buffer, finish, int, long, put_buffer, put_ustring, ustring};
+use crate::jute::primitives::{finish, int, long, put_buffer, put_ustring, ustring};
 use crate::jute::{DecodeError, Limits};
 use crate::proto::codec::{acls, put_acls, put_stat_persisted, stat_persisted};
 use crate::proto::{Acl, StatPersisted};
@@ -138,6 +138,11 @@ pub trait SnapshotSink {
     fn acl(&mut self, key: i64, list: Vec<Acl>);
     /// An error stops the decoding (`Invalid Datatree`).
     fn node(&mut self, node: NodeRecord) -> Result<(), String>;
+    /// The same record borrowed from the file's bytes, for sinks that copy what they
+    /// keep anyway (the tree loader): no allocation per record.
+    fn node_ref(&mut self, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Result<(), String> {
+        self.node(NodeRecord { path: path.to_string(), data: data.map(<[u8]>::to_vec), acl, stat: *stat })
+    }
 }
 
 /// What follows the tree section.
@@ -192,6 +197,31 @@ impl<'a> Cursor<'a> {
 
     fn long(&mut self) -> Result<i64, SnapshotError> {
         self.read(|i, _| long(i))
+    }
+
+    /// A jute buffer borrowed from the input (`None` for length -1), with the checks
+    /// of `buffer`.
+    fn bytes_ref(&mut self) -> Result<Option<&'a [u8]>, SnapshotError> {
+        let offset = self.pos;
+        let len = self.int()?;
+        if len == -1 {
+            return Ok(None);
+        }
+        let fail = |cause| SnapshotError::Decode { offset, cause };
+        let n = usize::try_from(len)
+            .ok()
+            .filter(|&n| n <= self.lim.max_field)
+            .ok_or_else(|| fail(DecodeError::TooLarge { len: len.into(), max: self.lim.max_field }))?;
+        let bytes = self.rest().get(..n).ok_or_else(|| fail(DecodeError::Truncated))?;
+        self.pos += n;
+        Ok(Some(bytes))
+    }
+
+    /// A jute string borrowed from the input when it is valid UTF-8 (lossy otherwise,
+    /// and empty for null, as `ustring` reads it).
+    fn str_ref(&mut self) -> Result<std::borrow::Cow<'a, str>, SnapshotError> {
+        let bytes = self.bytes_ref()?.unwrap_or_default();
+        Ok(String::from_utf8_lossy(bytes))
     }
 
     fn string(&mut self) -> Result<String, SnapshotError> {
@@ -249,14 +279,14 @@ fn decode_acls(c: &mut Cursor, sink: &mut impl SnapshotSink) -> Result<(), Snaps
 fn decode_nodes(c: &mut Cursor, sink: &mut impl SnapshotSink) -> Result<(), SnapshotError> {
     loop {
         let offset = c.pos;
-        let path = c.string()?;
+        let path = c.str_ref()?;
         if path == SEAL {
             return Ok(());
         }
-        let data = c.read(buffer)?;
+        let data = c.bytes_ref()?;
         let acl = c.long()?;
         let stat = c.read(|i, _| stat_persisted(i))?;
-        sink.node(NodeRecord { path, data, acl, stat }).map_err(|reason| SnapshotError::Tree { offset, reason })?;
+        sink.node_ref(&path, data, acl, &stat).map_err(|reason| SnapshotError::Tree { offset, reason })?;
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::format::{decode, looks_complete, NodeRecord, SnapshotError, SnapshotSink, Trailer};
 use crate::jute::Limits;
-use crate::proto::Acl;
+use crate::proto::{Acl, StatPersisted};
 use crate::tree::{DataTree, TreeLoader};
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -20,18 +20,40 @@ pub fn limits() -> Limits {
     Limits { max_frame: usize::MAX / 4, max_field: usize::MAX / 4 }
 }
 
-/// The uncompressed bytes of a snapshot file.
-pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    let raw = fs::read(path).map_err(|e| e.to_string())?;
-    if raw.starts_with(&GZIP_MAGIC) {
-        let mut out = Vec::new();
-        GzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(|e| format!("gzip: {e}"))?;
-        return Ok(out);
+/// A snapshot file's uncompressed bytes: a plain file is mapped (no copy, and its pages
+/// go back to the page cache once loaded), a gzip stream inflated into memory.
+pub enum SnapshotBytes {
+    Mapped(memmap2::Mmap),
+    Inflated(Vec<u8>),
+}
+
+impl std::ops::Deref for SnapshotBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            SnapshotBytes::Mapped(m) => m,
+            SnapshotBytes::Inflated(v) => v,
+        }
     }
-    if raw.starts_with(&SNAPPY_MAGIC) {
+}
+
+/// The uncompressed bytes of a snapshot file.
+pub fn read_file(path: &Path) -> Result<SnapshotBytes, String> {
+    let file = fs::File::open(path).map_err(|e| e.to_string())?;
+    // Safety of the mapping: snapshot files are written under a temporary name and
+    // renamed, never changed in place while a server runs on the directory.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| e.to_string())?;
+    #[cfg(unix)]
+    let _ = map.advise(memmap2::Advice::Sequential);
+    if map.starts_with(&GZIP_MAGIC) {
+        let mut out = Vec::new();
+        GzDecoder::new(&map[..]).read_to_end(&mut out).map_err(|e| format!("gzip: {e}"))?;
+        return Ok(SnapshotBytes::Inflated(out));
+    }
+    if map.starts_with(&SNAPPY_MAGIC) {
         return Err("snappy-compressed snapshots are not supported".into());
     }
-    Ok(raw)
+    Ok(SnapshotBytes::Mapped(map))
 }
 
 /// The cheap check done before trying a snapshot (`SnapStream.isValidSnapshot`): a
@@ -71,6 +93,9 @@ impl SnapshotSink for TreeSink {
     }
     fn node(&mut self, n: NodeRecord) -> Result<(), String> {
         self.loader.add_node(&n.path, n.data, n.acl, n.stat).map_err(|e| e.to_string())
+    }
+    fn node_ref(&mut self, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Result<(), String> {
+        self.loader.add_node_ref(path, data, acl, stat).map_err(|e| e.to_string())
     }
 }
 

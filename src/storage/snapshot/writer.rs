@@ -25,11 +25,18 @@ pub fn encode_into(tree: &DataTree, sessions: &[(i64, i32)], out: &mut (impl Wri
     for (key, list) in acls.entries() {
         e.acl(key, list);
     }
-    for (path, node) in tree.nodes_preorder() {
-        e.node(&path, node.data(), node.acl_ref(), node.stat());
-        if e.pending_len() >= CHUNK {
-            out.write_all(&e.take())?;
+    let mut failed = None;
+    tree.for_each_preorder(|path, node| {
+        if failed.is_some() {
+            return;
         }
+        e.node(path, node.data(), node.acl_ref(), node.stat());
+        if e.pending_len() >= CHUNK {
+            failed = out.write_all(&e.take()).err();
+        }
+    });
+    if let Some(err) = failed {
+        return Err(err);
     }
     e.end_tree();
     let (zxid, digest) = tree.last_zxid_digest().unwrap_or((0, 0));
