@@ -66,8 +66,8 @@ impl Options {
             committed_log_max: if rng.chance(1, 2) { 4 } else { 500 },
             max_outstanding: rng.range(2, 50) as usize,
             tick_ms: 50,
-            clients: rng.range(2, 3) as usize,
-            op_every_ms: rng.range(50, 120),
+            clients: rng.range(2, 4) as usize,
+            op_every_ms: rng.range(40, 100),
         }
     }
 }

@@ -202,13 +202,13 @@ fn validate(index: usize, o: &Operation) -> Result<(), Anomaly> {
     if o.complete.is_some_and(|c| c < o.invoke) {
         return Err(Anomaly::Malformed { index, why: "completed before it was invoked" });
     }
-    let fits = match (&o.op, &o.outcome) {
-        (_, Outcome::Unknown | Outcome::Failed(_)) => true,
-        (Op::Read, Outcome::Read(_)) => true,
-        (Op::Create { .. } | Op::Delete { .. }, Outcome::Done) => true,
-        (Op::SetData { .. }, Outcome::Written { .. }) => true,
-        _ => false,
-    };
+    let fits = matches!(
+        (&o.op, &o.outcome),
+        (_, Outcome::Unknown | Outcome::Failed(_))
+            | (Op::Read, Outcome::Read(_))
+            | (Op::Create { .. } | Op::Delete { .. }, Outcome::Done)
+            | (Op::SetData { .. }, Outcome::Written { .. })
+    );
     if !fits {
         return Err(Anomaly::Malformed { index, why: "outcome does not fit the operation" });
     }
