@@ -6,13 +6,15 @@ use std::collections::VecDeque;
 use super::checker::Observation;
 use super::disk::TornTail;
 use super::net::QMsg;
+use super::node::Queued;
+use super::serve::outcome_of;
 use super::world::{Event, World};
 use crate::proto::quorum::{ForwardedRequest, Packet};
 use crate::proto::{OpCode, ServerId, SessionId, SetDataTxn, Txn, TxnEntry, TxnHeader, Zxid};
 use crate::zab::{Action, Input, Zab};
 
 impl World {
-    fn step_zab(&mut self, sid: ServerId, input: Input) -> Vec<Action> {
+    pub(super) fn step_zab(&mut self, sid: ServerId, input: Input) -> Vec<Action> {
         self.nodes.get_mut(&sid).and_then(|n| n.zab.as_mut()).map(|z| z.step(input)).unwrap_or_default()
     }
 
@@ -20,12 +22,19 @@ impl World {
     /// after the current batch, as a shell's event loop would.
     pub(super) fn exec(&mut self, sid: ServerId, actions: Vec<Action>) {
         let mut queue: VecDeque<Action> = actions.into();
-        while let Some(a) = queue.pop_front() {
-            if self.violation.is_some() {
-                return;
+        loop {
+            while let Some(a) = queue.pop_front() {
+                if self.violation.is_some() {
+                    return;
+                }
+                let more = self.exec_one(sid, a);
+                queue.extend(more);
             }
-            let more = self.exec_one(sid, a);
-            queue.extend(more);
+            // The leader's request queue moves whenever the proposal window has room.
+            match self.pump_one(sid) {
+                Some(more) => queue.extend(more),
+                None => return,
+            }
         }
     }
 
@@ -52,10 +61,10 @@ impl World {
                     n.serving = true;
                 }
             }
-            Action::Request { req, .. } => return self.step_zab(sid, Input::Propose(self.entry_for(&req))),
-            Action::Revalidate { from, session, .. } => {
-                return self.step_zab(sid, Input::RevalidateAnswer { to: from, session, valid: true })
-            }
+            Action::Request { from, req } => self.forwarded(sid, from, req),
+            Action::Revalidate { from, session, .. } => return self.answer_revalidate(sid, from, session.0),
+            Action::Revalidated { session, valid } => self.revalidated(sid, session.0, valid),
+            Action::SyncDone { .. } => self.sync_done(sid),
             Action::ProposeRefused(e) => self.refused(sid, &e),
             Action::CloseLearner(l) => {
                 if let Some(id) = self.net.current(l, sid) {
@@ -66,12 +75,13 @@ impl World {
                 self.log.push((sid, format!("looking: {reason}")));
                 self.go_looking(sid);
             }
-            Action::TouchSessions { .. } | Action::Revalidated { .. } | Action::SyncDone { .. } => {}
+            Action::TouchSessions { .. } => {}
         }
         vec![]
     }
 
-    fn entry_for(&self, req: &ForwardedRequest) -> TxnEntry {
+    /// The txn of a server's own background write (not a client session's).
+    pub(super) fn entry_for(&self, req: &ForwardedRequest) -> TxnEntry {
         let header = TxnHeader { client_id: req.session.0, cxid: req.cxid, zxid: 0, time: self.now as i64 };
         let txn = Txn::SetData(SetDataTxn { path: "/k".into(), data: Some(req.body.clone()), version: req.cxid });
         TxnEntry { header, txn, digest: None }
@@ -97,7 +107,7 @@ impl World {
     fn truncate(&mut self, sid: ServerId, to: Zxid) {
         let Some(n) = self.nodes.get_mut(&sid) else { return };
         let removed = n.disk.truncate(to);
-        n.applied = n.disk.log.clone();
+        n.set_applied(n.disk.log.clone());
         let (generation, len) = (n.disk.generation, n.disk.log.len());
         self.log.push((sid, format!("truncate {to}")));
         self.schedule(1, Event::DiskSync { node: sid, generation, len });
@@ -123,9 +133,13 @@ impl World {
             self.acked.push(key);
         }
         self.observe(&Observation::Deliver { node: sid, prev, entry: &entry });
+        let h = entry.header;
+        let outcome = outcome_of(&entry.txn);
         if let Some(n) = self.nodes.get_mut(&sid) {
+            let _ = n.tree.apply(&entry);
             n.applied.push(entry);
         }
+        self.reply_delivered(sid, h, outcome);
     }
 
     fn established(&mut self, sid: ServerId, epoch: u32) {
@@ -189,7 +203,7 @@ impl World {
             QMsg::Packet(p) => p,
             QMsg::Snapshot { zxid, state } => {
                 if let Some(n) = self.nodes.get_mut(&to) {
-                    n.applied = state;
+                    n.set_applied(state);
                 }
                 Packet::Snap(zxid)
             }
@@ -241,9 +255,13 @@ impl World {
         n.waiting.push((sid.0, cxid));
         let body = format!("{sid}-{cxid}").into_bytes();
         let req = ForwardedRequest { session: SessionId(sid.0), cxid, op: OpCode::SetData.code(), body, auth: vec![] };
-        let input = if n.is_established_leader() { Input::Propose(self.entry_for(&req)) } else { Input::Forward(req) };
-        let out = self.step_zab(sid, input);
-        self.exec(sid, out);
+        if n.is_established_leader() {
+            n.backlog.push_back(Queued::Write { from: sid, req });
+            self.exec(sid, vec![]);
+        } else {
+            let out = self.step_zab(sid, Input::Forward(req));
+            self.exec(sid, out);
+        }
         true
     }
 

@@ -12,16 +12,27 @@
 //! - `disk`: a txn log with live and durable parts, epoch files, crashes that keep a
 //!   random prefix of the unsynced tail (torn writes);
 //! - `node`: one server: `Fle` while looking, then a `Zab` role, executing its actions;
-//! - `checker`: one invariant per file.
+//! - `checker`: one invariant per file; `checker::linearizable` is a standalone
+//!   linearizability checker for znode register histories, reusable outside the
+//!   simulator;
+//! - `model`: the data the txns build (znodes, sessions) and the leader's request
+//!   preparation; `serve`: the servers' client side (sessions, FIFO replies, sync);
+//!   `client`: simulated client sessions and the history they record.
 //!
-//! The replicated state machine is the sequence of applied txns itself (the "tree").
+//! The replicated state machine is the sequence of applied txns itself; `model::Tree`
+//! is the data it builds, which clients read.
 
 mod checker;
+mod client;
+#[cfg(test)]
+mod client_scenarios;
 mod disk;
 mod exec;
+mod model;
 mod net;
 mod node;
 mod rng;
+mod serve;
 mod world;
 
 #[cfg(test)]
@@ -29,7 +40,9 @@ mod scenarios;
 #[cfg(test)]
 mod sweep;
 
-pub use checker::Violation;
+pub use checker::{linearizable, Violation};
 pub use disk::TornTail;
+pub use client::{Client, Record};
+pub use model::Req;
 pub use rng::Rng;
 pub use world::{Options, World};

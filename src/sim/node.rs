@@ -1,11 +1,35 @@
 //! One simulated server: its disk, its applied state, the election core and, once
 //! elected, its Zab role (the part of `QuorumPeer` that switches roles).
 
+use std::collections::{BTreeMap, VecDeque};
+
 use crate::election::{ElectionConfig, Fle};
+use crate::proto::quorum::ForwardedRequest;
 use crate::proto::{ServerId, TxnEntry, Zxid};
-use crate::zab::{Durable, Zab, ZabConfig};
+use crate::zab::{Durable, Origin, Zab, ZabConfig};
 
 use super::disk::Disk;
+use super::model::{Req, Tree};
+
+/// A client request the leader has not proposed yet: `PrepRequestProcessor`'s queue,
+/// which keeps requests in arrival order while the proposal window is full.
+#[derive(Clone, Debug)]
+pub enum Queued {
+    Write { from: ServerId, req: ForwardedRequest },
+    Sync(Origin),
+}
+
+/// A client session connected to this server: its requests not answered yet, in order
+/// (`CommitProcessor` answers a session's reads only after its earlier writes).
+#[derive(Clone, Debug)]
+pub struct SessionConn {
+    /// Unique per server, so a reply meant for an earlier connection is not misdelivered.
+    pub id: u64,
+    pub client: usize,
+    /// Waiting for the CreateSession txn or the leader's REVALIDATE answer.
+    pub ready: bool,
+    pub queue: VecDeque<(i32, Req)>,
+}
 
 #[derive(Debug)]
 pub struct Node {
@@ -23,6 +47,17 @@ pub struct Node {
     /// Writes this node originated and still waits to see delivered: (client, cxid).
     pub waiting: Vec<(i64, i32)>,
     pub next_cxid: i32,
+    /// The data as of `applied`.
+    pub tree: Tree,
+    /// Leader: the data with every txn proposed so far (the pending-changes overlay).
+    pub prep: Option<Tree>,
+    /// Leader: which server each session is connected through (`SessionImpl.owner`).
+    pub owners: BTreeMap<i64, ServerId>,
+    pub backlog: VecDeque<Queued>,
+    pub conns: BTreeMap<i64, SessionConn>,
+    /// Connections (session, connection id) whose `sync` went to the leader, in order.
+    pub syncs: VecDeque<(i64, u64)>,
+    pub next_conn: u64,
     ecfg: ElectionConfig,
 }
 
@@ -39,6 +74,13 @@ impl Node {
             serving: false,
             waiting: vec![],
             next_cxid: 0,
+            tree: Tree::default(),
+            prep: None,
+            owners: BTreeMap::new(),
+            backlog: VecDeque::new(),
+            conns: BTreeMap::new(),
+            syncs: VecDeque::new(),
+            next_conn: 0,
             ecfg,
         }
     }
@@ -65,8 +107,22 @@ impl Node {
         }
     }
 
+    pub fn set_applied(&mut self, applied: Vec<TxnEntry>) {
+        self.tree = Tree::from_log(&applied);
+        self.applied = applied;
+    }
+
+    /// Forgets what belonged to the role that ended: the leader's pipeline and syncs.
+    pub fn end_role(&mut self) {
+        self.prep = None;
+        self.owners.clear();
+        self.backlog.clear();
+        self.syncs.clear();
+    }
+
     pub fn reload(&mut self) {
-        self.applied = self.disk.log.clone();
+        self.set_applied(self.disk.log.clone());
+        self.end_role();
         self.serving = false;
         self.zab = None;
         self.role_gen += 1;
@@ -78,5 +134,10 @@ impl Node {
 
     pub fn is_established_leader(&self) -> bool {
         matches!(&self.zab, Some(Zab::Leader(l)) if l.is_established())
+    }
+
+    /// Takes client requests: an established leader or a synced learner.
+    pub fn accepts_clients(&self) -> bool {
+        self.up && (self.is_established_leader() || self.serving)
     }
 }

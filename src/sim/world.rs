@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::checker::{Checkers, Observation, Violation};
+use super::client::{Client, Record};
 use super::disk::TornTail;
 use super::net::{Net, QMsg};
 use super::node::Node;
@@ -28,6 +29,10 @@ pub struct Options {
     pub committed_log_max: usize,
     pub max_outstanding: usize,
     pub tick_ms: u64,
+    /// Simulated client sessions running the random workload.
+    pub clients: usize,
+    /// Mean time between one client's steps.
+    pub op_every_ms: u64,
 }
 
 impl Default for Options {
@@ -42,6 +47,8 @@ impl Default for Options {
             committed_log_max: 500,
             max_outstanding: 1000,
             tick_ms: 50,
+            clients: 0,
+            op_every_ms: 40,
         }
     }
 }
@@ -55,10 +62,12 @@ impl Options {
             faults: true,
             fault_ms: rng.range(2000, 4000),
             heal_ms: 5000,
-            write_every_ms: rng.range(20, 80),
+            write_every_ms: rng.range(30, 120),
             committed_log_max: if rng.chance(1, 2) { 4 } else { 500 },
             max_outstanding: rng.range(2, 50) as usize,
             tick_ms: 50,
+            clients: rng.range(2, 4) as usize,
+            op_every_ms: rng.range(40, 100),
         }
     }
 }
@@ -72,6 +81,7 @@ pub(super) enum Event {
     ConnDown { node: ServerId, peer: ServerId, conn: u64, gen: u64 },
     DiskSync { node: ServerId, generation: u64, len: usize },
     Write(ServerId),
+    Client(usize),
     Fault,
     Crash(ServerId, TornTail),
     Restart(ServerId),
@@ -104,6 +114,11 @@ pub struct World {
     /// (leader, learner) → the connection the leader's handler for that learner
     /// registered on (its FOLLOWERINFO arrived there). The leader writes only to it.
     pub(super) bound: BTreeMap<(ServerId, ServerId), u64>,
+    pub clients: Vec<Client>,
+    /// Every client request, in the order sent.
+    pub records: Vec<Record>,
+    /// Keys whose linearizability check hit its cap at `finish`.
+    pub inconclusive: Vec<String>,
 }
 
 fn config_text(voters: usize, observers: usize) -> Vec<u8> {
@@ -164,6 +179,9 @@ impl World {
             log: vec![],
             trace: false,
             bound: BTreeMap::new(),
+            clients: vec![],
+            records: vec![],
+            inconclusive: vec![],
         }
     }
 
@@ -181,6 +199,7 @@ impl World {
             let to = self.rng.pick(&ids).unwrap_or(ServerId(1));
             self.schedule_at(at, Event::Write(to));
         }
+        self.start_clients();
         if self.opts.faults {
             self.schedule_at(200, Event::Fault);
             self.schedule_at(self.opts.fault_ms, Event::Heal);
@@ -201,6 +220,13 @@ impl World {
             self.rng.range(20, 100)
         } else {
             self.rng.range(1, 8)
+        }
+    }
+
+    /// Records a violation found outside the checkers (client-side rules).
+    pub(super) fn fail(&mut self, checker: &'static str, what: String) {
+        if self.violation.is_none() {
+            self.violation = Some(Violation { checker, what });
         }
     }
 
@@ -240,6 +266,7 @@ impl World {
             Event::ConnDown { node, peer, conn, gen } => self.on_conn_down(node, peer, conn, gen),
             Event::DiskSync { node, generation, len } => self.on_disk_sync(node, generation, len),
             Event::Write(sid) => self.on_write(sid),
+            Event::Client(c) => self.on_client(c),
             Event::Fault => self.on_fault(),
             Event::Crash(sid, torn) => self.crash(sid, torn),
             Event::Restart(sid) => self.restart(sid),
@@ -356,6 +383,7 @@ impl World {
 
     pub(super) fn go_looking(&mut self, sid: ServerId) {
         self.close_conns(sid);
+        self.drop_conns(sid);
         let Some(n) = self.nodes.get_mut(&sid) else { return };
         n.reload();
         let (z, e) = (n.disk.last_zxid(), n.disk.current_epoch);
@@ -373,8 +401,10 @@ impl World {
         n.zab = None;
         n.role_gen += 1;
         n.waiting.clear();
+        n.end_role();
         self.log.push((sid, "crash".into()));
         self.close_conns(sid);
+        self.drop_conns(sid);
     }
 
     pub fn restart(&mut self, sid: ServerId) {
@@ -443,7 +473,18 @@ impl World {
         if let Some(v) = self.violation.clone() {
             return Err(v);
         }
-        self.converged()
+        self.converged()?;
+        self.check_clients()
+    }
+
+    /// The client guarantees, against the converged leader's history.
+    fn check_clients(&mut self) -> Result<(), Violation> {
+        if self.records.is_empty() {
+            return Ok(());
+        }
+        let stream = self.leader().map(|l| self.node(l).applied.as_slice()).unwrap_or_default();
+        self.inconclusive = super::checker::sessions::check(&self.records, stream)?;
+        Ok(())
     }
 
     fn converged(&self) -> Result<(), Violation> {
@@ -469,5 +510,6 @@ fn event_tag(e: &Event) -> u64 {
         Event::Dial { conn, .. } | Event::Quorum { conn, .. } | Event::ConnDown { conn, .. } => *conn,
         Event::DiskSync { len, .. } => *len as u64,
         Event::Fault | Event::Heal | Event::HealNet => 7,
+        Event::Client(c) => 1000 + *c as u64,
     }
 }

@@ -3,10 +3,13 @@
 
 mod delivery_order;
 mod durability;
+mod ephemerals;
 mod epochs;
 mod equal_state;
 mod leader_per_epoch;
+pub mod linearizable;
 mod prefix;
+pub mod sessions;
 
 use std::fmt;
 
@@ -65,6 +68,7 @@ impl Default for Checkers {
             Box::new(delivery_order::DeliveryOrder::default()),
             Box::new(durability::CommittedDurability::default()),
             Box::new(equal_state::EqualStateAtEqualZxid),
+            Box::new(ephemerals::EphemeralsWithSessions),
         ])
     }
 }
