@@ -154,12 +154,24 @@ class Ensemble:
 
     def leader(self, timeout=60):
         deadline = time.time() + timeout
+        stuck_since = {}
         while time.time() < deadline:
             self.revive()
             modes = {sid: n.mode() for sid, n in self.nodes.items() if n.proc}
             leaders = [s for s, m in modes.items() if m == "leader"]
             if len(leaders) == 1 and all(m in ("leader", "follower") for m in modes.values()):
                 return leaders[0]
+            # The same 3.8.0 bug can leave a Java learner alive but wedged (its sync
+            # thread died): restarted after 15 s out of service while a leader serves.
+            now = time.time()
+            for sid, m in modes.items():
+                if m in ("leader", "follower") or not leaders:
+                    stuck_since.pop(sid, None)
+                elif self.nodes[sid].kind == "zk" and now - stuck_since.setdefault(sid, now) > 15:
+                    print(f"note: Apache ZooKeeper node {sid} out of service for 15 s; restarting it", flush=True)
+                    self.nodes[sid].kill()
+                    self.nodes[sid].start()
+                    stuck_since.pop(sid, None)
             time.sleep(0.1)
         return None
 
