@@ -1,6 +1,7 @@
 //! Authentication (`AuthenticationProvider`s, `ProviderRegistry`,
 //! `SaslServerCallbackHandler`): digest ids, the per-connection id set, whoAmI names,
-//! SASL DIGEST-MD5 and the JAAS file that lists its users.
+//! SASL DIGEST-MD5 and the JAAS file that lists its users, x509 ids of TLS client
+//! certificates.
 //!
 //! Matching ids against ACLs lives with the ACL checks, not here.
 
@@ -9,6 +10,7 @@ mod digest;
 pub mod jaas;
 mod providers;
 pub mod sasl;
+pub mod x509;
 
 pub use auth_info::{java_set_order, AuthInfo};
 pub use digest::{authenticate_digest, digest_id};
