@@ -20,8 +20,12 @@ make_pki() {
   kt -exportcert -rfc -alias ca -keystore "$PKI/ca.p12" -storepass $PASS -file "$PKI/ca.pem" || return 1
   kt -importcert -alias ca -file "$PKI/ca.pem" -keystore "$PKI/trust.p12" -storetype PKCS12 -storepass $PASS || return 1
   local name dn ext
+  local alg
   while IFS='|' read -r name dn ext; do
-    kt -genkeypair -alias "$name" -keyalg EC -groupname secp256r1 -dname "$dn" -validity 2 \
+    # The server's key is RSA, as the ZooKeeper admin guide makes it (an EC key from
+    # keytool lacks the public key ring needs); clients keep EC keys.
+    if [ "$name" = server ]; then alg=(-keyalg RSA -keysize 2048); else alg=(-keyalg EC -groupname secp256r1); fi
+    kt -genkeypair -alias "$name" "${alg[@]}" -dname "$dn" -validity 2 \
       -keystore "$PKI/$name.p12" -storetype PKCS12 -storepass $PASS || return 1
     kt -certreq -alias "$name" -keystore "$PKI/$name.p12" -storepass $PASS -file "$PKI/$name.csr" || return 1
     kt -gencert -alias ca -keystore "$PKI/ca.p12" -storepass $PASS -infile "$PKI/$name.csr" \

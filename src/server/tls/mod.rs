@@ -69,7 +69,7 @@ impl TlsContext {
             .map_err(|e| format!("ssl.enabledProtocols / ssl.ciphersuites: {e}"))?
             .with_client_cert_verifier(verifier)
             .with_single_cert(identity.chain, identity.key)
-            .map_err(|e| stores::failure(store, e))?;
+            .map_err(|e| stores::failure(store, key_hint(e)))?;
         Ok(TlsContext { acceptor: TlsAcceptor::from(Arc::new(config)), asks_for_certificate: asks, super_user: s.super_user.clone() })
     }
 
@@ -94,6 +94,19 @@ impl TlsContext {
         }
         Ok((tls, ids))
     }
+}
+
+/// ring reads EC keys only with their public key, which Java's encoding (keytool)
+/// leaves out: say how to get a key rzk can read.
+fn key_hint(e: rustls::Error) -> String {
+    let text = e.to_string();
+    if !text.contains("failed to parse private key") {
+        return text;
+    }
+    format!(
+        "{text}; an EC key written by keytool lacks its public key: use an RSA key (keytool -keyalg RSA), or re-encode it \
+         with `openssl pkcs12 -in ks.p12 -nodes -out ks.pem` and use the PEM file (ssl.keyStore.type=PEM)"
+    )
 }
 
 /// The ring provider limited to the configured cipher suites.
