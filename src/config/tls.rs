@@ -76,12 +76,12 @@ pub(super) fn settings(r: &Reader, wanted: bool) -> Result<Option<TlsSettings>, 
         return Ok(None);
     }
     refuse_unavailable(r)?;
-    let client_auth = match r.prop(&format!("{PREFIX}clientAuth")).map(|v| v.to_uppercase()) {
-        None => ClientAuth::Need,
-        Some(v) if v.is_empty() || v == "NEED" => ClientAuth::Need,
-        Some(v) if v == "WANT" => ClientAuth::Want,
-        Some(v) if v == "NONE" => ClientAuth::None,
-        Some(v) => return Err(err(r, "zookeeper.ssl.clientAuth", format!("expected none, want or need, got {v:?}"))),
+    let raw = r.prop(&format!("{PREFIX}clientAuth")).unwrap_or_default();
+    let client_auth = match raw.to_uppercase().as_str() {
+        "" | "NEED" => ClientAuth::Need,
+        "WANT" => ClientAuth::Want,
+        "NONE" => ClientAuth::None,
+        _ => return Err(err(r, "zookeeper.ssl.clientAuth", format!("expected none, want or need, got {raw:?}"))),
     };
     let protocol = r.prop(&format!("{PREFIX}protocol")).unwrap_or_else(|| DEFAULT_PROTOCOL.to_string());
     let enabled_protocols = match r.prop(&format!("{PREFIX}enabledProtocols")) {
