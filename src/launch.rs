@@ -1,13 +1,15 @@
 //! Starting a server from a validated [`Config`] (`ZooKeeperServerMain.runFromConfig`):
 //! the core thread, the client listener and the ticker. Used by the binary and by tests,
-//! which start servers in-process on ephemeral ports. The database is recovered from
+//! which start servers in-process on ephemeral ports. With `secureClientPort` a second,
+//! TLS listener feeds the same core. The database is recovered from
 //! `dataDir`/`dataLogDir` before the port starts serving.
 
 use crate::config::Config;
 use crate::node::driver::{self, Event};
 use crate::storage::{self, snapshot, DiskLog, Recovered, StorageConfig};
 use crate::node::{Core, CoreConfig, Input};
-use crate::server::{self, ShellConfig};
+use crate::server::tls::TlsContext;
+use crate::server::{self, ListenerKind, ShellConfig};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,6 +29,36 @@ const TICK: Duration = Duration::from_millis(50);
 pub async fn bind(cfg: &Config) -> std::io::Result<TcpListener> {
     let host = cfg.client_port_address.clone().unwrap_or_else(|| "0.0.0.0".to_string());
     TcpListener::bind((host.as_str(), cfg.client_port)).await
+}
+
+/// Binds `secureClientPort`, when configured.
+pub async fn bind_secure(cfg: &Config) -> std::io::Result<Option<TcpListener>> {
+    let Some(port) = cfg.secure_client_port else { return Ok(None) };
+    let host = cfg.secure_client_port_address.clone().unwrap_or_else(|| "0.0.0.0".to_string());
+    let listener = TcpListener::bind((host.as_str(), port))
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot bind secure client port {port}: {e}")))?;
+    Ok(Some(listener))
+}
+
+/// The listeners and what each speaks: the client port (plain, or unified with TLS)
+/// and the secure client port. Fails when the TLS context cannot be built.
+pub fn listeners(cfg: &Config, plain: TcpListener, secure: Option<TcpListener>) -> std::io::Result<Vec<(TcpListener, ListenerKind)>> {
+    info!("binding to port {}", plain.local_addr()?);
+    let tls = match &cfg.tls {
+        Some(settings) => Some(Arc::new(TlsContext::from_settings(settings).map_err(std::io::Error::other)?)),
+        None => None,
+    };
+    let plain_kind = match (&tls, cfg.port_unification) {
+        (Some(tls), true) => ListenerKind::Unified(tls.clone()),
+        _ => ListenerKind::Plain,
+    };
+    let mut out = vec![(plain, plain_kind)];
+    if let (Some(secure), Some(tls)) = (secure, tls) {
+        info!("binding to secure port {}", secure.local_addr()?);
+        out.push((secure, ListenerKind::Secure(tls)));
+    }
+    Ok(out)
 }
 
 /// The database recovered from disk and, when it is needed before serving, the startup
@@ -52,6 +84,18 @@ pub async fn serve(
     cfg: Config,
     sasl_users: Option<BTreeMap<String, String>>,
     listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let secure = bind_secure(&cfg).await?;
+    let listeners = listeners(&cfg, listener, secure)?;
+    serve_on(cfg, sasl_users, listeners, shutdown).await
+}
+
+/// [`serve`] on listeners already bound and typed by [`listeners`].
+pub async fn serve_on(
+    cfg: Config,
+    sasl_users: Option<BTreeMap<String, String>>,
+    listeners: Vec<(TcpListener, ListenerKind)>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let storage = StorageConfig::from_config(&cfg);
@@ -81,9 +125,8 @@ pub async fn serve(
     let ops = Arc::new(Ops::new(cfg.clone(), initial, tx.clone()));
     let endpoints = start_endpoints(&ops, &cfg).await?;
     let shell = ShellConfig::from_config(&cfg, Some(ops));
-    info!("binding to port {}", listener.local_addr()?);
     let ticker = tokio::spawn(tick(tx.clone()));
-    let accept = tokio::spawn(server::serve(listener, tx.clone(), shell));
+    let accept = tokio::spawn(server::serve_all(listeners, tx.clone(), shell));
     let failure = tokio::select! {
         _ = shutdown => None,
         r = &mut done_rx => r.ok().and_then(Result::err),
@@ -136,6 +179,8 @@ async fn tick(tx: mpsc::Sender<Event>) {
 /// A server running in the background of the current tokio runtime (tests, embedding).
 pub struct Running {
     pub addr: SocketAddr,
+    /// The secure client port, when configured.
+    pub secure_addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -144,11 +189,14 @@ impl Running {
     pub async fn start(cfg: Config, sasl_users: Option<BTreeMap<String, String>>) -> std::io::Result<Running> {
         let listener = bind(&cfg).await?;
         let addr = listener.local_addr()?;
+        let secure = bind_secure(&cfg).await?;
+        let secure_addr = secure.as_ref().map(TcpListener::local_addr).transpose()?;
+        let listeners = listeners(&cfg, listener, secure)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(cfg, sasl_users, listener, async {
+        let task = tokio::spawn(serve_on(cfg, sasl_users, listeners, async {
             let _ = stopped.await;
         }));
-        Ok(Running { addr, stop: Some(stop), task })
+        Ok(Running { addr, secure_addr, stop: Some(stop), task })
     }
 
     pub async fn stop(mut self) {

@@ -104,6 +104,9 @@ def create_cases():
         "ip-bad": ("super", [ACL(P.ALL, Id("ip", "300.1.1.1"))]),
         "ip-bad-mask": ("super", [ACL(P.ALL, Id("ip", "127.0.0.1/40"))]),
         "unknown-scheme": ("super", [ACL(P.ALL, Id("nosuch", "x"))]),
+        # No secure port and no authProvider naming X509AuthenticationProvider: the
+        # x509 scheme is not registered, so its ACLs are invalid.
+        "x509-unregistered": ("super", [ACL(P.ALL, Id("x509", "CN=alice,O=Apache"))]),
         "world-someone": ("super", [ACL(P.ALL, Id("world", "someone"))]),
         "empty-acl": ("super", []),
         "perms-zero": ("super", [ACL(0, Id("world", "anyone"))]),

@@ -1,6 +1,7 @@
 //! Authentication (`AuthenticationProvider`s, `ProviderRegistry`,
 //! `SaslServerCallbackHandler`): digest ids, the per-connection id set, whoAmI names,
-//! SASL DIGEST-MD5 and the JAAS file that lists its users, SASL GSSAPI (Kerberos).
+//! SASL DIGEST-MD5 and the JAAS file that lists its users, SASL GSSAPI (Kerberos), x509
+//! ids of TLS client certificates.
 //!
 //! Matching ids against ACLs lives with the ACL checks, not here.
 
@@ -15,6 +16,7 @@ pub mod sasl_gssapi_krb5;
 pub mod sasl_gssapi_mechanism;
 pub mod sasl_gssapi_name;
 pub mod sasl_gssapi_setup;
+pub mod x509;
 
 pub use auth_info::{java_set_order, AuthInfo};
 pub use digest::{authenticate_digest, digest_id};

@@ -143,6 +143,18 @@ mod tests {
     }
 
     #[test]
+    fn registered_x509_names_its_ids_by_subject_and_identifies_creators() {
+        let mut p = AuthProviders::default();
+        let ids = [Id::new("x509", "CN=alice,O=Apache")];
+        assert_eq!(p.client_info(&ids), vec![info("x509", "")]);
+        p.register("x509");
+        assert_eq!(p.client_info(&ids), vec![info("x509", "CN=alice,O=Apache")]);
+        assert!(p.is_authenticated("x509"));
+        // The id comes from the TLS handshake, never from an AuthPacket.
+        assert_eq!(p.authenticate("x509", b"CN=alice"), Err(ErrorCode::AuthFailed));
+    }
+
+    #[test]
     fn ip_does_not_identify_a_creator() {
         let mut p = AuthProviders::default();
         assert!(!p.is_authenticated("ip"));

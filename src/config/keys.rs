@@ -56,7 +56,7 @@ const NONNEG: Kind = Kind::Int { min: 0, max: i32::MAX as i64 };
 const LONG: Kind = Kind::Int { min: i64::MIN, max: i64::MAX };
 const H: Support = Support::Honoured;
 const QUORUM: Support = Support::Reported("quorum mode is not available; rzk serves standalone");
-const TLS: Support = Support::Reported("TLS listeners are not available");
+const TLS: Support = Support::Reported("TLS is available on the client ports only");
 const DISK: Support = Support::Reported("transactions are kept in memory; there is no log or snapshot on disk");
 const TUNING: Support = Support::Reported("Java implementation tuning with no counterpart in rzk");
 
@@ -73,8 +73,8 @@ pub const KEYS: &[KeyDef] = &[
     key("dataLogDir", Kind::Text, "<dataDir>", Peer, H, "directory for the transaction log"),
     key("clientPort", Kind::Int { min: 0, max: 65535 }, "", Peer, H, "port clients connect to"),
     key("clientPortAddress", Kind::Text, "0.0.0.0", Peer, H, "address the client port binds to"),
-    key("secureClientPort", Kind::Port, "", Peer, TLS, "TLS client port"),
-    key("secureClientPortAddress", Kind::Text, "", Peer, TLS, "TLS client address"),
+    key("secureClientPort", Kind::Port, "", Peer, H, "TLS client port (needs serverCnxnFactory=…NettyServerCnxnFactory)"),
+    key("secureClientPortAddress", Kind::Text, "0.0.0.0", Peer, H, "address the TLS client port binds to"),
     key("clientPortListenBacklog", INT, "-1", Peer, Support::Reported("the OS default backlog is used"), "listen backlog of the client port"),
     key("maxClientCnxns", NONNEG, "60", Peer, H, "connections per client address; 0 = unlimited"),
     key("minSessionTimeout", INT, "2*tickTime", Peer, H, "smallest session timeout granted (ms)"),
@@ -141,7 +141,28 @@ pub const KEYS: &[KeyDef] = &[
     key("extendedTypesEnabled", Kind::Bool, "false", SysProp, H, "TTL nodes"),
     key("emulate353TTLNodes", Kind::Bool, "false", SysProp, TUNING, "3.5.3 TTL id layout"),
     key("digest.enabled", Kind::Bool, "true", SysProp, H, "keep the data tree digest"),
-    key("serverCnxnFactory", Kind::Text, "org.apache.zookeeper.server.NIOServerCnxnFactory", SysProp, TUNING, "connection factory class"),
+    key("serverCnxnFactory", Kind::Text, "org.apache.zookeeper.server.NIOServerCnxnFactory", SysProp, H, "connection factory; the Netty one is required for secureClientPort and client.portUnification"),
+    key("client.portUnification", Kind::Bool, "false", SysProp, H, "the client port also accepts TLS (first byte 0x16), with the Netty factory"),
+    key("ssl.keyStore.location", Kind::Text, "", SysProp, H, "server certificate and key: PEM (key + chain) or PKCS12; JKS must be converted: keytool -importkeystore -srckeystore ks.jks -destkeystore ks.p12 -deststoretype PKCS12"),
+    key("ssl.keyStore.password", Kind::Text, "", SysProp, H, "key store password (PEM: of an encrypted PKCS#8 key)"),
+    key("ssl.keyStore.passwordPath", Kind::Text, "", SysProp, H, "file holding the key store password"),
+    key("ssl.keyStore.type", Kind::Text, "<from the extension>", SysProp, H, "PEM or PKCS12 (.pem/.p12); JKS and BCFKS stop the start with the keytool conversion to use"),
+    key("ssl.trustStore.location", Kind::Text, "", SysProp, H, "CA certificates client certificates are verified against: PEM or PKCS12 (JKS: convert as for the key store)"),
+    key("ssl.trustStore.password", Kind::Text, "", SysProp, H, "trust store password"),
+    key("ssl.trustStore.passwordPath", Kind::Text, "", SysProp, H, "file holding the trust store password"),
+    key("ssl.trustStore.type", Kind::Text, "<from the extension>", SysProp, H, "PEM or PKCS12 (.pem/.p12)"),
+    key("ssl.clientAuth", Kind::Text, "need", SysProp, H, "none, want or need a client certificate"),
+    key("ssl.protocol", Kind::Text, "TLSv1.2", SysProp, H, "TLS version; also the enabled protocols when ssl.enabledProtocols is unset (TLSv1.2, TLSv1.3; TLS = both)"),
+    key("ssl.enabledProtocols", Kind::Text, "<ssl.protocol>", SysProp, H, "comma-separated TLS versions (rzk has TLSv1.2 and TLSv1.3)"),
+    key("ssl.ciphersuites", Kind::Text, "<Java's ECDHE GCM/CBC list>", SysProp, H, "comma-separated IANA cipher suite names; those rustls lacks (CBC) are skipped"),
+    key("ssl.hostnameVerification", Kind::Bool, "true", SysProp, H, "verify the server host name (a client-side check; servers never verify client host names)"),
+    key("ssl.authProvider", Kind::Text, "x509", SysProp, H, "scheme that authenticates TLS clients; only x509"),
+    key("ssl.crl", Kind::Bool, "false", SysProp, Support::Reported("revocation lists are not checked"), "check certificate revocation lists"),
+    key("ssl.ocsp", Kind::Bool, "false", SysProp, Support::Reported("OCSP is not checked"), "check OCSP"),
+    key("ssl.context.supplier.class", Kind::Text, "", SysProp, H, "a Java SSLContext supplier; rzk stops the start when it is set"),
+    key("ssl.handshakeDetectionTimeoutMillis", POS, "5000", SysProp, TUNING, "quorum port unification detection timeout"),
+    key("netty.server.outstandingHandshake.limit", INT, "-1", SysProp, TUNING, "concurrent TLS handshakes"),
+    key("X509AuthenticationProvider.superUser", Kind::Text, "", SysProp, H, "x509 subject DN (RFC 2253, as X500Principal.getName prints it) that is super"),
     key("maxCnxns", NONNEG, "0", SysProp, TUNING, "total connections; 0 = unlimited"),
     key("maxBatchSize", POS, "1000", SysProp, TUNING, "commit processor batch"),
     key("commitProcessor.maxReadBatchSize", INT, "-1", SysProp, TUNING, "commit processor reads"),
@@ -170,7 +191,7 @@ pub const PREFIXES: &[KeyDef] = &[
     key("server.", Kind::Text, "", Peer, QUORUM, "host:quorumPort:electionPort[:role][;[clientHost:]clientPort]"),
     key("group.", Kind::Text, "", Peer, QUORUM, "hierarchical quorum group"),
     key("weight.", LONG, "1", Peer, QUORUM, "hierarchical quorum weight"),
-    key("authProvider.", Kind::Text, "", SysProp, H, "authentication provider class (SASL is understood)"),
+    key("authProvider.", Kind::Text, "", SysProp, H, "authentication provider class (SASL and X509AuthenticationProvider are understood)"),
     key("metricsProvider.", Kind::Text, "", Peer, H, "passed to the metrics provider (httpHost, httpPort, exportJvmInfo, …)"),
 ];
 

@@ -16,6 +16,7 @@ pub mod myid;
 pub mod quorum;
 pub mod settings;
 pub mod sysprops;
+pub mod tls;
 pub mod zoo_cfg;
 
 pub use error::ConfigError;

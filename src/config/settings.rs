@@ -84,6 +84,16 @@ pub struct Config {
     pub quorum_listen_on_all_ips: bool,
     /// Keys accepted without effect and unknown keys, to report at start-up.
     pub notices: Vec<Notice>,
+    /// `secureClientPort`: the TLS client port, when set.
+    pub secure_client_port: Option<u16>,
+    /// `secureClientPortAddress` (all addresses when unset).
+    pub secure_client_port_address: Option<String>,
+    /// `client.portUnification`: the plain client port also accepts TLS.
+    pub port_unification: bool,
+    /// The TLS settings, when a secure port or port unification is configured.
+    pub tls: Option<super::tls::TlsSettings>,
+    /// The `x509` authentication provider is registered.
+    pub x509_enabled: bool,
 }
 
 /// A remark about one zoo.cfg line, printed at start-up as `file:line: key: message`.
@@ -114,14 +124,14 @@ impl Config {
     }
 }
 
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     source: &'a str,
     entries: BTreeMap<&'a str, &'a Entry>,
     props: BTreeMap<String, String>,
 }
 
 impl<'a> Reader<'a> {
-    fn err(&self, key: &str, reason: String) -> ConfigError {
+    pub(super) fn err(&self, key: &str, reason: String) -> ConfigError {
         let line = self.entries.get(key).map(|e| e.line).unwrap_or(0);
         ConfigError { file: self.source.to_string(), line, key: key.to_string(), reason }
     }
@@ -131,8 +141,13 @@ impl<'a> Reader<'a> {
     }
 
     /// A property: zoo.cfg spelling first, then the system property.
-    fn prop(&self, name: &str) -> Option<String> {
+    pub(super) fn prop(&self, name: &str) -> Option<String> {
         self.props.get(name).cloned()
+    }
+
+    /// The values of every property whose name starts with `prefix`.
+    pub(super) fn props_with_prefix<'b>(&'b self, prefix: &'b str) -> impl Iterator<Item = &'b str> + 'b {
+        self.props.iter().filter(move |(k, _)| k.starts_with(prefix)).map(|(_, v)| v.as_str())
     }
 
     fn num<T: std::str::FromStr>(&self, key: &str, default: T) -> Result<T, ConfigError> {
@@ -223,6 +238,9 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
         return Err(r.err("clientPortAddress", "clientPortAddress is set but clientPort is not".into()));
     }
     let jute_max = r.prop_num("jute.maxbuffer", 0xfffff)?;
+    let secure = secure_client_port(r)?;
+    let port_unification = super::tls::port_unification(r) && netty_factory(r);
+    let tls_wanted = secure.is_some() || port_unification;
     Ok(Config {
         source: r.source.to_string(),
         tick_time_ms: tick,
@@ -260,7 +278,36 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
         peer_type_observer: r.raw("peerType").is_some_and(|v| v.trim() == "observer"),
         quorum_listen_on_all_ips: r.raw("quorumListenOnAllIPs").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         notices: Vec::new(),
+        secure_client_port: secure,
+        secure_client_port_address: r.raw("secureClientPortAddress").map(|a| a.trim().to_string()),
+        port_unification,
+        tls: super::tls::settings(r, tls_wanted)?,
+        x509_enabled: super::tls::x509_registered(r, tls_wanted),
     })
+}
+
+/// `secureClientPort`; like `ZooKeeperServerMain`, a TLS port needs the Netty
+/// connection factory (`NIOServerCnxnFactory.configure` refuses `secure`).
+fn secure_client_port(r: &Reader) -> Result<Option<u16>, ConfigError> {
+    let port: u16 = r.num("secureClientPort", 0)?;
+    if port == 0 {
+        if r.raw("secureClientPortAddress").is_some() {
+            return Err(r.err("secureClientPortAddress", "secureClientPortAddress is set but secureClientPort is not".into()));
+        }
+        return Ok(None);
+    }
+    if !netty_factory(r) {
+        return Err(r.err(
+            "secureClientPort",
+            "SSL isn't supported in NIOServerCnxn: set serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory".into(),
+        ));
+    }
+    Ok(Some(port))
+}
+
+/// `zookeeper.serverCnxnFactory` names the Netty factory.
+fn netty_factory(r: &Reader) -> bool {
+    r.prop("zookeeper.serverCnxnFactory").is_some_and(|v| v.trim() == "org.apache.zookeeper.server.NettyServerCnxnFactory")
 }
 
 /// `ContainerManager` reads `znode.container.*` system properties; a zoo.cfg line can

@@ -50,7 +50,14 @@ fn sample(name: &str, kind: Kind) -> String {
 #[test]
 fn every_documented_key_accepts_a_valid_value() {
     for k in KEYS {
-        let r = parse(&format!("{}={}\n", k.name, sample(k.name, k.kind)));
+        let needs = match k.name {
+            "secureClientPort" => "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n",
+            "secureClientPortAddress" => "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\nsecureClientPort=2281\n",
+            // Refused whatever its value: it names a Java class (see `tls_settings_*`).
+            "ssl.context.supplier.class" => continue,
+            _ => "",
+        };
+        let r = parse(&format!("{needs}{}={}\n", k.name, sample(k.name, k.kind)));
         assert!(r.is_ok(), "{}: {:?}", k.name, r.err());
     }
     for (name, value) in [("server.1", "127.0.0.1:2888:3888"), ("group.1", "1:2"), ("weight.1", "1"),
@@ -118,4 +125,38 @@ fn honoured_keys_reach_the_configuration() {
 fn honoured_and_reported_keys_are_both_listed() {
     let honoured = KEYS.iter().filter(|k| k.support == Support::Honoured).count();
     assert!(honoured > 20 && honoured < KEYS.len());
+}
+
+#[test]
+fn tls_settings_that_need_java_classes_or_netty_are_refused() {
+    let e = parse("secureClientPort=2281\n").unwrap_err();
+    assert!(e.to_string().starts_with("zoo.cfg:3: secureClientPort: SSL isn't supported in NIOServerCnxn"), "{e}");
+    let netty = "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\nsecureClientPort=2281\n";
+    let e = parse(&format!("{netty}ssl.context.supplier.class=a.B\n")).unwrap_err();
+    assert!(e.to_string().starts_with("zoo.cfg:5: ssl.context.supplier.class:"), "{e}");
+    let e = parse(&format!("{netty}ssl.clientAuth=maybe\n")).unwrap_err();
+    assert_eq!(e.to_string(), "zoo.cfg:5: ssl.clientAuth: expected none, want or need, got \"maybe\"");
+    let e = parse(&format!("{netty}ssl.authProvider=mine\n")).unwrap_err();
+    assert!(e.to_string().contains("only the x509 scheme"), "{e}");
+    let e = parse(&format!("{netty}ssl.keyStore.location=/k/ks.jks\n")).unwrap_err();
+    assert!(e.to_string().starts_with("zoo.cfg:5: ssl.keyStore.location: JKS stores are not read by rzk; convert"), "{e}");
+}
+
+#[test]
+fn tls_settings_follow_java_defaults() {
+    let c = parse("serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\nsecureClientPort=2281\nssl.keyStore.location=/k/ks.p12\n").unwrap();
+    let tls = c.tls.expect("TLS settings");
+    assert_eq!(tls.client_auth, crate::config::tls::ClientAuth::Need);
+    assert_eq!(tls.enabled_protocols, vec!["TLSv1.2".to_string()]);
+    assert_eq!(tls.key_store.map(|s| s.store_type), Some(crate::config::tls::StoreType::Pkcs12));
+    assert!(c.x509_enabled && c.secure_client_port == Some(2281));
+    let plain = parse("client.portUnification=true\n").unwrap();
+    assert!(!plain.port_unification && plain.tls.is_none() && !plain.x509_enabled);
+    let sysprop = Config::from_entries(
+        "zoo.cfg",
+        &crate::config::zoo_cfg::parse("dataDir=/d\nsecureClientPort=2281\n"),
+        &[("zookeeper.serverCnxnFactory".to_string(), "org.apache.zookeeper.server.NettyServerCnxnFactory".to_string()),
+          ("zookeeper.ssl.clientAuth".to_string(), "want".to_string())].into_iter().collect(),
+    ).unwrap();
+    assert_eq!(sysprop.tls.map(|t| t.client_auth), Some(crate::config::tls::ClientAuth::Want));
 }

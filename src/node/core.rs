@@ -41,6 +41,8 @@ pub struct CoreConfig {
     pub data_dir: String,
     pub data_log_dir: String,
     pub max_client_cnxns: u32,
+    /// The `x509` authentication provider is registered (TLS client certificates).
+    pub x509: bool,
 }
 
 impl CoreConfig {
@@ -66,6 +68,7 @@ impl CoreConfig {
             data_dir: c.data_dir.display().to_string(),
             data_log_dir: c.data_log_dir.display().to_string(),
             max_client_cnxns: c.max_client_cnxns,
+            x509: c.x509_enabled,
         }
     }
 }
@@ -143,12 +146,15 @@ impl Core {
             standalone: true,
             max_never_used_container_ms: cfg.container_max_never_used_ms,
         });
-        prep.set_schemes(AuthSchemes { digest: true, sasl: cfg.sasl_users.is_some(), x509: false });
+        prep.set_schemes(AuthSchemes { digest: true, sasl: cfg.sasl_users.is_some(), x509: cfg.x509 });
         let sessions = SessionTracker::new(ServerId(cfg.server_id), now_wall_ms, cfg.tick_ms);
         let tree = DataTree::with_extended_types(cfg.extended_types);
         let mut auth = AuthProviders::new(cfg.super_digest.clone());
         if cfg.sasl_users.is_some() {
             auth.register("sasl");
+        }
+        if cfg.x509 {
+            auth.register("x509");
         }
         Core {
             next_container_check_ms: now_mono_ms + cfg.container_check_interval_ms,
@@ -188,8 +194,10 @@ impl Core {
 
     pub fn step(&mut self, input: Input) {
         match input {
-            Input::Opened { conn, peer } => {
-                self.conns.insert(conn, Conn::new(peer, self.now_wall_ms));
+            Input::Opened { conn, peer, auth } => {
+                let mut c = Conn::new(peer, self.now_wall_ms);
+                c.auth.extend(auth.into_iter().filter(|id| !c.auth.contains(id)).collect::<Vec<_>>());
+                self.conns.insert(conn, c);
             }
             Input::Connect { conn, req } => self.handle_connect(conn, req),
             Input::Request { conn, xid, body } => self.handle_request(conn, xid, body),

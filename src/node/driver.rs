@@ -28,7 +28,8 @@ pub enum Out {
 pub enum Event {
     /// A new connection and the queue its frames go to (bounded: a client that never
     /// reads is disconnected when it fills up).
-    Open { conn: ConnId, peer: std::net::SocketAddr, out: mpsc::Sender<Out> },
+    /// `auth`: ids its TLS handshake proved (x509).
+    Open { conn: ConnId, peer: std::net::SocketAddr, out: mpsc::Sender<Out>, auth: Vec<crate::proto::Id> },
     Input(Input),
     /// The operations surface asks for the server's state (`crate::ops`).
     Query { what: Query, reply: oneshot::Sender<ServerSnapshot> },
@@ -220,9 +221,9 @@ impl<L: TxnLog> Driver<L> {
 
     fn handle(&mut self, ev: Event) -> bool {
         match ev {
-            Event::Open { conn, peer, out } => {
+            Event::Open { conn, peer, out, auth } => {
                 self.outs.open(conn, out);
-                self.core.step(Input::Opened { conn, peer });
+                self.core.step(Input::Opened { conn, peer, auth });
             }
             Event::Input(input) => {
                 if let Input::Closed { conn } = &input {

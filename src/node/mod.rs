@@ -54,8 +54,9 @@ pub enum RequestBody {
 
 #[derive(Debug)]
 pub enum Input {
-    /// A connection was accepted from `peer` (`ip:port`).
-    Opened { conn: ConnId, peer: std::net::SocketAddr },
+    /// A connection was accepted from `peer` (`ip:port`); `auth` are the ids its TLS
+    /// handshake proved (x509), added after the connection's `ip` id.
+    Opened { conn: ConnId, peer: std::net::SocketAddr, auth: Vec<crate::proto::Id> },
     Connect { conn: ConnId, req: ConnectRequest },
     Request { conn: ConnId, xid: i32, body: RequestBody },
     /// The socket closed (or the connection was dropped by the shell).

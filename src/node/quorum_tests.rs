@@ -11,7 +11,7 @@ fn core(role: Role) -> Core {
 }
 
 fn connect(c: &mut Core, conn: ConnId) {
-    c.step(Input::Opened { conn, peer: "127.0.0.1:5000".parse().unwrap() });
+    c.step(Input::Opened { conn, peer: "127.0.0.1:5000".parse().unwrap(), auth: Vec::new() });
     let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 10_000, session_id: 0, passwd: vec![0; 16], read_only: None };
     c.step(Input::Connect { conn, req });
 }

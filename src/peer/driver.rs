@@ -160,9 +160,9 @@ impl PeerDriver {
 
     fn handle(&mut self, ev: Event) -> bool {
         match ev {
-            Event::Open { conn, peer, out } => {
+            Event::Open { conn, peer, out, auth } => {
                 self.outs.open(conn, out);
-                self.core.step(CoreInput::Opened { conn, peer });
+                self.core.step(CoreInput::Opened { conn, peer, auth });
             }
             Event::Input(CoreInput::Persisted { upto }) => self.feed(zab::Input::Persisted { upto: Zxid(upto) }),
             Event::Input(input) => {

@@ -20,9 +20,7 @@ use bytes::BytesMut;
 use futures::StreamExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
-use tokio::net::tcp::OwnedReadHalf;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::FramedRead;
 use tracing::{debug, info, warn};
@@ -35,14 +33,29 @@ pub(crate) enum Phase {
     Closed,
 }
 
+/// The reading half of a connection, plain TCP or TLS.
+pub type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
+/// The writing half of a connection, plain TCP or TLS.
+pub type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
+type OwnedReadHalf = BoxRead;
+
+/// An accepted connection (after its TLS handshake, if any) and the ids that handshake
+/// proved (`x509`, from the client certificate).
+pub struct Accepted {
+    pub rd: BoxRead,
+    pub wr: BoxWrite,
+    pub peer: SocketAddr,
+    pub auth: Vec<crate::proto::Id>,
+}
+
 /// Serves one accepted connection until either side closes it.
-pub async fn run(stream: TcpStream, conn: ConnId, peer: SocketAddr, core: mpsc::Sender<Event>, cfg: &ShellConfig, throttle: Arc<Throttle>) {
+pub async fn run(stream: Accepted, conn: ConnId, core: mpsc::Sender<Event>, cfg: &ShellConfig, throttle: Arc<Throttle>) {
+    let Accepted { rd, wr, peer, auth } = stream;
     let (out_tx, out_rx) = mpsc::channel(cfg.max_outgoing_frames);
     let four_letter_out = out_tx.clone();
-    if core.send(Event::Open { conn, peer, out: out_tx }).await.is_err() {
+    if core.send(Event::Open { conn, peer, out: out_tx, auth }).await.is_err() {
         return;
     }
-    let (rd, wr) = stream.into_split();
     let (phase_tx, phase_rx) = watch::channel(Phase::Handshake);
     let throttle = Arc::new(ConnThrottle::new(throttle));
     let writer = Writer { wr, rx: out_rx, phase: phase_tx, throttle: throttle.clone(), max_bytes: cfg.max_outgoing_bytes };

@@ -1,10 +1,12 @@
-//! Client-port shell (`NIOServerCnxnFactory`): accepts connections, enforces the
-//! per-address and total connection limits, and runs one task per connection. All state
+//! Client-port shell (`NIOServerCnxnFactory`, and `NettyServerCnxnFactory` for the TLS
+//! listeners of `tls`): accepts connections, enforces the per-address and total
+//! connection limits, and runs one task per connection. All state
 //! lives in the core; this module only moves bytes (and holds the limits that protect the
 //! server from clients: `throttle`, the bounded outgoing buffer of `writer`).
 
 pub mod conn;
 pub mod throttle;
+pub mod tls;
 pub mod writer;
 
 use crate::config::Config;
@@ -16,7 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use throttle::Throttle;
-use tokio::net::TcpListener;
+use tls::TlsContext;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
@@ -106,10 +109,34 @@ impl AddressCounts {
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
-/// Accepts connections until the listener fails or the core goes away.
-pub async fn serve(listener: TcpListener, core: mpsc::Sender<Event>, cfg: ShellConfig) {
-    let counts = Arc::new(AddressCounts::default());
+/// What a listener speaks.
+#[derive(Clone, Debug)]
+pub enum ListenerKind {
+    /// `clientPort`.
+    Plain,
+    /// `secureClientPort`: TLS only.
+    Secure(Arc<TlsContext>),
+    /// `clientPort` with `client.portUnification`: TLS when the first byte starts a
+    /// TLS handshake, plain otherwise (`DualModeSslHandler`).
+    Unified(Arc<TlsContext>),
+}
+
+/// Accepts connections on every listener until they fail or the core goes away. Each
+/// listener has its own per-address counts (one `ServerCnxnFactory` each); the
+/// outstanding-request throttle is the server's.
+pub async fn serve_all(listeners: Vec<(TcpListener, ListenerKind)>, core: mpsc::Sender<Event>, cfg: ShellConfig) {
     let throttle = Arc::new(Throttle::new(cfg.global_outstanding_limit));
+    let loops = listeners.into_iter().map(|(l, kind)| accept_loop(l, kind, core.clone(), cfg.clone(), throttle.clone()));
+    futures::future::join_all(loops).await;
+}
+
+/// Accepts plain connections until the listener fails or the core goes away.
+pub async fn serve(listener: TcpListener, core: mpsc::Sender<Event>, cfg: ShellConfig) {
+    serve_all(vec![(listener, ListenerKind::Plain)], core, cfg).await
+}
+
+async fn accept_loop(listener: TcpListener, kind: ListenerKind, core: mpsc::Sender<Event>, cfg: ShellConfig, throttle: Arc<Throttle>) {
+    let counts = Arc::new(AddressCounts::default());
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
@@ -131,9 +158,12 @@ pub async fn serve(listener: TcpListener, core: mpsc::Sender<Event>, cfg: ShellC
         }
         let _ = stream.set_nodelay(true);
         let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
-        let (core_tx, cfg, counts, throttle) = (core.clone(), cfg.clone(), counts.clone(), throttle.clone());
+        let (core_tx, cfg, counts, throttle, kind) = (core.clone(), cfg.clone(), counts.clone(), throttle.clone(), kind.clone());
         tokio::spawn(async move {
-            conn::run(stream, conn, peer, core_tx, &cfg, throttle).await;
+            match handshake(stream, peer, &kind, cfg.sessionless_timeout).await {
+                Ok(accepted) => conn::run(accepted, conn, core_tx, &cfg, throttle).await,
+                Err(why) => warn!("closing connection from {peer}: {why}"),
+            }
             counts.release(peer.ip());
         });
         if core.is_closed() {
@@ -141,4 +171,27 @@ pub async fn serve(listener: TcpListener, core: mpsc::Sender<Event>, cfg: ShellC
             return;
         }
     }
+}
+
+/// The TLS handshake the listener calls for, bounded by the sessionless timeout.
+async fn handshake(stream: TcpStream, peer: std::net::SocketAddr, kind: &ListenerKind, limit: Duration) -> Result<conn::Accepted, String> {
+    let tls = match kind {
+        ListenerKind::Plain => None,
+        ListenerKind::Secure(tls) => Some(tls),
+        ListenerKind::Unified(tls) => {
+            let mut first = [0u8; 1];
+            let peeked = tokio::time::timeout(limit, stream.peek(&mut first)).await;
+            let is_tls = matches!(peeked, Ok(Ok(1))) && first[0] == tls::TLS_HANDSHAKE_RECORD_TYPE;
+            is_tls.then_some(tls)
+        }
+    };
+    let Some(tls) = tls else {
+        let (rd, wr) = stream.into_split();
+        return Ok(conn::Accepted { rd: Box::new(rd), wr: Box::new(wr), peer, auth: Vec::new() });
+    };
+    let (stream, auth) = tokio::time::timeout(limit, tls.accept(stream))
+        .await
+        .map_err(|_| "TLS handshake not completed within the sessionless connection timeout".to_string())??;
+    let (rd, wr) = tokio::io::split(stream);
+    Ok(conn::Accepted { rd: Box::new(rd), wr: Box::new(wr), peer, auth })
 }

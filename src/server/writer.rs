@@ -12,7 +12,6 @@ use crate::node::driver::Out;
 use bytes::{Buf, BytesMut};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, watch};
 use tracing::warn;
 
@@ -22,7 +21,7 @@ const WRITE_CHUNK: usize = 256 * 1024;
 const CLOSE_FLUSH: Duration = Duration::from_secs(2);
 
 pub(crate) struct Writer {
-    pub(crate) wr: OwnedWriteHalf,
+    pub(crate) wr: super::conn::BoxWrite,
     pub(crate) rx: mpsc::Receiver<Out>,
     pub(crate) phase: watch::Sender<Phase>,
     pub(crate) throttle: std::sync::Arc<ConnThrottle>,
