@@ -132,6 +132,8 @@ pub struct Core {
     pub(super) syncs: VecDeque<super::quorum::PendingSync>,
     /// Learner: sessions active since the last PING, with their timeouts.
     pub(super) touched: BTreeMap<SessionId, i32>,
+    /// Leader: the server each session's client is attached to (`SessionImpl.owner`).
+    pub(super) owners: BTreeMap<SessionId, ServerId>,
 }
 
 impl Core {
@@ -182,6 +184,7 @@ impl Core {
             revalidating: BTreeMap::new(),
             syncs: VecDeque::new(),
             touched: BTreeMap::new(),
+            owners: BTreeMap::new(),
         }
     }
 

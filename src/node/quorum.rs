@@ -119,6 +119,7 @@ impl Core {
         self.revalidating.clear();
         self.syncs.clear();
         self.touched.clear();
+        self.owners.clear();
     }
 
     /// Sessions active on this learner since the last call, for the next PING.
@@ -229,6 +230,9 @@ impl Core {
             }
             Input::RevalidateAsk { from, session, timeout_ms: _ } => {
                 let valid = self.sessions.touch(session, self.now_mono_ms);
+                if valid {
+                    self.owners.insert(session, from);
+                }
                 self.actions.push(Action::RevalidateAnswer { to: from, session, valid });
             }
             Input::Revalidated { session, valid } => self.revalidated(session, valid),
@@ -266,6 +270,7 @@ impl Core {
             Some(OpCode::CreateSession) => {
                 let timeout_ms = req.body.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
                 self.sessions.add(session, timeout_ms, self.now_mono_ms);
+                self.owners.insert(session, from);
                 let hdr = self.next_header(session.0, req.cxid);
                 return self.push_txn(hdr, Txn::CreateSession { timeout_ms }, Origin::Remote);
             }
@@ -277,6 +282,9 @@ impl Core {
             decode_request(&RequestHeader { xid: req.cxid, op: req.op }, &req.body, &Limits::default())
         });
         let txn = match decoded {
+            Some(Ok(_)) if self.sessions.is_live(session) && !self.owned_by(session, from) => {
+                Txn::Error(ErrorCode::SessionMoved)
+            }
             Some(Ok(r)) if self.sessions.is_live(session) => {
                 let ctx = RequestCtx { session: session.0, cxid: req.cxid, zxid: hdr.zxid, time: hdr.time, auth: &req.auth };
                 self.prep.prepare(&self.tree, &ctx, &r)
@@ -292,6 +300,14 @@ impl Core {
             }
         };
         self.push_txn(hdr, txn, Origin::Remote);
+    }
+
+    /// Leader: whether requests for `session` may come through `server`
+    /// (`SessionTrackerImpl.checkSession`): the first server to use a session owns it
+    /// until the client reattaches elsewhere; requests still in flight through the old
+    /// one then fail with SessionMoved, so no session's writes overtake each other.
+    pub(super) fn owned_by(&mut self, session: SessionId, server: ServerId) -> bool {
+        *self.owners.entry(session).or_insert(server) == server
     }
 
     /// Leader: Zab refused a proposal (its window is full or it lost its quorum); the

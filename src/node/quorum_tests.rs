@@ -113,3 +113,23 @@ fn fast_forward_applies_the_logged_tail_and_forgets_the_rest() {
     assert!(!d.fast_forward(&logged[1..], None));
     assert!(d.fast_forward(&logged[1..], Some(1)));
 }
+
+#[test]
+fn a_leader_fails_requests_of_a_session_that_moved_to_another_server() {
+    let mut c = core(Role::Leading);
+    c.start_serving(0x2_0000_0000);
+    let session = SessionId(0x0300_0000_0000_0001);
+    let fwd = |cxid, path: &str| {
+        let mut body = Vec::new();
+        put_request_record(&mut body, &create(path));
+        ForwardedRequest { session, cxid, op: OpCode::Create.code(), body, auth: vec![] }
+    };
+    c.step(Input::Forwarded { from: ServerId(3), req: ForwardedRequest { session, cxid: 0, op: OpCode::CreateSession.code(), body: 30_000i32.to_be_bytes().to_vec(), auth: vec![] } });
+    c.step(Input::Forwarded { from: ServerId(3), req: fwd(1, "/a") });
+    // The client reattached through server 2; a request still in flight via 3 fails.
+    c.step(Input::RevalidateAsk { from: ServerId(2), session, timeout_ms: 30_000 });
+    c.step(Input::Forwarded { from: ServerId(3), req: fwd(2, "/b") });
+    c.step(Input::Forwarded { from: ServerId(2), req: fwd(3, "/c") });
+    let txns: Vec<Txn> = c.take_actions().into_iter().filter_map(|a| if let Action::Propose(e) = a { Some(e.txn) } else { None }).collect();
+    assert!(matches!(txns.as_slice(), [Txn::CreateSession { .. }, Txn::Create(_), Txn::Error(ErrorCode::SessionMoved), Txn::Create(_)]), "{txns:?}");
+}

@@ -71,6 +71,9 @@ impl Core {
             return self.revalidate(conn, id, timeout);
         }
         let valid = if passwd == session_password(id) {
+            if self.role == super::quorum::Role::Leading {
+                self.owners.insert(id, crate::proto::ServerId(self.cfg.server_id));
+            }
             self.sessions.touch(id, self.now_mono_ms)
         } else {
             warn!("Incorrect password for session {id}");
@@ -130,6 +133,7 @@ impl Core {
             }
             Txn::CloseSession(_) => {
                 self.sessions.remove(id);
+                self.owners.remove(&id);
                 if let Some(conn) = self.session_conns.remove(&id) {
                     self.close(conn);
                 }

@@ -51,10 +51,14 @@ impl Core {
         if matches!(req, Request::CloseSession) {
             self.submit_close_session(session, xid, origin);
         } else {
+            let me = crate::proto::ServerId(self.cfg.server_id);
+            let moved = self.role == super::quorum::Role::Leading && !self.owned_by(session, me);
             let hdr = self.next_header(session.0, xid);
             // Borrowed, not cloned: the ids are only read while preparing.
             let auth: &[crate::proto::Id] = self.conns.get(&conn).map_or(&[], |c| c.auth.as_slice());
-            let txn = if self.sessions.is_live(session) {
+            let txn = if moved {
+                Txn::Error(crate::proto::ErrorCode::SessionMoved)
+            } else if self.sessions.is_live(session) {
                 let ctx = RequestCtx { session: session.0, cxid: xid, zxid: hdr.zxid, time: hdr.time, auth };
                 self.prep.prepare(&self.tree, &ctx, req)
             } else {
