@@ -24,6 +24,7 @@ from kazoo.retry import KazooRetry
 WORK = os.environ["WORK"]
 RZK = os.environ["RZK_BIN"]
 ZK_CP = os.environ["ZK_CP"]
+JAVA_CLASSES = os.environ.get("JAVA_CLASSES", "")
 ONLY = os.environ.get("ENSEMBLE_SCENARIOS", "").split()
 RESULTS = {"passed": 0, "failed": 0}
 logging.basicConfig(level=logging.CRITICAL)
@@ -197,12 +198,15 @@ class Ensemble:
 
 class Writers:
     """Clients writing continuously through the whole ensemble; each remembers the
-    creates that were acknowledged."""
+    creates that were acknowledged: kazoo threads and one Java client process."""
 
     def __init__(self, ens, count=3):
         self.ens, self.stop_flag, self.acked, self.errors = ens, False, [], []
         self.threads = [threading.Thread(target=self.run, args=(w,), daemon=True) for w in range(count)]
         self.lock = threading.Lock()
+        self.java = None
+        self.java_acked = os.path.join(ens.dir, "java-acked.txt")
+        self.java_stop = os.path.join(ens.dir, "java-stop")
 
     def run(self, w):
         retry = KazooRetry(max_tries=-1, delay=0.05, max_delay=0.5, deadline=60)
@@ -230,11 +234,26 @@ class Writers:
     def start(self):
         for t in self.threads:
             t.start()
+        if JAVA_CLASSES:
+            cp = f"{JAVA_CLASSES}:{os.environ['WRITER_CP']}"
+            log = open(os.path.join(self.ens.dir, "java-writer.out"), "a")
+            self.java = subprocess.Popen(["java", "-Xmx128m", "-cp", cp, "JavaWriter", self.ens.hosts(),
+                                          self.java_acked, self.java_stop], stdout=log, stderr=subprocess.STDOUT)
 
     def finish(self):
         self.stop_flag = True
         for t in self.threads:
             t.join(90)
+        if self.java:
+            open(self.java_stop, "w").close()
+            try:
+                self.java.wait(90)
+            except subprocess.TimeoutExpired:
+                self.java.kill()
+            with open(self.java_acked) as f:
+                java = [line.strip() for line in f if line.strip()]
+            check("java_client_writes_acknowledged", len(java) > 20, f"{len(java)} writes")
+            self.acked.extend(java)
 
 
 def write_once(hosts, timeout=30):

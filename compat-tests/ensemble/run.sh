@@ -14,5 +14,15 @@ PY="$VENV/bin/python"
 [ -x "$PY" ] || PY=python3
 export WORK RZK_BIN
 ZK_CP="$(zk_server_classpath)"
-export ZK_CP
+# Only the quiet SLF4J binding on the Java writer's classpath.
+WRITER_CP=$(tr ':' '\n' <<<"$ZK_CP" | grep -v -E '/slf4j-(log4j12|simple|nop|jdk14|jcl|reload4j)[^/]*\.jar$' | paste -sd: -):/usr/share/java/slf4j-nop.jar
+JAVA_CLASSES="$WORK/java-classes"
+rm -rf "$JAVA_CLASSES" && mkdir -p "$JAVA_CLASSES"
+if ! javac -nowarn -d "$JAVA_CLASSES" -cp "$WRITER_CP" "$HERE/JavaWriter.java" 2>"$WORK/javac.log"; then
+    cat "$WORK/javac.log"
+    echo "FAIL ensemble_java_writer_compile: javac failed"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+export ZK_CP WRITER_CP JAVA_CLASSES
 exec "$PY" "$HERE/ensemble.py"
