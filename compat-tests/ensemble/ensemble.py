@@ -65,8 +65,8 @@ def four(port, word, timeout=2.0):
 
 
 class Node:
-    def __init__(self, ens, sid, kind):
-        self.ens, self.sid, self.kind = ens, sid, kind
+    def __init__(self, ens, sid, kind, observer=False):
+        self.ens, self.sid, self.kind, self.observer = ens, sid, kind, observer
         self.dir = os.path.join(ens.dir, f"n{sid}")
         self.proc = None
         os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
@@ -84,8 +84,11 @@ class Node:
             "clientPortAddress=127.0.0.1", "4lw.commands.whitelist=*", "admin.enableServer=false",
             "maxClientCnxns=0",
         ]
+        if self.observer:
+            lines.append("peerType=observer")
         for sid, (_, qp, ep) in sorted(self.ens.ports.items()):
-            lines.append(f"server.{sid}=127.0.0.1:{qp}:{ep}")
+            role = ":observer" if self.ens.nodes[sid].observer else ""
+            lines.append(f"server.{sid}=127.0.0.1:{qp}:{ep}{role}")
         with open(os.path.join(self.dir, "zoo.cfg"), "w") as f:
             f.write("\n".join(lines) + "\n")
         with open(os.path.join(self.dir, "log4j.properties"), "w") as f:
@@ -119,13 +122,15 @@ class Node:
 
 
 class Ensemble:
-    def __init__(self, name, kinds):
+    def __init__(self, name, kinds, observers=()):
         self.dir = os.path.join(WORK, name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
+        kinds = list(kinds) + list(observers)
         ports = free_ports(3 * len(kinds))
         self.ports = {i + 1: tuple(ports[3 * i:3 * i + 3]) for i in range(len(kinds))}
-        self.nodes = {i + 1: Node(self, i + 1, k) for i, k in enumerate(kinds)}
+        voters = len(kinds) - len(observers)
+        self.nodes = {i + 1: Node(self, i + 1, k, observer=i >= voters) for i, k in enumerate(kinds)}
 
     def hosts(self, sids=None):
         sids = sids or sorted(self.nodes)
@@ -160,13 +165,13 @@ class Ensemble:
             self.revive()
             modes = {sid: n.mode() for sid, n in self.nodes.items() if n.proc}
             leaders = [s for s, m in modes.items() if m == "leader"]
-            if len(leaders) == 1 and all(m in ("leader", "follower") for m in modes.values()):
+            if len(leaders) == 1 and all(m in ("leader", "follower", "observer") for m in modes.values()):
                 return leaders[0]
             # The same 3.8.0 bug can leave a Java learner alive but wedged (its sync
             # thread died): restarted after 15 s out of service while a leader serves.
             now = time.time()
             for sid, m in modes.items():
-                if m in ("leader", "follower") or not leaders:
+                if m in ("leader", "follower", "observer") or not leaders:
                     stuck_since.pop(sid, None)
                 elif self.nodes[sid].kind == "zk" and now - stuck_since.setdefault(sid, now) > 15:
                     print(f"note: Apache ZooKeeper node {sid} out of service for 15 s; restarting it", flush=True)
@@ -281,7 +286,7 @@ def kill_leader(ens, name, restart_kind=None):
         check(f"{name}_leader_found", False, "no leader")
         return None
     kind = ens.nodes[sid].kind
-    others = [s for s in ens.nodes if s != sid]
+    others = [s for s in ens.nodes if s != sid and not ens.nodes[s].observer]
     t0 = time.time()
     ens.nodes[sid].kill()
     ok = write_once(ens.hosts(others))
@@ -326,11 +331,11 @@ def held_session(ens):
     return k, lost
 
 
-def scenario(name, kinds, kills, restart_kinds=None):
+def scenario(name, kinds, kills, restart_kinds=None, observers=()):
     if ONLY and name not in ONLY:
         return
-    print(f"== {name}: {' + '.join(kinds)}", flush=True)
-    ens = Ensemble(name, kinds)
+    print(f"== {name}: {' + '.join(kinds)}" + (f" + observer {' + '.join(observers)}" if observers else ""), flush=True)
+    ens = Ensemble(name, kinds, observers)
     try:
         ens.start()
         sid = ens.leader(90)
@@ -387,10 +392,45 @@ def rolling(name):
         ens.stop()
 
 
+def step_down(name):
+    """A leader that loses its quorum stops serving within syncLimit; once the
+    followers are back the ensemble elects and writes again."""
+    if ONLY and name not in ONLY:
+        return
+    print(f"== {name}: rzk x3, both followers killed", flush=True)
+    ens = Ensemble(name, ["rzk", "rzk", "rzk"])
+    try:
+        ens.start()
+        sid = ens.leader(90)
+        check(f"{name}_elects", sid is not None, "no leader")
+        if sid is None:
+            return
+        followers = [s for s in ens.nodes if s != sid]
+        for s in followers:
+            ens.nodes[s].kill()
+        t0 = time.time()
+        stepped = False
+        while time.time() - t0 < 20:
+            if ens.nodes[sid].mode() != "leader":
+                stepped = True
+                break
+            time.sleep(0.05)
+        print(f"{name}: leader stopped serving {(time.time() - t0) * 1000:.0f} ms after losing its quorum", flush=True)
+        check(f"{name}_leader_steps_down", stepped, "still leading 20 s after both followers died")
+        for s in followers:
+            ens.nodes[s].start()
+        check(f"{name}_reelects", ens.leader(90) is not None, "no leader after the followers came back")
+        check(f"{name}_writes_again", write_once(ens.hosts()), "no write within 30 s")
+    finally:
+        ens.stop()
+
+
 def main():
     scenario("rzk3", ["rzk", "rzk", "rzk"], kills=3)
     scenario("mixed_1rzk_2zk", ["rzk", "zk", "zk"], kills=3)
     scenario("mixed_2rzk_1zk", ["rzk", "rzk", "zk"], kills=3)
+    scenario("observer", ["rzk", "zk", "rzk"], kills=2, observers=["rzk"])
+    step_down("step_down")
     rolling("rolling")
     print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed", flush=True)
     sys.exit(1 if RESULTS["failed"] else 0)
