@@ -57,10 +57,13 @@ impl DataTree {
     }
 
     /// `getAllChildrenNumber`: every node whose path starts with `path/`; for `/`, the
-    /// node count minus the two root entries.
+    /// node count minus the two root entries. Java keeps the root under both `""` and
+    /// `"/"`, so for `""` the prefix `/` also matches the second root entry.
     pub fn all_children_number(&self, path: &str) -> i32 {
         let n = if path == "/" {
             self.node_count().saturating_sub(2)
+        } else if path.is_empty() {
+            self.node_count().saturating_sub(1)
         } else {
             self.nodes.lookup(path).map_or(0, |id| self.descendants(id))
         };
