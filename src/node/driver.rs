@@ -84,7 +84,7 @@ impl TxnLog for MemoryLog {
 
 /// How many queued events are handled before actions are executed: the batch that one
 /// log append (one fsync) covers.
-const MAX_BATCH: usize = 1024;
+pub const MAX_BATCH: usize = 1024;
 
 /// The queues of the open connections, where the core's frames go.
 #[derive(Default)]
@@ -125,6 +125,31 @@ impl Outs {
     }
 }
 
+/// Hands the events that concern the core and the connections to them (both drivers
+/// do the same with these); every other event is given back.
+pub fn to_core(core: &mut Core, outs: &mut Outs, ev: Event) -> Option<Event> {
+    match ev {
+        Event::Open { conn, peer, out, auth } => {
+            outs.open(conn, out);
+            core.step(Input::Opened { conn, peer, auth });
+        }
+        Event::Input(input) => {
+            if let Input::Closed { conn } = &input {
+                outs.remove(*conn);
+            }
+            core.step(input);
+        }
+        Event::Query { what, reply } => {
+            let _ = reply.send(core.answer_query(what));
+        }
+        Event::Snapshot => {
+            core.begin_snapshot();
+        }
+        other => return Some(other),
+    }
+    None
+}
+
 /// Wall and monotonic clock readings in ms, the latter from `start`.
 pub fn clock_ms(start: Instant) -> (i64, i64) {
     let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
@@ -155,7 +180,7 @@ pub fn run<L: TxnLog>(core: Core, log: L, mut rx: mpsc::Receiver<Event>) -> Resu
 
 /// Nodes encoded per snapshot slice: small enough that a slice between two batches of
 /// requests costs well under a millisecond.
-const SNAPSHOT_SLICE_NODES: usize = 2_000;
+pub const SNAPSHOT_SLICE_NODES: usize = 2_000;
 
 /// The next event; while a snapshot is being taken, idle time goes to its slices.
 fn next_event<L: TxnLog>(d: &mut Driver<L>, rx: &mut mpsc::Receiver<Event>) -> Option<Event> {
@@ -220,26 +245,12 @@ impl<L: TxnLog> Driver<L> {
     }
 
     fn handle(&mut self, ev: Event) -> bool {
+        let Some(ev) = to_core(&mut self.core, &mut self.outs, ev) else { return true };
         match ev {
-            Event::Open { conn, peer, out, auth } => {
-                self.outs.open(conn, out);
-                self.core.step(Input::Opened { conn, peer, auth });
-            }
-            Event::Input(input) => {
-                if let Input::Closed { conn } = &input {
-                    self.outs.remove(*conn);
-                }
-                self.core.step(input);
-            }
-            Event::Query { what, reply } => {
-                let _ = reply.send(self.core.answer_query(what));
-            }
-            Event::Snapshot => {
-                self.core.begin_snapshot();
-            }
             Event::Failed(why) => self.failed = Some(why),
             Event::Peer(_) => warn!("ignoring an ensemble event on a standalone server"),
             Event::Shutdown => return false,
+            Event::Open { .. } | Event::Input(_) | Event::Query { .. } | Event::Snapshot => {}
         }
         true
     }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::{PeerEvent, RoleEnded};
-use crate::node::driver::{clock_ms, Event, Outs, TxnLog};
+use crate::node::driver::{clock_ms, to_core, Event, Outs, TxnLog, MAX_BATCH, SNAPSHOT_SLICE_NODES};
 use crate::node::{Action as CoreAction, Core, CoreConfig, Input as CoreInput, Role};
 use crate::proto::quorum::{encode_quorum_packet, Packet};
 use crate::proto::{ServerId, TxnEntry, Zxid};
@@ -27,9 +27,6 @@ use crate::quorum::{snap_stream, EpochFiles};
 use crate::storage::{self, history, DiskLog, StorageConfig};
 use crate::zab::{self, Durable, EpochKind, Leader, Learner, Zab, ZabConfig};
 
-/// Events handled before actions are executed (the batch one fsync covers).
-const MAX_BATCH: usize = 1024;
-const SNAPSHOT_SLICE_NODES: usize = 2_000;
 
 /// What the driver needs besides the core.
 pub struct PeerSetup {
@@ -159,27 +156,16 @@ impl PeerDriver {
     }
 
     fn handle(&mut self, ev: Event) -> bool {
-        match ev {
-            Event::Open { conn, peer, out, auth } => {
-                self.outs.open(conn, out);
-                self.core.step(CoreInput::Opened { conn, peer, auth });
-            }
-            Event::Input(CoreInput::Persisted { upto }) => self.feed(zab::Input::Persisted { upto: Zxid(upto) }),
-            Event::Input(input) => {
-                if let CoreInput::Closed { conn } = &input {
-                    self.outs.remove(*conn);
-                }
-                self.core.step(input);
-            }
-            Event::Query { what, reply } => {
-                let _ = reply.send(self.core.answer_query(what));
-            }
-            Event::Snapshot => {
-                self.core.begin_snapshot();
-            }
-            Event::Failed(why) => self.failed = Some(why),
-            Event::Peer(p) => self.peer_event(p),
-            Event::Shutdown => return false,
+        // The log's completions go to Zab, which decides what is committed.
+        if let Event::Input(CoreInput::Persisted { upto }) = ev {
+            self.feed(zab::Input::Persisted { upto: Zxid(upto) });
+            return true;
+        }
+        match to_core(&mut self.core, &mut self.outs, ev) {
+            Some(Event::Failed(why)) => self.failed = Some(why),
+            Some(Event::Peer(p)) => self.peer_event(p),
+            Some(Event::Shutdown) => return false,
+            _ => {}
         }
         true
     }
