@@ -39,6 +39,10 @@ pub enum Input {
     /// A notification that arrived from `from` on the election port.
     Received { from: ServerId, n: Notification },
     Tick,
+    /// The role this peer took established `epoch` (`QuorumPeer.updateElectionVote`):
+    /// the vote it answers LOOKING peers with now carries that epoch, as the leader's
+    /// and every Java member's does, so a joining peer sees them agree.
+    EpochEstablished { epoch: i64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,6 +108,11 @@ impl Fle {
     pub fn step(&mut self, input: Input) -> Vec<Action> {
         match input {
             Input::Start { last_zxid, current_epoch } => self.start(last_zxid, current_epoch),
+            Input::EpochEstablished { epoch } => {
+                if self.state != PeerState::Looking {
+                    self.current.vote.peer_epoch = epoch;
+                }
+            }
             Input::Received { from, n } => self.received(from, n),
             Input::Tick => self.tick(),
         }

@@ -153,3 +153,29 @@ fn an_untrusted_empty_database_ignores_looking_votes() {
     f.step(Input::Received { from: ServerId(3), n });
     assert_eq!(f.state(), PeerState::Looking);
 }
+
+#[test]
+fn a_settled_peer_answers_with_the_epoch_its_role_established() {
+    let mut peers: BTreeMap<i64, Fle> = (1..=2).map(|s| (s, Fle::new(cfg(s, 3, 2)))).collect();
+    let q = start_all(&mut peers, &[(1, Zxid(5), 1), (2, Zxid(5), 1)]);
+    let decided = run(&mut peers, q);
+    assert_eq!(decided.values().map(leader_of).collect::<Vec<_>>(), vec![2, 2]);
+    let p = peers.get_mut(&1).unwrap();
+    p.step(Input::EpochEstablished { epoch: 2 });
+    // A restarted peer 3 asks; peer 1 answers with its settled vote.
+    let mut asker = Fle::new(cfg(3, 3, 2));
+    let ask = asker.step(Input::Start { last_zxid: Zxid(9), current_epoch: 2 });
+    let n = ask.into_iter().find_map(|a| match a {
+        Action::Send { to, n } if to == ServerId(1) => Some(n),
+        _ => None,
+    });
+    let answers = p.step(Input::Received { from: ServerId(3), n: n.unwrap() });
+    let epochs: Vec<i64> = answers
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { to, n } if *to == ServerId(3) => Some(n.peer_epoch),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(epochs, vec![2]);
+}

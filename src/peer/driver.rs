@@ -39,6 +39,8 @@ pub struct PeerSetup {
     /// Where the driver's own events go (the log writer reports there).
     pub events: mpsc::Sender<Event>,
     pub ended: mpsc::UnboundedSender<RoleEnded>,
+    /// Where the established epoch goes, for the votes this peer answers with.
+    pub election: crate::quorum::election_driver::EpochNotifier,
 }
 
 pub struct PeerDriver {
@@ -296,10 +298,12 @@ impl PeerDriver {
                     _ => i64::from(epoch) << 32,
                 };
                 info!("LEADING: epoch {epoch} established");
+                self.setup.election.established(i64::from(epoch));
                 self.core.start_serving(last);
             }
             A::Serving { epoch } => {
                 info!("{}: up to date with epoch {epoch}", self.core.role().name());
+                self.setup.election.established(i64::from(epoch));
                 self.core.start_serving(0);
             }
             A::Request { from, req } => self.core.step(CoreInput::Forwarded { from, req }),

@@ -82,6 +82,7 @@ pub async fn start(
         config_text: q.config_text(),
     };
     let (ended_tx, ended_rx) = mpsc::unbounded_channel();
+    let (election, _cnx) = crate::quorum::election_driver::start(&q).await?;
     let setup = driver::PeerSetup {
         core_cfg,
         storage,
@@ -91,12 +92,12 @@ pub async fn start(
         current_epoch: epochs.current,
         events: events.clone(),
         ended: ended_tx,
+        election: election.epoch_notifier(),
     };
     let driver = driver::PeerDriver::new(core, log, setup, rx)?;
     std::thread::Builder::new().name("rzk-peer".into()).spawn(move || {
         let _ = done.send(driver.run());
     })?;
-    let (election, _cnx) = crate::quorum::election_driver::start(&q).await?;
     let links = links::LinkSettings { jute_max: cfg.jute_max_buffer, extended_types: cfg.extended_types };
     let half_tick = std::time::Duration::from_millis(u64::from(q.tick_time_ms / 2).max(1));
     let ticks = events.clone();

@@ -81,6 +81,19 @@ pub async fn start(q: &QuorumSettings) -> std::io::Result<(Election, CnxManager)
 
 enum Command {
     Look { last_zxid: Zxid, current_epoch: i64, reply: oneshot::Sender<Decision> },
+    Epoch(i64),
+}
+
+/// Tells the election which epoch the current role established; usable from any thread.
+#[derive(Clone, Debug)]
+pub struct EpochNotifier(mpsc::Sender<Command>);
+
+impl EpochNotifier {
+    pub fn established(&self, epoch: i64) {
+        if self.0.try_send(Command::Epoch(epoch)).is_err() {
+            debug!("the election did not take epoch {epoch} (stopped or busy)");
+        }
+    }
 }
 
 /// Handle on the running election; dropping it stops the driver.
@@ -92,9 +105,13 @@ pub struct Election {
 impl Election {
     /// Starts the driver over `cnx`, whose received messages come from `inbound`.
     pub fn spawn(cfg: ElectionConfig, cnx: CnxManager, inbound: mpsc::Receiver<Message>) -> Election {
-        let (tx, rx) = mpsc::channel(4);
+        let (tx, rx) = mpsc::channel(16);
         let task = tokio::spawn(run(Fle::new(cfg), cnx, inbound, rx));
         Election { commands: tx, task }
+    }
+
+    pub fn epoch_notifier(&self) -> EpochNotifier {
+        EpochNotifier(self.commands.clone())
     }
 
     /// Enters LOOKING and waits for the decision; `None` if the driver stopped.
@@ -123,6 +140,7 @@ async fn run(mut fle: Fle, cnx: CnxManager, mut inbound: mpsc::Receiver<Message>
                     info!("LOOKING with last zxid 0x{:x}, current epoch {current_epoch}", last_zxid.0);
                     fle.step(Input::Start { last_zxid, current_epoch })
                 }
+                Some(Command::Epoch(epoch)) => fle.step(Input::EpochEstablished { epoch }),
                 None => return,
             },
             m = inbound.recv() => match m {
