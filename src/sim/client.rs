@@ -31,6 +31,9 @@ pub struct Client {
     inflight: BTreeMap<i32, usize>,
     /// The last version this client saw per key, to aim its compare-and-sets.
     seen: BTreeMap<String, i32>,
+    /// A closeSession is in flight: like `ZooKeeper.close()`, the client sends nothing
+    /// more and, if the connection ends first, gives the session up.
+    closing: bool,
 }
 
 /// One request as the client saw it.
@@ -96,6 +99,10 @@ impl World {
         if !cl.ready && req != Req::CreateSession {
             return None;
         }
+        if cl.closing {
+            return None;
+        }
+        cl.closing = req == Req::CloseSession;
         cl.next_cxid += 1;
         let cxid = cl.next_cxid;
         let rec = Record {
@@ -143,6 +150,9 @@ impl World {
         }
         cl.server = None;
         cl.ready = false;
+        if std::mem::take(&mut cl.closing) {
+            cl.session = None;
+        }
         let lost: Vec<usize> = std::mem::take(&mut cl.inflight).into_values().collect();
         // A session whose creation is in doubt is abandoned (it may exist, unused).
         if lost.iter().any(|i| self.records.get(*i).is_some_and(|r| r.req == Req::CreateSession)) {
@@ -179,6 +189,11 @@ impl World {
         self.client_saw(c, &req, &outcome);
         if req == Req::CreateSession {
             self.client_ready(c, true);
+        }
+        if req == Req::CloseSession {
+            if let Some(cl) = self.clients.get_mut(c) {
+                cl.closing = false;
+            }
         }
         if req == Req::CloseSession && outcome == Outcome::Done {
             self.drop_conn(server, session);
@@ -217,7 +232,7 @@ impl World {
         self.schedule(d, Event::Client(c));
         let Some(cl) = self.clients.get(c) else { return };
         let stale = cl.inflight.values().next().and_then(|i| self.records.get(*i)).is_some_and(|r| r.invoke + TIMEOUT_MS < self.now);
-        let busy = cl.inflight.len() >= MAX_INFLIGHT || !cl.ready;
+        let busy = cl.inflight.len() >= MAX_INFLIGHT || !cl.ready || cl.closing;
         match cl.server {
             None => {
                 let ids: Vec<i64> = self.nodes.keys().map(|s| s.0).collect();

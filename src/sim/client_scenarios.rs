@@ -163,7 +163,8 @@ fn a_session_returns_to_a_cut_off_server_only_once_it_caught_up() {
     let c = client_on(&mut w, f1);
     w.partition(&[f2]);
     let r = w.client_send(c, create("/k1", "v")).expect("sent");
-    w.run_for(100);
+    // Long enough for a slow fsync (the simulated disk takes up to 200 ms now and then).
+    w.run_for(500);
     assert_eq!(outcome(&w, r), Outcome::Done, "the leader and {f1} commit without {f2}");
     w.client_disconnect(c);
     assert!(w.node(f2).applied_zxid().0 < w.client(c).last_zxid);

@@ -1,8 +1,9 @@
-//! Simulated network. Election messages travel per ordered pair, FIFO, and are lost
-//! across partitions (FLE re-sends on timeout). Quorum connections are TCP-like: opened by
-//! the learner, FIFO in each direction, and once reset or cut by a partition everything
-//! in flight is lost and both ends learn of it; a later connection never carries an
-//! earlier one's bytes, so reordering happens only across connections.
+//! Simulated network. Election messages travel per ordered pair, FIFO, are lost across
+//! partitions (FLE re-sends on timeout) and delayed by connection resets. Quorum
+//! connections are TCP-like: opened by the learner, FIFO in each direction, and once
+//! reset or cut by a partition everything in flight is lost and both ends learn of it;
+//! a later connection never carries an earlier one's bytes, so reordering happens only
+//! across connections.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -307,10 +307,13 @@ impl World {
         for a in out {
             match a {
                 election::Action::Send { to, n } => {
-                    if self.net.partitioned(sid, to) || self.rng.chance(1, 100) {
+                    if self.net.partitioned(sid, to) {
                         continue;
                     }
-                    let at = self.now + self.latency();
+                    // A reset connection delays a notification rather than losing it:
+                    // `QuorumCnxManager` re-sends its last message to a peer on reconnect.
+                    let reset = if self.rng.chance(1, 100) { self.rng.range(50, 300) } else { 0 };
+                    let at = self.now + self.latency() + reset;
                     let at = self.net.election_time(sid, to, at);
                     self.schedule_at(at, Event::Election { from: sid, to, n });
                 }
