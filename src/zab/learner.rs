@@ -46,6 +46,9 @@ pub struct Learner {
     /// handed to the state machine only once UPTODATE proves a quorum holds them.
     deferred: Vec<TxnEntry>,
     touches: BTreeMap<SessionId, i32>,
+    /// What was committed when UPTODATE arrived: proposals up to here were settled by
+    /// the sync and are not acknowledged.
+    sync_floor: Zxid,
     tick: u64,
     last_heard: u64,
     actions: Vec<Action>,
@@ -68,6 +71,7 @@ impl Learner {
             unacked: VecDeque::new(),
             deferred: Vec::new(),
             touches: BTreeMap::new(),
+            sync_floor: durable.last_zxid,
             tick: 0,
             last_heard: 0,
             actions: Vec::new(),
@@ -257,6 +261,7 @@ impl Learner {
             return self.stop("UPTODATE before NEWLEADER was acknowledged");
         }
         self.phase = Phase::Broadcast;
+        self.sync_floor = self.committed;
         for entry in std::mem::take(&mut self.deferred) {
             self.actions.push(Action::Deliver { entry });
         }
@@ -279,8 +284,13 @@ impl Learner {
                 return;
             }
             self.unacked.pop_front();
-            // A proposal already committed (during the sync) needs no ACK.
-            if !self.observer && z > self.committed {
+            // Proposals committed during the sync need no ACK (Java logs only the
+            // uncommitted ones at NEWLEADER); once broadcasting, every logged proposal is
+            // acknowledged, even one whose COMMIT arrived while it was being synced to
+            // disk: Java's leader drops a learner whose oldest proposal stays unacked
+            // (`LearnerHandler`'s syncLimit check).
+            let floor = if self.phase == Phase::Broadcast { self.sync_floor } else { self.committed };
+            if !self.observer && z > floor {
                 self.send(Packet::Ack(z));
             }
         }

@@ -143,3 +143,18 @@ fn in_flight_proposals_of_the_sync_are_acked_after_the_newleader_ack() {
     let out = l.step(Input::Persisted { upto: Zxid::new(2, 1) });
     assert_eq!(sends(&out), vec![Packet::Ack(Zxid::new(2, 0)), Packet::Ack(Zxid::new(2, 1))]);
 }
+
+#[test]
+fn a_proposal_committed_before_its_fsync_is_still_acked_once_broadcasting() {
+    let mut l = learner();
+    l.step(from_leader(Packet::LeaderInfo { zxid: Zxid::new(2, 0), protocol: 0x10000 }));
+    l.step(from_leader(Packet::Diff(Zxid::new(1, 2))));
+    l.step(from_leader(Packet::NewLeader { zxid: Zxid::new(2, 0), config: None }));
+    l.step(Input::Persisted { upto: Zxid::new(1, 2) });
+    l.step(from_leader(Packet::UpToDate));
+    l.step(from_leader(Packet::Proposal { zxid: Zxid::new(2, 1), txn: entry(2, 1) }));
+    // The other follower's ACK made the leader commit before this one's fsync ended.
+    l.step(from_leader(Packet::Commit(Zxid::new(2, 1))));
+    let out = l.step(Input::Persisted { upto: Zxid::new(2, 1) });
+    assert_eq!(sends(&out), vec![Packet::Ack(Zxid::new(2, 1))]);
+}
