@@ -114,7 +114,8 @@ pub async fn serve_on(
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
     let mut peer_tasks = Vec::new();
     let core_thread = if cfg.is_quorum() {
-        peer_tasks = crate::peer::start(&cfg, core, core_cfg, log, rx, tx.clone(), db.last_zxid, done_tx).await?;
+        let rec = crate::peer::Recovered { core, core_cfg, log, last_zxid: db.last_zxid };
+        peer_tasks = crate::peer::start(&cfg, rec, rx, tx.clone(), done_tx).await?;
         None
     } else {
         Some(std::thread::Builder::new().name("rzk-core".into()).spawn(move || {

@@ -166,7 +166,7 @@ fn a_settled_peer_answers_with_the_epoch_its_role_established() {
     let mut asker = Fle::new(cfg(3, 3, 2));
     let ask = asker.step(Input::Start { last_zxid: Zxid(9), current_epoch: 2 });
     let n = ask.into_iter().find_map(|a| match a {
-        Action::Send { to, n } if to == ServerId(1) => Some(n),
+        Action::Send { to: ServerId(1), n } => Some(n),
         _ => None,
     });
     let answers = p.step(Input::Received { from: ServerId(3), n: n.unwrap() });

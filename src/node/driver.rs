@@ -156,92 +156,132 @@ pub fn clock_ms(start: Instant) -> (i64, i64) {
     (wall, start.elapsed().as_millis() as i64)
 }
 
+/// The driver's incoming events: the channel, and events set aside while the log
+/// writer was being stopped (they come first).
+pub struct Inbox {
+    rx: mpsc::Receiver<Event>,
+    deferred: VecDeque<Event>,
+}
+
+impl Inbox {
+    pub fn new(rx: mpsc::Receiver<Event>) -> Inbox {
+        Inbox { rx, deferred: VecDeque::new() }
+    }
+
+    fn try_next(&mut self) -> Result<Event, mpsc::error::TryRecvError> {
+        match self.deferred.pop_front() {
+            Some(ev) => Ok(ev),
+            None => self.rx.try_recv(),
+        }
+    }
+
+    fn blocking_next(&mut self) -> Option<Event> {
+        self.deferred.pop_front().or_else(|| self.rx.blocking_recv())
+    }
+
+    /// Moves what has arrived aside, so that senders blocked on a full channel (the
+    /// log writer reporting) can go on while the driver waits for them.
+    pub fn set_aside(&mut self) {
+        while let Ok(ev) = self.rx.try_recv() {
+            self.deferred.push_back(ev);
+        }
+    }
+
+    /// Refuses further events: a sender blocked on the channel wakes up with an error.
+    pub fn close(&mut self) {
+        self.rx.close();
+    }
+}
+
+/// What the batch loop needs from a driver (the standalone one here, the ensemble
+/// member's in `crate::peer::driver`).
+pub trait Host {
+    fn core(&mut self) -> &mut Core;
+    fn inbox(&mut self) -> &mut Inbox;
+    /// Handles one event; false to stop.
+    fn handle(&mut self, ev: Event) -> bool;
+    /// Executes what the batch's events made the core (and its companions) ask for.
+    fn execute(&mut self);
+    /// Hands the next slice of a snapshot in progress to the log writer.
+    fn snapshot_slice(&mut self);
+    /// Persistence failed: the driver must stop.
+    fn failed(&self) -> bool;
+}
+
+/// The next event; while a snapshot is being taken, idle time goes to its slices.
+fn next_event<H: Host>(h: &mut H) -> Option<Event> {
+    while h.core().snapshotting() {
+        match h.inbox().try_next() {
+            Ok(ev) => return Some(ev),
+            Err(mpsc::error::TryRecvError::Empty) => h.snapshot_slice(),
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+        }
+    }
+    h.inbox().blocking_next()
+}
+
+/// The loop both drivers run until told to stop, every sender is gone or persistence
+/// failed: the clocks are read once per batch, up to `MAX_BATCH` queued events are
+/// handled, then the actions they produced are executed (one log append, one fsync,
+/// for the whole batch).
+pub fn run_batches<H: Host>(h: &mut H, clock_start: Instant) {
+    while let Some(first) = next_event(h) {
+        let (wall, mono) = clock_ms(clock_start);
+        h.core().set_time(wall, mono);
+        if !h.handle(first) {
+            return;
+        }
+        let mut handled = 1;
+        while handled < MAX_BATCH && !h.failed() {
+            let Ok(ev) = h.inbox().try_next() else { break };
+            if !h.handle(ev) {
+                return;
+            }
+            handled += 1;
+        }
+        if !h.failed() {
+            h.execute();
+            h.snapshot_slice();
+        }
+        if h.failed() {
+            return;
+        }
+    }
+}
+
 struct Driver<L: TxnLog> {
     core: Core,
     log: L,
     outs: Outs,
-    mono_start: Instant,
+    inbox: Inbox,
     /// Why persistence failed; the driver stops once set.
     failed: Option<String>,
-}
-
-/// Runs the core until `Event::Shutdown` or until every sender is gone; an error when
-/// it stopped because persistence failed.
-pub fn run<L: TxnLog>(core: Core, log: L, mut rx: mpsc::Receiver<Event>) -> Result<(), String> {
-    let mut d = Driver { core, log, outs: Outs::default(), mono_start: Instant::now(), failed: None };
-    let result = drive(&mut d, &mut rx);
-    // Close the channel before the log is dropped, so a log thread blocked on sending
-    // to it wakes up and finishes.
-    rx.close();
-    drop(rx);
-    drop(d);
-    result
 }
 
 /// Nodes encoded per snapshot slice: small enough that a slice between two batches of
 /// requests costs well under a millisecond.
 pub const SNAPSHOT_SLICE_NODES: usize = 2_000;
 
-/// The next event; while a snapshot is being taken, idle time goes to its slices.
-fn next_event<L: TxnLog>(d: &mut Driver<L>, rx: &mut mpsc::Receiver<Event>) -> Option<Event> {
-    while d.core.snapshotting() {
-        match rx.try_recv() {
-            Ok(ev) => return Some(ev),
-            Err(mpsc::error::TryRecvError::Empty) => d.snapshot_slice(),
-            Err(mpsc::error::TryRecvError::Disconnected) => return None,
-        }
-    }
-    rx.blocking_recv()
+/// Runs the core until `Event::Shutdown` or until every sender is gone; an error when
+/// it stopped because persistence failed.
+pub fn run<L: TxnLog>(core: Core, log: L, rx: mpsc::Receiver<Event>) -> Result<(), String> {
+    let mut d = Driver { core, log, outs: Outs::default(), inbox: Inbox::new(rx), failed: None };
+    run_batches(&mut d, Instant::now());
+    let result = d.stopped();
+    // Close the channel before the log is dropped, so a log thread blocked on sending
+    // to it wakes up and finishes.
+    d.inbox.close();
+    drop(d);
+    result
 }
 
-fn drive<L: TxnLog>(d: &mut Driver<L>, rx: &mut mpsc::Receiver<Event>) -> Result<(), String> {
-    while let Some(first) = next_event(d, rx) {
-        d.set_time();
-        if !d.handle(first) {
-            break;
-        }
-        let mut handled = 1;
-        while handled < MAX_BATCH && d.failed.is_none() {
-            let Ok(ev) = rx.try_recv() else { break };
-            if !d.handle(ev) {
-                return d.stopped();
-            }
-            handled += 1;
-        }
-        if d.failed.is_none() {
-            d.execute();
-            d.snapshot_slice();
-        }
-        if d.failed.is_some() {
-            break;
-        }
-    }
-    d.stopped()
-}
-
-impl<L: TxnLog> Driver<L> {
-    fn snapshot_slice(&mut self) {
-        if let Some(slice) = self.core.snapshot_slice(SNAPSHOT_SLICE_NODES) {
-            self.log.snapshot_slice(slice);
-        }
+impl<L: TxnLog> Host for Driver<L> {
+    fn core(&mut self) -> &mut Core {
+        &mut self.core
     }
 
-    fn stopped(&mut self) -> Result<(), String> {
-        match self.failed.take() {
-            Some(why) => {
-                error!("stopping: no more writes are accepted: {why}");
-                Err(why)
-            }
-            None => {
-                info!("core stopped");
-                Ok(())
-            }
-        }
-    }
-
-    fn set_time(&mut self) {
-        let (wall, mono) = clock_ms(self.mono_start);
-        self.core.set_time(wall, mono);
+    fn inbox(&mut self) -> &mut Inbox {
+        &mut self.inbox
     }
 
     fn handle(&mut self, ev: Event) -> bool {
@@ -265,6 +305,31 @@ impl<L: TxnLog> Driver<L> {
             }
             for a in actions {
                 self.execute_one(a);
+            }
+        }
+    }
+
+    fn snapshot_slice(&mut self) {
+        if let Some(slice) = self.core.snapshot_slice(SNAPSHOT_SLICE_NODES) {
+            self.log.snapshot_slice(slice);
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.is_some()
+    }
+}
+
+impl<L: TxnLog> Driver<L> {
+    fn stopped(&mut self) -> Result<(), String> {
+        match self.failed.take() {
+            Some(why) => {
+                error!("stopping: no more writes are accepted: {why}");
+                Err(why)
+            }
+            None => {
+                info!("core stopped");
+                Ok(())
             }
         }
     }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::{PeerEvent, RoleEnded};
-use crate::node::driver::{clock_ms, to_core, Event, Outs, TxnLog, MAX_BATCH, SNAPSHOT_SLICE_NODES};
+use crate::node::driver::{clock_ms, run_batches, to_core, Event, Host, Inbox, Outs, TxnLog, SNAPSHOT_SLICE_NODES};
 use crate::node::{Action as CoreAction, Core, CoreConfig, Input as CoreInput, Role};
 use crate::proto::quorum::{encode_quorum_packet, Packet};
 use crate::proto::{ServerId, TxnEntry, Zxid};
@@ -57,9 +57,7 @@ pub struct PeerDriver {
     recent: VecDeque<TxnEntry>,
     /// Every txn logged after this zxid is in `recent` (`None`: not known).
     recent_after: Option<i64>,
-    rx: mpsc::Receiver<Event>,
-    /// Events received while the log was being drained.
-    deferred: VecDeque<Event>,
+    inbox: Inbox,
     mono_start: Instant,
     failed: Option<String>,
 }
@@ -80,8 +78,7 @@ impl PeerDriver {
             outs: Outs::default(),
             recent,
             recent_after,
-            rx,
-            deferred: VecDeque::new(),
+            inbox: Inbox::new(rx),
             mono_start: Instant::now(),
             failed: None,
         };
@@ -91,49 +88,16 @@ impl PeerDriver {
 
     /// Runs until shutdown; an error when persistence failed.
     pub fn run(mut self) -> Result<(), String> {
-        while let Some(first) = self.next_event() {
-            self.set_time();
-            if !self.handle(first) {
-                break;
-            }
-            let mut handled = 1;
-            while handled < MAX_BATCH && self.failed.is_none() {
-                let Some(ev) = self.deferred.pop_front().or_else(|| self.rx.try_recv().ok()) else { break };
-                if !self.handle(ev) {
-                    return self.stopped();
-                }
-                handled += 1;
-            }
-            if self.failed.is_none() {
-                self.execute();
-                self.snapshot_slice();
-            }
-            if self.failed.is_some() {
-                break;
-            }
-        }
+        let start = self.mono_start;
+        run_batches(&mut self, start);
         self.stopped()
     }
 
-    fn next_event(&mut self) -> Option<Event> {
-        if let Some(ev) = self.deferred.pop_front() {
-            return Some(ev);
-        }
-        while self.core.snapshotting() {
-            match self.rx.try_recv() {
-                Ok(ev) => return Some(ev),
-                Err(mpsc::error::TryRecvError::Empty) => self.snapshot_slice(),
-                Err(mpsc::error::TryRecvError::Disconnected) => return None,
-            }
-        }
-        self.rx.blocking_recv()
-    }
-
     fn stopped(&mut self) -> Result<(), String> {
-        self.rx.close();
+        self.inbox.close();
         if let Some(log) = self.log.take() {
-            let (rx, deferred) = (&mut self.rx, &mut self.deferred);
-            log.finish(|| drain(rx, deferred));
+            let inbox = &mut self.inbox;
+            log.finish(|| inbox.set_aside());
         }
         match self.failed.take() {
             Some(why) => {
@@ -142,34 +106,6 @@ impl PeerDriver {
             }
             None => Ok(()),
         }
-    }
-
-    fn set_time(&mut self) {
-        let (wall, mono) = clock_ms(self.mono_start);
-        self.core.set_time(wall, mono);
-    }
-
-    fn snapshot_slice(&mut self) {
-        if let Some(slice) = self.core.snapshot_slice(SNAPSHOT_SLICE_NODES) {
-            if let Some(log) = self.log.as_mut() {
-                log.snapshot_slice(slice);
-            }
-        }
-    }
-
-    fn handle(&mut self, ev: Event) -> bool {
-        // The log's completions go to Zab, which decides what is committed.
-        if let Event::Input(CoreInput::Persisted { upto }) = ev {
-            self.feed(zab::Input::Persisted { upto: Zxid(upto) });
-            return true;
-        }
-        match to_core(&mut self.core, &mut self.outs, ev) {
-            Some(Event::Failed(why)) => self.failed = Some(why),
-            Some(Event::Peer(p)) => self.peer_event(p),
-            Some(Event::Shutdown) => return false,
-            _ => {}
-        }
-        true
     }
 
     fn peer_event(&mut self, ev: PeerEvent) {
@@ -238,7 +174,7 @@ impl PeerDriver {
     }
 
     /// Executes core and Zab actions until neither has anything more to say.
-    fn execute(&mut self) {
+    fn execute_all(&mut self) {
         loop {
             if matches!(self.zab, Some(Zab::Learner(_))) {
                 for t in self.core.take_touches() {
@@ -371,8 +307,8 @@ impl PeerDriver {
     /// starts a new writer.
     fn with_log_stopped(&mut self, f: impl FnOnce(&mut PeerDriver) -> Result<(), String>) {
         if let Some(log) = self.log.take() {
-            let (rx, deferred) = (&mut self.rx, &mut self.deferred);
-            log.finish(|| drain(rx, deferred));
+            let inbox = &mut self.inbox;
+            log.finish(|| inbox.set_aside());
         }
         if let Err(why) = f(self) {
             self.failed = Some(why);
@@ -449,10 +385,44 @@ impl PeerDriver {
     }
 }
 
-/// Keeps the event channel moving while the log writer finishes.
-fn drain(rx: &mut mpsc::Receiver<Event>, deferred: &mut VecDeque<Event>) {
-    while let Ok(ev) = rx.try_recv() {
-        deferred.push_back(ev);
+impl Host for PeerDriver {
+    fn core(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn inbox(&mut self) -> &mut Inbox {
+        &mut self.inbox
+    }
+
+    fn handle(&mut self, ev: Event) -> bool {
+        // The log's completions go to Zab, which decides what is committed.
+        if let Event::Input(CoreInput::Persisted { upto }) = ev {
+            self.feed(zab::Input::Persisted { upto: Zxid(upto) });
+            return true;
+        }
+        match to_core(&mut self.core, &mut self.outs, ev) {
+            Some(Event::Failed(why)) => self.failed = Some(why),
+            Some(Event::Peer(p)) => self.peer_event(p),
+            Some(Event::Shutdown) => return false,
+            _ => {}
+        }
+        true
+    }
+
+    fn execute(&mut self) {
+        self.execute_all();
+    }
+
+    fn snapshot_slice(&mut self) {
+        if let Some(slice) = self.core.snapshot_slice(SNAPSHOT_SLICE_NODES) {
+            if let Some(log) = self.log.as_mut() {
+                log.snapshot_slice(slice);
+            }
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.is_some()
     }
 }
 

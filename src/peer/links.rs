@@ -133,7 +133,7 @@ pub async fn follow_leader(sock: TcpStream, leader: ServerId, gen: u64, events: 
     while let Some(pkt) = next_packet(&mut rd, &mut buf, &lim).await {
         let ev = match pkt {
             Packet::Snap(zxid) => match read_snapshot(&mut rd, &mut buf, s.extended_types, zxid.0).await {
-                Some(db) => PeerEvent::Snapshot { gen, zxid, db },
+                Some(db) => PeerEvent::Snapshot { gen, zxid, db: Box::new(db) },
                 None => break,
             },
             pkt => PeerEvent::Packet { gen, from: leader, pkt },

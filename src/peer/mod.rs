@@ -38,7 +38,7 @@ pub enum PeerEvent {
     LearnerConnected { gen: u64, sid: ServerId, out: mpsc::Sender<Bytes> },
     Packet { gen: u64, from: ServerId, pkt: Packet },
     /// SNAP and the database that followed it.
-    Snapshot { gen: u64, zxid: Zxid, db: SnapDb },
+    Snapshot { gen: u64, zxid: Zxid, db: Box<SnapDb> },
     /// The quorum connection with `sid` closed.
     Down { gen: u64, sid: ServerId },
 }
@@ -51,23 +51,30 @@ pub struct RoleEnded {
     pub current_epoch: i64,
 }
 
+/// What an ensemble member starts from: the database recovered from disk and the log
+/// writer already running on it.
+pub struct Recovered {
+    pub core: crate::node::Core,
+    pub core_cfg: crate::node::CoreConfig,
+    pub log: crate::storage::DiskLog,
+    pub last_zxid: i64,
+}
+
 /// Starts an ensemble member on a recovered core: the driver thread, the election
 /// and the role loop, and Zab's tick. `done` receives the driver's result. Returns
 /// the tasks to abort when the server stops.
 pub async fn start(
     cfg: &crate::config::Config,
-    core: crate::node::Core,
-    core_cfg: crate::node::CoreConfig,
-    log: crate::storage::DiskLog,
+    rec: Recovered,
     rx: mpsc::Receiver<crate::node::driver::Event>,
     events: mpsc::Sender<crate::node::driver::Event>,
-    last_zxid: i64,
     done: tokio::sync::oneshot::Sender<Result<(), String>>,
 ) -> std::io::Result<Vec<tokio::task::JoinHandle<()>>> {
     use crate::node::driver::Event;
     let q = crate::config::QuorumSettings::from_config(cfg).map_err(std::io::Error::other)?;
     let storage = crate::storage::StorageConfig::from_config(cfg);
     let epoch_files = crate::quorum::EpochFiles::new(&storage.dirs().snap_dir);
+    let Recovered { core, core_cfg, log, last_zxid } = rec;
     let epochs = epoch_files.load(last_zxid)?;
     let commit_log = cfg.properties.get("zookeeper.commitLogCount").and_then(|v| v.trim().parse().ok()).unwrap_or(500);
     let zab = crate::zab::ZabConfig {
