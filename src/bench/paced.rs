@@ -33,6 +33,9 @@ use crate::proto::{ReplyHeader, Request};
 #[derive(Default)]
 struct Paced {
     lat: Latencies,
+    /// From the actual write instead of the schedule: the server and the reader's
+    /// wake-up, without the writer's lateness.
+    from_send: Latencies,
     lag: Latencies,
     ops: u64,
     errors: u64,
@@ -68,6 +71,7 @@ fn run_threads(socks: Vec<(TcpStream, BytesMut)>, plan: &LoadPlan, rate: f64) ->
     for r in results {
         let r = r?;
         total.lat.merge(&r.lat);
+        total.from_send.merge(&r.from_send);
         total.lag.merge(&r.lag);
         total.ops += r.ops;
         total.errors += r.errors;
@@ -75,6 +79,7 @@ fn run_threads(socks: Vec<(TcpStream, BytesMut)>, plan: &LoadPlan, rate: f64) ->
     let name = format!("{}@{}/s", plan.workload.name(), rate.round());
     let mut summary = Summary::new(&name, total.ops, plan.duration.as_secs_f64(), total.errors, &total.lat);
     summary.send_lag_ms = Some(total.lag.figures_ms());
+    summary.from_send_ms = Some(total.from_send.figures_ms());
     Ok(summary)
 }
 
@@ -90,7 +95,7 @@ struct Schedule {
 /// scheduled times, in order; then closeSession.
 fn session(sock: TcpStream, rbuf: BytesMut, src: &OpSource, sched: Schedule) -> io::Result<Paced> {
     let mut reader = FrameReader { sock: sock.try_clone()?, buf: rbuf };
-    let (tx, rx) = mpsc::channel::<Instant>();
+    let (tx, rx) = mpsc::channel::<(Instant, Instant)>();
     let mut writer = sock;
     let (written, read) = thread::scope(|s| {
         let r = s.spawn(move || read_replies(&mut reader, rx).map(|p| (p, reader)));
@@ -110,7 +115,7 @@ fn session(sock: TcpStream, rbuf: BytesMut, src: &OpSource, sched: Schedule) -> 
 
 /// Sends every request when it is due (all overdue ones at once when late); returns the
 /// send lag and the next free xid.
-fn write_paced(sock: &mut TcpStream, src: &OpSource, sched: Schedule, tx: mpsc::Sender<Instant>) -> io::Result<(Latencies, i32)> {
+fn write_paced(sock: &mut TcpStream, src: &OpSource, sched: Schedule, tx: mpsc::Sender<(Instant, Instant)>) -> io::Result<(Latencies, i32)> {
     let (mut next, mut seq, mut xid) = (sched.first, 0u64, 0i32);
     let mut lag = Latencies::new();
     let mut out = BytesMut::new();
@@ -124,7 +129,6 @@ fn write_paced(sock: &mut TcpStream, src: &OpSource, sched: Schedule, tx: mpsc::
         while next <= now && (next < sched.deadline || src.must_follow(seq)) {
             xid += 1;
             src.encode(seq, xid, &mut out);
-            let _ = tx.send(next);
             due.push(next);
             seq += 1;
             next += sched.interval;
@@ -132,22 +136,28 @@ fn write_paced(sock: &mut TcpStream, src: &OpSource, sched: Schedule, tx: mpsc::
         sock.write_all(&out)?;
         out.clear();
         let sent = Instant::now();
-        due.drain(..).for_each(|d| lag.record(sent.duration_since(d)));
+        for d in due.drain(..) {
+            lag.record(sent.duration_since(d));
+            let _ = tx.send((d, sent));
+        }
     }
     Ok((lag, xid + 1))
 }
 
-/// Reads one reply per scheduled time the writer hands over, until it stops.
-fn read_replies(reader: &mut FrameReader, rx: mpsc::Receiver<Instant>) -> io::Result<Paced> {
+/// Reads one reply per request the writer reports written (scheduled and actual send
+/// times), until it stops.
+fn read_replies(reader: &mut FrameReader, rx: mpsc::Receiver<(Instant, Instant)>) -> io::Result<Paced> {
     let mut p = Paced::default();
-    for scheduled in rx {
+    for (scheduled, sent) in rx {
         let h = loop {
             let h = reader.next_header()?;
             if h.xid != NOTIFICATION_XID && h.xid != PING_XID {
                 break h;
             }
         };
-        p.lat.record(Instant::now().saturating_duration_since(scheduled));
+        let now = Instant::now();
+        p.lat.record(now.saturating_duration_since(scheduled));
+        p.from_send.record(now.saturating_duration_since(sent));
         p.ops += 1;
         p.errors += u64::from(h.err != 0);
     }

@@ -74,6 +74,8 @@ pub struct Summary {
     /// Paced runs: how late the generator sent, from the scheduled time to the write
     /// (p50, p999, max in ms); its lateness is part of every measured latency.
     pub send_lag_ms: Option<[f64; 3]>,
+    /// Paced runs: latency from the actual write (p50, p999, max in ms).
+    pub from_send_ms: Option<[f64; 3]>,
 }
 
 impl Summary {
@@ -88,6 +90,7 @@ impl Summary {
             p999_ms: lat.quantile_ms(0.999),
             max_ms: lat.max_ms(),
             send_lag_ms: None,
+            from_send_ms: None,
         }
     }
 
@@ -104,6 +107,9 @@ impl Summary {
         let mut line = self.latency_line();
         if let Some([p50, p999, max]) = self.send_lag_ms {
             let _ = write!(line, "  send lag p50 {p50:.3} p999 {p999:.3} max {max:.3} ms");
+        }
+        if let Some([p50, p999, max]) = self.from_send_ms {
+            let _ = write!(line, "  from send p50 {p50:.3} p999 {p999:.3} max {max:.3} ms");
         }
         line
     }
@@ -142,6 +148,10 @@ impl Summary {
         if let Some([p50, p999, max]) = self.send_lag_ms {
             s.pop();
             let _ = write!(s, ",\"send_lag_p50_ms\":{p50:.4},\"send_lag_p999_ms\":{p999:.4},\"send_lag_max_ms\":{max:.4}}}");
+        }
+        if let Some([p50, p999, max]) = self.from_send_ms {
+            s.pop();
+            let _ = write!(s, ",\"from_send_p50_ms\":{p50:.4},\"from_send_p999_ms\":{p999:.4},\"from_send_max_ms\":{max:.4}}}");
         }
         s
     }
