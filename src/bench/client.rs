@@ -56,7 +56,7 @@ impl BenchConn {
         Ok(c)
     }
 
-    fn next_xid(&mut self) -> i32 {
+    pub fn next_xid(&mut self) -> i32 {
         self.xid = self.xid.wrapping_add(1).max(1);
         self.xid
     }
@@ -74,12 +74,23 @@ impl BenchConn {
     /// Queues a pre-encoded request frame (see [`template`]) under a fresh xid.
     pub fn queue_template(&mut self, frame: &[u8]) -> i32 {
         let xid = self.next_xid();
-        let start = self.wbuf.len();
-        self.wbuf.extend_from_slice(frame);
-        if let Some(slot) = self.wbuf.get_mut(start + 4..start + 8) {
-            slot.copy_from_slice(&xid.to_be_bytes());
-        }
+        put_template(&mut self.wbuf, frame, xid);
         xid
+    }
+
+    /// The buffer of queued, unwritten requests (to encode into it directly).
+    pub fn queued_mut(&mut self) -> &mut BytesMut {
+        &mut self.wbuf
+    }
+
+    /// The established session's socket as a blocking std stream, with whatever reply
+    /// bytes were already read, for runs paced by OS threads instead of tokio's
+    /// millisecond timer.
+    pub fn into_std(self) -> io::Result<(std::net::TcpStream, BytesMut)> {
+        let s = self.stream.into_std()?;
+        s.set_nonblocking(false)?;
+        s.set_read_timeout(Some(WAIT))?;
+        Ok((s, self.rbuf))
     }
 
     /// Writes everything queued.
@@ -161,6 +172,15 @@ pub fn template(req: &Request) -> Vec<u8> {
     let mut out = BytesMut::new();
     encode_request(0, req, &mut out);
     out.to_vec()
+}
+
+/// Appends a [`template`] frame to `out` under `xid`.
+pub fn put_template(out: &mut BytesMut, frame: &[u8], xid: i32) {
+    let start = out.len();
+    out.extend_from_slice(frame);
+    if let Some(slot) = out.get_mut(start + 4..start + 8) {
+        slot.copy_from_slice(&xid.to_be_bytes());
+    }
 }
 
 /// `n` bytes of a recognisable payload.

@@ -11,7 +11,10 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::client::{payload, template, BenchConn, NOTIFICATION_XID};
+use bytes::BytesMut;
+
+use super::client::{payload, put_template, template, BenchConn, NOTIFICATION_XID};
+use crate::proto::codec::encode_request;
 use super::stats::{Latencies, Summary};
 use super::Workload;
 use crate::proto::{Acl, CreateRequest, DeleteRequest, ErrorCode, PathWatchRequest, Request, SetDataRequest};
@@ -30,7 +33,7 @@ pub struct LoadPlan {
 }
 
 /// The requests one session cycles through.
-struct OpSource {
+pub(super) struct OpSource {
     conn: usize,
     get: Vec<u8>,
     set: Vec<u8>,
@@ -39,7 +42,7 @@ struct OpSource {
 }
 
 impl OpSource {
-    fn new(plan: &LoadPlan, conn: usize) -> OpSource {
+    pub(super) fn new(plan: &LoadPlan, conn: usize) -> OpSource {
         let value = payload(plan.value_size);
         let own = own_node(conn);
         let shared = format!("{ROOT}/data");
@@ -50,19 +53,25 @@ impl OpSource {
     }
 
     /// Queues the `seq`-th request of this session.
-    fn queue(&self, c: &mut BenchConn, seq: u64) {
+    pub(super) fn queue(&self, c: &mut BenchConn, seq: u64) {
+        let xid = c.next_xid();
+        self.encode(seq, xid, c.queued_mut());
+    }
+
+    /// Appends the `seq`-th request of this session, under `xid`, to `out`.
+    pub(super) fn encode(&self, seq: u64, xid: i32, out: &mut BytesMut) {
         match self.workload {
-            Workload::Get => c.queue_template(&self.get),
-            Workload::Set => c.queue_template(&self.set),
-            Workload::Mix if seq % 10 == 9 => c.queue_template(&self.set),
-            Workload::Mix => c.queue_template(&self.get),
-            _ => c.queue(&self.create_delete(seq)),
-        };
+            Workload::Get => put_template(out, &self.get, xid),
+            Workload::Set => put_template(out, &self.set, xid),
+            Workload::Mix if seq % 10 == 9 => put_template(out, &self.set, xid),
+            Workload::Mix => put_template(out, &self.get, xid),
+            _ => encode_request(xid, &self.create_delete(seq), out),
+        }
     }
 
     /// True when request `seq` must still be sent after the deadline: a create's delete
     /// (a run never leaves a znode behind for the next run to trip over).
-    fn must_follow(&self, seq: u64) -> bool {
+    pub(super) fn must_follow(&self, seq: u64) -> bool {
         self.workload == Workload::CreateDelete && seq % 2 == 1
     }
 
@@ -106,10 +115,10 @@ pub async fn setup(addr: SocketAddr, plan: &LoadPlan) -> io::Result<()> {
 
 /// What one session measured.
 #[derive(Default)]
-struct SessionResult {
-    lat: Latencies,
-    ops: u64,
-    errors: u64,
+pub(super) struct SessionResult {
+    pub(super) lat: Latencies,
+    pub(super) ops: u64,
+    pub(super) errors: u64,
 }
 
 async fn drive_session(mut c: BenchConn, src: OpSource, depth: usize, deadline: Instant) -> io::Result<SessionResult> {
@@ -146,12 +155,18 @@ async fn drive_session(mut c: BenchConn, src: OpSource, depth: usize, deadline: 
     Ok(res)
 }
 
-/// Runs `plan` against the server at `addr` (after [`setup`]).
-pub async fn run(addr: SocketAddr, plan: &LoadPlan) -> io::Result<Summary> {
-    let mut conns = Vec::with_capacity(plan.connections);
-    for _ in 0..plan.connections {
-        conns.push(BenchConn::connect(addr, 30_000).await?);
+/// Connects `n` sessions, round-robin over `addrs` (session `i` on `addrs[i % len]`).
+pub async fn connect_spread(addrs: &[SocketAddr], n: usize) -> io::Result<Vec<BenchConn>> {
+    let mut conns = Vec::with_capacity(n);
+    for addr in addrs.iter().cycle().take(n) {
+        conns.push(BenchConn::connect(*addr, 30_000).await?);
     }
+    Ok(conns)
+}
+
+/// Runs `plan` against the servers at `addrs`, sessions spread round-robin (after [`setup`]).
+pub async fn run(addrs: &[SocketAddr], plan: &LoadPlan) -> io::Result<Summary> {
+    let conns = connect_spread(addrs, plan.connections).await?;
     let start = Instant::now();
     let deadline = start + plan.duration;
     let tasks: Vec<_> = conns

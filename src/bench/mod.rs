@@ -7,6 +7,7 @@
 //!
 //! * `client` — one pipelined session; `stats` — HDR latencies and the summary line;
 //! * `load` — closed-loop workloads (get, set, create+delete, 90/10 mix);
+//! * `paced` — the same workloads open-loop at a fixed rate (`--rate`), for the tail;
 //! * `fanout` — one set, N watchers; `storm` — thousands of sessions connecting;
 //! * `compare` — starts both servers, alternates runs, prints the ratio table.
 
@@ -14,6 +15,7 @@ pub mod client;
 pub mod compare;
 pub mod fanout;
 pub mod load;
+pub mod paced;
 pub mod stats;
 pub mod storm;
 
@@ -83,6 +85,11 @@ pub struct LoadArgs {
     /// Handshakes in flight at once in the storm.
     #[arg(long, default_value_t = 128)]
     pub storm_concurrency: usize,
+    /// Open loop: send this many requests per second in total, on a fixed schedule, and
+    /// measure each latency from its scheduled send time (get, set, create-delete, mix;
+    /// `--depth` is then unused).
+    #[arg(long)]
+    pub rate: Option<f64>,
 }
 
 impl LoadArgs {
@@ -101,9 +108,12 @@ impl LoadArgs {
     }
 }
 
-/// Runs one workload against `addr` (creating what it needs first).
-pub async fn run_workload(addr: SocketAddr, args: &LoadArgs, w: Workload) -> io::Result<Vec<Summary>> {
+/// Runs one workload against `addrs` (creating what it needs first, on the first):
+/// request workloads spread their sessions round-robin over all of them, fan-out and
+/// storm use the first.
+pub async fn run_workload(addrs: &[SocketAddr], args: &LoadArgs, w: Workload) -> io::Result<Vec<Summary>> {
     let plan = args.load_plan(w);
+    let addr = *addrs.first().ok_or_else(|| io::Error::other("no server address"))?;
     load::setup(addr, &plan).await?;
     match w {
         Workload::Fanout => {
@@ -114,7 +124,10 @@ pub async fn run_workload(addr: SocketAddr, args: &LoadArgs, w: Workload) -> io:
             let p = storm::StormPlan { sessions: args.sessions, pings: args.pings, concurrency: args.storm_concurrency };
             storm::run(addr, &p).await
         }
-        _ => Ok(vec![load::run(addr, &plan).await?]),
+        _ => match args.rate {
+            Some(rate) => Ok(vec![paced::run(addrs, &plan, rate).await?]),
+            None => Ok(vec![load::run(addrs, &plan).await?]),
+        },
     }
 }
 

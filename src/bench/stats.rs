@@ -53,6 +53,11 @@ impl Latencies {
     fn max_ms(&self) -> f64 {
         self.hist.max() as f64 / 1000.0
     }
+
+    /// p50, p999 and max in milliseconds.
+    pub fn figures_ms(&self) -> [f64; 3] {
+        [self.quantile_ms(0.5), self.quantile_ms(0.999), self.max_ms()]
+    }
 }
 
 /// What a run measured: operations over the measured window and their latencies.
@@ -66,6 +71,11 @@ pub struct Summary {
     pub p99_ms: f64,
     pub p999_ms: f64,
     pub max_ms: f64,
+    /// Paced runs: how late the generator sent, from the scheduled time to the write
+    /// (p50, p999, max in ms); its lateness is part of every measured latency.
+    pub send_lag_ms: Option<[f64; 3]>,
+    /// Paced runs: latency from the actual write (p50, p999, max in ms).
+    pub from_send_ms: Option<[f64; 3]>,
 }
 
 impl Summary {
@@ -79,6 +89,8 @@ impl Summary {
             p99_ms: lat.quantile_ms(0.99),
             p999_ms: lat.quantile_ms(0.999),
             max_ms: lat.max_ms(),
+            send_lag_ms: None,
+            from_send_ms: None,
         }
     }
 
@@ -92,6 +104,17 @@ impl Summary {
 
     /// One human-readable line.
     pub fn line(&self) -> String {
+        let mut line = self.latency_line();
+        if let Some([p50, p999, max]) = self.send_lag_ms {
+            let _ = write!(line, "  send lag p50 {p50:.3} p999 {p999:.3} max {max:.3} ms");
+        }
+        if let Some([p50, p999, max]) = self.from_send_ms {
+            let _ = write!(line, "  from send p50 {p50:.3} p999 {p999:.3} max {max:.3} ms");
+        }
+        line
+    }
+
+    fn latency_line(&self) -> String {
         format!(
             "{:<14} {:>10.0} ops/s  p50 {:>8.3} ms  p99 {:>8.3} ms  p999 {:>8.3} ms  max {:>8.3} ms  ({} ops in {:.2} s, {} errors)",
             self.workload,
@@ -122,6 +145,14 @@ impl Summary {
             self.p999_ms,
             self.max_ms
         );
+        if let Some([p50, p999, max]) = self.send_lag_ms {
+            s.pop();
+            let _ = write!(s, ",\"send_lag_p50_ms\":{p50:.4},\"send_lag_p999_ms\":{p999:.4},\"send_lag_max_ms\":{max:.4}}}");
+        }
+        if let Some([p50, p999, max]) = self.from_send_ms {
+            s.pop();
+            let _ = write!(s, ",\"from_send_p50_ms\":{p50:.4},\"from_send_p999_ms\":{p999:.4},\"from_send_max_ms\":{max:.4}}}");
+        }
         s
     }
 }

@@ -11,9 +11,9 @@ use std::net::SocketAddr;
 #[command(name = "rzk-bench", version, about = "ZooKeeper load generator and side-by-side benchmark")]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// Server to load.
-    #[arg(long, default_value = "127.0.0.1:2181")]
-    server: SocketAddr,
+    /// Server to load (repeat or comma-separate for several: sessions go round-robin).
+    #[arg(long, default_value = "127.0.0.1:2181", value_delimiter = ',')]
+    server: Vec<SocketAddr>,
     #[command(flatten)]
     load: LoadArgs,
     /// Load generator threads.
@@ -52,7 +52,7 @@ fn main() {
 fn load(cli: &Cli) -> Result<(), String> {
     let rt = runtime(cli.threads).map_err(|e| e.to_string())?;
     for &w in &cli.load.workload {
-        let summaries = rt.block_on(run_workload(cli.server, &cli.load, w)).map_err(|e| format!("{}: {e}", w.name()))?;
+        let summaries = rt.block_on(run_workload(&cli.server, &cli.load, w)).map_err(|e| format!("{}: {e}", w.name()))?;
         for s in summaries {
             println!("{}", if cli.json { s.json() } else { s.line() });
         }

@@ -5,16 +5,23 @@
 //! client throughput, latency, and each server's own CPU time per operation (from
 //! `/proc/<pid>/stat`, which the load generator sharing the cores cannot inflate).
 //! Then RSS and start-to-serving time on a dataDir of a million 100-byte znodes.
+//!
+//! With `--ensemble N` the same runs go to an N-node ensemble of each kind instead
+//! (`ensemble`): sessions spread over every node (or all on the leader), CPU summed
+//! over the N processes.
 
 pub mod bigtree;
+pub mod ensemble;
 pub mod servers;
 mod table;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::stats::Summary;
 use super::{run_workload, runtime, LoadArgs, Workload};
+use ensemble::{Clients, Ensemble};
 use servers::{Kind, Launch, ServerProc, ZK_JARS};
 
 /// Options of `rzk-bench compare`.
@@ -52,6 +59,13 @@ pub struct CompareArgs {
     /// Print every run as a JSON line too.
     #[arg(long)]
     pub json: bool,
+    /// Compare N-node ensembles (3 for the usual one) instead of standalone servers
+    /// (request workloads only; no large-database runs).
+    #[arg(long, default_value_t = 0)]
+    pub ensemble: usize,
+    /// Ensemble runs: where the sessions connect, one set of runs per choice.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "spread")]
+    pub ensemble_clients: Vec<Clients>,
 }
 
 /// One measured run of one workload on one server.
@@ -109,11 +123,28 @@ fn warmup_args(args: &CompareArgs) -> LoadArgs {
     w
 }
 
-fn measure(rt: &tokio::runtime::Runtime, server: &ServerProc, load: &LoadArgs, w: Workload) -> Result<Run, String> {
-    let before = server.cpu_time()?;
-    let summaries = rt.block_on(run_workload(server.addr, load, w)).map_err(|e| format!("{} on {}: {e}", w.name(), server.kind.label()))?;
-    let cpu = server.cpu_time()?.saturating_sub(before);
-    Ok(Run { kind: server.kind, workload: w, summaries, cpu })
+/// What a run is measured on: one server or a whole ensemble.
+struct Target<'a> {
+    kind: Kind,
+    addrs: Vec<SocketAddr>,
+    cpu: Box<dyn Fn() -> Result<Duration, String> + 'a>,
+}
+
+impl<'a> Target<'a> {
+    fn server(s: &'a ServerProc) -> Target<'a> {
+        Target { kind: s.kind, addrs: vec![s.addr], cpu: Box::new(|| s.cpu_time()) }
+    }
+
+    fn ensemble(e: &'a Ensemble, clients: Clients) -> Target<'a> {
+        Target { kind: e.kind, addrs: e.addrs(clients), cpu: Box::new(|| e.cpu_time()) }
+    }
+}
+
+fn measure(rt: &tokio::runtime::Runtime, t: &Target, load: &LoadArgs, w: Workload) -> Result<Run, String> {
+    let before = (t.cpu)()?;
+    let summaries = rt.block_on(run_workload(&t.addrs, load, w)).map_err(|e| format!("{} on {}: {e}", w.name(), t.kind.label()))?;
+    let cpu = (t.cpu)()?.saturating_sub(before);
+    Ok(Run { kind: t.kind, workload: w, summaries, cpu })
 }
 
 fn print_run(run: &Run, json: bool) {
@@ -125,24 +156,34 @@ fn print_run(run: &Run, json: bool) {
     }
 }
 
+/// The A/B/A/B runs of workload `w` on live targets; `suffix` goes after the workload
+/// names in the table.
+fn ab_runs(rt: &tokio::runtime::Runtime, args: &CompareArgs, targets: &[Target], w: Workload, suffix: &str) -> Result<Vec<Run>, String> {
+    println!("{}{suffix}:", w.name());
+    for t in targets {
+        if args.warmup > 0.0 {
+            measure(rt, t, &warmup_args(args), w)?;
+        }
+    }
+    let mut runs = Vec::new();
+    for _ in 0..args.rounds.max(1) {
+        for t in targets {
+            let mut run = measure(rt, t, &args.load, w)?;
+            run.summaries.iter_mut().for_each(|s| s.workload.push_str(suffix));
+            print_run(&run, args.json);
+            runs.push(run);
+        }
+    }
+    Ok(runs)
+}
+
 /// The A/B/A/B load runs on two live servers.
 fn load_runs(args: &CompareArgs, servers: &[ServerProc]) -> Result<Vec<Run>, String> {
     let rt = runtime(args.threads).map_err(|e| e.to_string())?;
+    let targets: Vec<Target> = servers.iter().map(Target::server).collect();
     let mut runs = Vec::new();
     for &w in &args.load.workload {
-        println!("{}:", w.name());
-        for s in servers {
-            if args.warmup > 0.0 {
-                measure(&rt, s, &warmup_args(args), w)?;
-            }
-        }
-        for _ in 0..args.rounds.max(1) {
-            for s in servers {
-                let run = measure(&rt, s, &args.load, w)?;
-                print_run(&run, args.json);
-                runs.push(run);
-            }
-        }
+        runs.extend(ab_runs(&rt, args, &targets, w, "")?);
     }
     Ok(runs)
 }
@@ -182,11 +223,64 @@ fn big_runs(args: &CompareArgs) -> Result<Vec<bigtree::BigStart>, String> {
     Ok(starts)
 }
 
+fn start_ensembles(args: &CompareArgs) -> Result<Vec<Ensemble>, String> {
+    let l = launch(args, &args.zk_heap)?;
+    let mut all: Vec<Ensemble> = Vec::new();
+    for kind in [Kind::Zk, Kind::Rzk] {
+        let started = Ensemble::start(kind, &l, &args.dir.join(kind.label()), args.ensemble).and_then(|mut e| {
+            let r = e.wait_leader(Duration::from_secs(120));
+            if let Ok(t) = &r {
+                println!("{} ensemble of {}: node {} leads after {:.1} s", kind.label(), args.ensemble, e.leader_id().unwrap_or(0), t.as_secs_f64());
+            }
+            all.push(e);
+            r
+        });
+        if let Err(e) = started {
+            all.into_iter().for_each(Ensemble::stop);
+            return Err(e);
+        }
+    }
+    Ok(all)
+}
+
+/// The A/B/A/B runs on two live ensembles, once per `--ensemble-clients` choice.
+fn ensemble_runs(args: &CompareArgs, ensembles: &[Ensemble]) -> Result<Vec<Run>, String> {
+    let rt = runtime(args.threads).map_err(|e| e.to_string())?;
+    let mut runs = Vec::new();
+    for &w in args.load.workload.iter().filter(|w| !matches!(w, Workload::Fanout | Workload::Storm)) {
+        for &clients in &args.ensemble_clients {
+            let targets: Vec<Target> = ensembles.iter().map(|e| Target::ensemble(e, clients)).collect();
+            runs.extend(ab_runs(&rt, args, &targets, w, clients.suffix())?);
+        }
+    }
+    Ok(runs)
+}
+
+/// `compare --ensemble N`: the request workloads on two N-node ensembles.
+fn run_ensembles(args: &CompareArgs) -> Result<(), String> {
+    let ensembles = start_ensembles(args)?;
+    let idle_rss: Vec<(Kind, u64)> = ensembles.iter().map(|e| (e.kind, e.rss_bytes())).collect();
+    let runs = ensemble_runs(args, &ensembles);
+    let loaded_rss: Vec<(Kind, u64)> = ensembles.iter().map(|e| (e.kind, e.rss_bytes())).collect();
+    ensembles.into_iter().for_each(Ensemble::stop);
+    let runs = runs?;
+    println!();
+    println!("{}-node ensembles; server CPU and RSS are the sums over the {} processes", args.ensemble, args.ensemble);
+    print!("{}", table::render(&runs, &[], &idle_rss, &loaded_rss));
+    Ok(())
+}
+
 /// Runs the comparison; prints progress and the table.
 pub fn run(args: &CompareArgs) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&args.dir);
     std::fs::create_dir_all(&args.dir).map_err(|e| format!("{}: {e}", args.dir.display()))?;
     println!("{}", table::NOISE_NOTE);
+    if args.ensemble > 0 {
+        // Kept on failure: the servers' logs are there.
+        run_ensembles(args)?;
+        let _ = std::fs::remove_dir_all(&args.dir);
+        return Ok(());
+    }
     let servers = start_pair(args)?;
     let idle_rss: Vec<(Kind, u64)> = servers.iter().map(|s| (s.kind, s.rss_bytes().unwrap_or(0))).collect();
     let runs = load_runs(args, &servers);

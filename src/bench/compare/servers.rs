@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 
 use crate::storage::bench_java::{answers_srvr, free_port};
 
@@ -54,7 +55,8 @@ pub struct ServerProc {
     started: Instant,
 }
 
-fn zoo_cfg(data_dir: &Path, port: u16) -> String {
+/// The zoo.cfg keys both servers get, standalone or as an ensemble member.
+pub(super) fn zoo_cfg(data_dir: &Path, port: u16) -> String {
     format!(
         "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
          maxClientCnxns=0\nforceSync=yes\nadmin.enableServer=false\n4lw.commands.whitelist=*\n",
@@ -65,15 +67,18 @@ fn zoo_cfg(data_dir: &Path, port: u16) -> String {
 const LOG4J: &str = "log4j.rootLogger=WARN, CONSOLE\nlog4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\n\
 log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\nlog4j.appender.CONSOLE.layout.ConversionPattern=%d %-5p %m%n\n";
 
-fn command(kind: Kind, launch: &Launch, run_dir: &Path) -> Command {
+fn command(kind: Kind, launch: &Launch, run_dir: &Path, quorum: bool) -> Command {
     let cfg = run_dir.join("zoo.cfg");
+    // zkServer.sh starts QuorumPeerMain, which runs ZooKeeperServerMain when the
+    // configuration names no servers; the standalone runs call it directly.
+    let main = if quorum { "org.apache.zookeeper.server.quorum.QuorumPeerMain" } else { "org.apache.zookeeper.server.ZooKeeperServerMain" };
     match kind {
         Kind::Zk => {
             let mut c = Command::new("java");
             c.arg(format!("-Xmx{}", launch.zk_heap))
                 .arg(format!("-Dlog4j.configuration=file:{}", run_dir.join("log4j.properties").display()))
                 .arg(format!("-Dzookeeper.log.dir={}", run_dir.display()))
-                .args(["-cp", &launch.zk_classpath, "org.apache.zookeeper.server.ZooKeeperServerMain"])
+                .args(["-cp", &launch.zk_classpath, main])
                 .arg(cfg);
             c
         }
@@ -88,15 +93,21 @@ fn command(kind: Kind, launch: &Launch, run_dir: &Path) -> Command {
 impl ServerProc {
     /// Starts `kind` on `data_dir` (config and log in `run_dir`); does not wait.
     pub fn spawn(kind: Kind, launch: &Launch, run_dir: &Path, data_dir: &Path) -> Result<ServerProc, String> {
-        std::fs::create_dir_all(run_dir).map_err(|e| e.to_string())?;
         std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
         let port = free_port()?;
-        std::fs::write(run_dir.join("zoo.cfg"), zoo_cfg(data_dir, port)).map_err(|e| e.to_string())?;
+        ServerProc::spawn_with(kind, launch, run_dir, &zoo_cfg(data_dir, port), port, false)
+    }
+
+    /// Starts `kind` with the zoo.cfg text `cfg` (written in `run_dir`) serving clients on
+    /// `port`; `quorum` picks Apache ZooKeeper's ensemble entry point.
+    pub fn spawn_with(kind: Kind, launch: &Launch, run_dir: &Path, cfg: &str, port: u16, quorum: bool) -> Result<ServerProc, String> {
+        std::fs::create_dir_all(run_dir).map_err(|e| e.to_string())?;
+        std::fs::write(run_dir.join("zoo.cfg"), cfg).map_err(|e| e.to_string())?;
         std::fs::write(run_dir.join("log4j.properties"), LOG4J).map_err(|e| e.to_string())?;
         let log = std::fs::File::create(run_dir.join("server.log")).map_err(|e| e.to_string())?;
         let err = log.try_clone().map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let child = command(kind, launch, run_dir)
+        let child = command(kind, launch, run_dir, quorum)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)
@@ -122,6 +133,19 @@ impl ServerProc {
         }
     }
 
+    /// The `Mode:` of `srvr` (standalone, leader, follower, …); None while not serving.
+    pub fn mode(&self) -> Option<String> {
+        srvr_mode(self.addr)
+    }
+
+    /// Why the process is gone, if it is.
+    pub fn exit_status(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(format!("{} exited with {status}", self.kind.label())),
+            _ => None,
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -142,6 +166,19 @@ impl ServerProc {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn srvr_mode(addr: SocketAddr) -> Option<String> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(b"srvr").ok()?;
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    mode_of(&text)
+}
+
+fn mode_of(srvr: &str) -> Option<String> {
+    srvr.lines().find_map(|l| l.strip_prefix("Mode: ")).map(|m| m.trim().to_string())
 }
 
 fn clock_ticks() -> u64 {
@@ -179,6 +216,12 @@ mod tests {
     #[test]
     fn rss_reads_kib() {
         assert_eq!(rss_from_status("Name:\tx\nVmRSS:\t  2048 kB\n"), Some(2 << 20));
+    }
+
+    #[test]
+    fn mode_is_read_from_srvr() {
+        assert_eq!(mode_of("Zookeeper version: 3.8.0\nMode: follower\nNode count: 5\n").as_deref(), Some("follower"));
+        assert_eq!(mode_of("This ZooKeeper instance is not currently serving requests\n"), None);
     }
 
     #[test]

@@ -31,7 +31,7 @@ fn ratio(rzk: f64, zk: f64) -> String {
 }
 
 fn row(out: &mut String, name: &str, metric: &str, zk: f64, rzk: f64, prec: usize) {
-    let _ = writeln!(out, "{name:<16} {metric:<16} {zk:>12.prec$} {rzk:>12.prec$} {:>8}", ratio(rzk, zk));
+    let _ = writeln!(out, "{name:<20} {metric:<17} {zk:>12.prec$} {rzk:>12.prec$} {:>8}", ratio(rzk, zk));
 }
 
 /// Metric values of summary `name` on `kind`, one per run.
@@ -47,12 +47,16 @@ fn values(runs: &[Run], kind: Kind, name: &str, f: impl Fn(&Run, usize) -> Optio
 
 fn summary_rows(out: &mut String, runs: &[Run], name: &str) {
     type Metric = (&'static str, fn(&Run, usize) -> Option<f64>, usize);
-    let metrics: [Metric; 6] = [
+    let metrics: [Metric; 10] = [
         ("ops/s", |r, i| r.summaries.get(i).map(|s| s.ops_per_sec()), 0),
         ("p50 ms", |r, i| r.summaries.get(i).map(|s| s.p50_ms), 3),
         ("p99 ms", |r, i| r.summaries.get(i).map(|s| s.p99_ms), 3),
         ("p999 ms", |r, i| r.summaries.get(i).map(|s| s.p999_ms), 3),
+        ("max ms", |r, i| r.summaries.get(i).map(|s| s.max_ms), 3),
         ("p999/p50", |r, i| r.summaries.get(i).filter(|s| s.p50_ms > 0.0).map(|s| s.p999_ms / s.p50_ms), 1),
+        ("send lag p999 ms", |r, i| r.summaries.get(i).and_then(|s| s.send_lag_ms).map(|l| l[1]), 3),
+        ("from send p50 ms", |r, i| r.summaries.get(i).and_then(|s| s.from_send_ms).map(|l| l[0]), 3),
+        ("from send p999 ms", |r, i| r.summaries.get(i).and_then(|s| s.from_send_ms).map(|l| l[1]), 3),
         ("server CPU µs/op", |r, i| (i == 0).then(|| r.cpu_us_per_op()), 1),
     ];
     let mut first = true;
@@ -85,7 +89,7 @@ pub fn render(runs: &[Run], big: &[BigStart], idle: &[(Kind, u64)], loaded: &[(K
     let mut out = String::new();
     let _ = writeln!(out, "{NOISE_NOTE}");
     let _ = writeln!(out, "medians over rounds; ratio = rzk / zookeeper (ops/s: higher is better; latency, CPU, RSS, time: lower is better)");
-    let _ = writeln!(out, "{:<16} {:<16} {:>12} {:>12} {:>8}", "workload", "metric", "zookeeper", "rzk", "ratio");
+    let _ = writeln!(out, "{:<20} {:<17} {:>12} {:>12} {:>8}", "workload", "metric", "zookeeper", "rzk", "ratio");
     let mut names: Vec<&str> = Vec::new();
     for s in runs.iter().flat_map(|r| &r.summaries) {
         if !names.contains(&s.workload.as_str()) {

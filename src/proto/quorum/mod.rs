@@ -16,7 +16,7 @@ mod payload;
 
 use bytes::BufMut;
 
-use crate::jute::primitives::{buffer, finish, int, long, put_buffer, vector, JResult};
+use crate::jute::primitives::{buffer, fail, finish, int, long, put_buffer, vector, JResult};
 use crate::jute::{DecodeError, Limits};
 use crate::proto::codec::{id, put_id};
 use crate::proto::{Id, Zxid};
@@ -89,6 +89,12 @@ fn authinfo<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, Option<Vec<Id>>> {
     let (rest, count) = int(i)?;
     if count == -1 {
         return Ok((rest, None));
+    }
+    // The quorum port is a stream: the count can arrive before its ids. Too few bytes
+    // for them yet means "read more"; only a count no packet could hold is malformed.
+    let needed = usize::try_from(count).ok().and_then(|n| n.checked_mul(MIN_ID));
+    if matches!(needed, Some(n) if n > rest.len() && n <= lim.max_field) {
+        return fail(DecodeError::Truncated);
     }
     let (rest, ids) = vector(i, MIN_ID, |i| id(i, lim))?;
     Ok((rest, Some(ids)))

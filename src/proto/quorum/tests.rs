@@ -219,3 +219,15 @@ fn old_notification_layouts_follow_the_length_rules() {
     bad.extend_from_slice(&100i32.to_be_bytes());
     assert!(decode_notification(&bad).is_err(), "config length beyond the message");
 }
+
+#[test]
+fn a_packet_cut_inside_its_auth_ids_asks_for_more_bytes() {
+    let ids = vec![Id { scheme: "ip".into(), id: "127.0.0.1".into() }];
+    let p = QuorumPacket { ptype: PacketType::Request as i32, zxid: Zxid(-1), data: Some(vec![7; 40]), authinfo: Some(ids) };
+    let mut b = Vec::new();
+    encode_quorum_packet(&p, &mut b);
+    for cut in 0..b.len() {
+        assert_eq!(split_quorum_packet(&b[..cut], &Limits::default()), Ok(None), "cut at {cut}");
+    }
+    assert_eq!(split_quorum_packet(&b, &Limits::default()), Ok(Some((p, b.len()))));
+}
