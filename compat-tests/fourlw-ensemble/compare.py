@@ -63,14 +63,15 @@ def http(port, path):
 
 
 class Ensemble:
-    """Three voters of one kind; ports: client, quorum, election, admin, metrics."""
+    """Three voters and an observer (server 4) of one kind; ports: client, quorum,
+    election, admin, metrics."""
 
     def __init__(self, kind):
         self.kind = kind
         self.dir = os.path.join(WORK, kind)
         shutil.rmtree(self.dir, ignore_errors=True)
-        ports = free_ports(15)
-        self.ports = {sid: ports[5 * (sid - 1):5 * sid] for sid in (1, 2, 3)}
+        ports = free_ports(20)
+        self.ports = {sid: ports[5 * (sid - 1):5 * sid] for sid in (1, 2, 3, 4)}
         self.procs = {}
 
     def cfg(self, sid):
@@ -84,8 +85,10 @@ class Ensemble:
         if self.kind == "rzk":
             lines += [f"metricsProvider.className={PROVIDER}", "metricsProvider.httpHost=127.0.0.1",
                       f"metricsProvider.httpPort={metrics}"]
+        if sid == 4:
+            lines.append("peerType=observer")
         for s, (_, qp, ep, _, _) in sorted(self.ports.items()):
-            lines.append(f"server.{s}=127.0.0.1:{qp}:{ep}")
+            lines.append(f"server.{s}=127.0.0.1:{qp}:{ep}" + (":observer" if s == 4 else ""))
         return d, "\n".join(lines) + "\n"
 
     def start(self):
@@ -122,7 +125,7 @@ class Ensemble:
         deadline = time.time() + timeout
         while time.time() < deadline:
             modes = self.modes()
-            if sorted(modes.values(), key=str) == ["follower", "follower", "leader"]:
+            if sorted(modes.values(), key=str) == ["follower", "follower", "leader", "observer"]:
                 return modes
             time.sleep(0.3)
         return None
@@ -132,13 +135,13 @@ class Ensemble:
 
 
 def workload(ens, leader, follower):
-    """The same requests on both ensembles: writes through the leader and a follower,
-    reads on each, so proposals, commits and namespaces have values."""
-    for sid in (leader, follower):
+    """The same requests on both ensembles: writes through the leader, a follower and
+    the observer, reads on each, so proposals, commits and namespaces have values."""
+    for sid in (leader, follower, 4):
         c = KazooClient(hosts=f"127.0.0.1:{ens.ports[sid][0]}", timeout=10)
         c.start(timeout=20)
         c.ensure_path("/app")
-        c.create(f"/app/n{'L' if sid == leader else 'F'}", b"data")
+        c.create(f"/app/n{sid}", b"data")
         c.get("/app")
         c.get_children("/app")
         c.stop()
@@ -257,7 +260,7 @@ def capture(ens, modes):
     follower = min(s for s, m in modes.items() if m == "follower")
     workload(ens, leader, follower)
     out = {}
-    for role, sid in (("leader", leader), ("follower", follower)):
+    for role, sid in (("leader", leader), ("follower", follower), ("observer", 4)):
         client, _, _, admin, metrics = ens.ports[sid]
         out[role] = {
             "sid": sid, "metrics_port": metrics,
@@ -300,7 +303,7 @@ def main():
         if not zk_modes or not rz_modes:
             return
         a, b = capture(zk, zk_modes), capture(rz, rz_modes)
-        for role in ("leader", "follower"):
+        for role in ("leader", "follower", "observer"):
             za, rb = a[role], b[role]
             compare(f"mntr_{role}_keys", collapse(za["mntr"]), collapse(rb["mntr"]))
             compare(f"monitor_{role}_keys", collapse(za["monitor"]), collapse(rb["monitor"]))
@@ -315,7 +318,8 @@ def main():
         others = sorted(str(s) for s in rz.ports if s != b["leader"]["sid"])
         check("rzk_leader_queue_sizes_per_learner", learners == others, f"keys {learners}, learners {others}")
         values = dict(l.split("\t", 1) for l in b["leader"]["mntr_text"].splitlines() if "\t" in l)
-        expect = {"zk_synced_followers": "2", "zk_learners": "2", "zk_quorum_size": "3", "zk_pending_syncs": "0"}
+        expect = {"zk_synced_followers": "2", "zk_synced_observers": "1", "zk_learners": "3", "zk_quorum_size": "3",
+                  "zk_pending_syncs": "0"}
         got = {k: values.get(k) for k in expect}
         check("rzk_leader_counts", got == expect, f"{got}")
         check("rzk_leader_proposals_counted", int(values.get("zk_proposal_count", "0")) >= 5,

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Suite fourlw-ensemble: the operations surface of ensemble members. Starts a
-# three-node Apache ZooKeeper 3.8 ensemble and a three-node rzk ensemble on loopback,
-# makes the same writes on both, and compares what the leader and a follower print:
-# the keys of `mntr` and of the AdminServer's `monitor` (in order), `srvr` and `conf`
-# line by line (values masked), the AdminServer's `leader`, `voting_view` and `stat`
-# keys, and rzk's Prometheus names against the metrics Java's `mntr` lists (Debian's
-# 3.8.0 ships without the Prometheus provider). Runs the same whatever TARGET is.
+# Suite fourlw-ensemble: the operations surface of ensemble members. Starts an
+# Apache ZooKeeper 3.8 ensemble and an rzk ensemble on loopback (three voters and an
+# observer each), makes the same writes on both, and compares what the leader, a
+# follower and the observer print: the keys of `mntr` and of the AdminServer's
+# `monitor` (in order), `srvr`, `stat` and `conf` line by line (values masked), the
+# AdminServer's `leader`, `voting_view`, `stat` and `observers` keys, and rzk's
+# Prometheus names against the metrics Java's `mntr` lists (Debian's 3.8.0 ships
+# without the Prometheus provider). Runs the same whatever TARGET is.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=../lib/servers.sh

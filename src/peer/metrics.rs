@@ -153,7 +153,7 @@ impl PeerMetrics {
             Some(Role::Observer) => "observing",
         };
         match self.stage {
-            Stage::Election => format!("{name}"),
+            Stage::Election => name.to_string(),
             Stage::Syncing if role == Some(Role::Leader) => format!("{name} - discovery"),
             Stage::Syncing => format!("{name} - synchronization"),
             Stage::Broadcast => format!("{name} - broadcast"),
