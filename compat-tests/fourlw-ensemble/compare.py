@@ -273,18 +273,22 @@ def capture(ens, modes):
             "voting_view": json_keys(http(admin, "/commands/voting_view"), 3),
             "admin_stat": json_keys(http(admin, "/commands/stat"), 2),
             "observers": json_keys(http(admin, "/commands/observers")),
+            "zabstate": json_keys(http(admin, "/commands/zabstate"), 2),
             "mntr_text": four(client, "mntr"),
         }
     return out
 
 
-def bean_unordered(keys):
-    """Jackson writes ServerStats' bean properties in an order that changes from one
-    JVM run to the next: `server_stats.*` is compared as a set, in its place."""
-    inner = sorted(k for k in keys if k.startswith("server_stats."))
-    out = [k for k in keys if not k.startswith("server_stats.")]
-    at = out.index("server_stats") + 1 if "server_stats" in out else len(out)
-    return out[:at] + inner + out[at:]
+def bean_unordered(keys, *beans):
+    """Jackson writes some beans' properties (ServerStats, MultipleAddresses) in an
+    order that changes from one JVM run to the next: their keys are compared as a set,
+    in their place."""
+    for bean in beans:
+        inner = sorted(k for k in keys if k.startswith(bean + "."))
+        keys = [k for k in keys if not k.startswith(bean + ".")]
+        at = keys.index(bean) + 1 if bean in keys else len(keys)
+        keys = keys[:at] + inner + keys[at:]
+    return keys
 
 
 def stat_lines(lines):
@@ -312,7 +316,11 @@ def main():
             compare(f"stat_{role}_lines", stat_lines(za["stat"]), stat_lines(rb["stat"]))
             for cmd in ("leader", "voting_view", "observers"):
                 compare(f"admin_{cmd}_{role}_keys", za[cmd], rb[cmd])
-            compare(f"admin_stat_{role}_keys", bean_unordered(za["admin_stat"]), bean_unordered(rb["admin_stat"]))
+            compare(f"admin_stat_{role}_keys", bean_unordered(za["admin_stat"], "server_stats"),
+                    bean_unordered(rb["admin_stat"], "server_stats"))
+            beans = ("quorum_address", "election_address")
+            compare(f"admin_zabstate_{role}_keys", bean_unordered(za["zabstate"], *beans),
+                    bean_unordered(rb["zabstate"], *beans))
             compare_prometheus(role, za["mntr"], rb["metrics_port"])
         learners = sorted(set(re.findall(r"^zk_avg_(\d+)_learner_handler_qp_size", b["leader"]["mntr_text"], re.M)))
         others = sorted(str(s) for s in rz.ports if s != b["leader"]["sid"])

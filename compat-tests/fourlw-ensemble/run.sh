@@ -4,7 +4,7 @@
 # observer each), makes the same writes on both, and compares what the leader, a
 # follower and the observer print: the keys of `mntr` and of the AdminServer's
 # `monitor` (in order), `srvr`, `stat` and `conf` line by line (values masked), the
-# AdminServer's `leader`, `voting_view`, `stat` and `observers` keys, and rzk's
+# AdminServer's `leader`, `voting_view`, `stat`, `observers` and `zabstate` keys, and rzk's
 # Prometheus names against the metrics Java's `mntr` lists (Debian's 3.8.0 ships
 # without the Prometheus provider). Runs the same whatever TARGET is.
 set -uo pipefail

@@ -136,7 +136,8 @@ fn with_server(ops: &Ops, cmd: &str, s: &ServerSnapshot, f: &Facts) -> Json {
             .with("num_total_watches", Json::Int(s.watch_summary.total as i64)),
         "watches" => Json::obj().with("session_id_to_watched_paths", watches(s)),
         "watches_by_path" => Json::obj().with("path_to_session_ids", watches_by_path(s)),
-        "zabstate" => Json::obj().with("voting", Json::Bool(false)).with("zabstate", Json::str("")),
+        "zabstate" => super::ensemble::zabstate(ops, s)
+            .unwrap_or_else(|| Json::obj().with("voting", Json::Bool(false)).with("zabstate", Json::str(""))),
         _ => Json::obj(),
     };
     ok(cmd, fields)

@@ -1,6 +1,6 @@
 //! What the operations surface adds for an ensemble member: `conf`'s quorum lines
-//! (`QuorumZooKeeperServer.dumpConf`), the AdminServer's `leader` and `voting_view`
-//! (`Commands.LeaderCommand`, `VotingViewCommand`), and the leader's proposal sizes in
+//! (`QuorumZooKeeperServer.dumpConf`), the AdminServer's `leader`, `voting_view` and
+//! `zabstate` (`Commands.LeaderCommand`, `VotingViewCommand`, `ZabStateCommand`), and the leader's proposal sizes in
 //! `srvr`/`stat` (`LeaderZooKeeperServer`'s `ServerStats.Provider`).
 
 use super::json::Json;
@@ -74,10 +74,7 @@ fn member(ops: &Ops, q: &QuorumSettings, spec: &ServerSpec) -> Json {
     let addr = |port: u16| Json::Array(vec![Json::str(format!("{}:{port}", spec.host))]);
     let client = match &spec.client {
         Some((h, p)) => format!("{h}:{p}"),
-        None if spec.id == q.my_id => {
-            let host = ops.cfg.client_port_address.clone().unwrap_or_else(|| "0.0.0.0".into());
-            format!("{host}:{}", ops.cfg.client_port)
-        }
+        None if spec.id == q.my_id => client_address(ops),
         None => String::new(),
     };
     Json::obj()
@@ -85,6 +82,50 @@ fn member(ops: &Ops, q: &QuorumSettings, spec: &ServerSpec) -> Json {
         .with("election_addresses", addr(spec.election_port))
         .with("client_address", Json::str(client))
         .with("learner_type", Json::str("participant"))
+}
+
+/// `zabstate` (`ZabStateCommand`): this peer's addresses, whether it votes, its last
+/// zxid and Zab phase. `None` when not in an ensemble.
+pub fn zabstate(ops: &Ops, s: &ServerSnapshot) -> Option<Json> {
+    let q = settings(ops, s)?;
+    let quorum = s.quorum.as_ref()?;
+    let me = q.me()?;
+    let phase = quorum.peer_state.split(" - ").nth(1).unwrap_or("election");
+    Some(
+        Json::obj()
+            .with("myid", Json::Int(q.my_id.0))
+            .with("is_leader", Json::Bool(quorum.leader.is_some()))
+            .with("quorum_address", addresses(&me.host, me.quorum_port))
+            .with("election_address", addresses(&me.host, me.election_port))
+            .with("client_address", Json::str(client_address(ops)))
+            .with("voting", Json::Bool(me.role == LearnerType::Participant))
+            .with("last_zxid", Json::str(format!("0x{:x}", s.last_zxid)))
+            .with("zab_epoch", Json::Int(s.last_zxid >> 32))
+            .with("zab_counter", Json::Int(s.last_zxid & 0xffff_ffff))
+            .with("zabstate", Json::str(phase)),
+    )
+}
+
+/// `MultipleAddresses` as Jackson writes the bean, for one address.
+fn addresses(host: &str, port: u16) -> Json {
+    let one = || Json::str(format!("{host}:{port}"));
+    let list = || Json::Array(vec![one()]);
+    Json::obj()
+        .with("empty", Json::Bool(false))
+        .with("all_addresses", list())
+        .with("all_reachable_addresses", list())
+        .with("one", one())
+        .with("reachable_address", one())
+        .with("wildcard_addresses", Json::Array(vec![Json::str(format!("0.0.0.0:{port}"))]))
+        .with("all_ports", Json::Array(vec![Json::Int(i64::from(port))]))
+        .with("all_host_strings", Json::Array(vec![Json::str(host)]))
+        .with("all_reachable_addresses_or_all", list())
+        .with("reachable_or_one", one())
+}
+
+fn client_address(ops: &Ops) -> String {
+    let host = ops.cfg.client_port_address.clone().unwrap_or_else(|| "0.0.0.0".into());
+    format!("{host}:{}", ops.cfg.client_port)
 }
 
 #[cfg(test)]
