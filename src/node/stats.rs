@@ -145,6 +145,9 @@ pub struct ServerStats {
     pub client_response: BufferStats,
     /// `watch_bytes`: bytes of the watch notifications sent.
     pub watch_bytes: i64,
+    /// `response_bytes`: bytes of the replies to requests (`FinalRequestProcessor`
+    /// adds each reply's size; notifications and auth replies are sent elsewhere).
+    pub response_bytes: i64,
     /// `read_per_namespace`: bytes read per top-level namespace (`DataTree.updateReadStat`).
     pub read_per_namespace: NamespaceSummaries,
     /// `write_per_namespace`: bytes written per top-level namespace (`DataTree.updateWriteStat`).
@@ -180,8 +183,10 @@ impl ServerStats {
         let size = frame.len().saturating_sub(4);
         let size = i32::try_from(size).unwrap_or(i32::MAX);
         self.client_response.record(size);
-        if frame.get(4..8) == Some(&(-1i32).to_be_bytes()[..]) {
-            self.watch_bytes += i64::from(size);
+        match frame.get(4..8).and_then(|x| x.try_into().ok()).map(i32::from_be_bytes) {
+            Some(NOTIFICATION_XID) => self.watch_bytes += i64::from(size),
+            Some(AUTH_XID) => {}
+            _ => self.response_bytes += i64::from(size),
         }
     }
 
@@ -207,6 +212,11 @@ impl ServerStats {
         }
     }
 }
+
+/// The xid of a watch notification (`ClientCnxn.NOTIFICATION_XID`).
+const NOTIFICATION_XID: i32 = -1;
+/// The xid of an `addAuth` reply, sent by the connection itself (`ClientCnxn.AUTHPACKET_XID`).
+const AUTH_XID: i32 = -4;
 
 /// `DataTree.STAT_OVERHEAD_BYTES`: a serialized stat, counted with every read.
 const STAT_OVERHEAD_BYTES: i64 = 6 * 8 + 5 * 4;
@@ -305,6 +315,76 @@ pub struct ConnSnapshot {
     pub stats: ConnStats,
 }
 
+/// The leader's view of its learners and proposals (`Leader`, `LeaderZooKeeperServer`
+/// gauges).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeaderSnapshot {
+    /// Connected learners in any stage (`Leader.getLearners`).
+    pub learners: usize,
+    /// Followers receiving live traffic (`getForwardingFollowers`).
+    pub synced_followers: usize,
+    /// Of those, the ones outside the voting configuration (`getNonVotingFollowers`).
+    pub synced_non_voting_followers: usize,
+    /// Observers receiving live traffic (`getObservingLearners`).
+    pub synced_observers: usize,
+    /// Zxids with learners' `sync` requests waiting for them (`getNumPendingSyncs`).
+    pub pending_syncs: usize,
+    /// Ms since the epoch was established (`Leader.getUptime`).
+    pub uptime_ms: i64,
+    /// Serialized proposal sizes (`Leader.getProposalStats`).
+    pub proposal_sizes: BufferStats,
+}
+
+/// Ensemble counters of `ServerMetrics` recorded by the peer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuorumCounters {
+    pub proposal_count: u64,
+    pub commit_count: u64,
+    pub learner_proposal_received_count: u64,
+    pub learner_commit_received_count: u64,
+    pub looking_count: u64,
+    pub snap_count: u64,
+    pub diff_count: u64,
+}
+
+/// Ensemble summaries of `ServerMetrics` (ms, or sizes) recorded by the peer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuorumSummaries {
+    pub election_time: SizeSummary,
+    pub unavailable_time: SizeSummary,
+    pub leader_unavailable_time: SizeSummary,
+    pub follower_sync_time: SizeSummary,
+    pub observer_sync_time: SizeSummary,
+    /// Leader: proposal to quorum of ACKs.
+    pub quorum_ack_latency: LatencyHistogram,
+    /// Leader, per learner sid: packets queued when one more is queued.
+    pub learner_handler_qp_size: NamespaceSummaries,
+    /// Learners (by sid) whose queue is measured; Java also keeps the time a packet
+    /// waited, which rzk does not measure (the key is there, without samples).
+    pub learner_handler_qp_time: BTreeMap<String, LatencyHistogram>,
+}
+
+/// What an ensemble member adds to its snapshot (`QuorumPeer` and the role's server).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuorumSnapshot {
+    /// `QuorumPeer.getDetailedPeerState`: `leading - broadcast`, …
+    pub peer_state: String,
+    /// Voting members (`QuorumPeer.getQuorumSize`).
+    pub quorum_size: usize,
+    /// The leader this server follows or is.
+    pub leader_id: Option<i64>,
+    pub leader: Option<LeaderSnapshot>,
+    pub counters: QuorumCounters,
+    pub summaries: QuorumSummaries,
+}
+
+impl SizeSummary {
+    /// Adds one value (`AvgMinMaxCounter.add`).
+    pub fn add(&mut self, v: i64) {
+        self.record(v);
+    }
+}
+
 /// Everything the four-letter words, AdminServer commands and metrics report, copied
 /// out of the core at one instant.
 #[derive(Clone, Debug)]
@@ -336,6 +416,8 @@ pub struct ServerSnapshot {
     pub server_state: &'static str,
     /// Whether clients are served (an ensemble member between roles is not).
     pub serving: bool,
+    /// Filled in by an ensemble member's driver; `None` standalone.
+    pub quorum: Option<QuorumSnapshot>,
 }
 
 impl ServerSnapshot {
@@ -378,6 +460,7 @@ impl Core {
             tick_ms: self.cfg.tick_ms,
             server_state: self.role.name(),
             serving: self.serving,
+            quorum: None,
         }
     }
 
@@ -471,6 +554,12 @@ mod tests {
         notification.resize(34, 0);
         s.record_response_frame(&notification);
         assert_eq!(s.watch_bytes, 30);
+        assert_eq!(s.response_bytes, 93 + 16 + 40);
+        let mut auth = vec![0, 0, 0, 16];
+        auth.extend_from_slice(&(-4i32).to_be_bytes());
+        auth.resize(20, 0);
+        s.record_response_frame(&auth);
+        assert_eq!(s.response_bytes, 93 + 16 + 40);
     }
 
     #[test]

@@ -73,7 +73,14 @@ pub async fn run(ops: &Ops, name: &str, params: &BTreeMap<String, String>) -> Js
         "stat_reset" => Reset::Server,
         _ => Reset::None,
     };
-    let Some(snap) = ops.query(Query { four_letter_conn: None, reset }).await else {
+    let snap = ops.query(Query { four_letter_conn: None, reset }).await;
+    if cmd == "leader" {
+        return match snap.as_ref().and_then(|s| super::ensemble::leader(ops, s)) {
+            Some(fields) => ok(cmd, fields),
+            None => failed(cmd, "server is not initialized"),
+        };
+    }
+    let Some(snap) = snap else {
         return Json::obj().with("command", Json::str(cmd)).with("error", Json::str(NOT_SERVING));
     };
     with_server(ops, cmd, &snap, &Facts::gather(ops))
@@ -96,7 +103,6 @@ fn without_server(ops: &Ops, cmd: &str, params: &BTreeMap<String, String>) -> Op
         "initial_configuration" => {
             ok(cmd, Json::obj().with("initial_configuration", Json::str(ops.initial_config.clone())))
         }
-        "leader" => failed(cmd, "server is not initialized"),
         _ => return None,
     })
 }
@@ -117,17 +123,21 @@ fn with_server(ops: &Ops, cmd: &str, s: &ServerSnapshot, f: &Facts) -> Json {
             .with("zxid", Json::str("0"))
             .with("timestamp", Json::Int((s.now_wall_ms - f.uptime_ms) / 1000)),
         "monitor" => monitor_fields(s, f),
-        "observers" => Json::obj().with("synced_observers", Json::Int(0)).with("observers", Json::Array(vec![])),
+        "observers" => {
+            let synced = s.quorum.as_ref().and_then(|q| q.leader.as_ref()).map_or(0, |l| l.synced_observers);
+            Json::obj().with("synced_observers", Json::Int(synced as i64)).with("observers", Json::Array(vec![]))
+        }
         "server_stats" => server_stats(s, f),
         "stats" => merge(server_stats(s, f), connection_lists(s, true)),
-        "voting_view" => Json::obj().with("current_config", Json::obj()),
+        "voting_view" => super::ensemble::voting_view(ops, s),
         "watch_summary" => Json::obj()
             .with("num_connections", Json::Int(s.watch_summary.connections as i64))
             .with("num_paths", Json::Int(s.watch_summary.paths as i64))
             .with("num_total_watches", Json::Int(s.watch_summary.total as i64)),
         "watches" => Json::obj().with("session_id_to_watched_paths", watches(s)),
         "watches_by_path" => Json::obj().with("path_to_session_ids", watches_by_path(s)),
-        "zabstate" => Json::obj().with("voting", Json::Bool(false)).with("zabstate", Json::str("")),
+        "zabstate" => super::ensemble::zabstate(ops, s)
+            .unwrap_or_else(|| Json::obj().with("voting", Json::Bool(false)).with("zabstate", Json::str(""))),
         _ => Json::obj(),
     };
     ok(cmd, fields)
@@ -231,7 +241,16 @@ fn watches_by_path(s: &ServerSnapshot) -> Json {
 }
 
 fn monitor_fields(s: &ServerSnapshot, f: &Facts) -> Json {
-    let mut j = Json::obj().with("version", Json::str(VERSION)).with("server_state", Json::str(s.server_state));
+    let mut j = Json::obj();
+    for (k, v) in monitor::head(s) {
+        j = j.with(
+            k,
+            match v {
+                monitor::HeadValue::Text(t) => Json::str(t),
+                monitor::HeadValue::Int(i) => Json::Int(i),
+            },
+        );
+    }
     for (k, v) in monitor::flat(&monitor::collect(s, f)) {
         j = j.with(
             &k,
@@ -273,12 +292,15 @@ fn server_stats(s: &ServerSnapshot, f: &Facts) -> Json {
         .with("auth_failed_count", Json::Int(0))
         .with("non_mtlsremote_conn_count", Json::Int(0))
         .with("non_mtlslocal_conn_count", Json::Int(0));
-    Json::obj()
+    let mut out = Json::obj()
         .with("version", Json::str(VERSION))
         .with("read_only", Json::Bool(false))
         .with("server_stats", inner)
-        .with("client_response", buffer_stats(&st.client_response))
-        .with("node_count", Json::Int(s.node_count as i64))
+        .with("client_response", buffer_stats(&st.client_response));
+    if let Some(p) = super::ensemble::proposal_sizes(s) {
+        out = out.with("proposal_stats", buffer_stats(&p));
+    }
+    out.with("node_count", Json::Int(s.node_count as i64))
 }
 
 #[cfg(test)]

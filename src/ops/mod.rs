@@ -10,6 +10,7 @@
 
 pub mod commands;
 pub mod endpoints;
+pub mod ensemble;
 pub mod http;
 pub mod json;
 pub mod monitor;

@@ -8,7 +8,8 @@
 
 use super::json::round4;
 use super::system::Facts;
-use crate::node::stats::{LatencyHistogram, NamespaceSummaries, ServerSnapshot, SizeSummary};
+use crate::node::stats::{LatencyHistogram, NamespaceSummaries, QuorumSnapshot, ServerSnapshot, SizeSummary};
+use std::collections::BTreeMap;
 
 /// A gauge or counter value; Java prints longs as integers and doubles with a decimal.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -133,13 +134,45 @@ impl SummaryValue {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummarySetValue {
     pub name: &'static str,
+    /// ADVANCED detail level (percentiles; three Prometheus quantiles).
+    pub advanced: bool,
+    /// In the order Java's map of the set's keys iterates.
     pub entries: Vec<(String, SummaryValue)>,
 }
 
 impl SummarySetValue {
     fn from_namespaces(name: &'static str, set: &NamespaceSummaries) -> SummarySetValue {
-        SummarySetValue { name, entries: set.iter().map(|(k, s)| (k.clone(), SummaryValue::from_sizes(name, s))).collect() }
+        let entries = java_hash_order(set.iter().map(|(k, s)| (k.clone(), SummaryValue::from_sizes(name, s))).collect());
+        SummarySetValue { name, advanced: false, entries }
     }
+
+    fn from_histograms(name: &'static str, set: &BTreeMap<String, LatencyHistogram>) -> SummarySetValue {
+        let entries = java_hash_order(set.iter().map(|(k, h)| (k.clone(), SummaryValue::from_histogram(name, h))).collect());
+        SummarySetValue { name, advanced: true, entries }
+    }
+}
+
+/// Java's `String.hashCode` over UTF-16 code units.
+fn java_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// Sorts `(name, _)` pairs into the order a `ConcurrentHashMap` holding just these
+/// names, inserted in the given order, iterates them: by bucket of the spread hash in
+/// a table grown from 16 at three quarters full, ties in insertion order. The default
+/// metrics provider keeps every metric kind in such a map and `mntr` prints them in
+/// that order.
+pub fn java_hash_order<K: AsRef<str>, T>(mut items: Vec<(K, T)>) -> Vec<(K, T)> {
+    let mut table = 16usize;
+    while items.len() >= table - table / 4 {
+        table *= 2;
+    }
+    items.sort_by_key(|(name, _)| {
+        let h = java_hash(name.as_ref());
+        let spread = (h ^ ((h as u32) >> 16) as i32) & 0x7fff_ffff;
+        spread as usize & (table - 1)
+    });
+    items
 }
 
 /// Every metric with its value at one instant.
@@ -148,15 +181,45 @@ pub struct Metrics {
     pub gauges: Vec<(&'static str, Value)>,
     pub counters: Vec<(&'static str, i64)>,
     pub summaries: Vec<SummaryValue>,
-    /// `read_per_namespace`, `write_per_namespace` (BASIC summary sets).
+    /// `learner_handler_qp_size`, `read_per_namespace`, `write_per_namespace` (BASIC),
+    /// then `learner_handler_qp_time_ms` (ADVANCED).
     pub summary_sets: Vec<SummarySetValue>,
     /// `srst` count of the snapshot: the summaries started over when it changed.
     pub resets: u64,
 }
 
-/// The gauges of `ZooKeeperServer.registerMetrics`, in the order a 3.8.0 `mntr` printed
-/// them (Java's order is a hash order; consumers must not rely on it).
+/// The gauges of `ZooKeeperServer.registerMetrics` and, in an ensemble, of
+/// `QuorumZooKeeperServer` and `LeaderZooKeeperServer`, in the order a 3.8.0 `mntr`
+/// prints them (a hash order; consumers must not rely on it).
 fn gauges(s: &ServerSnapshot, f: &Facts) -> Vec<(&'static str, Value)> {
+    let mut g = server_gauges(s, f);
+    if let Some(q) = &s.quorum {
+        g.extend(quorum_gauges(q));
+    }
+    java_hash_order(g)
+}
+
+/// Registration order matters for the names that share a hash bucket.
+fn quorum_gauges(q: &QuorumSnapshot) -> Vec<(&'static str, Value)> {
+    use Value::Int;
+    let mut g = vec![("quorum_size", Int(q.quorum_size as i64))];
+    if let Some(l) = &q.leader {
+        g.extend([
+            ("learners", Int(l.learners as i64)),
+            ("synced_followers", Int(l.synced_followers as i64)),
+            ("synced_non_voting_followers", Int(l.synced_non_voting_followers as i64)),
+            ("synced_observers", Int(l.synced_observers as i64)),
+            ("pending_syncs", Int(l.pending_syncs as i64)),
+            ("leader_uptime", Int(l.uptime_ms)),
+            ("last_proposal_size", Int(l.proposal_sizes.last.into())),
+            ("max_proposal_size", Int(l.proposal_sizes.max.into())),
+            ("min_proposal_size", Int(l.proposal_sizes.min.into())),
+        ]);
+    }
+    g
+}
+
+fn server_gauges(s: &ServerSnapshot, f: &Facts) -> Vec<(&'static str, Value)> {
     use Value::{Double, Int};
     let st = &s.stats;
     vec![
@@ -188,21 +251,110 @@ fn gauges(s: &ServerSnapshot, f: &Facts) -> Vec<(&'static str, Value)> {
 }
 
 pub fn collect(s: &ServerSnapshot, f: &Facts) -> Metrics {
-    let mut summaries: Vec<SummaryValue> = BASIC_SUMMARIES.iter().map(|n| SummaryValue::empty(n, false)).collect();
+    let q = s.quorum.as_ref();
+    let mut summaries: Vec<SummaryValue> = BASIC_SUMMARIES
+        .iter()
+        .map(|&n| match q.and_then(|q| basic_quorum_summary(q, n)) {
+            Some(sizes) => SummaryValue::from_sizes(n, sizes),
+            None => SummaryValue::empty(n, false),
+        })
+        .collect();
     summaries.extend(ADVANCED_SUMMARIES.iter().map(|&n| match n {
         "readlatency" => SummaryValue::from_histogram(n, &s.stats.read_latency),
         "updatelatency" => SummaryValue::from_histogram(n, &s.stats.update_latency),
+        "quorum_ack_latency" if q.is_some() => {
+            SummaryValue::from_histogram(n, &q.map(|q| &q.summaries.quorum_ack_latency).cloned().unwrap_or_default())
+        }
         _ => SummaryValue::empty(n, true),
     }));
-    let counters = COUNTERS.iter().map(|&n| (n, if n == "watch_bytes" { s.stats.watch_bytes } else { 0 })).collect();
-    let summary_sets = vec![
-        SummarySetValue::from_namespaces("write_per_namespace", &s.stats.write_per_namespace),
-        SummarySetValue::from_namespaces("read_per_namespace", &s.stats.read_per_namespace),
-    ];
-    Metrics { gauges: gauges(s, f), counters, summaries, summary_sets, resets: s.stats.resets }
+    let counters = COUNTERS.iter().map(|&n| (n, counter(s, n))).collect();
+    Metrics { gauges: gauges(s, f), counters, summaries, summary_sets: summary_sets(s), resets: s.stats.resets }
 }
 
-/// `mntr`/`monitor` keys and values after `zk_version` and `zk_server_state`, without
+fn summary_sets(s: &ServerSnapshot) -> Vec<SummarySetValue> {
+    let empty = QuorumSnapshot::default();
+    let q = &s.quorum.as_ref().unwrap_or(&empty).summaries;
+    let mut basic = java_hash_order(vec![
+        ("learner_handler_qp_size", SummarySetValue::from_namespaces("learner_handler_qp_size", &q.learner_handler_qp_size)),
+        ("read_per_namespace", SummarySetValue::from_namespaces("read_per_namespace", &s.stats.read_per_namespace)),
+        ("write_per_namespace", SummarySetValue::from_namespaces("write_per_namespace", &s.stats.write_per_namespace)),
+    ]);
+    basic.push((
+        "learner_handler_qp_time_ms",
+        SummarySetValue::from_histograms("learner_handler_qp_time_ms", &q.learner_handler_qp_time),
+    ));
+    basic.into_iter().map(|(_, set)| set).collect()
+}
+
+/// The ensemble's BASIC summaries (`ServerMetrics` that `QuorumPeer`, `Leader`,
+/// `Follower` and `Observer` add to).
+fn basic_quorum_summary<'a>(q: &'a QuorumSnapshot, name: &str) -> Option<&'a SizeSummary> {
+    let s = &q.summaries;
+    Some(match name {
+        "election_time" => &s.election_time,
+        "unavailable_time" => &s.unavailable_time,
+        "leader_unavailable_time" => &s.leader_unavailable_time,
+        "follower_sync_time" => &s.follower_sync_time,
+        "observer_sync_time" => &s.observer_sync_time,
+        _ => return None,
+    })
+}
+
+fn counter(s: &ServerSnapshot, name: &str) -> i64 {
+    match name {
+        "watch_bytes" => return s.stats.watch_bytes,
+        "response_bytes" => return s.stats.response_bytes,
+        _ => {}
+    }
+    let Some(q) = &s.quorum else { return 0 };
+    let c = &q.counters;
+    let v = match name {
+        "proposal_count" => c.proposal_count,
+        "commit_count" => c.commit_count,
+        "learner_proposal_received_count" => c.learner_proposal_received_count,
+        "learner_commit_received_count" => c.learner_commit_received_count,
+        "looking_count" => c.looking_count,
+        "snap_count" => c.snap_count,
+        "diff_count" => c.diff_count,
+        _ => 0,
+    };
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A value of the first `mntr` keys (`dumpMonitorValues`): text or a number.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HeadValue {
+    Text(String),
+    Int(i64),
+}
+
+impl std::fmt::Display for HeadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeadValue::Text(t) => f.write_str(t),
+            HeadValue::Int(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// The keys `dumpMonitorValues` puts before the metrics: version and state, then in
+/// an ensemble the detailed peer state (`QuorumZooKeeperServer`) and an observer's
+/// leader (`ObserverZooKeeperServer`).
+pub fn head(s: &ServerSnapshot) -> Vec<(&'static str, HeadValue)> {
+    let mut out = vec![
+        ("version", HeadValue::Text(super::VERSION.to_string())),
+        ("server_state", HeadValue::Text(s.server_state.to_string())),
+    ];
+    if let Some(q) = &s.quorum {
+        out.push(("peer_state", HeadValue::Text(q.peer_state.clone())));
+        if s.server_state == "observer" {
+            out.push(("observer_master_id", HeadValue::Int(q.leader_id.unwrap_or(-1))));
+        }
+    }
+    out
+}
+
+/// `mntr`/`monitor` keys and values after the [`head`] keys, without
 /// the `zk_` prefix (`DefaultMetricsProvider` naming).
 pub fn flat(m: &Metrics) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = m.gauges.iter().map(|(n, v)| (n.to_string(), *v)).collect();
@@ -235,6 +387,86 @@ fn push_summary(out: &mut Vec<(String, Value)>, name: &str, s: &SummaryValue) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::node::stats::{LeaderSnapshot, QuorumSnapshot};
+    use crate::node::{Core, CoreConfig};
+
+    fn snapshot(quorum: Option<QuorumSnapshot>) -> ServerSnapshot {
+        let core = Core::new(CoreConfig::from_config(&Config::standalone_default(), None), 1_000, 0, 7);
+        ServerSnapshot { quorum, ..core.snapshot_stats() }
+    }
+
+    fn facts() -> Facts {
+        Facts { uptime_ms: 1, data_dir_size: 0, log_dir_size: 0, open_fds: 1, max_fds: 2 }
+    }
+
+    fn gauge_names(s: &ServerSnapshot) -> Vec<&'static str> {
+        gauges(s, &facts()).into_iter().map(|(n, _)| n).collect()
+    }
+
+    // The gauges of a 3.8.0 leader's `mntr`, in its order.
+    const LEADER_GAUGES: &str = "ephemerals_count num_alive_connections avg_latency min_proposal_size \
+        outstanding_requests znode_count global_sessions non_mtls_remote_conn_count last_client_response_size \
+        packets_sent packets_received max_proposal_size max_client_response_size synced_followers \
+        connection_drop_probability watch_count synced_non_voting_followers synced_observers auth_failed_count \
+        min_latency max_file_descriptor_count approximate_data_size open_file_descriptor_count last_proposal_size \
+        pending_syncs leader_uptime local_sessions uptime max_latency outstanding_tls_handshake learners \
+        min_client_response_size non_mtls_local_conn_count quorum_size";
+
+    #[test]
+    fn gauges_follow_javas_hash_order_in_every_role() {
+        let leader = QuorumSnapshot { leader: Some(LeaderSnapshot::default()), ..Default::default() };
+        assert_eq!(gauge_names(&snapshot(Some(leader))), LEADER_GAUGES.split_whitespace().collect::<Vec<_>>());
+        let learner: Vec<&str> = LEADER_GAUGES
+            .split_whitespace()
+            .filter(|n| !n.contains("proposal_size") && !n.contains("synced") && !["pending_syncs", "leader_uptime", "learners"].contains(n))
+            .collect();
+        assert_eq!(gauge_names(&snapshot(Some(QuorumSnapshot::default()))), learner);
+        let standalone: Vec<&str> = learner.iter().copied().filter(|n| *n != "quorum_size").collect();
+        assert_eq!(gauge_names(&snapshot(None)), standalone);
+    }
+
+    #[test]
+    fn summary_sets_print_learner_queues_then_reads_then_writes_then_queue_times() {
+        let mut q = QuorumSnapshot::default();
+        for sid in ["4", "2", "1"] {
+            q.summaries.learner_handler_qp_size.insert(sid.into(), SizeSummary::default());
+            q.summaries.learner_handler_qp_time.insert(sid.into(), LatencyHistogram::default());
+        }
+        let mut s = snapshot(Some(q));
+        for ns in ["zookeeper", "app"] {
+            s.stats.read_per_namespace.insert(ns.into(), SizeSummary::default());
+            s.stats.write_per_namespace.insert(ns.into(), SizeSummary::default());
+        }
+        let m = collect(&s, &facts());
+        let keys: Vec<String> = flat(&m).into_iter().map(|(k, _)| k).filter(|k| k.starts_with("avg_") && (k.contains("learner_handler") || k.contains("namespace"))).collect();
+        assert_eq!(
+            keys,
+            ["avg_1_learner_handler_qp_size", "avg_2_learner_handler_qp_size", "avg_4_learner_handler_qp_size",
+             "avg_app_read_per_namespace", "avg_zookeeper_read_per_namespace", "avg_app_write_per_namespace",
+             "avg_zookeeper_write_per_namespace", "avg_1_learner_handler_qp_time_ms", "avg_2_learner_handler_qp_time_ms",
+             "avg_4_learner_handler_qp_time_ms"]
+        );
+    }
+
+    #[test]
+    fn ensemble_members_print_their_peer_state_and_an_observer_its_leader() {
+        let q = QuorumSnapshot { peer_state: "observing - broadcast".into(), leader_id: Some(3), ..Default::default() };
+        let s = ServerSnapshot { server_state: "observer", ..snapshot(Some(q)) };
+        let keys: Vec<String> = head(&s).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(keys[1..], ["server_state=observer", "peer_state=observing - broadcast", "observer_master_id=3"]);
+        assert_eq!(head(&snapshot(None)).len(), 2);
+    }
+
+    #[test]
+    fn quorum_counters_reach_the_counter_list() {
+        let mut q = QuorumSnapshot::default();
+        q.counters.proposal_count = 6;
+        q.counters.looking_count = 1;
+        let m = collect(&snapshot(Some(q)), &facts());
+        let get = |n: &str| m.counters.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        assert_eq!((get("proposal_count"), get("looking_count"), get("commit_count")), (Some(6), Some(1), Some(0)));
+    }
 
     #[test]
     fn advanced_summaries_have_nine_keys_and_basic_five() {

@@ -12,7 +12,7 @@
 //! names dashboards query, with zero for what a native process does not have (classes,
 //! garbage collection, deadlocks).
 
-use super::monitor::{Metrics, SummaryValue};
+use super::monitor::{Metrics, SummarySetValue, SummaryValue};
 use crate::node::stats::LatencyHistogram;
 use metrics::{counter, gauge, histogram, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
@@ -91,17 +91,14 @@ impl Exporter {
             for s in m.summaries.iter().filter(|s| s.advanced) {
                 fed.replay(s, String::new(), &histogram!(s.name));
             }
+            fed.replay_sets(m.summary_sets.iter().filter(|set| set.advanced));
             process_metrics();
         });
         metrics::with_local_recorder(&self.basic, || {
             for s in m.summaries.iter().filter(|s| !s.advanced) {
                 fed.replay(s, String::new(), &histogram!(s.name));
             }
-            for set in &m.summary_sets {
-                for (key, s) in &set.entries {
-                    fed.replay(s, key.clone(), &histogram!(set.name, KEY_LABEL => key.clone()));
-                }
-            }
+            fed.replay_sets(m.summary_sets.iter().filter(|set| !set.advanced));
         });
         let mut text = self.advanced.handle().render();
         text.push_str(&self.basic.handle().render());
@@ -110,6 +107,15 @@ impl Exporter {
 }
 
 impl Fed {
+    /// Replays summary sets into the current recorder, one labelled summary per key.
+    fn replay_sets<'a>(&mut self, sets: impl Iterator<Item = &'a SummarySetValue>) {
+        for set in sets {
+            for (key, s) in &set.entries {
+                self.replay(s, key.clone(), &histogram!(set.name, KEY_LABEL => key.clone()));
+            }
+        }
+    }
+
     /// Records into `h` what `s`'s distribution gained since the last scrape.
     fn replay(&mut self, s: &SummaryValue, label: String, h: &Histogram) {
         let Some(current) = &s.histogram else { return };
@@ -164,7 +170,7 @@ fn cpu_seconds() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::monitor::{SummarySetValue, Value};
+    use crate::ops::monitor::Value;
 
     fn metrics(h: &LatencyHistogram) -> Metrics {
         let mut s = SummaryValue {
@@ -209,7 +215,7 @@ mod tests {
         sizes.iter().for_each(|&v| h.record(v));
         let app = SummaryValue { name: "write_per_namespace", advanced: false, count: h.count, sum: h.sum, min: 0, max: 0, percentiles: [0; 4], histogram: Some(h) };
         let mut m = metrics(&LatencyHistogram::default());
-        m.summary_sets = vec![SummarySetValue { name: "write_per_namespace", entries: vec![("app".into(), app)] }];
+        m.summary_sets = vec![SummarySetValue { name: "write_per_namespace", advanced: false, entries: vec![("app".into(), app)] }];
         m.resets = resets;
         m
     }

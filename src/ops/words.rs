@@ -58,7 +58,7 @@ pub fn render(word: &str, s: &ServerSnapshot, ops: &Ops, f: &Facts) -> String {
         "cons" => cons(s),
         "crst" => "Connection stats reset.\n".into(),
         "srst" => "Server stats reset.\n".into(),
-        "conf" => conf(ops, f),
+        "conf" => conf(ops, s, f),
         "dump" => dump(s),
         "wchs" => wchs(s),
         "wchc" => wchc(s),
@@ -98,6 +98,9 @@ fn srvr(s: &ServerSnapshot, with_clients: bool) -> String {
     let _ = writeln!(out, "Zxid: 0x{:x}", s.last_zxid);
     let _ = writeln!(out, "Mode: {}", s.server_state);
     let _ = writeln!(out, "Node count: {}", s.node_count);
+    if let Some(p) = super::ensemble::proposal_sizes(s) {
+        let _ = writeln!(out, "Proposal sizes last/min/max: {}/{}/{}", p.last, p.min, p.max);
+    }
     out
 }
 
@@ -136,12 +139,12 @@ fn cons(s: &ServerSnapshot) -> String {
     out
 }
 
-fn conf(ops: &Ops, f: &Facts) -> String {
+fn conf(ops: &Ops, s: &ServerSnapshot, f: &Facts) -> String {
     let c = &ops.cfg;
     let data = system::version_dir(&c.data_dir);
     let log = system::version_dir(&c.data_log_dir);
     let port = if c.client_port == 0 { -1 } else { i64::from(c.client_port) };
-    format!(
+    let mut out = format!(
         "clientPort={port}\nsecureClientPort=-1\ndataDir={}\ndataDirSize={}\ndataLogDir={}\ndataLogSize={}\n\
          tickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\nmaxSessionTimeout={}\n\
          clientPortListenBacklog=-1\nserverId={}\n",
@@ -154,7 +157,9 @@ fn conf(ops: &Ops, f: &Facts) -> String {
         c.min_session_timeout_ms,
         c.max_session_timeout_ms,
         c.server_id
-    )
+    );
+    out.push_str(&super::ensemble::conf_lines(ops, s));
+    out
 }
 
 /// Connections expire in buckets of this many ms (`NIOServerCnxnFactory`'s
@@ -230,7 +235,10 @@ fn wchp(s: &ServerSnapshot) -> String {
 }
 
 fn mntr(s: &ServerSnapshot, f: &Facts) -> String {
-    let mut out = format!("zk_version\t{VERSION}\nzk_server_state\t{}\n", s.server_state);
+    let mut out = String::new();
+    for (k, v) in monitor::head(s) {
+        let _ = writeln!(out, "zk_{k}\t{v}");
+    }
     for (k, v) in monitor::flat(&monitor::collect(s, f)) {
         let v = match v {
             Value::Int(i) => i.to_string(),

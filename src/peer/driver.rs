@@ -17,6 +17,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
+use super::metrics::{PeerMetrics, PeerView, Role as MetricsRole};
 use super::{PeerEvent, RoleEnded};
 use crate::node::driver::{clock_ms, run_batches, to_core, Event, Host, Inbox, Outs, TxnLog, SNAPSHOT_SLICE_NODES};
 use crate::node::{Action as CoreAction, Core, CoreConfig, Input as CoreInput, Role};
@@ -60,6 +61,10 @@ pub struct PeerDriver {
     inbox: Inbox,
     mono_start: Instant,
     failed: Option<String>,
+    /// Role counters and timings for the operations surface.
+    metrics: PeerMetrics,
+    /// The leader of the current role (this server when leading).
+    leader_id: Option<ServerId>,
 }
 
 impl PeerDriver {
@@ -81,6 +86,8 @@ impl PeerDriver {
             inbox: Inbox::new(rx),
             mono_start: Instant::now(),
             failed: None,
+            metrics: PeerMetrics::new(0),
+            leader_id: None,
         };
         d.core.set_role(Role::Looking);
         Ok(d)
@@ -116,7 +123,12 @@ impl PeerDriver {
             PeerEvent::LearnerConnected { gen, sid, out } if gen == self.gen => {
                 self.peers.insert(sid, out);
             }
-            PeerEvent::Packet { gen, from, pkt } if gen == self.gen => self.feed(zab::Input::Packet { from, pkt }),
+            PeerEvent::Packet { gen, from, pkt } if gen == self.gen => {
+                if matches!(self.zab, Some(Zab::Learner(_))) {
+                    self.metrics.learner_received(&pkt);
+                }
+                self.feed(zab::Input::Packet { from, pkt })
+            }
             PeerEvent::Snapshot { gen, zxid, db } if gen == self.gen => {
                 self.core.load_snapshot(db.tree, &db.sessions, zxid.0);
                 let leader = match &self.zab {
@@ -148,6 +160,8 @@ impl PeerDriver {
         self.gen = gen;
         self.peers.clear();
         self.core.set_role(Role::Leading);
+        self.metrics.elected(self.mono_now());
+        self.leader_id = Some(self.setup.zab.my_id);
         let mut leader = Leader::new(self.setup.zab.clone(), self.durable());
         let first = leader.take_actions();
         self.zab = Some(Zab::Leader(leader));
@@ -160,6 +174,8 @@ impl PeerDriver {
         self.peers.insert(leader, out);
         let observer = !self.setup.zab.voters.contains(&self.setup.zab.my_id);
         self.core.set_role(if observer { Role::Observing } else { Role::Following });
+        self.metrics.elected(self.mono_now());
+        self.leader_id = Some(leader);
         let mut learner = Learner::new(self.setup.zab.clone(), leader, self.durable());
         let first = learner.take_actions();
         self.zab = Some(Zab::Learner(learner));
@@ -218,27 +234,46 @@ impl PeerDriver {
         use zab::Action as A;
         match a {
             A::Send { to, pkt } => {
+                if matches!(self.zab, Some(Zab::Leader(_))) {
+                    self.metrics.leader_sent(to, &pkt, self.queued_for(to));
+                }
                 let mut b = BytesMut::new();
                 encode_quorum_packet(&pkt.to_record(), &mut b);
                 self.send_raw(to, b.freeze());
             }
-            A::Persist { entries } => self.persist(entries),
+            A::Persist { entries } => {
+                if matches!(self.zab, Some(Zab::Leader(_))) {
+                    entries.iter().for_each(|e| self.metrics.proposed(proposal_size(e)));
+                }
+                self.persist(entries)
+            }
             A::Truncate { to } => self.truncate(to),
-            A::SendSnapshot { to, zxid } => self.send_snapshot(to, zxid),
+            A::SendSnapshot { to, zxid } => {
+                self.metrics.snapshot_sent(to, self.queued_for(to));
+                self.send_snapshot(to, zxid)
+            }
             A::TakeSnapshot { zxid } => self.take_snapshot(zxid),
             A::SaveEpoch { kind, epoch } => self.save_epoch(kind, epoch),
-            A::Deliver { entry } => self.core.step(CoreInput::Committed(entry)),
+            A::Deliver { entry } => {
+                if matches!(self.zab, Some(Zab::Leader(_))) {
+                    self.metrics.committed(clock_ms(self.mono_start).0, entry.header.time);
+                }
+                self.core.step(CoreInput::Committed(entry))
+            }
             A::Established { epoch } => {
                 let last = match &self.zab {
                     Some(Zab::Leader(l)) => l.next_zxid().0 - 1,
                     _ => i64::from(epoch) << 32,
                 };
                 info!("LEADING: epoch {epoch} established");
+                self.metrics.broadcasting(self.mono_now(), MetricsRole::Leader);
                 self.setup.election.established(i64::from(epoch));
                 self.core.start_serving(last);
             }
             A::Serving { epoch } => {
                 info!("{}: up to date with epoch {epoch}", self.core.role().name());
+                let role = if self.core.role() == Role::Observing { MetricsRole::Observer } else { MetricsRole::Follower };
+                self.metrics.broadcasting(self.mono_now(), role);
                 self.setup.election.established(i64::from(epoch));
                 self.core.start_serving(0);
             }
@@ -363,6 +398,8 @@ impl PeerDriver {
         self.zab = None;
         self.pending.clear();
         self.peers.clear();
+        self.metrics.looking(self.mono_now());
+        self.leader_id = None;
         self.core.stop_serving();
         for a in self.core.take_actions() {
             let _ = self.outs.execute(a);
@@ -385,6 +422,37 @@ impl PeerDriver {
     }
 }
 
+impl PeerDriver {
+    fn mono_now(&self) -> i64 {
+        clock_ms(self.mono_start).1
+    }
+
+    /// Packets waiting in the queue of the connection to `sid`.
+    fn queued_for(&self, sid: ServerId) -> usize {
+        self.peers.get(&sid).map_or(0, |tx| tx.max_capacity() - tx.capacity())
+    }
+
+    /// The quorum part of an operations snapshot.
+    fn quorum_snapshot(&self) -> crate::node::stats::QuorumSnapshot {
+        let (role, learners) = match &self.zab {
+            Some(Zab::Leader(l)) => (Some(MetricsRole::Leader), Some(l.learner_counts())),
+            Some(Zab::Learner(_)) if self.core.role() == Role::Observing => (Some(MetricsRole::Observer), None),
+            Some(Zab::Learner(_)) => (Some(MetricsRole::Follower), None),
+            None => (None, None),
+        };
+        let view = PeerView { quorum_size: self.setup.zab.voters.len(), leader_id: self.leader_id.map(|s| s.0), learners };
+        self.metrics.snapshot(self.mono_now(), role, view)
+    }
+}
+
+/// The serialized size of a proposal's txn (`SerializeUtils.serializeRequest`: header,
+/// record and digest), as the leader's proposal stats count it.
+fn proposal_size(entry: &TxnEntry) -> usize {
+    let mut b = BytesMut::new();
+    crate::proto::codec::encode_txn(entry, &mut b);
+    b.len()
+}
+
 impl Host for PeerDriver {
     fn core(&mut self) -> &mut Core {
         &mut self.core
@@ -398,6 +466,12 @@ impl Host for PeerDriver {
         // The log's completions go to Zab, which decides what is committed.
         if let Event::Input(CoreInput::Persisted { upto }) = ev {
             self.feed(zab::Input::Persisted { upto: Zxid(upto) });
+            return true;
+        }
+        if let Event::Query { what, reply } = ev {
+            let mut snap = self.core.answer_query(what);
+            snap.quorum = Some(self.quorum_snapshot());
+            let _ = reply.send(snap);
             return true;
         }
         match to_core(&mut self.core, &mut self.outs, ev) {

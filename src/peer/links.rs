@@ -154,10 +154,9 @@ async fn write_loop(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Recei
         // write load. Large packets (a SNAP's database) are written as they are.
         let mut next = Some(first);
         while let Some(pkt) = next.take() {
-            if pkt.len() >= WRITE_BATCH || batch.len() + pkt.len() > WRITE_BATCH {
-                if !flush(&mut wr, &mut batch).await {
-                    return;
-                }
+            let full = pkt.len() >= WRITE_BATCH || batch.len() + pkt.len() > WRITE_BATCH;
+            if full && !flush(&mut wr, &mut batch).await {
+                return;
             }
             if pkt.len() >= WRITE_BATCH {
                 if wr.write_all(&pkt).await.is_err() {

@@ -14,6 +14,7 @@
 
 pub mod driver;
 pub mod links;
+pub mod metrics;
 mod roles;
 
 use bytes::Bytes;

@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 use crate::proto::quorum::{ForwardedRequest, Packet, SessionTouch};
 use crate::proto::{ServerId, SessionId, TxnEntry, Zxid};
 
-pub use leader::Leader;
+pub use leader::{Leader, LearnerCounts};
 pub use learner::Learner;
 pub use sync::{plan_sync, SyncPlan, SyncStart};
 

@@ -27,7 +27,7 @@ impl Leader {
     }
 
     /// Learners that receive live traffic: followers (or observers) past LEADERINFO/sync.
-    fn forwarding(&self, observers: bool) -> Vec<ServerId> {
+    pub(super) fn forwarding(&self, observers: bool) -> Vec<ServerId> {
         self.peers.iter().filter(|(_, p)| p.stage >= Stage::Syncing && p.observer == observers).map(|(s, _)| *s).collect()
     }
 

@@ -55,6 +55,22 @@ struct Proposal {
     acks: BTreeSet<ServerId>,
 }
 
+/// The leader's learners as the operations surface counts them (`Leader.getLearners`,
+/// `getForwardingFollowers`, `getNonVotingFollowers`, `getObservingLearners`,
+/// `getNumPendingSyncs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LearnerCounts {
+    /// Connected learners in any stage.
+    pub learners: usize,
+    /// Followers receiving live traffic (synced or syncing).
+    pub synced_followers: usize,
+    /// Of those, the ones outside the voting configuration.
+    pub synced_non_voting_followers: usize,
+    pub synced_observers: usize,
+    /// Zxids that learners' `sync` requests wait for.
+    pub pending_syncs: usize,
+}
+
 #[derive(Debug)]
 pub struct Leader {
     cfg: ZabConfig,
@@ -140,6 +156,21 @@ impl Leader {
 
     pub fn outstanding(&self) -> usize {
         self.outstanding.len()
+    }
+
+    pub fn learner_counts(&self) -> LearnerCounts {
+        let followers = self.forwarding(false);
+        LearnerCounts {
+            learners: self.peers.len(),
+            synced_non_voting_followers: followers.iter().filter(|s| !self.cfg.voters.contains(s)).count(),
+            synced_followers: followers.len(),
+            synced_observers: self.forwarding(true).len(),
+            pending_syncs: self
+                .pending_syncs
+                .values()
+                .filter(|o| o.iter().any(|o| matches!(o, Origin::Learner(_))))
+                .count(),
+        }
     }
 
     fn dispatch(&mut self, input: Input) {
