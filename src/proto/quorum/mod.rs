@@ -90,6 +90,13 @@ fn authinfo<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, Option<Vec<Id>>> {
     if count == -1 {
         return Ok((rest, None));
     }
+    // The quorum port is an unframed stream: a count the bytes read so far cannot hold
+    // may only mean the ids have not arrived yet (a forwarded REQUEST split across
+    // reads), which `vector` would refuse as oversized and drop the learner for.
+    let need = usize::try_from(count).map_or(usize::MAX, |n| n.saturating_mul(MIN_ID));
+    if need > rest.len() && need <= lim.max_field {
+        return Err(nom::Err::Incomplete(nom::Needed::Unknown));
+    }
     let (rest, ids) = vector(i, MIN_ID, |i| id(i, lim))?;
     Ok((rest, Some(ids)))
 }

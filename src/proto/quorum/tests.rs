@@ -163,6 +163,18 @@ fn a_partial_packet_asks_for_more_bytes() {
 }
 
 #[test]
+fn a_packet_with_authinfo_cut_anywhere_asks_for_more_bytes() {
+    let ids = vec![Id { scheme: "ip".into(), id: "127.0.0.1".into() }, Id { scheme: "digest".into(), id: "bob:x".into() }];
+    let p = QuorumPacket { ptype: 1, zxid: Zxid(7), data: Some(vec![1, 2, 3]), authinfo: Some(ids) };
+    let mut b = Vec::new();
+    encode_quorum_packet(&p, &mut b);
+    for cut in 0..b.len() {
+        assert_eq!(split_quorum_packet(&b[..cut], &Limits::default()), Ok(None), "cut at {cut}");
+    }
+    assert_eq!(split_quorum_packet(&b, &Limits::default()), Ok(Some((p, b.len()))));
+}
+
+#[test]
 fn unknown_packet_type_is_an_error_not_a_panic() {
     let p = QuorumPacket { ptype: 99, zxid: Zxid(0), data: None, authinfo: None };
     assert!(Packet::from_record(&p, &Limits::default()).is_err());
