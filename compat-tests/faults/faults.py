@@ -58,7 +58,7 @@ class Suite:
         self.cl = Cluster(WORK, KIND)
         self.rec = Recorder()
         self.disk_ok = True
-        self.expected_exit = set()
+        self.disk_outcome = None  # (exit status, mode) seen by the last full-disk fault
 
     # ---- faults: each injects, waits, heals, and returns a line for the report ----
 
