@@ -128,9 +128,11 @@ pub async fn serve_on(
     let shell = ShellConfig::from_config(&cfg, Some(ops));
     let ticker = tokio::spawn(tick(tx.clone()));
     let accept = tokio::spawn(server::serve_all(listeners, tx.clone(), shell));
-    let failure = tokio::select! {
-        _ = shutdown => None,
-        r = &mut done_rx => r.ok().and_then(Result::err),
+    // The driver's result is awaited once only: polling the receiver again after it
+    // answered panics, which turned a clean stop on a full disk into a crash.
+    let (failure, driver_done) = tokio::select! {
+        _ = shutdown => (None, false),
+        r = &mut done_rx => (r.ok().and_then(Result::err), true),
     };
     info!("shutting down");
     accept.abort();
@@ -143,9 +145,10 @@ pub async fn serve_on(
         Some(t) => {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
-        None => {
+        None if !driver_done => {
             let _ = done_rx.await;
         }
+        None => {}
     }
     match failure {
         Some(why) => Err(std::io::Error::other(why)),

@@ -31,10 +31,12 @@
 //! | `quorum`   | `QuorumCnxManager`, epoch files, the SNAP stream (the ensemble's files and sockets) |
 //! | `peer`     | `QuorumPeer` (role loop), the quorum port, the ensemble member's driver |
 //! | `bench`    | `zookeeper-it`'s `GenerateLoad` (load generator, side-by-side runner) |
+//! | `check`    | linearizability checker and history format for recorded client histories (`rzk-check`) |
 //! | `sim`      | deterministic ensemble simulator and invariant checkers (tests)   |
 
 pub mod auth;
 pub mod bench;
+pub mod check;
 pub mod config;
 pub mod election;
 pub mod jute;

@@ -295,11 +295,16 @@ impl PeerDriver {
 
     fn send_raw(&mut self, to: ServerId, bytes: Bytes) {
         let Some(tx) = self.peers.get(&to) else { return };
-        if tx.try_send(bytes).is_err() {
-            warn!("server {to} is not keeping up with the quorum traffic; dropping its connection");
-            self.peers.remove(&to);
-            self.feed(zab::Input::PeerDown(to));
+        match tx.try_send(bytes) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                warn!("server {to} is not keeping up with the quorum traffic; dropping its connection")
+            }
+            // The socket's writer ended (the peer closed the connection): not slowness.
+            Err(mpsc::error::TrySendError::Closed(_)) => info!("the quorum connection with server {to} has closed"),
         }
+        self.peers.remove(&to);
+        self.feed(zab::Input::PeerDown(to));
     }
 
     fn persist(&mut self, entries: Vec<TxnEntry>) {

@@ -213,8 +213,16 @@ async fn next_packet(rd: &mut tokio::net::tcp::OwnedReadHalf, buf: &mut BytesMut
     }
 }
 
+/// How long bytes may keep arriving before decoding is tried again anyway.
+const SNAPSHOT_RETRY: Duration = Duration::from_millis(100);
+
 /// Reads the database that follows SNAP. The stream has no length, so decoding is
-/// retried when the buffer has doubled or the sender paused.
+/// retried when the buffer has grown by an eighth, the sender paused, or
+/// `SNAPSHOT_RETRY` passed. Waiting for the buffer to double instead meant waiting
+/// for as many bytes after the snapshot as the snapshot itself: under a steady write
+/// load the proposals that follow it take seconds to add up to that, longer than
+/// initLimit, and the learner timed out, reconnected for a larger snapshot, and never
+/// caught up.
 async fn read_snapshot(
     rd: &mut tokio::net::tcp::OwnedReadHalf,
     buf: &mut BytesMut,
@@ -222,14 +230,16 @@ async fn read_snapshot(
     zxid: i64,
 ) -> Option<snap_stream::SnapDb> {
     let mut next_try = 0usize;
+    let mut tried = tokio::time::Instant::now();
     loop {
-        if buf.len() >= next_try {
+        if buf.len() >= next_try || tried.elapsed() >= SNAPSHOT_RETRY {
+            tried = tokio::time::Instant::now();
             match snap_stream::decode(buf, extended_types, zxid) {
                 Ok(Some((db, used))) => {
                     let _ = buf.split_to(used);
                     return Some(db);
                 }
-                Ok(None) => next_try = buf.len().saturating_mul(2).max(4096),
+                Ok(None) => next_try = buf.len().saturating_add(buf.len() / 8).max(4096),
                 Err(e) => {
                     warn!("dropping the leader connection: {e}");
                     return None;
@@ -241,5 +251,55 @@ async fn read_snapshot(
             Ok(Ok(_)) => {}
             Err(_) => next_try = 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{CreateTxn, Txn, TxnHeader};
+    use crate::tree::DataTree;
+
+    fn big_tree() -> DataTree {
+        let mut t = DataTree::new();
+        for i in 0..300i64 {
+            let hdr = TxnHeader { client_id: 1, cxid: i as i32, zxid: i + 1, time: 0 };
+            let txn = CreateTxn { path: format!("/n{i}"), data: Some(vec![7; 1000]), acl: vec![], ephemeral: false, parent_cversion: -1 };
+            t.apply(&hdr, &Txn::Create(txn));
+        }
+        t
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_followed_by_steady_traffic_is_read_without_waiting_for_as_much_again() {
+        let mut stream = Vec::new();
+        snap_stream::encode(&big_tree(), &[], &mut stream);
+        // Past 256 KiB: waiting for the buffer to double would wait for 512 KiB.
+        assert!(stream.len() > 300_000, "{}", stream.len());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sender = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            for chunk in stream.chunks(4096) {
+                sock.write_all(chunk).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            // Then a trickle that never pauses long: 200 bytes every 5 ms.
+            for _ in 0..2000 {
+                if sock.write_all(&[0u8; 200]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let sock = TcpStream::connect(addr).await.unwrap();
+        let (mut rd, _wr) = sock.into_split();
+        let mut buf = BytesMut::new();
+        let started = std::time::Instant::now();
+        let db = read_snapshot(&mut rd, &mut buf, false, 300).await.expect("snapshot");
+        let took = started.elapsed();
+        assert!(db.tree.nodes_preorder().len() > 300);
+        assert!(took < Duration::from_millis(2500), "took {took:?}");
+        sender.abort();
     }
 }

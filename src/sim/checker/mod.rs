@@ -7,7 +7,7 @@ mod ephemerals;
 mod epochs;
 mod equal_state;
 mod leader_per_epoch;
-pub mod linearizable;
+pub use crate::check::linearizable;
 mod prefix;
 pub mod sessions;
 

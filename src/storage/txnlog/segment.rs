@@ -141,6 +141,32 @@ impl Segment {
     }
 }
 
+impl Drop for Segment {
+    /// Gives back the blocks reserved ahead of the last entry: a closed file keeps its
+    /// padded length (as Java's do) but holds only what was written. Without this every
+    /// log file kept up to `RESERVE_STEP` of reserved zeros, and a server that changes
+    /// roles often (each role opens a new file) filled a small disk with them.
+    fn drop(&mut self) {
+        let start = self.pos.div_ceil(PAGE) * PAGE;
+        if start < self.reserved {
+            release(&self.file, start, self.reserved - start);
+        }
+    }
+}
+
+/// Block granularity for giving reserved space back; written data is never touched.
+const PAGE: u64 = 4096;
+
+/// Deallocates `[offset, offset + len)` without changing the file's length. Best effort:
+/// a file system without hole punching keeps the blocks, as before.
+fn release(file: &File, offset: u64, len: u64) {
+    let (Ok(off), Ok(len)) = (to_off(offset), to_off(len)) else { return };
+    // SAFETY: `fallocate` only reads its integer arguments; the descriptor is open and
+    // owned by `file`. The range lies past every byte written through the map, which is
+    // never written again.
+    let _ = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off, len) };
+}
+
 /// Reserves real disk blocks for `[offset, offset + len)`, growing the file.
 fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
     let (off, len) = (to_off(offset)?, to_off(len)?);
@@ -209,6 +235,29 @@ mod tests {
         assert!(matches!(s.end, LogEnd::Clean { .. }));
         assert_eq!(bytes.len() % 4096, 0);
         assert!(seg.reserved >= 16 + framed.len() as u64);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_closed_segment_gives_back_its_unused_reservation() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempdir();
+        let mut seg = Segment::create(&dir, "log.1", 1, 64 << 20).unwrap();
+        let mut framed = Vec::new();
+        crate::storage::txnlog::format::frame(&[9u8; 100], &mut framed);
+        seg.append(&framed).unwrap();
+        seg.sync().unwrap();
+        let path = seg.path().to_path_buf();
+        let held = std::fs::metadata(&path).unwrap().blocks() * 512;
+        assert!(held >= RESERVE_STEP, "{held} bytes held while open");
+        drop(seg);
+        let meta = std::fs::metadata(&path).unwrap();
+        assert!(meta.blocks() * 512 <= 64 * 1024, "{} bytes still held", meta.blocks() * 512);
+        assert_eq!(meta.len(), 16 + (64 << 20));
+        let bytes = std::fs::read(&path).unwrap();
+        let s = scan(&bytes).unwrap();
+        assert_eq!(s.entries.len(), 1);
+        assert!(matches!(s.end, LogEnd::Clean { .. }));
         let _ = std::fs::remove_dir_all(dir);
     }
 

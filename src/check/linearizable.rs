@@ -95,6 +95,11 @@ impl History {
         &self.ops
     }
 
+    /// The keys given a starting state with `set_initial`.
+    pub fn initial(&self) -> &BTreeMap<String, Value> {
+        &self.initial
+    }
+
     pub fn len(&self) -> usize {
         self.ops.len()
     }
