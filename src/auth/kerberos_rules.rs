@@ -33,7 +33,7 @@ pub struct AuthToLocal {
 #[derive(Clone, Debug)]
 enum Rule {
     Default,
-    Custom(Custom),
+    Custom(Box<Custom>),
 }
 
 #[derive(Clone, Debug)]
@@ -190,12 +190,12 @@ fn build(
             })
         }
     };
-    Ok(Rule::Custom(Custom {
+    Ok(Rule::Custom(Box::new(Custom {
         components,
         format: format.to_string(),
         matcher,
         substitution,
-    }))
+    })))
 }
 
 impl Rule {
