@@ -7,12 +7,24 @@ ACL and a child, then given the cell's ACL (by the cell's owner: super, or bob f
 `auth` scheme), then the op runs as the identity. Every cell gets a fresh node, so a
 write that succeeds on one server cannot change what the next cell sees.
 
-Usage: python acl_matrix.py TARGET_ADDR ORACLE_ADDR
+Identities are kept connected for the whole run: digest users (`bob`, `eve`, `super`),
+SASL DIGEST-MD5 users of the JAAS Server section (`sasl-bob`, `sasl-eve`, and
+`sasl-super`, whose name matches every sasl ACL: SASLAuthenticationProvider.matches),
+and TLS clients on the secure port authenticated by certificate (`x509-alice`,
+`x509-bob`, and `x509-root`, the X509AuthenticationProvider.superUser). Each scheme is
+tried by a matching client, non-matching authenticated clients, a super user and an
+unauthenticated one.
+
+Usage: python acl_matrix.py TARGET_ADDR ORACLE_ADDR --tls TARGET_TLS ORACLE_TLS --pki DIR
+(DIR holds ca.pem and <name>.pem/<name>.key per certificate identity).
 """
 
+import argparse
 import base64
 import collections
+import concurrent.futures
 import hashlib
+import os
 import sys
 
 from kazoo.client import KazooClient
@@ -25,6 +37,14 @@ PERMS = {
 }
 USERS = {"bob": "bobpw", "eve": "evepw", "super": "test"}
 IDENTITIES = ["anonymous", "bob", "eve", "super", "bob+eve"]
+# Users of the JAAS Server section run.sh writes.
+SASL_USERS = {"sasl-bob": ("bob", "bobsecret"), "sasl-eve": ("eve", "evesecret"),
+              "sasl-super": ("super", "test")}
+SASL_IDENTITIES = ["anonymous", "bob", "sasl-bob", "sasl-eve", "sasl-super"]
+# Client certificates run.sh makes (file stem -> subject as X500Principal.getName prints it).
+CERTS = {"x509-alice": "alice", "x509-bob": "bob", "x509-root": "root"}
+ALICE_DN = "CN=alice,OU=ZooKeeper,O=Apache,C=US"
+X509_IDENTITIES = ["anonymous", "bob", "x509-alice", "x509-bob", "x509-root"]
 
 
 def digest(user, password):
@@ -32,7 +52,7 @@ def digest(user, password):
     return f"{user}:{base64.b64encode(raw).decode()}"
 
 
-# scheme name -> (owner identity that sets the ACL, ACL builder from perms)
+# scheme name -> (owner identity that sets the ACL, ACL builder from perms[, identities])
 SCHEMES = {
     "world": ("super", lambda p: [ACL(p, Id("world", "anyone"))]),
     "digest-bob": ("super", lambda p: [ACL(p, Id("digest", digest("bob", "bobpw")))]),
@@ -42,14 +62,32 @@ SCHEMES = {
     "ip-other": ("super", lambda p: [ACL(p, Id("ip", "10.1.2.3"))]),
     "digest+world-read": ("super", lambda p: [ACL(p, Id("digest", digest("bob", "bobpw"))),
                                               ACL(P.READ, Id("world", "anyone"))]),
+    "sasl-bob": ("super", lambda p: [ACL(p, Id("sasl", "bob"))], SASL_IDENTITIES),
+    "x509-alice": ("super", lambda p: [ACL(p, Id("x509", ALICE_DN))], X509_IDENTITIES),
 }
+
+
+def identities(scheme):
+    entry = SCHEMES[scheme]
+    return entry[2] if len(entry) > 2 else IDENTITIES
 
 OPEN = [ACL(P.ALL, Id("world", "anyone"))]
 
 
-def client(addr, identity):
-    auth = [("digest", f"{u}:{USERS[u]}") for u in identity.split("+") if u in USERS]
-    c = KazooClient(hosts=addr, auth_data=auth, timeout=15)
+def client(addr, tls_addr, pki, identity):
+    """A started client: digest users add auth data, SASL users log in with DIGEST-MD5,
+    certificate identities connect to the secure port with their key."""
+    kw = {"hosts": addr, "timeout": 15}
+    if identity in SASL_USERS:
+        user, password = SASL_USERS[identity]
+        kw["sasl_options"] = {"mechanism": "DIGEST-MD5", "username": user, "password": password}
+    elif identity in CERTS:
+        stem = os.path.join(pki, CERTS[identity])
+        kw.update(hosts=tls_addr, use_ssl=True, verify_certs=True, ca=os.path.join(pki, "ca.pem"),
+                  certfile=stem + ".pem", keyfile=stem + ".key")
+    else:
+        kw["auth_data"] = [("digest", f"{u}:{USERS[u]}") for u in identity.split("+") if u in USERS]
+    c = KazooClient(**kw)
     c.start(timeout=15)
     return c
 
@@ -106,7 +144,20 @@ def create_cases():
         "unknown-scheme": ("super", [ACL(P.ALL, Id("nosuch", "x"))]),
         # No secure port and no authProvider naming X509AuthenticationProvider: the
         # x509 scheme is not registered, so its ACLs are invalid.
-        "x509-unregistered": ("super", [ACL(P.ALL, Id("x509", "CN=alice,O=Apache"))]),
+        "x509-dn": ("super", [ACL(P.ALL, Id("x509", "CN=alice,O=Apache"))]),
+        "x509-not-a-dn": ("super", [ACL(P.ALL, Id("x509", "not a dn"))]),
+        # kazoo writes an empty string as a null one: X500Principal(null) throws.
+        "x509-null-id": ("super", [ACL(P.ALL, Id("x509", ""))]),
+        "auth-x509": ("x509-alice", [ACL(P.ALL, Id("auth", ""))]),
+        "auth-x509-super": ("x509-root", [ACL(P.READ, Id("auth", ""))]),
+        "sasl-user": ("super", [ACL(P.ALL, Id("sasl", "bob"))]),
+        "sasl-principal": ("super", [ACL(P.ALL, Id("sasl", "zk/host@EXAMPLE.COM"))]),
+        "sasl-two-realms": ("super", [ACL(P.ALL, Id("sasl", "a@b@c"))]),
+        "sasl-two-hosts": ("super", [ACL(P.ALL, Id("sasl", "a/b/c@R"))]),
+        "sasl-slashes-no-realm": ("super", [ACL(P.ALL, Id("sasl", "a/b/c"))]),
+        "auth-sasl": ("sasl-bob", [ACL(P.ALL, Id("auth", ""))]),
+        "auth-sasl-and-digest": ("sasl-eve", [ACL(P.ADMIN, Id("auth", "")),
+                                              ACL(P.READ, Id("digest", digest("bob", "bobpw")))]),
         "world-someone": ("super", [ACL(P.ALL, Id("world", "someone"))]),
         "empty-acl": ("super", []),
         "perms-zero": ("super", [ACL(0, Id("world", "anyone"))]),
@@ -115,9 +166,10 @@ def create_cases():
 
 
 class Server:
-    def __init__(self, addr):
+    def __init__(self, addr, tls_addr, pki):
         self.addr = addr
-        self.clients = {i: client(addr, i) for i in IDENTITIES}
+        names = dict.fromkeys(IDENTITIES + SASL_IDENTITIES + X509_IDENTITIES)
+        self.clients = {i: client(addr, tls_addr, pki, i) for i in names}
         self.n = 0
         root = self.clients["super"]
         if root.exists("/acl-matrix"):
@@ -125,14 +177,25 @@ class Server:
         root.create("/acl-matrix", b"", acl=OPEN)
 
     def cell(self, scheme, perms, identity, op):
-        owner, build = SCHEMES[scheme]
+        owner, build = SCHEMES[scheme][:2]
         self.n += 1
         node = f"/acl-matrix/n{self.n}"
-        root = self.clients["super"]
-        root.create(node, b"d", acl=OPEN)
-        root.create(node + "/child", b"", acl=OPEN)
-        self.clients[owner].set_acls(node, build(PERMS[perms]))
+        # One transaction sets the cell up (a single log write): super, whom ACLs do not
+        # stop, creates the node with the cell's ACL and its child. Another owner sets
+        # the ACL afterwards, as `auth` ACLs take the ids of the client that sets them.
+        acl = build(PERMS[perms])
+        t = self.clients["super"].transaction()
+        t.create(node, b"d", acl=acl if owner == "super" else OPEN)
+        t.create(node + "/child", b"", acl=OPEN)
+        setup = t.commit()
+        if any(isinstance(r, Exception) for r in setup):
+            return f"setup failed {setup!r}"
+        if owner != "super":
+            self.clients[owner].set_acls(node, acl)
         return outcome(ops(self.clients[identity], node)[op])
+
+    def run(self, cells):
+        return [self.cell(*c) for c in cells] + [self.create_case(n) for n in create_cases()]
 
     def create_case(self, name):
         identity, acl = create_cases()[name]
@@ -151,25 +214,27 @@ class Server:
 
 
 def main():
-    target, oracle = Server(sys.argv[1]), Server(sys.argv[2])
+    ap = argparse.ArgumentParser()
+    ap.add_argument("target")
+    ap.add_argument("oracle")
+    ap.add_argument("--tls", nargs=2, required=True, metavar=("TARGET_TLS", "ORACLE_TLS"))
+    ap.add_argument("--pki", required=True)
+    a = ap.parse_args()
+    target, oracle = Server(a.target, a.tls[0], a.pki), Server(a.oracle, a.tls[1], a.pki)
     passed = failed = 0
     seen = collections.Counter()
-    cells = [(s, p, i, o) for s in SCHEMES for p in PERMS for i in IDENTITIES for o in ops(None, "/x")]
-    for cell in cells:
-        got, want = target.cell(*cell), oracle.cell(*cell)
+    cells = [(s, p, i, o) for s in SCHEMES for p in PERMS for i in identities(s) for o in ops(None, "/x")]
+    # The two servers run the same cells at once, each on its own thread and clients.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        got_all, want_all = pool.map(lambda srv: srv.run(cells), [target, oracle])
+    names = ["/".join(c) for c in cells] + ["create/" + n for n in create_cases()]
+    for name, got, want in zip(names, got_all, want_all):
         seen[want.split()[0]] += 1
         if got == want:
             passed += 1
         else:
             failed += 1
-            print(f"DIFF {'/'.join(cell)}: rzk={got} zk={want}")
-    for name in create_cases():
-        got, want = target.create_case(name), oracle.create_case(name)
-        if got == want:
-            passed += 1
-        else:
-            failed += 1
-            print(f"DIFF create/{name}: rzk={got} zk={want}")
+            print(f"DIFF {name}: rzk={got} zk={want}")
     target.close()
     oracle.close()
     print("oracle outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(seen.items())))

@@ -16,7 +16,9 @@ import org.apache.zookeeper.data.Id;
  * logs in zookeeper/localhost from a keytab, clients log in with Krb5LoginModule from their own
  * keytab (JAAS section chosen per client with zookeeper.sasl.clientconfig). The server was
  * started with -Dzookeeper.superUser=admin@EXAMPLE.COM; a second one (system property
- * kerberos.suite.norealm) with kerberos.removeRealmFromPrincipal=true in zoo.cfg.
+ * kerberos.suite.norealm) with kerberos.removeRealmFromPrincipal=true in zoo.cfg, a third
+ * (kerberos.suite.rules) with -Dzookeeper.security.auth_to_local=
+ * RULE:[1:$1](client)s/(.*)/app-$1/DEFAULT.
  */
 public final class KerberosSuite {
     static final String CLIENT = "client@EXAMPLE.COM";
@@ -24,6 +26,7 @@ public final class KerberosSuite {
     public static void main(String[] args) throws Exception {
         String connect = args[0];
         String noRealm = System.getProperty("kerberos.suite.norealm");
+        String rules = System.getProperty("kerberos.suite.rules");
         Harness h = new Harness();
         h.check("kerberos_login_and_whoami", () -> {
             ZooKeeper zk = connect(connect, "Client", Watcher.Event.KeeperState.SaslAuthenticated);
@@ -99,6 +102,24 @@ public final class KerberosSuite {
                 zk.delete(path, -1);
             } finally {
                 zk.close();
+            }
+        });
+        h.check("kerberos_auth_to_local_rule_maps_the_principal", () -> {
+            Harness.require(rules != null, "kerberos.suite.rules is set");
+            ZooKeeper zk = connect(rules, "Client", Watcher.Event.KeeperState.SaslAuthenticated);
+            ZooKeeper admin = connect(rules, "Admin", Watcher.Event.KeeperState.SaslAuthenticated);
+            try {
+                List<ClientInfo> who = zk.whoAmI();
+                System.out.println("kerberos: auth_to_local whoAmI " + describe(who));
+                Harness.require(has(who, "sasl", "app-client@EXAMPLE.COM"),
+                    "whoAmI lists sasl:app-client@EXAMPLE.COM, got " + describe(who));
+                // DEFAULT, the second rule, still maps the admin and keeps it super.
+                List<ClientInfo> adminWho = admin.whoAmI();
+                Harness.require(has(adminWho, "sasl", "admin@EXAMPLE.COM"),
+                    "whoAmI lists sasl:admin@EXAMPLE.COM, got " + describe(adminWho));
+            } finally {
+                zk.close();
+                admin.close();
             }
         });
         System.exit(h.finish());

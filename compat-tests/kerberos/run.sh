@@ -29,6 +29,7 @@ KDC_PID=""
 cleanup() {
   stop_server krb-main >/dev/null 2>&1
   stop_server krb-norealm >/dev/null 2>&1
+  stop_server krb-rules >/dev/null 2>&1
   [ -n "$KDC_PID" ] && kill "$KDC_PID" 2>/dev/null
 }
 trap cleanup EXIT
@@ -110,7 +111,11 @@ export SUITE_JVMFLAGS="-Djava.security.auth.login.config=$WORK/server-jaas.conf 
 MAIN=$(start_server "$TARGET" krb-main) || give_up server_start "the $TARGET server with Kerberos did not start"
 NOREALM=$(start_server "$TARGET" krb-norealm "kerberos.removeRealmFromPrincipal=true") ||
   give_up server_start "the $TARGET server with removeRealmFromPrincipal did not start"
-echo "kerberos: $TARGET servers $MAIN and $NOREALM (removeRealmFromPrincipal=true)"
+# auth_to_local rules other than DEFAULT (no spaces: the flags are split on them).
+RULES='RULE:[1:$1](client)s/(.*)/app-$1/DEFAULT'
+RULED=$(SUITE_JVMFLAGS="$SUITE_JVMFLAGS -Dzookeeper.security.auth_to_local=$RULES" start_server "$TARGET" krb-rules) ||
+  give_up server_start "the $TARGET server with auth_to_local rules did not start"
+echo "kerberos: $TARGET servers $MAIN, $NOREALM (removeRealmFromPrincipal=true), $RULED (auth_to_local $RULES)"
 
 ZK_CONNECT="$MAIN"
 # shellcheck source=../java-common/run-suite.sh
@@ -118,4 +123,4 @@ ZK_CONNECT="$MAIN"
 # run_java_suite exits; the EXIT trap stops the servers and the KDC.
 run_java_suite kerberos KerberosSuite 150 "$J/zookeeper.jar:$J/zookeeper-jute.jar:$J/slf4j-api.jar" \
   -Djava.security.auth.login.config="$WORK/client-jaas.conf" -Djava.security.krb5.conf="$KDIR/krb5.conf" \
-  -Dkerberos.suite.norealm="$NOREALM"
+  -Dkerberos.suite.norealm="$NOREALM" -Dkerberos.suite.rules="$RULED"

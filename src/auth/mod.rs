@@ -8,6 +8,8 @@
 mod auth_info;
 mod digest;
 pub mod jaas;
+mod java_regex;
+pub mod kerberos_rules;
 mod providers;
 pub mod sasl;
 pub mod sasl_gssapi;

@@ -226,7 +226,7 @@ mod tests {
     }
 
     fn rules() -> NameRules {
-        NameRules { default_realm: "EXAMPLE.COM".into(), remove_host: false, remove_realm: false }
+        NameRules { default_realm: "EXAMPLE.COM".into(), ..NameRules::default() }
     }
 
     fn server(reply_to_last: &[u8]) -> GssapiServer {

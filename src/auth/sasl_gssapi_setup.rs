@@ -52,14 +52,10 @@ fn start(cfg: &Config, login: &Krb5Login) -> Result<GssapiService, String> {
     use super::sasl_gssapi_name::NameRules;
     use std::sync::Arc;
 
-    let rules_prop = cfg.properties.get("zookeeper.security.auth_to_local");
-    if rules_prop.is_some_and(|r| r.trim() != "DEFAULT") {
-        tracing::warn!("zookeeper.security.auth_to_local: only the DEFAULT rule is supported; using it");
-    }
-    let service = Krb5Service::acquire(login)?;
     let realm = default_realm();
-    tracing::info!("SASL GSSAPI with {service:?}, default realm {realm:?}");
-    let rules = NameRules::from_properties(&realm, &cfg.properties);
+    let rules = NameRules::from_properties(&realm, &cfg.properties)?;
+    let service = Krb5Service::acquire(login)?;
+    tracing::info!("SASL GSSAPI with {service:?}, default realm {realm:?}, auth_to_local {}", rules.rules);
     Ok(GssapiService { factory: Arc::new(service), rules })
 }
 

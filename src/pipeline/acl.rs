@@ -57,7 +57,7 @@ impl AuthSchemes {
             "ip" => ip::is_valid(&id.id),
             "digest" => digest_id_is_valid(&id.id),
             "sasl" => kerberos_name_is_valid(&id.id),
-            // X500Principal parsing is not reproduced: any x509 name is accepted.
+            "x509" => super::x500::is_valid_dn(&id.id),
             _ => true,
         }
     }
@@ -112,6 +112,10 @@ pub fn fixup_acl(acl: &[Acl], auth: &[Id], schemes: &AuthSchemes) -> Result<Vec<
             out.push(a.clone());
         } else if a.id.scheme == "auth" {
             out.extend(expand_auth(a.perms, auth, schemes)?);
+        } else if a.id.scheme == "x509" && schemes.x509 && a.id.id.is_empty() {
+            // The id arrived null (clients write an empty string so): Java's
+            // `new X500Principal(null)` throws, and the request fails as unreadable.
+            return Err(ErrorCode::MarshallingError);
         } else if schemes.accepts(&a.id) {
             out.push(a.clone());
         } else {

@@ -7,3 +7,4 @@ pub mod acl;
 pub mod path;
 pub mod pending;
 pub mod prep;
+pub mod x500;
