@@ -245,8 +245,8 @@ fn config(pki: &Pki, extra: &str) -> Result<Config, String> {
 #[tokio::test]
 async fn unusable_stores_stop_the_start_with_the_setting_named() {
     let pki = pki();
-    let jks = config(&pki, "ssl.keyStore.type=JKS\n").unwrap_err();
-    assert!(jks.starts_with("zoo.cfg:") && jks.contains("ssl.keyStore.type: JKS stores are not read") && jks.contains("keytool -importkeystore"), "{jks}");
+    let bcfks = config(&pki, "ssl.keyStore.type=BCFKS\n").unwrap_err();
+    assert!(bcfks.starts_with("zoo.cfg:") && bcfks.contains("ssl.keyStore.type: BCFKS stores are not read") && bcfks.contains("keytool -importkeystore"), "{bcfks}");
     let missing = Path::new("/nonexistent/ks.pem").display().to_string();
     let cfg = config(&pki, &format!("ssl.keyStore.location={missing}\n")).unwrap();
     let err = Running::start(cfg, None).await.err().map(|e| e.to_string());

@@ -138,8 +138,9 @@ fn tls_settings_that_need_java_classes_or_netty_are_refused() {
     assert_eq!(e.to_string(), "zoo.cfg:5: ssl.clientAuth: expected none, want or need, got \"maybe\"");
     let e = parse(&format!("{netty}ssl.authProvider=mine\n")).unwrap_err();
     assert!(e.to_string().contains("only the x509 scheme"), "{e}");
-    let e = parse(&format!("{netty}ssl.keyStore.location=/k/ks.jks\n")).unwrap_err();
-    assert!(e.to_string().starts_with("zoo.cfg:5: ssl.keyStore.location: JKS stores are not read by rzk; convert"), "{e}");
+    let e = parse(&format!("{netty}ssl.keyStore.location=/k/ks.bcfks\n")).unwrap_err();
+    assert!(e.to_string().starts_with("zoo.cfg:5: ssl.keyStore.location: BCFKS stores are not read by rzk; convert"), "{e}");
+    assert!(parse(&format!("{netty}ssl.keyStore.location=/k/ks.jks\n")).is_ok(), "JKS stores are read");
 }
 
 #[test]

@@ -147,13 +147,12 @@ fn store(r: &Reader, which: &str) -> Result<Option<Store>, ConfigError> {
     Ok(Some(Store { location: PathBuf::from(location), password, store_type, key: short(&location_key).to_string() }))
 }
 
-/// Why rzk cannot read a store of this type: JKS and BCFKS are Java formats; PKCS12
+/// Why rzk cannot read a store of this type: BCFKS is a Bouncy Castle format; PKCS12
 /// holds the same keys, and keytool converts.
 fn unreadable(t: StoreType, location: &str) -> Option<String> {
     let name = match t {
-        StoreType::Jks => "JKS",
         StoreType::Bcfks => "BCFKS",
-        StoreType::Pem | StoreType::Pkcs12 => return None,
+        StoreType::Pem | StoreType::Pkcs12 | StoreType::Jks => return None,
     };
     let p12 = location.rsplit_once('.').map_or(location, |(stem, _)| stem);
     Some(format!(

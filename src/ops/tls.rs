@@ -97,7 +97,12 @@ pub fn load_identity(store: &StoreConfig) -> Result<(Vec<CertificateDer<'static>
     match store_type(&store.kind, &store.location)? {
         StoreType::Pem => pem_identity(&data),
         StoreType::Pkcs12 => pkcs12_identity(&data, &store.secret()?),
-        other => Err(format!("{other:?} key stores are not supported; use PEM or PKCS12")),
+        StoreType::Jks => {
+            let contents = crate::server::tls::jks::read(&data, &store.secret()?)?;
+            let (key, chain) = contents.keys.into_iter().next().ok_or("no private key entry in the JKS key store")?;
+            Ok((chain.into_iter().map(CertificateDer::from).collect(), PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key))))
+        }
+        StoreType::Bcfks => Err("BCFKS key stores are not supported; use PEM, PKCS12 or JKS".into()),
     }
 }
 
@@ -128,7 +133,8 @@ pub fn load_trust(store: &StoreConfig) -> Result<usize, String> {
         StoreType::Pkcs12 => p12_keystore::KeyStore::from_pkcs12(&data, &store.secret()?, Default::default())
             .map(|s| s.entries_len())
             .map_err(|e| format!("bad PKCS12 trust store: {e}")),
-        other => Err(format!("{other:?} trust stores are not supported; use PEM or PKCS12")),
+        StoreType::Jks => crate::server::tls::jks::read(&data, &store.secret()?).map(|c| c.trusted.len() + c.keys.len()),
+        StoreType::Bcfks => Err("BCFKS trust stores are not supported; use PEM, PKCS12 or JKS".into()),
     }
 }
 

@@ -7,6 +7,7 @@
 //! client's certificate, when it presented one, gives the connection its `x509` (and
 //! possibly `super`) id, as `X509AuthenticationProvider.handleAuthentication` does.
 
+pub mod jks;
 pub mod stores;
 
 use crate::auth::x509;

@@ -4,8 +4,8 @@
 //!
 //! PEM key stores hold the private key (PKCS#8, encrypted PKCS#8 when a password is
 //! set; rzk also takes PKCS#1 and SEC1 keys) and the certificate chain in one file, as
-//! `PEMFileLoader` reads them. PKCS12 stores are read with `p12-keystore`. JKS is refused
-//! earlier, by the configuration (`config::tls`).
+//! `PEMFileLoader` reads them. PKCS12 stores are read with `p12-keystore`, JKS stores by
+//! `super::jks`. BCFKS is refused earlier, by the configuration (`config::tls`).
 
 use crate::config::tls::{Store, StoreType};
 use base64::Engine;
@@ -28,7 +28,8 @@ pub fn load_identity(store: &Store) -> Result<Identity, String> {
     match store.store_type {
         StoreType::Pem => pem_identity(&data, &store.password).map_err(|e| failure(store, e)),
         StoreType::Pkcs12 => pkcs12_identity(&data, &store.password).map_err(|e| failure(store, e)),
-        StoreType::Jks | StoreType::Bcfks => Err(failure(store, "Java-only store type")),
+        StoreType::Jks => jks_identity(&data, &store.password).map_err(|e| failure(store, e)),
+        StoreType::Bcfks => Err(failure(store, "Java-only store type")),
     }
 }
 
@@ -42,7 +43,13 @@ pub fn load_trusted(store: &Store) -> Result<Vec<CertificateDer<'static>>, Strin
             .map(|(_, der)| CertificateDer::from(der))
             .collect(),
         StoreType::Pkcs12 => pkcs12_trusted(&data, &store.password).map_err(|e| failure(store, e))?,
-        StoreType::Jks | StoreType::Bcfks => return Err(failure(store, "Java-only store type")),
+        StoreType::Jks => super::jks::read(&data, &store.password)
+            .map_err(|e| failure(store, e))?
+            .trusted
+            .into_iter()
+            .map(CertificateDer::from)
+            .collect(),
+        StoreType::Bcfks => return Err(failure(store, "Java-only store type")),
     };
     if certs.is_empty() {
         return Err(failure(store, "holds no certificate"));
@@ -110,6 +117,16 @@ fn pkcs12_identity(data: &[u8], password: &str) -> Result<Identity, String> {
     Ok(Identity {
         chain: chain.certs().iter().map(|c| CertificateDer::from(c.as_der().to_vec())).collect(),
         key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec())),
+    })
+}
+
+/// The first private key of a JKS store and its chain.
+fn jks_identity(data: &[u8], password: &str) -> Result<Identity, String> {
+    let contents = super::jks::read(data, password)?;
+    let (key, chain) = contents.keys.into_iter().next().ok_or("holds no private key with its certificate")?;
+    Ok(Identity {
+        chain: chain.into_iter().map(CertificateDer::from).collect(),
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
     })
 }
 
