@@ -55,9 +55,9 @@ const POS: Kind = Kind::Int { min: 1, max: i32::MAX as i64 };
 const NONNEG: Kind = Kind::Int { min: 0, max: i32::MAX as i64 };
 const LONG: Kind = Kind::Int { min: i64::MIN, max: i64::MAX };
 const H: Support = Support::Honoured;
-const QUORUM: Support = Support::Reported("quorum mode is not available; rzk serves standalone");
+const QUORUM: Support = Support::Reported("not used by rzk's ensemble members");
 const TLS: Support = Support::Reported("TLS is available on the client ports only");
-const DISK: Support = Support::Reported("transactions are kept in memory; there is no log or snapshot on disk");
+const DISK: Support = Support::Reported("slow fsyncs are not logged; the fsync time is in the metrics");
 const TUNING: Support = Support::Reported("Java implementation tuning with no counterpart in rzk");
 
 const fn key(name: &'static str, kind: Kind, default: &'static str, target: Target, support: Support, doc: &'static str) -> KeyDef {
@@ -79,16 +79,16 @@ pub const KEYS: &[KeyDef] = &[
     key("maxClientCnxns", NONNEG, "60", Peer, H, "connections per client address; 0 = unlimited"),
     key("minSessionTimeout", INT, "2*tickTime", Peer, H, "smallest session timeout granted (ms)"),
     key("maxSessionTimeout", INT, "20*tickTime", Peer, H, "largest session timeout granted (ms)"),
-    key("initLimit", POS, "", Peer, QUORUM, "ticks a follower may take to connect and sync"),
-    key("syncLimit", POS, "", Peer, QUORUM, "ticks a follower may lag"),
-    key("connectToLearnerMasterLimit", NONNEG, "0", Peer, QUORUM, "ticks for a learner to connect"),
-    key("electionAlg", Kind::Choice(&["3"]), "3", Peer, QUORUM, "leader election algorithm (only 3 exists)"),
-    key("quorumListenOnAllIPs", Kind::Bool, "false", Peer, QUORUM, "bind quorum ports on all addresses"),
-    key("peerType", Kind::Choice(&["participant", "observer"]), "participant", Peer, QUORUM, "role of this server"),
+    key("initLimit", POS, "", Peer, H, "ticks a follower may take to connect and sync"),
+    key("syncLimit", POS, "", Peer, H, "ticks a follower may lag"),
+    key("connectToLearnerMasterLimit", NONNEG, "0", Peer, H, "ticks for a learner to connect"),
+    key("electionAlg", Kind::Choice(&["3"]), "3", Peer, H, "leader election algorithm (only 3 exists)"),
+    key("quorumListenOnAllIPs", Kind::Bool, "false", Peer, H, "bind quorum ports on all addresses"),
+    key("peerType", Kind::Choice(&["participant", "observer"]), "participant", Peer, H, "role of this server"),
     key("syncEnabled", Kind::Bool, "true", Peer, QUORUM, "observers log and snapshot"),
     key("dynamicConfigFile", Kind::Text, "", Peer, QUORUM, "file with server.* lines"),
-    key("autopurge.snapRetainCount", Kind::Int { min: i64::MIN, max: i32::MAX as i64 }, "3", Peer, DISK, "snapshots kept by the purge task (at least 3)"),
-    key("autopurge.purgeInterval", INT, "0", Peer, DISK, "hours between purges; 0 = off"),
+    key("autopurge.snapRetainCount", Kind::Int { min: i64::MIN, max: i32::MAX as i64 }, "3", Peer, H, "snapshots kept by the purge task (at least 3)"),
+    key("autopurge.purgeInterval", INT, "0", Peer, H, "hours between purges; 0 = off"),
     key("standaloneEnabled", Kind::Bool, "true", Peer, H, "one participant runs as a standalone server"),
     key("reconfigEnabled", Kind::Bool, "false", Peer, H, "allow the reconfig operation"),
     key("sslQuorum", Kind::Bool, "false", Peer, TLS, "TLS between servers"),
@@ -127,14 +127,14 @@ pub const KEYS: &[KeyDef] = &[
     key("ssl.quorum.trustStore.password", Kind::Text, "", SysProp, H, "password of the quorum trust store"),
     key("ssl.quorum.trustStore.passwordPath", Kind::Text, "", SysProp, H, "file holding the quorum trust store password"),
     key("ssl.quorum.trustStore.type", Kind::Text, "<from extension>", SysProp, H, "format of the quorum trust store"),
-    key("snapCount", POS, "100000", SysProp, DISK, "transactions between snapshots"),
-    key("snapSizeLimitInKb", LONG, "4194304", SysProp, DISK, "log size between snapshots"),
-    key("preAllocSize", POS, "65536", SysProp, DISK, "KiB preallocated per log file"),
-    key("forceSync", Kind::YesNo, "yes", SysProp, DISK, "fsync the log before acknowledging"),
+    key("snapCount", POS, "100000", SysProp, H, "transactions between snapshots"),
+    key("snapSizeLimitInKb", LONG, "4194304", SysProp, H, "log size between snapshots"),
+    key("preAllocSize", POS, "65536", SysProp, H, "KiB preallocated per log file"),
+    key("forceSync", Kind::YesNo, "yes", SysProp, H, "fsync the log before acknowledging"),
     key("fsync.warningthresholdms", LONG, "1000", SysProp, DISK, "warn about slow fsyncs"),
     key("globalOutstandingLimit", POS, "1000", SysProp, TUNING, "queued requests before throttling"),
-    key("electionPortBindRetry", NONNEG, "3", SysProp, QUORUM, "attempts to bind the election port; 0 = forever"),
-    key("cnxTimeout", POS, "5000", SysProp, QUORUM, "ms to open an election connection and read its header"),
+    key("electionPortBindRetry", NONNEG, "3", SysProp, H, "attempts to bind the election port; 0 = forever"),
+    key("cnxTimeout", POS, "5000", SysProp, H, "ms to open an election connection and read its header"),
     key("leaderServes", Kind::YesNo, "yes", SysProp, QUORUM, "the leader accepts clients"),
     key("skipACL", Kind::YesNo, "no", SysProp, H, "skip ACL checks"),
     key("enforceQuota", Kind::Bool, "false", SysProp, H, "fail writes beyond quota"),
@@ -188,7 +188,7 @@ pub const KEYS: &[KeyDef] = &[
 /// Keys matched by prefix: `server.<id>`, `group.<gid>`, `weight.<id>`,
 /// `authProvider.<n>`, `metricsProvider.<x>`.
 pub const PREFIXES: &[KeyDef] = &[
-    key("server.", Kind::Text, "", Peer, QUORUM, "host:quorumPort:electionPort[:role][;[clientHost:]clientPort]"),
+    key("server.", Kind::Text, "", Peer, H, "host:quorumPort:electionPort[:role][;[clientHost:]clientPort]"),
     key("group.", Kind::Text, "", Peer, QUORUM, "hierarchical quorum group"),
     key("weight.", LONG, "1", Peer, QUORUM, "hierarchical quorum weight"),
     key("authProvider.", Kind::Text, "", SysProp, H, "authentication provider class (SASL and X509AuthenticationProvider are understood)"),

@@ -96,14 +96,14 @@ fn range_and_cross_key_errors_name_the_key() {
 
 #[test]
 fn unknown_keys_warn_and_reported_keys_inform() {
-    let c = parse("initLimit=5\nnoSuchKey=1\nsnapCount=10\n").unwrap();
+    let c = parse("syncEnabled=true\nnoSuchKey=1\nsnapCount=10\n").unwrap();
     let n: Vec<_> = c.notices.iter().map(|n| (n.line, n.key.as_str(), n.warning)).collect();
-    assert_eq!(n, vec![(3, "initLimit", false), (4, "noSuchKey", true), (5, "snapCount", false)]);
+    assert_eq!(n, vec![(3, "syncEnabled", false), (4, "noSuchKey", true)]);
     assert_eq!(c.notices[1].message, "unknown key, kept as system property zookeeper.noSuchKey");
-    assert!(c.notices[0].message.starts_with("accepted, has no effect: quorum mode"));
+    assert!(c.notices[0].message.starts_with("accepted, has no effect: not used by rzk's ensemble"));
     assert_eq!(c.properties.get("zookeeper.noSuchKey").map(String::as_str), Some("1"));
     assert_eq!(c.properties.get("zookeeper.snapCount").map(String::as_str), Some("10"));
-    assert!(!c.properties.contains_key("zookeeper.initLimit"));
+    assert!(!c.properties.contains_key("zookeeper.syncEnabled"));
 }
 
 #[test]
