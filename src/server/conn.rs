@@ -6,6 +6,13 @@
 //! buffered, never dropped. Any framing or header error closes only this connection.
 //! A connection that does not complete its ConnectRequest within the sessionless
 //! timeout is closed; while the global throttle holds (`super::throttle`), reading stops.
+//!
+//! When the server closes a connection it keeps reading (and dropping) what the client
+//! still sends, until the client's EOF or for a moment: closing a socket with unread
+//! input makes the kernel answer with a reset at once, and a client that gets the reset
+//! before it has read the last reply loses that reply (the Java client then reports a
+//! ConnectionLoss where Apache ZooKeeper, which reads its sockets greedily, gives
+//! AUTHFAILED to a request pipelined behind a failed auth).
 
 use super::throttle::{ConnThrottle, Throttle};
 use super::writer::Writer;
@@ -20,6 +27,7 @@ use bytes::BytesMut;
 use futures::StreamExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::FramedRead;
@@ -32,6 +40,10 @@ pub(crate) enum Phase {
     Established,
     Closed,
 }
+
+/// How long a closed connection's input is drained at most, and how much of it.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 1 << 20;
 
 /// The reading half of a connection, plain TCP or TLS.
 pub type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
@@ -94,6 +106,7 @@ impl Reader<'_> {
             let _ = four_letter_out.send(Out::Frame(text.into())).await;
             let _ = four_letter_out.send(Out::Close).await;
             let _ = self.phase.wait_for(|p| *p == Phase::Closed).await;
+            linger(&mut rd).await;
             return Ok(());
         }
         // Only the core may keep the writer alive from here on.
@@ -127,14 +140,34 @@ impl Reader<'_> {
         loop {
             tokio::select! {
                 _ = self.throttle.wait_until_readable() => {}
-                _ = self.phase.wait_for(|p| *p == Phase::Closed) => return Ok(()),
+                _ = self.phase.wait_for(|p| *p == Phase::Closed) => break,
             }
-            let Some(body) = next_frame(&mut frames, &mut self.phase).await? else { return Ok(()) };
+            let Some(body) = next_frame(&mut frames, &mut self.phase).await? else { break };
             let (xid, body) = decode_body(&body, &self.cfg.limits)?;
             self.throttle.request_sent(xid);
             send(self.core, Input::Request { conn: self.conn, xid, body }).await?;
         }
+        if *self.phase.borrow() == Phase::Closed {
+            linger(frames.get_mut()).await;
+        }
+        Ok(())
     }
+}
+
+/// Reads and drops what the client still sends after the server's last reply, until
+/// its EOF or for `LINGER` at most, so the close is not a reset (see the module doc).
+async fn linger(rd: &mut OwnedReadHalf) {
+    let mut sink = [0u8; 4096];
+    let mut left = LINGER_BYTES;
+    let drain = async {
+        while left > 0 {
+            match rd.read(&mut sink).await {
+                Ok(n) if n > 0 => left = left.saturating_sub(n),
+                _ => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 /// The next frame, `None` at EOF or once the writer has closed the connection.
