@@ -11,7 +11,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,9 @@ import time
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import ConnectionLoss, NodeExistsError, SessionExpiredError
 from kazoo.retry import KazooRetry
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from peers import free_ports, four  # noqa: E402
 
 WORK = os.environ["WORK"]
 RZK = os.environ["RZK_BIN"]
@@ -35,33 +37,8 @@ def check(name, ok, detail=""):
     print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + detail), flush=True)
 
 
-def free_ports(n):
-    socks, ports = [], []
-    while len(ports) < n:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        if p != 2181 and p < 60000:
-            socks.append(s)
-            ports.append(p)
-    for s in socks:
-        s.close()
-    return ports
 
 
-def four(port, word, timeout=2.0):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(word.encode())
-            out = b""
-            while True:
-                b = s.recv(4096)
-                if not b:
-                    break
-                out += b
-            return out.decode(errors="replace")
-    except OSError:
-        return ""
 
 
 class Node:

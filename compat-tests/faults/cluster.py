@@ -5,15 +5,20 @@ pauses. Nodes are rzk (`RZK_BIN`) or, with `FAULTS_KIND=zk`, Apache ZooKeeper 3.
 """
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from kazoo.client import KazooClient
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from peers import free_ports, four as four_word  # noqa: E402
+
+
+def four(port, word):
+    return four_word(port, word, timeout=1.0)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TICK_MS = 200
@@ -23,45 +28,8 @@ CFG = [f"tickTime={TICK_MS}", "initLimit=10", "syncLimit=5", "maxSessionTimeout=
 TMPFS_SIZE = "64m"
 
 
-def free_ports(n):
-    """Ports below the kernel's ephemeral range, never 2181: a client socket of the
-    many the test opens cannot hold one of them."""
-    low = 32768
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low = int(f.read().split()[0])
-    except OSError:
-        pass
-    rng = random.Random(os.getpid() ^ time.monotonic_ns())
-    ports = []
-    while len(ports) < n:
-        p = rng.randrange(20000, max(low, 21000))
-        if p == 2181 or p in ports:
-            continue
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
-            ports.append(p)
-        except OSError:
-            pass
-        finally:
-            s.close()
-    return ports
 
 
-def four(port, word, timeout=1.0):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(word.encode())
-            out = b""
-            while True:
-                b = s.recv(4096)
-                if not b:
-                    break
-                out += b
-            return out.decode(errors="replace")
-    except OSError:
-        return ""
 
 
 class Node:

@@ -6,13 +6,19 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
 from kazoo.client import KazooClient
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from peers import free_ports, four as four_word  # noqa: E402
+
+
+def four(port, word):
+    return four_word(port, word, timeout=5)
 
 WORK = os.environ["WORK"]
 RZK = os.environ["RZK_BIN"]
@@ -26,32 +32,8 @@ def check(name, ok, detail=""):
     print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail), flush=True)
 
 
-def free_ports(n):
-    socks, ports = [], []
-    while len(ports) < n:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        if p != 2181 and p < 60000:
-            socks.append(s)
-            ports.append(p)
-    for s in socks:
-        s.close()
-    return ports
 
 
-def four(port, word):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-            s.sendall(word.encode())
-            out = b""
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    return out.decode(errors="replace")
-                out += b
-    except OSError:
-        return ""
 
 
 def http(port, path):
