@@ -207,6 +207,7 @@ impl Core {
             Input::Closed { conn } => self.handle_closed(conn),
             Input::Tick => self.handle_tick(),
             Input::Persisted { upto } => self.handle_persisted(upto),
+            Input::Samples(samples) => samples.into_iter().for_each(|x| self.stats.recorded.record(x)),
             other => self.handle_quorum_input(other),
         }
     }

@@ -24,6 +24,7 @@ mod reads;
 mod requests;
 pub mod four_letter;
 pub mod quorum;
+pub mod recorded;
 pub mod restore;
 pub mod snapshot;
 pub mod stats;
@@ -77,6 +78,8 @@ pub enum Input {
     Revalidated { session: SessionId, valid: bool },
     /// The oldest sync this server asked for is done.
     SyncDone,
+    /// Metric values recorded by a shell (the log writer's fsync times, …).
+    Samples(Vec<recorded::Sample>),
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -152,6 +152,8 @@ pub struct ServerStats {
     pub read_per_namespace: NamespaceSummaries,
     /// `write_per_namespace`: bytes written per top-level namespace (`DataTree.updateWriteStat`).
     pub write_per_namespace: NamespaceSummaries,
+    /// The other `ServerMetrics` counters and summaries (`super::recorded`).
+    pub recorded: super::recorded::Recorded,
     /// How many times `srst` reset the stats: a consumer that replays deltas (the
     /// Prometheus endpoint, which Java's `srst` leaves alone) starts over when it changes.
     pub resets: u64,
@@ -382,6 +384,20 @@ impl SizeSummary {
     /// Adds one value (`AvgMinMaxCounter.add`).
     pub fn add(&mut self, v: i64) {
         self.record(v);
+    }
+
+    /// Adds every value `other` holds.
+    pub fn merge(&mut self, other: &SizeSummary) {
+        if other.histogram.count == 0 {
+            return;
+        }
+        let first = self.histogram.count == 0;
+        self.min = if first { other.min } else { self.min.min(other.min) };
+        self.max = if first { other.max } else { self.max.max(other.max) };
+        let h = &mut self.histogram;
+        h.counts.iter_mut().zip(other.histogram.counts.iter()).for_each(|(a, b)| *a += b);
+        h.count += other.histogram.count;
+        h.sum = h.sum.saturating_add(other.histogram.sum);
     }
 }
 

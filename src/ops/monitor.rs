@@ -2,12 +2,15 @@
 //! the names, kinds and detail levels of Apache ZooKeeper 3.8's `ServerMetrics` and the
 //! gauges `ZooKeeperServer.registerMetrics` adds, with values read from a snapshot.
 //!
-//! rzk has no request processor chain, quorum or JVM, so most processor counters and
-//! summaries exist with zero values: the names must be there for dashboards and
-//! scripts, and zero is what an idle Java server reports for them.
+//! The names come from `crate::node::recorded`. Each value rzk has a counterpart for is
+//! recorded where the equivalent work happens (the request path, the log writer, the
+//! peer); the few that describe machinery rzk does not have (a JVM's pauses, a
+//! response cache, the commit processor's thread pool) stay at zero, which is what an
+//! idle Java server reports for them, so dashboards and scripts still find every name.
 
 use super::json::round4;
 use super::system::Facts;
+use crate::node::recorded::{Advanced, Basic, Counter};
 use crate::node::stats::{LatencyHistogram, NamespaceSummaries, QuorumSnapshot, ServerSnapshot, SizeSummary};
 use std::collections::BTreeMap;
 
@@ -27,50 +30,6 @@ impl Value {
     }
 }
 
-/// Counters of `ServerMetrics` (3.8.0).
-pub const COUNTERS: &[&str] = &[
-    "proposal_count", "watch_bytes", "outstanding_changes_removed", "throttled_ops", "stale_requests_dropped",
-    "large_requests_rejected", "insecure_admin_count", "connection_rejected", "cnxn_closed_without_zk_server_running",
-    "sessionless_connections_expired", "looking_count", "dead_watchers_queued", "stale_requests",
-    "connection_drop_count", "learner_proposal_received_count", "digest_mismatches_count", "dead_watchers_cleared",
-    "response_packet_cache_hits", "bytes_received_count", "add_dead_watcher_stall_time",
-    "request_throttle_wait_count", "requests_not_forwarded_to_commit_processor", "response_packet_cache_misses",
-    "ensemble_auth_success", "prep_processor_request_queued", "learner_commit_received_count", "stale_replies",
-    "connection_request_count", "response_bytes", "ensemble_auth_fail", "diff_count",
-    "response_packet_get_children_cache_misses", "connection_revalidate_count", "quit_leading_due_to_disloyal_voter",
-    "snap_count", "unrecoverable_error_count", "unsuccessful_handshake", "commit_count", "stale_sessions_expired",
-    "response_packet_get_children_cache_hits", "sync_processor_request_queued", "outstanding_changes_queued",
-    "request_commit_queued", "ensemble_auth_skip", "skip_learner_request_to_next_processor_count",
-    "tls_handshake_exceeded", "revalidate_count",
-];
-
-/// Summaries at `DetailLevel.BASIC` (avg/min/max/cnt/sum; one Prometheus quantile).
-pub const BASIC_SUMMARIES: &[&str] = &[
-    "socket_closing_time", "proposal_process_time", "leader_unavailable_time", "node_created_watch_count",
-    "session_queues_drained", "write_commit_proc_req_queued", "connection_token_deficit",
-    "read_commit_proc_req_queued", "node_deleted_watch_count", "startup_txns_load_time", "sync_processor_queue_size",
-    "follower_sync_time", "prep_processor_queue_size", "fsynctime", "inflight_snap_count",
-    "reads_issued_from_session_queue", "learner_request_processor_queue_size", "snapshottime", "unavailable_time",
-    "startup_txns_loaded", "reads_after_write_in_session_queue", "requests_in_session_queue",
-    "write_commit_proc_issued", "prep_process_time", "pending_session_queue_size",
-    "time_waiting_empty_pool_in_commit_processor_read_ms", "commit_process_time", "dbinittime",
-    "inflight_diff_count", "netty_queued_buffer_capacity", "election_time", "commit_commit_proc_req_queued",
-    "sync_processor_batch_size", "node_children_watch_count", "write_batch_time_in_commit_processor",
-    "read_commit_proc_issued", "concurrent_request_processing_in_commit_processor", "observer_sync_time",
-    "node_changed_watch_count", "sync_process_time", "startup_snap_load_time",
-];
-
-/// Summaries at `DetailLevel.ADVANCED` (adds p50/p95/p99/p999; three Prometheus quantiles).
-pub const ADVANCED_SUMMARIES: &[&str] = &[
-    "prep_processor_queue_time_ms", "jvm_pause_time_ms", "close_session_prep_time", "read_commitproc_time_ms",
-    "updatelatency", "local_write_committed_time_ms", "request_throttle_queue_time_ms", "readlatency",
-    "quorum_ack_latency", "om_commit_process_time_ms", "read_final_proc_time_ms", "commit_propagation_latency",
-    "dead_watchers_cleaner_latency", "write_final_proc_time_ms", "proposal_ack_creation_latency",
-    "proposal_latency", "om_proposal_process_time_ms", "sync_processor_queue_and_flush_time_ms",
-    "propagation_latency", "server_write_committed_time_ms", "sync_processor_queue_time_ms",
-    "sync_processor_queue_flush_time_ms", "write_commitproc_time_ms",
-];
-
 /// One summary's aggregate (`AvgMinMaxCounter` / `AvgMinMaxPercentileCounter`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummaryValue {
@@ -87,6 +46,7 @@ pub struct SummaryValue {
 }
 
 impl SummaryValue {
+    #[cfg(test)]
     fn empty(name: &'static str, advanced: bool) -> SummaryValue {
         SummaryValue { name, advanced, count: 0, sum: 0, min: 0, max: 0, percentiles: [0; 4], histogram: None }
     }
@@ -103,6 +63,16 @@ impl SummaryValue {
             max: s.max,
             percentiles: [0; 4],
             histogram: Some(h.clone()),
+        }
+    }
+
+    /// An ADVANCED summary with exact min and max, percentiles from the distribution.
+    fn from_timings(name: &'static str, s: &SizeSummary) -> SummaryValue {
+        let q = |p: f64| s.histogram.quantile(p).unwrap_or(0);
+        SummaryValue {
+            advanced: true,
+            percentiles: [q(0.5), q(0.95), q(0.99), q(0.999)],
+            ..SummaryValue::from_sizes(name, s)
         }
     }
 
@@ -252,22 +222,23 @@ fn server_gauges(s: &ServerSnapshot, f: &Facts) -> Vec<(&'static str, Value)> {
 
 pub fn collect(s: &ServerSnapshot, f: &Facts) -> Metrics {
     let q = s.quorum.as_ref();
-    let mut summaries: Vec<SummaryValue> = BASIC_SUMMARIES
+    let rec = &s.stats.recorded;
+    let mut summaries: Vec<SummaryValue> = Basic::ALL
         .iter()
-        .map(|&n| match q.and_then(|q| basic_quorum_summary(q, n)) {
-            Some(sizes) => SummaryValue::from_sizes(n, sizes),
-            None => SummaryValue::empty(n, false),
+        .map(|&b| match q.and_then(|q| basic_quorum_summary(q, b)) {
+            Some(sizes) => SummaryValue::from_sizes(b.name(), sizes),
+            None => SummaryValue::from_sizes(b.name(), rec.basic(b)),
         })
         .collect();
-    summaries.extend(ADVANCED_SUMMARIES.iter().map(|&n| match n {
-        "readlatency" => SummaryValue::from_histogram(n, &s.stats.read_latency),
-        "updatelatency" => SummaryValue::from_histogram(n, &s.stats.update_latency),
-        "quorum_ack_latency" if q.is_some() => {
-            SummaryValue::from_histogram(n, &q.map(|q| &q.summaries.quorum_ack_latency).cloned().unwrap_or_default())
+    summaries.extend(Advanced::ALL.iter().map(|&a| match a {
+        Advanced::ReadLatency => SummaryValue::from_histogram(a.name(), &s.stats.read_latency),
+        Advanced::UpdateLatency => SummaryValue::from_histogram(a.name(), &s.stats.update_latency),
+        Advanced::QuorumAckLatency if q.is_some() => {
+            SummaryValue::from_histogram(a.name(), &q.map(|q| &q.summaries.quorum_ack_latency).cloned().unwrap_or_default())
         }
-        _ => SummaryValue::empty(n, true),
+        _ => SummaryValue::from_timings(a.name(), rec.advanced(a)),
     }));
-    let counters = COUNTERS.iter().map(|&n| (n, counter(s, n))).collect();
+    let counters = Counter::ALL.iter().map(|&c| (c.name(), counter(s, c))).collect();
     Metrics { gauges: gauges(s, f), counters, summaries, summary_sets: summary_sets(s), resets: s.stats.resets }
 }
 
@@ -288,37 +259,40 @@ fn summary_sets(s: &ServerSnapshot) -> Vec<SummarySetValue> {
 
 /// The ensemble's BASIC summaries (`ServerMetrics` that `QuorumPeer`, `Leader`,
 /// `Follower` and `Observer` add to).
-fn basic_quorum_summary<'a>(q: &'a QuorumSnapshot, name: &str) -> Option<&'a SizeSummary> {
+fn basic_quorum_summary(q: &QuorumSnapshot, b: Basic) -> Option<&SizeSummary> {
     let s = &q.summaries;
-    Some(match name {
-        "election_time" => &s.election_time,
-        "unavailable_time" => &s.unavailable_time,
-        "leader_unavailable_time" => &s.leader_unavailable_time,
-        "follower_sync_time" => &s.follower_sync_time,
-        "observer_sync_time" => &s.observer_sync_time,
+    Some(match b {
+        Basic::ElectionTime => &s.election_time,
+        Basic::UnavailableTime => &s.unavailable_time,
+        Basic::LeaderUnavailableTime => &s.leader_unavailable_time,
+        Basic::FollowerSyncTime => &s.follower_sync_time,
+        Basic::ObserverSyncTime => &s.observer_sync_time,
         _ => return None,
     })
 }
 
-fn counter(s: &ServerSnapshot, name: &str) -> i64 {
-    match name {
-        "watch_bytes" => return s.stats.watch_bytes,
-        "response_bytes" => return s.stats.response_bytes,
-        _ => {}
-    }
-    let Some(q) = &s.quorum else { return 0 };
-    let c = &q.counters;
-    let v = match name {
-        "proposal_count" => c.proposal_count,
-        "commit_count" => c.commit_count,
-        "learner_proposal_received_count" => c.learner_proposal_received_count,
-        "learner_commit_received_count" => c.learner_commit_received_count,
-        "looking_count" => c.looking_count,
-        "snap_count" => c.snap_count,
-        "diff_count" => c.diff_count,
+/// A counter's value: what the request path recorded, plus what the peer keeps.
+fn counter(s: &ServerSnapshot, c: Counter) -> i64 {
+    let own = match c {
+        Counter::WatchBytes => s.stats.watch_bytes,
+        Counter::ResponseBytes => s.stats.response_bytes,
         _ => 0,
     };
-    i64::try_from(v).unwrap_or(i64::MAX)
+    let peer = s.quorum.as_ref().map_or(0, |q| {
+        let n = &q.counters;
+        let v = match c {
+            Counter::ProposalCount => n.proposal_count,
+            Counter::CommitCount => n.commit_count,
+            Counter::LearnerProposalReceivedCount => n.learner_proposal_received_count,
+            Counter::LearnerCommitReceivedCount => n.learner_commit_received_count,
+            Counter::LookingCount => n.looking_count,
+            Counter::SnapCount => n.snap_count,
+            Counter::DiffCount => n.diff_count,
+            _ => 0,
+        };
+        i64::try_from(v).unwrap_or(i64::MAX)
+    });
+    own.saturating_add(peer).saturating_add(s.stats.recorded.counter(c))
 }
 
 /// A value of the first `mntr` keys (`dumpMonitorValues`): text or a number.

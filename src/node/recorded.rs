@@ -1,0 +1,276 @@
+//! The `ServerMetrics` of Apache ZooKeeper 3.8 as typed names, and the values the
+//! server records into them on the request path, in the log writer and at start-up.
+//!
+//! Every counter and summary `mntr`, `monitor` and the Prometheus endpoint print is a
+//! variant here, in the order Java's metrics map holds them, so a recording site names
+//! its metric by type and the operations surface finds every value by the same type.
+//! Recording is an array index and an add: nothing here locks or allocates.
+
+use super::stats::SizeSummary;
+
+macro_rules! metric_names {
+    ($(#[$m:meta])* $vis:vis enum $name:ident { $($var:ident = $s:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $name { $($var,)* }
+
+        impl $name {
+            /// Every variant, in `mntr` order.
+            pub const ALL: &'static [$name] = &[$($name::$var,)*];
+
+            /// The metric's name in `ServerMetrics` (without the `zk_` of `mntr`).
+            pub const fn name(self) -> &'static str {
+                match self { $($name::$var => $s,)* }
+            }
+
+            pub fn from_name(name: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|m| m.name() == name)
+            }
+        }
+    };
+}
+
+metric_names! {
+    /// Counters of `ServerMetrics`.
+    pub enum Counter {
+        ProposalCount = "proposal_count",
+        WatchBytes = "watch_bytes",
+        OutstandingChangesRemoved = "outstanding_changes_removed",
+        ThrottledOps = "throttled_ops",
+        StaleRequestsDropped = "stale_requests_dropped",
+        LargeRequestsRejected = "large_requests_rejected",
+        InsecureAdminCount = "insecure_admin_count",
+        ConnectionRejected = "connection_rejected",
+        CnxnClosedWithoutZkServerRunning = "cnxn_closed_without_zk_server_running",
+        SessionlessConnectionsExpired = "sessionless_connections_expired",
+        LookingCount = "looking_count",
+        DeadWatchersQueued = "dead_watchers_queued",
+        StaleRequests = "stale_requests",
+        ConnectionDropCount = "connection_drop_count",
+        LearnerProposalReceivedCount = "learner_proposal_received_count",
+        DigestMismatchesCount = "digest_mismatches_count",
+        DeadWatchersCleared = "dead_watchers_cleared",
+        ResponsePacketCacheHits = "response_packet_cache_hits",
+        BytesReceivedCount = "bytes_received_count",
+        AddDeadWatcherStallTime = "add_dead_watcher_stall_time",
+        RequestThrottleWaitCount = "request_throttle_wait_count",
+        RequestsNotForwardedToCommitProcessor = "requests_not_forwarded_to_commit_processor",
+        ResponsePacketCacheMisses = "response_packet_cache_misses",
+        EnsembleAuthSuccess = "ensemble_auth_success",
+        PrepProcessorRequestQueued = "prep_processor_request_queued",
+        LearnerCommitReceivedCount = "learner_commit_received_count",
+        StaleReplies = "stale_replies",
+        ConnectionRequestCount = "connection_request_count",
+        ResponseBytes = "response_bytes",
+        EnsembleAuthFail = "ensemble_auth_fail",
+        DiffCount = "diff_count",
+        ResponsePacketGetChildrenCacheMisses = "response_packet_get_children_cache_misses",
+        ConnectionRevalidateCount = "connection_revalidate_count",
+        QuitLeadingDueToDisloyalVoter = "quit_leading_due_to_disloyal_voter",
+        SnapCount = "snap_count",
+        UnrecoverableErrorCount = "unrecoverable_error_count",
+        UnsuccessfulHandshake = "unsuccessful_handshake",
+        CommitCount = "commit_count",
+        StaleSessionsExpired = "stale_sessions_expired",
+        ResponsePacketGetChildrenCacheHits = "response_packet_get_children_cache_hits",
+        SyncProcessorRequestQueued = "sync_processor_request_queued",
+        OutstandingChangesQueued = "outstanding_changes_queued",
+        RequestCommitQueued = "request_commit_queued",
+        EnsembleAuthSkip = "ensemble_auth_skip",
+        SkipLearnerRequestToNextProcessorCount = "skip_learner_request_to_next_processor_count",
+        TlsHandshakeExceeded = "tls_handshake_exceeded",
+        RevalidateCount = "revalidate_count",
+    }
+}
+
+metric_names! {
+    /// Summaries at `DetailLevel.BASIC` (avg/min/max/cnt/sum; one Prometheus quantile).
+    pub enum Basic {
+        SocketClosingTime = "socket_closing_time",
+        ProposalProcessTime = "proposal_process_time",
+        LeaderUnavailableTime = "leader_unavailable_time",
+        NodeCreatedWatchCount = "node_created_watch_count",
+        SessionQueuesDrained = "session_queues_drained",
+        WriteCommitProcReqQueued = "write_commit_proc_req_queued",
+        ConnectionTokenDeficit = "connection_token_deficit",
+        ReadCommitProcReqQueued = "read_commit_proc_req_queued",
+        NodeDeletedWatchCount = "node_deleted_watch_count",
+        StartupTxnsLoadTime = "startup_txns_load_time",
+        SyncProcessorQueueSize = "sync_processor_queue_size",
+        FollowerSyncTime = "follower_sync_time",
+        PrepProcessorQueueSize = "prep_processor_queue_size",
+        FsyncTime = "fsynctime",
+        InflightSnapCount = "inflight_snap_count",
+        ReadsIssuedFromSessionQueue = "reads_issued_from_session_queue",
+        LearnerRequestProcessorQueueSize = "learner_request_processor_queue_size",
+        SnapshotTime = "snapshottime",
+        UnavailableTime = "unavailable_time",
+        StartupTxnsLoaded = "startup_txns_loaded",
+        ReadsAfterWriteInSessionQueue = "reads_after_write_in_session_queue",
+        RequestsInSessionQueue = "requests_in_session_queue",
+        WriteCommitProcIssued = "write_commit_proc_issued",
+        PrepProcessTime = "prep_process_time",
+        PendingSessionQueueSize = "pending_session_queue_size",
+        TimeWaitingEmptyPoolInCommitProcessorReadMs = "time_waiting_empty_pool_in_commit_processor_read_ms",
+        CommitProcessTime = "commit_process_time",
+        DbInitTime = "dbinittime",
+        InflightDiffCount = "inflight_diff_count",
+        NettyQueuedBufferCapacity = "netty_queued_buffer_capacity",
+        ElectionTime = "election_time",
+        CommitCommitProcReqQueued = "commit_commit_proc_req_queued",
+        SyncProcessorBatchSize = "sync_processor_batch_size",
+        NodeChildrenWatchCount = "node_children_watch_count",
+        WriteBatchTimeInCommitProcessor = "write_batch_time_in_commit_processor",
+        ReadCommitProcIssued = "read_commit_proc_issued",
+        ConcurrentRequestProcessingInCommitProcessor = "concurrent_request_processing_in_commit_processor",
+        ObserverSyncTime = "observer_sync_time",
+        NodeChangedWatchCount = "node_changed_watch_count",
+        SyncProcessTime = "sync_process_time",
+        StartupSnapLoadTime = "startup_snap_load_time",
+    }
+}
+
+metric_names! {
+    /// Summaries at `DetailLevel.ADVANCED` (adds p50/p95/p99/p999; three Prometheus
+    /// quantiles).
+    pub enum Advanced {
+        PrepProcessorQueueTimeMs = "prep_processor_queue_time_ms",
+        JvmPauseTimeMs = "jvm_pause_time_ms",
+        CloseSessionPrepTime = "close_session_prep_time",
+        ReadCommitprocTimeMs = "read_commitproc_time_ms",
+        UpdateLatency = "updatelatency",
+        LocalWriteCommittedTimeMs = "local_write_committed_time_ms",
+        RequestThrottleQueueTimeMs = "request_throttle_queue_time_ms",
+        ReadLatency = "readlatency",
+        QuorumAckLatency = "quorum_ack_latency",
+        OmCommitProcessTimeMs = "om_commit_process_time_ms",
+        ReadFinalProcTimeMs = "read_final_proc_time_ms",
+        CommitPropagationLatency = "commit_propagation_latency",
+        DeadWatchersCleanerLatency = "dead_watchers_cleaner_latency",
+        WriteFinalProcTimeMs = "write_final_proc_time_ms",
+        ProposalAckCreationLatency = "proposal_ack_creation_latency",
+        ProposalLatency = "proposal_latency",
+        OmProposalProcessTimeMs = "om_proposal_process_time_ms",
+        SyncProcessorQueueAndFlushTimeMs = "sync_processor_queue_and_flush_time_ms",
+        PropagationLatency = "propagation_latency",
+        ServerWriteCommittedTimeMs = "server_write_committed_time_ms",
+        SyncProcessorQueueTimeMs = "sync_processor_queue_time_ms",
+        SyncProcessorQueueFlushTimeMs = "sync_processor_queue_flush_time_ms",
+        WriteCommitprocTimeMs = "write_commitproc_time_ms",
+    }
+}
+
+/// One value recorded outside the core (the log writer, the snapshot thread, the
+/// start-up), sent to it with `Input::Samples`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sample {
+    Count(Counter, i64),
+    Basic(Basic, i64),
+    Advanced(Advanced, i64),
+}
+
+/// The values recorded so far (reset by `srst`, as `ServerMetrics.resetAll`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    counters: Vec<i64>,
+    basic: Vec<SizeSummary>,
+    advanced: Vec<SizeSummary>,
+}
+
+impl Default for Recorded {
+    fn default() -> Self {
+        Recorded {
+            counters: vec![0; Counter::ALL.len()],
+            basic: vec![SizeSummary::default(); Basic::ALL.len()],
+            advanced: vec![SizeSummary::default(); Advanced::ALL.len()],
+        }
+    }
+}
+
+impl Recorded {
+    /// Adds `n` to a counter (`Counter.add`).
+    pub fn count(&mut self, c: Counter, n: i64) {
+        if let Some(v) = self.counters.get_mut(c as usize) {
+            *v = v.saturating_add(n);
+        }
+    }
+
+    /// Adds a value to a BASIC summary (`AvgMinMaxCounter.add`).
+    pub fn add(&mut self, s: Basic, v: i64) {
+        if let Some(x) = self.basic.get_mut(s as usize) {
+            x.add(v);
+        }
+    }
+
+    /// Adds a value to an ADVANCED summary (`AvgMinMaxPercentileCounter.add`).
+    pub fn time(&mut self, s: Advanced, v: i64) {
+        if let Some(x) = self.advanced.get_mut(s as usize) {
+            x.add(v);
+        }
+    }
+
+    pub fn counter(&self, c: Counter) -> i64 {
+        self.counters.get(c as usize).copied().unwrap_or(0)
+    }
+
+    pub fn basic(&self, s: Basic) -> &SizeSummary {
+        &self.basic[s as usize]
+    }
+
+    pub fn advanced(&self, s: Advanced) -> &SizeSummary {
+        &self.advanced[s as usize]
+    }
+
+    pub fn record(&mut self, sample: Sample) {
+        match sample {
+            Sample::Count(c, n) => self.count(c, n),
+            Sample::Basic(b, v) => self.add(b, v),
+            Sample::Advanced(a, v) => self.time(a, v),
+        }
+    }
+
+    /// Adds everything `other` recorded (values a shell collected apart, such as the
+    /// start-up timings, join the core's).
+    pub fn merge(&mut self, other: &Recorded) {
+        for (a, b) in self.counters.iter_mut().zip(&other.counters) {
+            *a = a.saturating_add(*b);
+        }
+        for (a, b) in self.basic.iter_mut().chain(self.advanced.iter_mut()).zip(other.basic.iter().chain(&other.advanced)) {
+            a.merge(b);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found_back() {
+        let mut all: Vec<&str> = Counter::ALL.iter().map(|c| c.name()).collect();
+        all.extend(Basic::ALL.iter().map(|c| c.name()));
+        all.extend(Advanced::ALL.iter().map(|c| c.name()));
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n);
+        assert_eq!(Basic::from_name("fsynctime"), Some(Basic::FsyncTime));
+        assert_eq!(Counter::from_name("nope"), None);
+    }
+
+    #[test]
+    fn values_land_in_their_metric_and_merge_adds_them() {
+        let mut r = Recorded::default();
+        r.count(Counter::BytesReceivedCount, 40);
+        r.add(Basic::FsyncTime, 3);
+        r.time(Advanced::PropagationLatency, 7);
+        let mut total = Recorded::default();
+        total.add(Basic::FsyncTime, 1);
+        total.merge(&r);
+        total.record(Sample::Count(Counter::BytesReceivedCount, 2));
+        assert_eq!(total.counter(Counter::BytesReceivedCount), 42);
+        let f = total.basic(Basic::FsyncTime);
+        assert_eq!((f.histogram.count, f.min, f.max), (2, 1, 3));
+        assert_eq!(total.advanced(Advanced::PropagationLatency).histogram.sum, 7);
+    }
+}
