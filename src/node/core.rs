@@ -1,7 +1,7 @@
 //! [`Core`]: the single owner of the tree, sessions, watches and pipeline; see the module
 //! docs of `node` for the flow.
 
-use super::conn::Conn;
+use super::conn::{Conn, Queued};
 use super::{Action, ConnId, Input};
 use crate::config::settings::FourLetterWhitelist;
 use crate::auth::AuthProviders;
@@ -43,6 +43,10 @@ pub struct CoreConfig {
     pub max_client_cnxns: u32,
     /// The `x509` authentication provider is registered (TLS client certificates).
     pub x509: bool,
+    /// `zookeeper.maxResponseCacheSize` and `zookeeper.maxGetChildrenResponseCacheSize`
+    /// (see `response_cache`).
+    pub response_cache_size: usize,
+    pub children_response_cache_size: usize,
 }
 
 impl CoreConfig {
@@ -69,8 +73,18 @@ impl CoreConfig {
             data_log_dir: c.data_log_dir.display().to_string(),
             max_client_cnxns: c.max_client_cnxns,
             x509: c.x509_enabled,
+            response_cache_size: cache_size(c, "zookeeper.maxResponseCacheSize"),
+            children_response_cache_size: cache_size(c, "zookeeper.maxGetChildrenResponseCacheSize"),
         }
     }
+}
+
+/// A response cache size property (`Integer.getInteger`, default 400).
+fn cache_size(c: &crate::config::Config, key: &str) -> usize {
+    c.properties
+        .get(key)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .map_or(super::response_cache::DEFAULT_SIZE, |n| n.max(0) as usize)
 }
 
 pub use super::stats::ServerStats;
@@ -94,6 +108,17 @@ pub(super) struct InFlight {
     pub entry: TxnEntry,
     pub origin: Origin,
     pub received_ms: i64,
+}
+
+/// What `ServerMetrics` needs that the core keeps apart from the values themselves.
+#[derive(Debug)]
+pub(super) struct MetricState {
+    /// `PrepRequestProcessor` samples its queue before each wait for a request; the
+    /// first wait is recorded with the first request prepared.
+    pub prep_waited: bool,
+    /// The getData and getChildren2 response caches, as hits and misses.
+    pub data_cache: super::response_cache::ResponseCache,
+    pub children_cache: super::response_cache::ResponseCache,
 }
 
 pub struct Core {
@@ -134,6 +159,7 @@ pub struct Core {
     pub(super) touched: BTreeMap<SessionId, i32>,
     /// Leader: the server each session's client is attached to (`SessionImpl.owner`).
     pub(super) owners: BTreeMap<SessionId, ServerId>,
+    pub(super) metrics: MetricState,
 }
 
 impl Core {
@@ -158,6 +184,7 @@ impl Core {
         if cfg.x509 {
             auth.register("x509");
         }
+        let cfg_sizes = (cfg.response_cache_size, cfg.children_response_cache_size);
         Core {
             next_container_check_ms: now_mono_ms + cfg.container_check_interval_ms,
             cfg,
@@ -185,6 +212,11 @@ impl Core {
             syncs: VecDeque::new(),
             touched: BTreeMap::new(),
             owners: BTreeMap::new(),
+            metrics: MetricState {
+                prep_waited: false,
+                data_cache: super::response_cache::ResponseCache::new(cfg_sizes.0),
+                children_cache: super::response_cache::ResponseCache::new(cfg_sizes.1),
+            },
         }
     }
 
@@ -254,6 +286,12 @@ impl Core {
 
     fn handle_closed(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.remove(&conn) {
+            // Java still takes the requests of a closed connection to the end of the
+            // pipeline, where each reply is stale; rzk drops the reads it had queued.
+            let reads = c.queue.iter().filter(|q| matches!(q, Queued::Read { body, .. } if !matches!(body, super::RequestBody::Unknown(_)))).count();
+            for _ in 0..reads {
+                self.record_stale_reply();
+            }
             if let Some(s) = c.session {
                 if self.session_conns.get(&s) == Some(&conn) {
                     self.session_conns.remove(&s);

@@ -39,6 +39,8 @@ impl Core {
             if let Some(c) = self.conns.get_mut(&conn) {
                 c.stats.packets_received += 1;
                 self.stats.packets_received += 1;
+                // `NIOServerCnxn.checkFourLetterWord`: `packetReceived(4)`.
+                self.stats.recorded.count(super::recorded::Counter::BytesReceivedCount, 4);
             }
         }
         match q.reset {

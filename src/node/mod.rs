@@ -23,12 +23,16 @@ pub mod driver;
 mod reads;
 mod requests;
 pub mod four_letter;
+mod measured;
+#[cfg(test)]
+mod measured_tests;
 pub mod quorum;
 pub mod recorded;
 pub mod restore;
 pub mod snapshot;
 pub mod stats;
 mod replies;
+mod response_cache;
 mod sessions;
 mod writes;
 

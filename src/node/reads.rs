@@ -17,6 +17,9 @@ type ReadResult = Result<Response, ErrorCode>;
 
 impl Core {
     pub(super) fn answer_read(&mut self, conn: ConnId, xid: i32, body: RequestBody, received_ms: i64) {
+        if !matches!(body, RequestBody::Unknown(_)) && self.conns.get(&conn).is_none_or(|c| c.closing) {
+            self.record_stale_reply();
+        }
         let req = match body {
             RequestBody::Unknown(_) => {
                 // UnimplementedRequestProcessor: zxid -1, then the connection is closed.
@@ -33,6 +36,13 @@ impl Core {
         let session = self.conns.get(&conn).and_then(|c| c.session).unwrap_or_default();
         let result = if self.sessions.is_live(session) { self.read(conn, &req) } else { Err(ErrorCode::SessionExpired) };
         self.stats.record_read(&req, &result);
+        match (&req, &result) {
+            (Request::GetData(r), Ok(Response::GetData(d))) => self.record_cached_reply(false, &r.path, &d.stat),
+            (Request::GetChildren2(r), Ok(Response::GetChildren2 { stat, .. })) => {
+                self.record_cached_reply(true, &r.path, stat)
+            }
+            _ => {}
+        }
         self.finish_read(conn, xid, req.op_code(), result, received_ms);
     }
 

@@ -5,6 +5,17 @@
 //! variant here, in the order Java's metrics map holds them, so a recording site names
 //! its metric by type and the operations surface finds every value by the same type.
 //! Recording is an array index and an add: nothing here locks or allocates.
+//!
+//! The request pipeline's values are recorded in `node::measured`, which says where
+//! each stands for Java's recording site. Stays zero:
+//! - `dead_watchers_queued`, `dead_watchers_cleared`, `dead_watchers_cleaner_latency`,
+//!   `add_dead_watcher_stall_time`: only `WatchManagerOptimized`'s `WatcherCleaner`
+//!   records them; Java's default `WatchManager`, like rzk's, drops a closed
+//!   connection's watches at once.
+//!
+//! Recorded as 0 ms per request, because the core prepares a request in the step that
+//! delivers it and its clock does not move within a step: `prep_processor_queue_time_ms`,
+//! `prep_process_time`, `proposal_process_time`, `close_session_prep_time`.
 
 use super::stats::SizeSummary;
 

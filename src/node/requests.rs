@@ -28,6 +28,13 @@ impl Core {
         let timeout = c.timeout_ms;
         self.sessions.touch(session, now);
         self.note_touch(session, timeout);
+        let prepped = !matches!(
+            body,
+            RequestBody::Ok(Request::Auth(_)) | RequestBody::Ok(Request::Sasl(_)) | RequestBody::Unknown(_)
+        );
+        if prepped && !self.role.is_learner() {
+            self.record_prep(now);
+        }
         match body {
             RequestBody::Ok(Request::Sync(r)) if self.role != super::quorum::Role::Standalone => {
                 self.submit_sync(conn, xid, session, r.path)

@@ -2,6 +2,7 @@
 //! `reopenSession`, `finishSessionInit`, `SessionTrackerImpl` expiry → closeSession).
 
 use super::core::{Core, Origin};
+use super::recorded::{Basic, Counter};
 use super::{Action, ConnId};
 use crate::pipeline::prep::RequestCtx;
 use crate::proto::codec::encode_connect_response;
@@ -23,6 +24,10 @@ impl Core {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         c.stats.packets_received += 1;
         self.stats.packets_received += 1;
+        // `processConnectRequest`: the connection throttle's deficit, then the count.
+        // rzk has no `BlueThrottle`; Java's, disabled by default (no tokens), has none.
+        self.stats.recorded.add(Basic::ConnectionTokenDeficit, 0);
+        self.stats.recorded.count(Counter::ConnectionRequestCount, 1);
         c.sent_read_only = req.read_only.is_some();
         if req.last_zxid_seen > last {
             info!(
@@ -66,6 +71,9 @@ impl Core {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.session = Some(id);
         }
+        // `processConnectRequest` counts the attempt once `reopenSession` returned,
+        // whether or not the session turns out valid.
+        self.stats.recorded.count(Counter::ConnectionRevalidateCount, 1);
         if self.role.is_learner() && passwd == session_password(id) {
             let timeout = self.conns.get(&conn).map_or(0, |c| c.timeout_ms);
             return self.revalidate(conn, id, timeout);
@@ -111,6 +119,7 @@ impl Core {
     /// client's closeSession (their ephemerals go in the same transaction).
     pub(super) fn expire_sessions(&mut self) {
         for id in self.sessions.expired(self.now_mono_ms) {
+            self.stats.recorded.count(Counter::StaleSessionsExpired, 1);
             info!("Expiring session {id}, timeout exceeded");
             self.submit_close_session(id, 0, Origin::Server);
         }
@@ -121,6 +130,7 @@ impl Core {
         let hdr = self.next_header(id.0, cxid);
         let ctx = RequestCtx { session: id.0, cxid, zxid: hdr.zxid, time: hdr.time, auth: &[] };
         let txn = self.prep.close_session(&self.tree, &ctx);
+        self.record_close_session_prep();
         self.push_txn(hdr, txn, origin);
     }
 

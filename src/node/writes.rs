@@ -23,6 +23,11 @@ impl Core {
 
     pub(super) fn push_txn(&mut self, header: TxnHeader, txn: Txn, origin: Origin) {
         self.last_prepared_zxid = header.zxid;
+        if !matches!(origin, Origin::Request { .. }) {
+            // Client requests were counted when they arrived (`handle_request`).
+            self.record_prep(self.now_mono_ms);
+        }
+        self.record_changes();
         let entry = TxnEntry { header, txn, digest: None };
         if self.role == super::quorum::Role::Leading {
             // One proposal per txn, in order: a sync asked for after it must find it
@@ -102,6 +107,7 @@ impl Core {
         doomed_acls(&self.tree, hdr.client_id, &f.entry.txn, &mut doomed);
         let outcome = self.tree.apply(&hdr, &f.entry.txn);
         self.stats.record_writes(&f.entry.txn, &outcome.result, doomed.keys());
+        self.record_propagation(&hdr, &f.entry.txn, f.origin);
         if matches!((&f.origin, &f.entry.txn), (Origin::Server, Txn::CloseSession(_))) {
             // An expired session's connection is closed right after the txn applies
             // (`FinalRequestProcessor.closeSession`), dropping what was queued for it:
@@ -113,6 +119,7 @@ impl Core {
         assert!(hdr.zxid > self.last_applied_zxid, "zxids apply in increasing order");
         self.last_applied_zxid = hdr.zxid;
         self.prep.applied(hdr.zxid);
+        self.record_changes();
         for (path, event) in &outcome.events {
             let acl = match (event, doomed.get(path)) {
                 (EventType::NodeDeleted, Some(acl)) => acl.clone(),
@@ -122,6 +129,10 @@ impl Core {
         }
         match f.origin {
             Origin::Request { conn, xid } => {
+                let live = self.conns.get(&conn).is_some_and(|c| !c.closing);
+                if !live && !matches!(f.entry.txn, Txn::CloseSession(_) | Txn::Error(_)) {
+                    self.record_stale_reply();
+                }
                 let (err, body) = write_reply(&f.entry.txn, &outcome.result);
                 let frame = reply_frame(xid, self.last_applied_zxid, err, &body);
                 self.record_reply(conn, xid, f.entry.txn.op_code().short_name(), f.received_ms, true);
@@ -156,7 +167,8 @@ impl Core {
     /// hearing of it. Debian's 3.8.0 carries this from 3.8.4 (CVE-2024-23944,
     /// `NIOServerCnxn.process(WatchedEvent, List<ACL>)`).
     pub(super) fn fire_watch(&mut self, path: &str, event: EventType, acl: &[Acl]) {
-        let watchers = self.watches.trigger(path, event);
+        let (watchers, fired) = self.watches.trigger_counted(path, event);
+        fired.into_iter().for_each(|n| self.record_watchers(event, n));
         if watchers.is_empty() {
             return;
         }

@@ -32,6 +32,9 @@ pub struct Pending {
     list: VecDeque<Entry>,
     latest: BTreeMap<String, Entry>,
     next_seq: u64,
+    /// Changes added and removed by `applied` since the last `take_counts`
+    /// (`OUTSTANDING_CHANGES_QUEUED` / `_REMOVED`; a rollback removes without counting).
+    counts: (u64, u64),
 }
 
 /// What `Pending::checkpoint` remembers, to undo a failed multi.
@@ -71,6 +74,7 @@ impl Pending {
             change,
         };
         self.next_seq += 1;
+        self.counts.0 += 1;
         self.latest.insert(entry.change.path.clone(), entry.clone());
         self.list.push_back(entry);
     }
@@ -82,12 +86,18 @@ impl Pending {
                 break;
             }
             if let Some(done) = self.list.pop_front() {
+                self.counts.1 += 1;
                 let path = &done.change.path;
                 if self.latest.get(path).is_some_and(|e| e.seq == done.seq) {
                     self.latest.remove(path);
                 }
             }
         }
+    }
+
+    /// How many changes were added, and removed as applied, since the last call.
+    pub fn take_counts(&mut self) -> (u64, u64) {
+        std::mem::take(&mut self.counts)
     }
 
     pub fn clear(&mut self) {
@@ -167,5 +177,19 @@ mod tests {
         assert_eq!(p.get("/a"), Some(&change(1, "/a", node(0))));
         assert_eq!(p.get("/b"), None);
         assert_eq!(p.len(), 1);
+    }
+
+    #[test]
+    fn counts_adds_and_applied_removals_but_not_rollbacks() {
+        let mut p = Pending::new();
+        p.add(change(1, "", node(0)));
+        p.add(change(1, "/a", node(0)));
+        let cp = p.checkpoint();
+        p.add(change(2, "/b", node(0)));
+        p.rollback(cp);
+        assert_eq!(p.take_counts(), (3, 0));
+        p.applied(1);
+        assert_eq!(p.take_counts(), (0, 2));
+        assert_eq!(p.take_counts(), (0, 0));
     }
 }

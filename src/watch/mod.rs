@@ -105,19 +105,36 @@ impl WatchManager {
     /// `path` or an ancestor match every event but NodeChildrenChanged; other watches
     /// match `path` only. One-shot watches that match are removed.
     pub fn trigger(&mut self, path: &str, event: EventType) -> Vec<WatcherId> {
+        self.trigger_counted(path, event).0
+    }
+
+    /// [`trigger`](Self::trigger), with how many watchers each table fired: Java calls
+    /// `triggerWatch` once per table (NodeDeleted: data, then child), and each call
+    /// counts the distinct watchers it matched, the ones the other table already
+    /// notified included (`node_*_watch_count`).
+    pub fn trigger_counted(&mut self, path: &str, event: EventType) -> (Vec<WatcherId>, [usize; 2]) {
         let mut out = BTreeSet::new();
+        let mut fired = [0, 0];
         match event {
             EventType::NodeCreated | EventType::NodeDataChanged => {
-                self.data.trigger(path, event, &mut out)
+                self.data.trigger(path, event, &mut out);
+                fired[0] = out.len();
             }
-            EventType::NodeChildrenChanged => self.child.trigger(path, event, &mut out),
+            EventType::NodeChildrenChanged => {
+                self.child.trigger(path, event, &mut out);
+                fired[0] = out.len();
+            }
             EventType::NodeDeleted => {
                 self.data.trigger(path, event, &mut out);
-                self.child.trigger(path, event, &mut out);
+                fired[0] = out.len();
+                let mut child = BTreeSet::new();
+                self.child.trigger(path, event, &mut child);
+                fired[1] = child.len();
+                out.append(&mut child);
             }
             _ => {}
         }
-        out.into_iter().collect()
+        (out.into_iter().collect(), fired)
     }
 
     /// Whether 3.8.0's checkWatches on `path` throws (answering MarshallingError).
@@ -232,6 +249,20 @@ mod tests {
 
     fn wm() -> WatchManager {
         WatchManager::new()
+    }
+
+    #[test]
+    fn each_table_counts_the_watchers_it_fired() {
+        let mut m = wm();
+        m.add("/a", A, WatchKind::Data);
+        m.add("/a", A, WatchKind::Child);
+        m.add("/a", B, WatchKind::Child);
+        assert_eq!(m.trigger_counted("/a", NodeDeleted), (vec![A, B], [1, 2]));
+        assert_eq!(m.trigger_counted("/a", NodeDeleted), (vec![], [0, 0]));
+        m.add("/", A, WatchKind::PersistentRecursive);
+        m.add("/a", B, WatchKind::Data);
+        assert_eq!(m.trigger_counted("/a", NodeDataChanged), (vec![A, B], [2, 0]));
+        assert_eq!(m.trigger_counted("/", NodeChildrenChanged), (vec![], [0, 0]));
     }
 
     #[test]

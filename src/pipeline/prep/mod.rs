@@ -130,6 +130,11 @@ impl Prep {
         self.pending.applied(zxid);
     }
 
+    /// Changes queued and removed since the last call (`Pending::take_counts`).
+    pub fn take_change_counts(&mut self) -> (u64, u64) {
+        self.pending.take_counts()
+    }
+
     /// Forgets everything pending (e.g. after a leader change).
     pub fn clear(&mut self) {
         self.pending.clear();

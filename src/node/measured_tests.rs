@@ -1,0 +1,233 @@
+//! The pipeline's `ServerMetrics` as a standalone core records them, for request
+//! sequences whose values Apache ZooKeeper 3.8.0 gives as well.
+
+use super::core::Core;
+use super::recorded::{Advanced, Basic, Counter};
+use super::{Action, ConnId, CoreConfig, Input, RequestBody};
+use crate::config::Config;
+use crate::proto::*;
+
+fn core() -> Core {
+    Core::new(CoreConfig::from_config(&Config::standalone_default(), None), 1_000, 0, 7)
+}
+
+/// Steps `input`, then makes whatever it prepared durable; returns the actions.
+fn run(c: &mut Core, input: Input) -> Vec<Action> {
+    c.step(input);
+    let mut all = Vec::new();
+    loop {
+        let acts = c.take_actions();
+        let upto = acts.iter().filter_map(|a| match a {
+            Action::Persist { entries } => entries.last().map(|e| e.header.zxid),
+            _ => None,
+        });
+        let upto = upto.max();
+        all.extend(acts);
+        match upto {
+            Some(z) => c.step(Input::Persisted { upto: z }),
+            None => return all,
+        }
+    }
+}
+
+fn connect(c: &mut Core, conn: ConnId, session_id: i64, passwd: Vec<u8>) -> Vec<Action> {
+    c.step(Input::Opened { conn, peer: "127.0.0.1:5000".parse().unwrap(), auth: Vec::new() });
+    let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 10_000, session_id, passwd, read_only: None };
+    run(c, Input::Connect { conn, req })
+}
+
+fn req(c: &mut Core, conn: ConnId, xid: i32, r: Request) -> Vec<Action> {
+    run(c, Input::Request { conn, xid, body: RequestBody::Ok(r) })
+}
+
+fn pw(path: &str, watch: bool) -> PathWatchRequest {
+    PathWatchRequest { path: path.into(), watch }
+}
+
+fn create(path: &str) -> Request {
+    Request::Create(CreateRequest { path: path.into(), data: Some(vec![b'x'; 100]), acl: Acl::open_unsafe(), flags: 0 })
+}
+
+fn set(path: &str) -> Request {
+    Request::SetData(SetDataRequest { path: path.into(), data: Some(vec![b'y'; 10]), version: -1 })
+}
+
+fn delete(path: &str) -> Request {
+    Request::Delete(DeleteRequest { path: path.into(), version: -1 })
+}
+
+fn summary(c: &Core, b: Basic) -> (u64, i64) {
+    let s = c.stats.recorded.basic(b);
+    (s.histogram.count, s.histogram.sum)
+}
+
+fn advanced_count(c: &Core, a: Advanced) -> u64 {
+    c.stats.recorded.advanced(a).histogram.count
+}
+
+/// The workload of the comparison with Java, with `n` nodes: create, setData,
+/// getData with a watch and getChildren of `/` per node, then every delete, then
+/// closeSession.
+fn workload(c: &mut Core, n: i32) {
+    connect(c, 1, 0, vec![0; 16]);
+    let mut xid = 0;
+    let mut next = || {
+        xid += 1;
+        xid
+    };
+    for i in 0..n {
+        let p = format!("/n{i}");
+        req(c, 1, next(), create(&p));
+        req(c, 1, next(), set(&p));
+        req(c, 1, next(), Request::GetData(pw(&p, true)));
+        req(c, 1, next(), Request::GetChildren(pw("/", false)));
+    }
+    for i in 0..n {
+        req(c, 1, next(), delete(&format!("/n{i}")));
+    }
+    req(c, 1, next(), Request::CloseSession);
+}
+
+#[test]
+fn the_comparison_workload_gives_javas_prep_and_change_counts() {
+    let mut c = core();
+    workload(&mut c, 50);
+    let r = &c.stats.recorded;
+    // Java 3.8.0 for the same workload: 252 requests through prep (200 + 50 deletes +
+    // createSession + closeSession), 250 change records (create and delete two each:
+    // parent and node; setData one), all removed once applied.
+    assert_eq!(r.counter(Counter::PrepProcessorRequestQueued), 252);
+    assert_eq!(r.counter(Counter::OutstandingChangesQueued), 250);
+    assert_eq!(r.counter(Counter::OutstandingChangesRemoved), 250);
+    assert_eq!(summary(&c, Basic::PrepProcessorQueueSize), (253, 0));
+    assert_eq!(summary(&c, Basic::PrepProcessTime), (252, 0));
+    assert_eq!(summary(&c, Basic::ProposalProcessTime), (252, 0));
+    assert_eq!(advanced_count(&c, Advanced::PrepProcessorQueueTimeMs), 252);
+    assert_eq!(advanced_count(&c, Advanced::CloseSessionPrepTime), 1);
+    // One txn per write, createSession and closeSession.
+    assert_eq!(advanced_count(&c, Advanced::PropagationLatency), 152);
+    assert_eq!(r.counter(Counter::ConnectionRequestCount), 1);
+    assert_eq!(summary(&c, Basic::ConnectionTokenDeficit), (1, 0));
+    assert_eq!(r.counter(Counter::ConnectionRevalidateCount), 0);
+    // Each getData watch fires on the delete; no other table has a watcher.
+    assert_eq!(summary(&c, Basic::NodeDeletedWatchCount), (50, 50));
+    assert_eq!(summary(&c, Basic::NodeChangedWatchCount), (0, 0));
+    assert_eq!(summary(&c, Basic::NodeChildrenWatchCount), (0, 0));
+    // Each getData reads a node last read never: a miss; getChildren is not cached.
+    assert_eq!(r.counter(Counter::ResponsePacketCacheMisses), 50);
+    assert_eq!(r.counter(Counter::ResponsePacketCacheHits), 0);
+    assert_eq!(r.counter(Counter::ResponsePacketGetChildrenCacheMisses), 0);
+    assert_eq!(r.counter(Counter::StaleReplies), 0);
+}
+
+#[test]
+fn propagation_latency_is_wall_time_since_the_txn_was_stamped() {
+    let mut c = core();
+    connect(&mut c, 1, 0, vec![0; 16]);
+    c.step(Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create("/a")) });
+    let acts = c.take_actions();
+    c.set_time(1_000 + 25, 25);
+    for a in acts {
+        if let Action::Persist { entries } = a {
+            c.step(Input::Persisted { upto: entries[0].header.zxid });
+        }
+    }
+    let s = c.stats.recorded.advanced(Advanced::PropagationLatency);
+    assert_eq!((s.histogram.count, s.max), (2, 25));
+}
+
+#[test]
+fn the_response_cache_hits_while_the_node_is_unchanged() {
+    let mut c = core();
+    connect(&mut c, 1, 0, vec![0; 16]);
+    req(&mut c, 1, 1, create("/a"));
+    req(&mut c, 1, 2, Request::GetData(pw("/a", false)));
+    req(&mut c, 1, 3, Request::GetData(pw("/a", false)));
+    req(&mut c, 1, 4, Request::GetChildren2(pw("/", false)));
+    req(&mut c, 1, 5, Request::GetChildren2(pw("/", false)));
+    req(&mut c, 1, 6, set("/a"));
+    req(&mut c, 1, 7, Request::GetData(pw("/a", false)));
+    // A failed read is not serialized through the cache.
+    req(&mut c, 1, 8, Request::GetData(pw("/nope", false)));
+    let r = &c.stats.recorded;
+    assert_eq!((r.counter(Counter::ResponsePacketCacheHits), r.counter(Counter::ResponsePacketCacheMisses)), (1, 2));
+    let children = (r.counter(Counter::ResponsePacketGetChildrenCacheHits), r.counter(Counter::ResponsePacketGetChildrenCacheMisses));
+    assert_eq!(children, (1, 1));
+}
+
+#[test]
+fn watch_counts_are_per_table_and_event_and_skip_events_nobody_watched() {
+    let mut c = core();
+    connect(&mut c, 1, 0, vec![0; 16]);
+    connect(&mut c, 2, 0, vec![0; 16]);
+    req(&mut c, 1, 1, Request::Exists(pw("/a", true)));
+    req(&mut c, 2, 1, Request::Exists(pw("/a", true)));
+    req(&mut c, 1, 2, Request::GetChildren(pw("/", true)));
+    req(&mut c, 1, 3, create("/a"));
+    req(&mut c, 1, 4, Request::GetData(pw("/a", true)));
+    req(&mut c, 2, 2, Request::GetChildren(pw("/a", true)));
+    req(&mut c, 1, 5, delete("/a"));
+    req(&mut c, 1, 6, create("/b"));
+    assert_eq!(summary(&c, Basic::NodeCreatedWatchCount), (1, 2));
+    assert_eq!(summary(&c, Basic::NodeChildrenWatchCount), (1, 1));
+    // The delete: one data watcher, then one child watcher, each table on its own.
+    assert_eq!(summary(&c, Basic::NodeDeletedWatchCount), (2, 2));
+    assert_eq!(summary(&c, Basic::NodeChangedWatchCount), (0, 0));
+}
+
+#[test]
+fn reconnects_count_as_revalidations_and_expiries_as_stale_sessions() {
+    let mut c = core();
+    let acts = connect(&mut c, 1, 0, vec![0; 16]);
+    assert!(acts.contains(&Action::Established { conn: 1 }));
+    let session = c.conns[&1].session.unwrap();
+    let passwd = crate::session::session_password(session).to_vec();
+    connect(&mut c, 2, session.0, passwd);
+    connect(&mut c, 3, session.0, vec![1; 16]);
+    let r = &c.stats.recorded;
+    assert_eq!((r.counter(Counter::ConnectionRequestCount), r.counter(Counter::ConnectionRevalidateCount)), (3, 2));
+    assert_eq!(summary(&c, Basic::ConnectionTokenDeficit), (3, 0));
+    let before = c.stats.recorded.counter(Counter::PrepProcessorRequestQueued);
+    c.set_time(1_000 + 60_000, 60_000);
+    run(&mut c, Input::Tick);
+    let r = &c.stats.recorded;
+    assert_eq!(r.counter(Counter::StaleSessionsExpired), 1);
+    // The expiry's closeSession goes through prep like a client's.
+    assert_eq!(r.counter(Counter::PrepProcessorRequestQueued), before + 1);
+    assert_eq!(advanced_count(&c, Advanced::CloseSessionPrepTime), 1);
+}
+
+#[test]
+fn replies_for_closed_connections_are_stale() {
+    let mut c = core();
+    connect(&mut c, 1, 0, vec![0; 16]);
+    c.step(Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create("/a")) });
+    c.step(Input::Request { conn: 1, xid: 2, body: RequestBody::Ok(Request::Ping) });
+    c.step(Input::Request { conn: 1, xid: 3, body: RequestBody::Ok(Request::Exists(pw("/a", false))) });
+    let acts = c.take_actions();
+    c.step(Input::Closed { conn: 1 });
+    for a in acts {
+        if let Action::Persist { entries } = a {
+            c.step(Input::Persisted { upto: entries[0].header.zxid });
+        }
+    }
+    // The create's reply and the two reads queued behind it.
+    assert_eq!(c.stats.recorded.counter(Counter::StaleReplies), 3);
+}
+
+#[test]
+fn auth_packets_do_not_enter_prep_and_learners_have_no_prep() {
+    let mut c = core();
+    connect(&mut c, 1, 0, vec![0; 16]);
+    let before = c.stats.recorded.counter(Counter::PrepProcessorRequestQueued);
+    req(&mut c, 1, -4, Request::Auth(AuthPacket { auth_type: 0, scheme: "digest".into(), auth: b"u:p".to_vec() }));
+    req(&mut c, 1, 1, Request::Ping);
+    assert_eq!(c.stats.recorded.counter(Counter::PrepProcessorRequestQueued), before + 1);
+
+    let mut l = core();
+    l.set_role(super::Role::Following);
+    l.start_serving(0);
+    connect(&mut l, 1, 0, vec![0; 16]);
+    assert_eq!(l.stats.recorded.counter(Counter::PrepProcessorRequestQueued), 0);
+    assert_eq!(l.stats.recorded.counter(Counter::ConnectionRequestCount), 1);
+}
