@@ -7,6 +7,7 @@
 use crate::config::Config;
 use crate::node::driver::{self, Event};
 use crate::storage::{self, snapshot, DiskLog, Recovered, StorageConfig};
+use crate::node::recorded::{Basic, Sample};
 use crate::node::{Core, CoreConfig, Input};
 use crate::server::tls::TlsContext;
 use crate::server::{self, ListenerKind, ShellConfig};
@@ -62,19 +63,23 @@ pub fn listeners(cfg: &Config, plain: TcpListener, secure: Option<TcpListener>) 
 }
 
 /// The database recovered from disk and, when it is needed before serving, the startup
-/// snapshot written (`ZooKeeperServer.loadData` + `takeSnapshot`). The second value is
-/// true when the startup snapshot is left to be taken in the background.
-fn load_database(storage: &StorageConfig) -> std::io::Result<(Recovered, bool)> {
+/// snapshot written (`ZooKeeperServer.loadData` + `takeSnapshot`), with the metrics
+/// both record (`dbinittime`, `startup_*`, `snapshottime`). The second value is true
+/// when the startup snapshot is left to be taken in the background.
+fn load_database(storage: &StorageConfig) -> std::io::Result<(Recovered, bool, Vec<Sample>)> {
     let recovered = storage::recover(storage).map_err(std::io::Error::other)?;
+    let mut samples = recovered.samples();
     if storage::recovery::startup_snapshot_can_wait(&recovered, storage) {
-        return Ok((recovered, true));
+        return Ok((recovered, true, samples));
     }
     let sessions: Vec<(i64, i32)> = recovered.sessions.iter().map(|(&id, &t)| (id, t)).collect();
     let started = std::time::Instant::now();
     snapshot::writer::write(&storage.dirs().snap_dir, recovered.last_zxid, &recovered.tree, &sessions, storage.compression)
         .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
-    info!("startup snapshot 0x{:x} written in {} ms", recovered.last_zxid, started.elapsed().as_millis());
-    Ok((recovered, false))
+    let ms = storage::service::elapsed_ms(started);
+    info!("startup snapshot 0x{:x} written in {ms} ms", recovered.last_zxid);
+    samples.push(Sample::Basic(Basic::SnapshotTime, ms));
+    Ok((recovered, false, samples))
 }
 
 /// Serves on `listener` until `shutdown` completes; returns once the core has stopped.
@@ -100,11 +105,14 @@ pub async fn serve_on(
 ) -> std::io::Result<()> {
     let storage = StorageConfig::from_config(&cfg);
     let db_cfg = storage.clone();
-    let (db, snapshot_later) = tokio::task::spawn_blocking(move || load_database(&db_cfg)).await.map_err(std::io::Error::other)??;
+    let (db, snapshot_later, loading) =
+        tokio::task::spawn_blocking(move || load_database(&db_cfg)).await.map_err(std::io::Error::other)??;
     let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let mut core_cfg = CoreConfig::from_config(&cfg, sasl_users);
     core_cfg.sasl_gssapi = crate::auth::sasl_gssapi_setup::gssapi_service(&cfg).map_err(std::io::Error::other)?;
     let mut core = Core::recovered(core_cfg.clone(), db.tree, &db.sessions, db.last_zxid, wall, 0, rand::random());
+    // Recorded before anything is served, so they stay until the first `srst`.
+    core.step(Input::Samples(loading));
     if snapshot_later {
         // Taken a slice at a time while serving, like any later snapshot.
         core.begin_snapshot();

@@ -4,6 +4,7 @@
 
 use super::four_letter::Query;
 use super::stats::ServerSnapshot;
+use super::recorded::{Counter, Sample};
 use super::snapshot::SnapshotSlice;
 use super::{Action, ConnId, Core, Input};
 use crate::proto::TxnEntry;
@@ -256,6 +257,26 @@ struct Driver<L: TxnLog> {
     inbox: Inbox,
     /// Why persistence failed; the driver stops once set.
     failed: Option<String>,
+    /// Requests of this batch that Java's standalone chain passes through its
+    /// `SyncRequestProcessor` without logging them (see [`passes_sync_unlogged`]).
+    unlogged: i64,
+}
+
+/// Whether a request is one that Apache ZooKeeper's standalone server hands to its
+/// `SyncRequestProcessor` (every request it submits: reads, pings, sync, setWatches, …;
+/// auth and SASL are answered in `processPacket`) and that rzk never gives its log
+/// (everything but writes, which reach the log writer and are counted there). Counted
+/// into `sync_processor_request_queued`, so the count is Java's for the same workload.
+/// An ensemble member's sync processor sees only txns, as rzk's log writer does.
+pub fn passes_sync_unlogged(body: &super::RequestBody) -> bool {
+    use super::RequestBody;
+    use crate::proto::{OpCode, Request};
+    match body {
+        RequestBody::Ok(Request::Auth(_) | Request::Sasl(_)) => false,
+        RequestBody::Ok(req) => !req.op_code().is_write(),
+        RequestBody::Malformed(op) => !op.is_write() && !matches!(op, OpCode::Auth | OpCode::Sasl),
+        RequestBody::Unknown(_) => true,
+    }
 }
 
 /// Nodes encoded per snapshot slice: small enough that a slice between two batches of
@@ -265,7 +286,7 @@ pub const SNAPSHOT_SLICE_NODES: usize = 2_000;
 /// Runs the core until `Event::Shutdown` or until every sender is gone; an error when
 /// it stopped because persistence failed.
 pub fn run<L: TxnLog>(core: Core, log: L, rx: mpsc::Receiver<Event>) -> Result<(), String> {
-    let mut d = Driver { core, log, outs: Outs::default(), inbox: Inbox::new(rx), failed: None };
+    let mut d = Driver { core, log, outs: Outs::default(), inbox: Inbox::new(rx), failed: None, unlogged: 0 };
     run_batches(&mut d, Instant::now());
     let result = d.stopped();
     // Close the channel before the log is dropped, so a log thread blocked on sending
@@ -285,6 +306,9 @@ impl<L: TxnLog> Host for Driver<L> {
     }
 
     fn handle(&mut self, ev: Event) -> bool {
+        if let Event::Input(Input::Request { body, .. }) = &ev {
+            self.unlogged += i64::from(passes_sync_unlogged(body));
+        }
         let Some(ev) = to_core(&mut self.core, &mut self.outs, ev) else { return true };
         match ev {
             Event::Failed(why) => self.failed = Some(why),
@@ -298,6 +322,10 @@ impl<L: TxnLog> Host for Driver<L> {
     /// Executes actions until the core has nothing more to say (applying persisted
     /// transactions produces replies, which may release queued reads, …).
     fn execute(&mut self) {
+        if self.unlogged > 0 {
+            let n = std::mem::take(&mut self.unlogged);
+            self.core.step(Input::Samples(vec![Sample::Count(Counter::SyncProcessorRequestQueued, n)]));
+        }
         loop {
             let actions = self.core.take_actions();
             if actions.is_empty() {

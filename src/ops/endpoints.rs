@@ -73,7 +73,7 @@ pub async fn start_admin(ops: Arc<Ops>, s: &EndpointSettings) -> std::io::Result
         mode => {
             let acceptor = tls::acceptor(&s.admin_key_store, &s.admin_trust_store).map_err(std::io::Error::other)?;
             info!("Successfully loaded private key from {}", s.admin_key_store.location);
-            Some(http::Tls { acceptor, unified: mode == AdminTlsMode::Unified })
+            Some(http::Tls { acceptor, unified: mode == AdminTlsMode::Unified, insecure: Some(ops.core.clone()) })
         }
     };
     let listener = TcpListener::bind((s.admin_address.as_str(), s.admin_port)).await?;

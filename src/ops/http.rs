@@ -105,6 +105,9 @@ where
 pub struct Tls {
     pub acceptor: TlsAcceptor,
     pub unified: bool,
+    /// Where a plain connection on a unified port is counted (`insecure_admin_count`,
+    /// as `UnifiedConnectionFactory.newConnection` does).
+    pub insecure: Option<tokio::sync::mpsc::Sender<crate::node::driver::Event>>,
 }
 
 /// [`serve`] with optional TLS (the AdminServer's `forceHttps` / `portUnification`).
@@ -140,6 +143,9 @@ where
             return Ok(());
         }
         if first[0] != TLS_HANDSHAKE {
+            if let Some(core) = &tls.insecure {
+                crate::server::conn::count(core, crate::node::recorded::Counter::InsecureAdminCount).await;
+            }
             return one(stream, false, handler).await;
         }
     }

@@ -7,6 +7,12 @@
 //! A connection that does not complete its ConnectRequest within the sessionless
 //! timeout is closed; while the global throttle holds (`super::throttle`), reading stops.
 //!
+//! The connection factory's counters are sent to the core as they happen: a client that
+//! closes its socket while the server still serves it is `connection_drop_count`
+//! (`NIOServerCnxn.handleFailedRead`: end of stream on a read), a connection that does
+//! not finish its handshake in time is `sessionless_connections_expired`
+//! (`NIOServerCnxnFactory.ConnectionExpirerThread`).
+//!
 //! When the server closes a connection it keeps reading (and dropping) what the client
 //! still sends, until the client's EOF or for a moment: closing a socket with unread
 //! input makes the kernel answer with a reset at once, and a client that gets the reset
@@ -19,6 +25,7 @@ use super::writer::Writer;
 use super::ShellConfig;
 use crate::jute::frame::FrameCodec;
 use crate::node::driver::{Event, Out};
+use crate::node::recorded::Counter;
 use crate::node::{ConnId, Input, RequestBody};
 use crate::proto::codec::{decode_connect_request, decode_request, decode_request_header};
 use crate::proto::OpCode;
@@ -26,6 +33,7 @@ use crate::jute::error::DecodeError;
 use bytes::BytesMut;
 use futures::StreamExt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
@@ -70,9 +78,17 @@ pub async fn run(stream: Accepted, conn: ConnId, core: mpsc::Sender<Event>, cfg:
     }
     let (phase_tx, phase_rx) = watch::channel(Phase::Handshake);
     let throttle = Arc::new(ConnThrottle::new(throttle));
-    let writer = Writer { wr, rx: out_rx, phase: phase_tx, throttle: throttle.clone(), max_bytes: cfg.max_outgoing_bytes };
+    let closing = Arc::new(AtomicBool::new(false));
+    let writer = Writer {
+        wr,
+        rx: out_rx,
+        phase: phase_tx,
+        throttle: throttle.clone(),
+        max_bytes: cfg.max_outgoing_bytes,
+        closing: closing.clone(),
+    };
     let writer = tokio::spawn(writer.run());
-    let reader = Reader { conn, peer, core: &core, cfg, phase: phase_rx, throttle: &throttle };
+    let reader = Reader { conn, peer, core: &core, cfg, phase: phase_rx, throttle: &throttle, closing: &closing };
     if let Err(why) = reader.run(rd, four_letter_out).await {
         info!("closing connection {conn} from {peer}: {why}");
     }
@@ -89,6 +105,8 @@ struct Reader<'a> {
     cfg: &'a ShellConfig,
     phase: watch::Receiver<Phase>,
     throttle: &'a ConnThrottle,
+    /// Set once the server decided to close (the core's `Close`, or a broken socket).
+    closing: &'a AtomicBool,
 }
 
 impl Reader<'_> {
@@ -96,10 +114,11 @@ impl Reader<'_> {
         // A connection must complete its handshake within the sessionless timeout
         // (`NIOServerCnxnFactory`'s `cnxnExpiryQueue`, `zookeeper.nio.sessionlessCnxnTimeout`).
         let deadline = tokio::time::Instant::now() + self.cfg.sessionless_timeout;
-        let first = tokio::time::timeout_at(deadline, self.first_bytes(&mut rd))
-            .await
-            .map_err(|_| "no ConnectRequest within the sessionless connection timeout".to_string())??;
-        let Some(first) = first else { return Ok(()) };
+        let Ok(first) = tokio::time::timeout_at(deadline, self.first_bytes(&mut rd)).await else {
+            count(self.core, Counter::SessionlessConnectionsExpired).await;
+            return Err("no ConnectRequest within the sessionless connection timeout".to_string());
+        };
+        let Some(first) = first? else { return Ok(()) };
         if let Some(word) = four_letter_word(first) {
             debug!("four-letter word {word} from {}", self.peer);
             let text = four_letter_answer(&mut rd, self.conn, &word, self.cfg).await?;
@@ -113,10 +132,14 @@ impl Reader<'_> {
         drop(four_letter_out);
         let mut frames = FramedRead::new(rd, FrameCodec::new(self.cfg.limits));
         frames.read_buffer_mut().extend_from_slice(&first);
-        let connect = tokio::time::timeout_at(deadline, next_frame(&mut frames, &mut self.phase))
-            .await
-            .map_err(|_| "ConnectRequest not completed within the sessionless connection timeout".to_string())??;
-        let body = connect.ok_or("closed before the ConnectRequest")?;
+        let Ok(connect) = tokio::time::timeout_at(deadline, next_frame(&mut frames, &mut self.phase)).await else {
+            count(self.core, Counter::SessionlessConnectionsExpired).await;
+            return Err("ConnectRequest not completed within the sessionless connection timeout".to_string());
+        };
+        let Some(body) = connect? else {
+            self.ended_by_client().await;
+            return Err("closed before the ConnectRequest".to_string());
+        };
         let req = decode_connect_request(&body, &self.cfg.limits).map_err(|e| format!("bad ConnectRequest: {e}"))?;
         send(self.core, Input::Connect { conn: self.conn, req }).await?;
         let p = *self.phase.wait_for(|p| *p != Phase::Handshake).await.map_err(|_| "writer gone")?;
@@ -129,9 +152,26 @@ impl Reader<'_> {
     /// The first four bytes, `None` when the writer closed first.
     async fn first_bytes(&mut self, rd: &mut OwnedReadHalf) -> Result<Option<[u8; 4]>, String> {
         let mut first = [0u8; 4];
-        tokio::select! {
-            r = rd.read_exact(&mut first) => { r.map_err(|e| format!("read: {e}"))?; Ok(Some(first)) }
-            _ = self.phase.wait_for(|p| *p == Phase::Closed) => Ok(None),
+        let read = tokio::select! {
+            r = rd.read_exact(&mut first) => r,
+            _ = self.phase.wait_for(|p| *p == Phase::Closed) => return Ok(None),
+        };
+        match read {
+            Ok(_) => Ok(Some(first)),
+            Err(e) => {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    self.ended_by_client().await;
+                }
+                Err(format!("read: {e}"))
+            }
+        }
+    }
+
+    /// The client's end of stream reached the reader: a dropped connection unless the
+    /// server was closing it already.
+    async fn ended_by_client(&self) {
+        if *self.phase.borrow() != Phase::Closed && !self.closing.load(Ordering::Relaxed) {
+            count(self.core, Counter::ConnectionDropCount).await;
         }
     }
 
@@ -142,7 +182,10 @@ impl Reader<'_> {
                 _ = self.throttle.wait_until_readable() => {}
                 _ = self.phase.wait_for(|p| *p == Phase::Closed) => break,
             }
-            let Some(body) = next_frame(&mut frames, &mut self.phase).await? else { break };
+            let Some(body) = next_frame(&mut frames, &mut self.phase).await? else {
+                self.ended_by_client().await;
+                break;
+            };
             let (xid, body) = decode_body(&body, &self.cfg.limits)?;
             self.throttle.request_sent(xid);
             send(self.core, Input::Request { conn: self.conn, xid, body }).await?;
@@ -202,6 +245,11 @@ fn decode_body(body: &[u8], limits: &crate::jute::frame::Limits) -> Result<(i32,
         },
     };
     Ok((hdr.xid, parsed))
+}
+
+/// Adds one to a connection factory counter of the core's metrics.
+pub(crate) async fn count(core: &mpsc::Sender<Event>, c: Counter) {
+    let _ = core.send(Event::Input(Input::Samples(vec![crate::node::recorded::Sample::Count(c, 1)]))).await;
 }
 
 async fn send(core: &mpsc::Sender<Event>, input: Input) -> Result<(), String> {

@@ -3,6 +3,10 @@
 //! connection limits, and runs one task per connection. All state
 //! lives in the core; this module only moves bytes (and holds the limits that protect the
 //! server from clients: `throttle`, the bounded outgoing buffer of `writer`).
+//!
+//! A connection refused by a limit is `connection_rejected`, a failed TLS handshake
+//! `unsuccessful_handshake` (`NettyServerCnxnFactory.CertificateVerifier`), counted in
+//! the core's metrics as they happen.
 
 pub mod conn;
 pub mod throttle;
@@ -12,6 +16,7 @@ pub mod writer;
 use crate::config::Config;
 use crate::jute::frame::Limits;
 use crate::node::driver::Event;
+use crate::node::recorded::Counter;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -145,16 +150,22 @@ async fn accept_loop(listener: TcpListener, kind: ListenerKind, core: mpsc::Send
                 continue;
             }
         };
-        match counts.try_acquire(peer.ip(), cfg.max_client_cnxns, cfg.max_cnxns) {
-            Ok(()) => {}
+        let refused = match counts.try_acquire(peer.ip(), cfg.max_client_cnxns, cfg.max_cnxns) {
+            Ok(()) => false,
             Err(Refusal::PerAddress) => {
                 warn!("Too many connections from {} - max is {}", peer.ip(), cfg.max_client_cnxns);
-                continue;
+                true
             }
             Err(Refusal::Total) => {
                 warn!("Too many connections - max is {}", cfg.max_cnxns);
-                continue;
+                true
             }
+        };
+        if refused {
+            // `NIOServerCnxnFactory.AcceptThread.doAccept`'s catch.
+            drop(stream);
+            conn::count(&core, Counter::ConnectionRejected).await;
+            continue;
         }
         let _ = stream.set_nodelay(true);
         let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
@@ -162,7 +173,10 @@ async fn accept_loop(listener: TcpListener, kind: ListenerKind, core: mpsc::Send
         tokio::spawn(async move {
             match handshake(stream, peer, &kind, cfg.sessionless_timeout).await {
                 Ok(accepted) => conn::run(accepted, conn, core_tx, &cfg, throttle).await,
-                Err(why) => warn!("closing connection from {peer}: {why}"),
+                Err(why) => {
+                    warn!("closing connection from {peer}: {why}");
+                    conn::count(&core_tx, Counter::UnsuccessfulHandshake).await;
+                }
             }
             counts.release(peer.ip());
         });

@@ -26,6 +26,9 @@ pub(crate) struct Writer {
     pub(crate) phase: watch::Sender<Phase>,
     pub(crate) throttle: std::sync::Arc<ConnThrottle>,
     pub(crate) max_bytes: usize,
+    /// Set when the server closes the connection, before its last bytes go out, so the
+    /// reader does not take the client's answering end of stream for a dropped client.
+    pub(crate) closing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What the writer does after taking one message from the core.
@@ -41,6 +44,7 @@ impl Writer {
     pub(crate) async fn run(mut self) {
         let mut buf = BytesMut::new();
         let end = self.pump(&mut buf).await;
+        self.closing.store(true, std::sync::atomic::Ordering::Relaxed);
         if matches!(end, Next::Close) {
             let _ = tokio::time::timeout(CLOSE_FLUSH, self.wr.write_all(&buf)).await;
         }
@@ -86,7 +90,10 @@ impl Writer {
             Out::Established => {
                 let _ = self.phase.send(Phase::Established);
             }
-            Out::Close => return Next::Close,
+            Out::Close => {
+                self.closing.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Next::Close;
+            }
         }
         Next::Continue
     }

@@ -11,6 +11,7 @@
 //! * `datadir` — file names and listing; `recovery` — snapshot + logs → tree;
 //! * `purge` — autopurge; `policy` — when to snapshot; `service` — the threads the
 //!   server runs (log writer, snapshot writer) behind the driver's `TxnLog` seam;
+//!   `sync_metrics` — what one group commit records (`SyncRequestProcessor`'s metrics);
 //! * `dump` — `rzk txnlog-dump` / `rzk snapshot-dump`; `bench` (+ `bench_java`) — the
 //!   storage benchmark, next to Apache ZooKeeper's `FileTxnLog` and server;
 //! * `settings` — the storage settings read from zoo.cfg / `zookeeper.*` properties.
@@ -27,6 +28,7 @@ pub mod recovery;
 pub mod service;
 pub mod settings;
 pub mod snapshot;
+pub mod sync_metrics;
 pub mod txnlog;
 
 pub use datadir::DataDirs;

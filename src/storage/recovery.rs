@@ -3,6 +3,11 @@
 //! then every logged txn after it, then the ephemerals of sessions that no longer exist
 //! are dropped.
 //!
+//! What Java measures while loading (`dbinittime` in `ZKDatabase.loadDataBase`,
+//! `startup_snap_load_time` in `FileTxnSnapLog.restore`, `startup_txns_loaded` and
+//! `startup_txns_load_time` in `fastForwardFromEdits`) is measured at the same points
+//! and kept in [`Recovered::timings`], for the core to record once it exists.
+//!
 //! A bad record followed only by zeros is the torn last write of a crash: it is cut
 //! (zeroed, so Apache ZooKeeper reads the file the same way) and reported in the log.
 //! A bad record with data after it is damage in the middle of the log: the server
@@ -11,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 use tracing::{info, warn};
 
 use super::datadir::{logs_after, DataFile};
@@ -18,6 +24,7 @@ use super::settings::StorageConfig;
 use super::snapshot::reader;
 use super::txnlog::format::LogEnd;
 use super::txnlog::reader::{cut, read, DecodedLog};
+use crate::node::recorded::{Basic, Sample};
 use crate::proto::{Txn, TxnHeader};
 use crate::tree::DataTree;
 
@@ -39,6 +46,40 @@ pub struct Recovered {
     pub notes: Vec<String>,
     /// Sessions found dead whose ephemerals were deleted (changes that no log holds).
     pub dead_sessions: usize,
+    /// How long the loading took.
+    pub timings: LoadTimings,
+}
+
+/// The start-up metrics of one load, in ms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadTimings {
+    /// Snapshot and logs (`dbinittime`).
+    pub db_init_ms: i64,
+    /// Finding and reading the snapshot, also when there is none (`startup_snap_load_time`).
+    pub snap_load_ms: i64,
+    /// Replaying the logs (`startup_txns_load_time`); Java records it, with
+    /// `startup_txns_loaded`, only when a log held a txn after the snapshot.
+    pub txns_load_ms: i64,
+}
+
+impl Recovered {
+    /// The values `ZKDatabase.loadDataBase` and `FileTxnSnapLog.restore` record.
+    pub fn samples(&self) -> Vec<Sample> {
+        let t = &self.timings;
+        let mut out = vec![
+            Sample::Basic(Basic::StartupSnapLoadTime, t.snap_load_ms),
+            Sample::Basic(Basic::DbInitTime, t.db_init_ms),
+        ];
+        if self.replayed > 0 {
+            out.push(Sample::Basic(Basic::StartupTxnsLoaded, self.replayed as i64));
+            out.push(Sample::Basic(Basic::StartupTxnsLoadTime, t.txns_load_ms));
+        }
+        out
+    }
+}
+
+fn ms_since(start: Instant) -> i64 {
+    i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Whether the startup snapshot (`ZooKeeperServer.loadData` → `takeSnapshot`) may be
@@ -78,7 +119,10 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
     dirs.create().map_err(io_err(&dirs.snap_dir))?;
     let snaps = dirs.snapshots().map_err(io_err(&dirs.snap_dir))?;
     let logs = dirs.logs().map_err(io_err(&dirs.log_dir))?;
-    let mut r = match load_newest_snapshot(&snaps, cfg.extended_types, &dirs.snap_dir)? {
+    let started = Instant::now();
+    let loaded = load_newest_snapshot(&snaps, cfg.extended_types, &dirs.snap_dir)?;
+    let snap_load_ms = ms_since(started);
+    let mut r = match loaded {
         Some(r) => r,
         None if !logs.is_empty() && !cfg.trust_empty_snapshot => {
             return Err(RecoveryError::LogsWithoutSnapshot { dir: dirs.log_dir.clone() });
@@ -91,12 +135,15 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
             replayed: 0,
             notes: Vec::new(),
             dead_sessions: 0,
+            timings: LoadTimings::default(),
         },
     };
+    let replaying = Instant::now();
     let files = logs_after(&logs, r.last_zxid);
     for (i, file) in files.iter().enumerate() {
         replay_file(&mut r, file, i + 1 == files.len())?;
     }
+    r.timings = LoadTimings { db_init_ms: ms_since(started), snap_load_ms, txns_load_ms: ms_since(replaying) };
     drop_dead_sessions(&mut r);
     info!(
         "recovered zxid 0x{:x}: snapshot {}, {} txns replayed, {} sessions",
@@ -132,6 +179,7 @@ fn load_newest_snapshot(
                     replayed: 0,
                     notes: Vec::new(),
                     dead_sessions: 0,
+                    timings: LoadTimings::default(),
                 }))
             }
             Err(e) => {

@@ -9,11 +9,16 @@
 //! thread writes (skipped, as in Java, while the previous one is still running).
 //! A failed append or fsync sends `Event::Failed` and stops the writer: nothing after
 //! it is acknowledged.
+//!
+//! After each batch is durable the writer sends what it measured (`super::sync_metrics`)
+//! as one `Input::Samples`; the snapshot thread sends `snapshottime`
+//! (`ZooKeeperServer.takeSnapshot`) once its file is written.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
@@ -21,16 +26,24 @@ use super::policy::SnapPolicy;
 use super::purge::AutoPurge;
 use super::settings::StorageConfig;
 use super::snapshot::{writer, Compression};
+use super::sync_metrics::{BatchSamples, Clock};
 use super::txnlog::writer::LogWriter;
 use crate::node::driver::{Event, TxnLog};
 use crate::node::snapshot::SnapshotSlice;
+use crate::node::recorded::{Basic, Sample};
 use crate::node::Input;
 use crate::proto::TxnEntry;
 use crate::tree::DataTree;
 
+/// Txns handed to the writer together, and when (`Request.syncQueueStartTime`).
+struct Handed {
+    at: Instant,
+    entries: Vec<TxnEntry>,
+}
+
 /// The on-disk transaction log as the driver sees it.
 pub struct DiskLog {
-    batches: Option<std_mpsc::Sender<Vec<TxnEntry>>>,
+    batches: Option<std_mpsc::Sender<Handed>>,
     writer: Option<JoinHandle<()>>,
     snapshots: SnapshotTaker,
     _purge: Option<AutoPurge>,
@@ -44,6 +57,7 @@ impl DiskLog {
         let log = LogWriter::new(dirs.log_dir.clone(), cfg.log_writer());
         let policy = SnapPolicy::new(cfg.snap_count, cfg.snap_size, rand::random());
         let (tx, rx) = std_mpsc::channel();
+        let snapshot_events = events.clone();
         let writer = std::thread::Builder::new()
             .name("rzk-txnlog".into())
             .spawn(move || write_loop(rx, log, policy, events))?;
@@ -53,7 +67,7 @@ impl DiskLog {
         Ok(DiskLog {
             batches: Some(tx),
             writer: Some(writer),
-            snapshots: SnapshotTaker::new(dirs.snap_dir, cfg.compression),
+            snapshots: SnapshotTaker::new(dirs.snap_dir, cfg.compression, snapshot_events),
             _purge: purge,
         })
     }
@@ -78,7 +92,8 @@ impl DiskLog {
 
 impl TxnLog for DiskLog {
     fn append(&mut self, entries: Vec<TxnEntry>) -> io::Result<Option<i64>> {
-        let sent = self.batches.as_ref().map(|tx| tx.send(entries));
+        let handed = Handed { at: Instant::now(), entries };
+        let sent = self.batches.as_ref().map(|tx| tx.send(handed));
         match sent {
             Some(Ok(())) => Ok(None),
             _ => Err(io::Error::other("the transaction log writer has stopped")),
@@ -102,19 +117,27 @@ impl Drop for DiskLog {
 }
 
 fn write_loop(
-    rx: std_mpsc::Receiver<Vec<TxnEntry>>,
+    rx: std_mpsc::Receiver<Handed>,
     mut log: LogWriter,
     mut policy: SnapPolicy,
     events: mpsc::Sender<Event>,
 ) {
-    while let Ok(mut batch) = rx.recv() {
+    let clock = Clock::new();
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
         while let Ok(more) = rx.try_recv() {
-            batch.extend(more);
+            batch.push(more);
         }
-        let Some(upto) = batch.last().map(|e| e.header.zxid) else { continue };
-        match write_batch(&mut log, &mut policy, &batch) {
+        let Some(upto) = batch.iter().rev().find_map(|h| h.entries.last()).map(|e| e.header.zxid) else { continue };
+        let txns = batch.iter().map(|h| h.entries.len()).sum();
+        let mut measured = BatchSamples::new(txns);
+        match write_batch(&mut log, &mut policy, &batch, &mut measured, &clock) {
             Ok(snapshot_due) => {
                 if events.blocking_send(Event::Input(Input::Persisted { upto })).is_err() {
+                    return;
+                }
+                // After the acknowledgement, so measuring never delays a reply.
+                if events.blocking_send(Event::Input(Input::Samples(measured.into_samples()))).is_err() {
                     return;
                 }
                 if snapshot_due {
@@ -139,18 +162,40 @@ fn log_dir_hint(e: &io::Error) -> &'static str {
     }
 }
 
-/// Appends a batch, rolling where the policy says, and commits it; true when a
-/// snapshot is due.
-fn write_batch(log: &mut LogWriter, policy: &mut SnapPolicy, batch: &[TxnEntry]) -> io::Result<bool> {
+/// Appends a batch, rolling where the policy says, and commits it, measuring as
+/// `SyncRequestProcessor` does; true when a snapshot is due.
+fn write_batch(
+    log: &mut LogWriter,
+    policy: &mut SnapPolicy,
+    batch: &[Handed],
+    measured: &mut BatchSamples,
+    clock: &Clock,
+) -> io::Result<bool> {
     let mut due = false;
-    for entry in batch {
-        let bytes = log.append(entry)?;
-        if policy.record(bytes, rand::random()) {
-            log.roll();
-            due = true;
+    let mut waiting: usize = batch.iter().map(|h| h.entries.len()).sum();
+    let txns = waiting;
+    let mut now = clock.now();
+    for handed in batch {
+        let queued = clock.ms(handed.at);
+        for entry in &handed.entries {
+            waiting -= 1;
+            let started = now;
+            let bytes = log.append(entry)?;
+            if policy.record(bytes, rand::random()) {
+                log.roll();
+                due = true;
+            }
+            now = clock.now();
+            measured.txn(waiting, started - queued, now - started);
         }
     }
-    log.commit()?;
+    let mut fsyncs = Vec::new();
+    log.commit_timed(&mut fsyncs)?;
+    let durable = clock.now();
+    measured.flushed(txns, durable - now, &fsyncs);
+    for handed in batch {
+        measured.durable(handed.entries.len(), durable - clock.ms(handed.at));
+    }
     Ok(due)
 }
 
@@ -162,19 +207,25 @@ struct SnapshotTaker {
     compression: Compression,
     slices: Option<std_mpsc::Sender<SnapshotSlice>>,
     thread: Option<JoinHandle<()>>,
+    events: mpsc::Sender<Event>,
 }
 
 impl SnapshotTaker {
-    fn new(dir: PathBuf, compression: Compression) -> SnapshotTaker {
-        SnapshotTaker { dir, compression, slices: None, thread: None }
+    fn new(dir: PathBuf, compression: Compression, events: mpsc::Sender<Event>) -> SnapshotTaker {
+        SnapshotTaker { dir, compression, slices: None, thread: None, events }
     }
 
     fn slice(&mut self, slice: SnapshotSlice) {
         if self.slices.is_none() {
             self.wait();
             let (tx, rx) = std_mpsc::channel();
-            let (dir, compression) = (self.dir.clone(), self.compression);
-            match std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || spool(&dir, compression, rx)) {
+            let (dir, compression, events) = (self.dir.clone(), self.compression, self.events.clone());
+            let spawned = std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || {
+                if let Some(ms) = spool(&dir, compression, rx) {
+                    report_snapshot_time(&events, ms);
+                }
+            });
+            match spawned {
                 Ok(handle) => {
                     self.thread = Some(handle);
                     self.slices = Some(tx);
@@ -198,19 +249,50 @@ impl SnapshotTaker {
     }
 }
 
+/// Sends `snapshottime` from the snapshot thread. The driver may be waiting for this
+/// thread to end with its channel full, so a full channel is retried only briefly.
+fn report_snapshot_time(events: &mpsc::Sender<Event>, ms: i64) {
+    let mut event = Event::Input(Input::Samples(vec![Sample::Basic(Basic::SnapshotTime, ms)]));
+    for _ in 0..50 {
+        match events.try_send(event) {
+            Err(mpsc::error::TrySendError::Full(back)) => event = back,
+            _ => return,
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    warn!("snapshot time not recorded: the server is too busy");
+}
+
+/// Whole ms since `start` (`snapshottime`'s unit).
+pub fn elapsed_ms(start: Instant) -> i64 {
+    i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Collects one snapshot's slices and writes the file (a failed snapshot is not fatal:
-/// the logs still hold everything, as in Java).
-fn spool(dir: &Path, compression: Compression, rx: std_mpsc::Receiver<SnapshotSlice>) {
-    let start = std::time::Instant::now();
-    let Ok(first) = rx.recv() else { return };
+/// the logs still hold everything, as in Java). The time it took, from its first slice
+/// to the file written, when it was written.
+fn spool(dir: &Path, compression: Compression, rx: std_mpsc::Receiver<SnapshotSlice>) -> Option<i64> {
+    let start = Instant::now();
+    let first = rx.recv().ok()?;
     let zxid = first.zxid;
     let nodes = dir.join(format!(".snapshot.{zxid:x}.nodes"));
-    match spool_into(dir, &nodes, compression, first, &rx) {
-        Ok(Some(path)) => info!("snapshot {} written in {} ms", path.display(), start.elapsed().as_millis()),
-        Ok(None) => warn!("snapshot 0x{zxid:x} abandoned: the server stopped before it was complete"),
-        Err(e) => warn!("snapshot 0x{zxid:x} in {} failed: {e}", dir.display()),
-    }
+    let written = match spool_into(dir, &nodes, compression, first, &rx) {
+        Ok(Some(path)) => {
+            let ms = elapsed_ms(start);
+            info!("snapshot {} written in {ms} ms", path.display());
+            Some(ms)
+        }
+        Ok(None) => {
+            warn!("snapshot 0x{zxid:x} abandoned: the server stopped before it was complete");
+            None
+        }
+        Err(e) => {
+            warn!("snapshot 0x{zxid:x} in {} failed: {e}", dir.display());
+            None
+        }
+    };
     let _ = std::fs::remove_file(&nodes);
+    written
 }
 
 fn spool_into(
@@ -238,11 +320,18 @@ fn spool_into(
 }
 
 /// Writes one snapshot, logging the outcome (a failed snapshot is not fatal: the logs
-/// still hold everything, as in Java).
-pub fn save(dir: &std::path::Path, zxid: i64, tree: &DataTree, sessions: &[(i64, i32)], compression: Compression) {
-    let start = std::time::Instant::now();
+/// still hold everything, as in Java); the `snapshottime` sample when it was written.
+pub fn save(dir: &std::path::Path, zxid: i64, tree: &DataTree, sessions: &[(i64, i32)], compression: Compression) -> Option<Sample> {
+    let start = Instant::now();
     match writer::write(dir, zxid, tree, sessions, compression) {
-        Ok(path) => info!("snapshot {} written in {} ms", path.display(), start.elapsed().as_millis()),
-        Err(e) => warn!("snapshot 0x{zxid:x} in {} failed: {e}", dir.display()),
+        Ok(path) => {
+            let ms = elapsed_ms(start);
+            info!("snapshot {} written in {ms} ms", path.display());
+            Some(Sample::Basic(Basic::SnapshotTime, ms))
+        }
+        Err(e) => {
+            warn!("snapshot 0x{zxid:x} in {} failed: {e}", dir.display());
+            None
+        }
     }
 }

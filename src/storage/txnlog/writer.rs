@@ -62,9 +62,17 @@ impl LogWriter {
     /// Makes everything appended durable (`commit`); then rolls if the current file
     /// passed `txnLogSizeLimitInKb`.
     pub fn commit(&mut self) -> io::Result<()> {
+        self.commit_timed(&mut Vec::new())
+    }
+
+    /// [`commit`](Self::commit), adding to `fsync_ms` how long each file's fsync took
+    /// (whole ms, one value per file synced, as `FileTxnLog.commit` feeds `fsynctime`).
+    pub fn commit_timed(&mut self, fsync_ms: &mut Vec<i64>) -> io::Result<()> {
         if self.cfg.force_sync {
             for seg in self.rolled.iter().chain(self.current.as_ref()) {
+                let start = std::time::Instant::now();
                 seg.sync()?;
+                fsync_ms.push(i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX));
             }
             if self.dir_dirty {
                 sync_dir(&self.dir)?;
@@ -121,6 +129,26 @@ mod tests {
         assert_eq!(files.iter().map(|f| f.zxid).collect::<Vec<_>>(), vec![1, 4]);
         assert_eq!(read(&files[0].path).unwrap().entries.len(), 3);
         assert_eq!(read(&files[1].path).unwrap().entries[0].entry, entry(4));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn each_file_synced_gives_one_fsync_time() {
+        let dir = tempdir();
+        let mut w = LogWriter::new(dir.clone(), LogWriterConfig { prealloc: 4096, force_sync: true, size_limit: 0 });
+        let mut times = Vec::new();
+        w.append(&entry(1)).unwrap();
+        w.roll();
+        w.append(&entry(2)).unwrap();
+        w.commit_timed(&mut times).unwrap();
+        assert_eq!(times.len(), 2, "the rolled file and the current one");
+        w.append(&entry(3)).unwrap();
+        w.commit_timed(&mut times).unwrap();
+        assert_eq!(times.len(), 3);
+        let mut unsynced = LogWriter::new(dir.clone(), LogWriterConfig { prealloc: 4096, force_sync: false, size_limit: 0 });
+        unsynced.append(&entry(4)).unwrap();
+        unsynced.commit_timed(&mut times).unwrap();
+        assert_eq!(times.len(), 3, "forceSync=no: no fsync, no time");
         let _ = std::fs::remove_dir_all(dir);
     }
 
