@@ -5,6 +5,22 @@
 //! variant here, in the order Java's metrics map holds them, so a recording site names
 //! its metric by type and the operations surface finds every value by the same type.
 //! Recording is an array index and an add: nothing here locks or allocates.
+//!
+//! `sync_processor_request_queued` counts what Java's `SyncRequestProcessor` is handed:
+//! every txn given to the log writer, plus, on a standalone server, every other request
+//! (Java's standalone chain passes reads through its sync processor; rzk's reads never
+//! reach the log, so the driver counts them). The sync processor's per-request
+//! summaries (queue size and time) hold the log writer's txns only.
+//!
+//! Stays zero:
+//! * `throttled_ops`, `request_throttle_wait_count`, `stale_requests`,
+//!   `stale_requests_dropped`, `request_throttle_queue_time_ms` — rzk has no
+//!   `RequestThrottler` (`zookeeper.request_throttle_*` are not honoured);
+//! * `large_requests_rejected` — no large request throttle (`zookeeper.largeRequest*`);
+//! * `tls_handshake_exceeded` — no limit on concurrent TLS handshakes
+//!   (`netty.server.outstandingHandshake.limit`);
+//! * `cnxn_closed_without_zk_server_running` — only with Netty's
+//!   `earlyDropSecureConnectionHandshakes`, which rzk does not have.
 
 use super::stats::SizeSummary;
 
