@@ -4,7 +4,8 @@
 #     ZooKeeper holding the same state (same lines in the same order, same keys);
 #  2. the 4lw whitelist refusal lines (default whitelist);
 #  3. metric values after the same requests (response sizes, per-namespace summaries,
-#     srst/crst), compared with a fresh Apache ZooKeeper;
+#     srst/crst), compared with a fresh Apache ZooKeeper; the transaction log, snapshot,
+#     start-up and connection factory metrics have values wherever Java's have;
 #  4. the AdminServer over HTTPS (admin.forceHttps, admin.portUnification) with PKCS12
 #     and PEM key stores made by openssl;
 #  5. a real Prometheus server scraping the target's /metrics: znode_count, latency
@@ -123,6 +124,10 @@ start zk oracle-default "admin.enableServer=false" && OD=127.0.0.1:$PORT
 start "$TARGET" target-values "4lw.commands.whitelist=*" "admin.enableServer=false" && TV=127.0.0.1:$PORT
 start zk oracle-values "4lw.commands.whitelist=*" "admin.enableServer=false" && OV=127.0.0.1:$PORT
 (cd "$HERE" && timeout 60 python3 values_check.py "$TV" "$OV") | tee "$WORK/values.out"; tally "$WORK/values.out"
+
+start "$TARGET" target-storage "4lw.commands.whitelist=*" "admin.enableServer=false" && TS=127.0.0.1:$PORT
+start zk oracle-storage "4lw.commands.whitelist=*" "admin.enableServer=false" && OS=127.0.0.1:$PORT
+(cd "$HERE" && timeout 60 python3 storage_metrics_check.py "$TS" "$OS") | tee "$WORK/storage.out"; tally "$WORK/storage.out"
 
 admin_tls_checks > "$WORK/admin_tls.out"; cat "$WORK/admin_tls.out"; tally "$WORK/admin_tls.out"
 

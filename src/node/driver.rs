@@ -380,3 +380,44 @@ impl<L: TxnLog> Driver<L> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::node::recorded::Counter;
+    use crate::node::{CoreConfig, RequestBody};
+    use crate::proto::{AuthPacket, OpCode, PathWatchRequest, Request};
+
+    #[test]
+    fn requests_java_passes_through_its_sync_processor_unlogged() {
+        let exists = RequestBody::Ok(Request::Exists(PathWatchRequest { path: "/".into(), watch: false }));
+        assert!(passes_sync_unlogged(&exists));
+        assert!(passes_sync_unlogged(&RequestBody::Ok(Request::Ping)));
+        assert!(passes_sync_unlogged(&RequestBody::Malformed(OpCode::GetData)));
+        assert!(passes_sync_unlogged(&RequestBody::Unknown(77)));
+        let auth = AuthPacket { auth_type: 0, scheme: "digest".into(), auth: b"u:p".to_vec() };
+        assert!(!passes_sync_unlogged(&RequestBody::Ok(Request::Auth(auth))));
+        assert!(!passes_sync_unlogged(&RequestBody::Malformed(OpCode::Sasl)));
+        assert!(!passes_sync_unlogged(&RequestBody::Malformed(OpCode::Create)), "a write is counted by the log");
+        assert!(!passes_sync_unlogged(&RequestBody::Ok(Request::CloseSession)));
+    }
+
+    #[test]
+    fn the_standalone_driver_counts_them_once_per_batch() {
+        let core = Core::new(CoreConfig::from_config(&Config::standalone_default(), None), 1_000, 0, 7);
+        let (_tx, rx) = mpsc::channel(1);
+        let mut d = Driver { core, log: MemoryLog::new(8), outs: Outs::default(), inbox: Inbox::new(rx), failed: None, unlogged: 0 };
+        let counted = |d: &mut Driver<MemoryLog>| {
+            d.core.answer_query(super::super::four_letter::Query::snapshot()).stats.recorded.counter(Counter::SyncProcessorRequestQueued)
+        };
+        for xid in 1..=3 {
+            assert!(d.handle(Event::Input(Input::Request { conn: 1, xid, body: RequestBody::Ok(Request::Ping) })));
+        }
+        assert_eq!(counted(&mut d), 0, "recorded when the batch is executed");
+        d.execute();
+        assert_eq!(counted(&mut d), 3);
+        d.execute();
+        assert_eq!(counted(&mut d), 3);
+    }
+}

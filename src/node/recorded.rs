@@ -16,6 +16,22 @@
 //! Recorded as 0 ms per request, because the core prepares a request in the step that
 //! delivers it and its clock does not move within a step: `prep_processor_queue_time_ms`,
 //! `prep_process_time`, `proposal_process_time`, `close_session_prep_time`.
+//!
+//! `sync_processor_request_queued` counts what Java's `SyncRequestProcessor` is handed:
+//! every txn given to the log writer, plus, on a standalone server, every other request
+//! (Java's standalone chain passes reads through its sync processor; rzk's reads never
+//! reach the log, so the driver counts them). The sync processor's per-request
+//! summaries (queue size and time) hold the log writer's txns only.
+//!
+//! Also stays zero:
+//! - `throttled_ops`, `request_throttle_wait_count`, `stale_requests`,
+//!   `stale_requests_dropped`, `request_throttle_queue_time_ms` — rzk has no
+//!   `RequestThrottler` (`zookeeper.request_throttle_*` are not honoured);
+//! - `large_requests_rejected` — no large request throttle (`zookeeper.largeRequest*`);
+//! - `tls_handshake_exceeded` — no limit on concurrent TLS handshakes
+//!   (`netty.server.outstandingHandshake.limit`);
+//! - `cnxn_closed_without_zk_server_running` — only with Netty's
+//!   `earlyDropSecureConnectionHandshakes`, which rzk does not have.
 
 use super::stats::SizeSummary;
 

@@ -123,6 +123,11 @@ fn write_loop(
     events: mpsc::Sender<Event>,
 ) {
     let clock = Clock::new();
+    // Java's sync thread samples its (empty) queue once before it first waits.
+    let idle = vec![Sample::Basic(Basic::SyncProcessorQueueSize, 0)];
+    if events.blocking_send(Event::Input(Input::Samples(idle))).is_err() {
+        return;
+    }
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while let Ok(more) = rx.try_recv() {

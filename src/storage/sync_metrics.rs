@@ -6,7 +6,8 @@
 //! (defaults: no `flushDelay`, `maxBatchSize` 1000); the writer here takes every txn
 //! waiting at once, which is the same batch. Per txn, as Java per request:
 //! * `sync_processor_queue_size` — txns still waiting when it was taken; for a batch of
-//!   n taken at once Java samples n−1, n−2, …, 0 (the 0 before the flush), so do we;
+//!   n taken at once Java samples n−1, n−2, …, 0 (the 0 before the flush), so do we
+//!   (plus, as Java, one 0 when the writer starts, before it first waits);
 //! * `sync_processor_queue_time_ms` — from the hand-over to the writer (`processRequest`)
 //!   until the writer starts on it;
 //! * `sync_process_time` — appending it (and rolling the log when a snapshot is due);

@@ -1,0 +1,154 @@
+//! The ServerMetrics the storage and the connection shell record, as Apache ZooKeeper
+//! 3.8.0 records them: the sync processor's counts per txn and per group commit, the
+//! start-up load (`dbinittime`, `startup_*`, which need a restart), snapshot times and
+//! the connection factory's counters.
+
+mod support;
+
+use rzk::config::{zoo_cfg, Config};
+use rzk::launch::Running;
+use rzk::proto::*;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use support::*;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+fn fresh_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rzk-metrics-{}-{}", std::process::id(), rand::random::<u32>()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn start(dir: &Path, extra: &str) -> Running {
+    let text = format!(
+        "tickTime=200\ndataDir={}\nclientPort=0\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\nadmin.enableServer=false\npreAllocSize=64\n{extra}\n",
+        dir.display()
+    );
+    let cfg = Config::from_entries("test.cfg", &zoo_cfg::parse(&text), &BTreeMap::new()).unwrap();
+    Running::start(cfg, None).await.expect("server starts")
+}
+
+async fn metric(addr: SocketAddr, key: &str) -> i64 {
+    let mut m = four_letter(addr, "mntr").await;
+    for _ in 0..50 {
+        if !m.is_empty() {
+            break;
+        }
+        // Refused while the connection limit is reached: a slot frees soon.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        m = four_letter(addr, "mntr").await;
+    }
+    let v = m.lines().find_map(|l| l.strip_prefix(&format!("zk_{key}\t")).map(str::to_string));
+    v.unwrap_or_else(|| panic!("no {key} in\n{m}")).parse::<f64>().unwrap() as i64
+}
+
+/// Polls until `key` reaches `want` (values sent by other threads arrive a little later).
+async fn wait_for(addr: SocketAddr, key: &str, want: i64) {
+    for _ in 0..100 {
+        if metric(addr, key).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(addr, key).await, want, "{key}");
+}
+
+#[tokio::test]
+async fn the_log_writer_counts_txns_and_batches_and_a_restart_counts_the_txns_replayed() {
+    let dir = fresh_dir();
+    let srv = start(&dir, "").await;
+    let addr = srv.addr;
+    assert_eq!(metric(addr, "cnt_dbinittime").await, 1);
+    assert_eq!(metric(addr, "cnt_startup_snap_load_time").await, 1);
+    assert_eq!(metric(addr, "cnt_startup_txns_loaded").await, 0, "a fresh database replays nothing");
+    assert_eq!(metric(addr, "cnt_snapshottime").await, 1, "the startup snapshot");
+    let mut c = Client::connect(addr).await;
+    for i in 0..5 {
+        c.create(&format!("/n{i}"), b"x", 0).await;
+    }
+    c.get_data("/n0", false).await.unwrap();
+    c.close().await;
+    // createSession, 5 creates, closeSession are logged; the read passes the standalone
+    // sync processor unlogged.
+    wait_for(addr, "sync_processor_request_queued", 8).await;
+    wait_for(addr, "sum_sync_processor_batch_size", 7).await;
+    assert_eq!(metric(addr, "cnt_sync_processor_queue_and_flush_time_ms").await, 7);
+    assert_eq!(metric(addr, "cnt_sync_processor_queue_time_ms").await, 7);
+    assert_eq!(metric(addr, "cnt_sync_process_time").await, 7);
+    assert_eq!(metric(addr, "cnt_sync_processor_queue_size").await, 8, "one more before the first wait");
+    let batches = metric(addr, "cnt_sync_processor_batch_size").await;
+    assert!((1..=7).contains(&batches));
+    assert_eq!(metric(addr, "cnt_sync_processor_queue_flush_time_ms").await, batches);
+    assert_eq!(metric(addr, "cnt_fsynctime").await, batches, "one log file, one fsync per commit");
+    srv.stop().await;
+
+    let srv = start(&dir, "").await;
+    let addr = srv.addr;
+    assert_eq!(metric(addr, "cnt_startup_txns_loaded").await, 1);
+    assert_eq!(metric(addr, "max_startup_txns_loaded").await, 7);
+    assert_eq!(metric(addr, "cnt_startup_txns_load_time").await, 1);
+    assert_eq!(metric(addr, "cnt_dbinittime").await, 1);
+    wait_for(addr, "cnt_snapshottime", 1).await;
+    assert_eq!(four_letter(addr, "srst").await, "Server stats reset.\n");
+    assert_eq!(metric(addr, "cnt_startup_txns_loaded").await, 0);
+    assert_eq!(metric(addr, "cnt_dbinittime").await, 0);
+    srv.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn the_connection_factory_counts_refusals_drops_and_expired_handshakes() {
+    let dir = fresh_dir();
+    let srv = start(&dir, "maxClientCnxns=2\nnio.sessionlessCnxnTimeout=300").await;
+    let addr = srv.addr;
+    // A client that goes away without a word: end of stream on the server's read.
+    let s = TcpStream::connect(addr).await.unwrap();
+    drop(s);
+    wait_for(addr, "connection_drop_count", 1).await;
+    // One that says nothing: expired after the sessionless timeout.
+    let mut quiet = TcpStream::connect(addr).await.unwrap();
+    wait_for(addr, "sessionless_connections_expired", 1).await;
+    let _ = quiet.shutdown().await;
+    // Two held open (the four-letter words of `metric` need a slot of their own).
+    let a = Client::connect(addr).await;
+    let _b = TcpStream::connect(addr).await.unwrap();
+    let mut refused = TcpStream::connect(addr).await.unwrap();
+    assert!(tokio::time::timeout(WAIT, async {
+        let mut buf = [0u8; 1];
+        tokio::io::AsyncReadExt::read(&mut refused, &mut buf).await
+    })
+    .await
+    .is_ok());
+    // Both go away without closing their session: dropped too.
+    drop((a, _b));
+    wait_for(addr, "connection_drop_count", 3).await;
+    // The four-letter words asked before the slots were freed may be refused as well.
+    assert!(metric(addr, "connection_rejected").await >= 1);
+    // A session the server closes is no drop.
+    let c = Client::connect(addr).await;
+    c.close().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(metric(addr, "connection_drop_count").await, 3);
+    srv.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn reads_count_into_sync_processor_request_queued_but_auth_does_not() {
+    let dir = fresh_dir();
+    let srv = start(&dir, "").await;
+    let mut c = Client::connect(srv.addr).await;
+    c.exists("/", false).await.unwrap();
+    let (_, _) = c.call(Request::GetChildren(PathWatchRequest { path: "/".into(), watch: false })).await;
+    let auth = AuthPacket { auth_type: 0, scheme: "digest".into(), auth: b"u:p".to_vec() };
+    let (hdr, _) = c.call(Request::Auth(auth)).await;
+    assert_eq!(hdr.err, 0);
+    c.exists("/", false).await.unwrap();
+    // createSession + 3 reads; the auth packet is answered in processPacket.
+    wait_for(srv.addr, "sync_processor_request_queued", 4).await;
+    srv.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
