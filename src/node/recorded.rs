@@ -25,8 +25,10 @@
 //!
 //! Also stays zero:
 //! - `throttled_ops`, `request_throttle_wait_count`, `stale_requests`,
-//!   `stale_requests_dropped`, `request_throttle_queue_time_ms` — rzk has no
-//!   `RequestThrottler` (`zookeeper.request_throttle_*` are not honoured);
+//!   `stale_requests_dropped` — rzk has no `RequestThrottler`
+//!   (`zookeeper.request_throttle_*` are not honoured); `request_throttle_queue_time_ms`
+//!   is recorded with prep's samples (0 ms: nothing waits for a throttle), on a
+//!   standalone server and the leader only;
 //! - `large_requests_rejected` — no large request throttle (`zookeeper.largeRequest*`);
 //! - `tls_handshake_exceeded` — no limit on concurrent TLS handshakes
 //!   (`netty.server.outstandingHandshake.limit`);
