@@ -234,8 +234,14 @@ impl Core {
                 c.auth.extend(auth.into_iter().filter(|id| !c.auth.contains(id)).collect::<Vec<_>>());
                 self.conns.insert(conn, c);
             }
-            Input::Connect { conn, req } => self.handle_connect(conn, req),
-            Input::Request { conn, xid, body } => self.handle_request(conn, xid, body),
+            Input::Connect { conn, req, bytes } => {
+                self.record_received(bytes);
+                self.handle_connect(conn, req)
+            }
+            Input::Request { conn, xid, body, bytes } => {
+                self.record_received(bytes);
+                self.handle_request(conn, xid, body)
+            }
             Input::Closed { conn } => self.handle_closed(conn),
             Input::Tick => self.handle_tick(),
             Input::Persisted { upto } => self.handle_persisted(upto),

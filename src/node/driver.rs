@@ -412,7 +412,7 @@ mod tests {
             d.core.answer_query(super::super::four_letter::Query::snapshot()).stats.recorded.counter(Counter::SyncProcessorRequestQueued)
         };
         for xid in 1..=3 {
-            assert!(d.handle(Event::Input(Input::Request { conn: 1, xid, body: RequestBody::Ok(Request::Ping) })));
+            assert!(d.handle(Event::Input(Input::Request { conn: 1, xid, body: RequestBody::Ok(Request::Ping), bytes: 12 })));
         }
         assert_eq!(counted(&mut d), 0, "recorded when the batch is executed");
         d.execute();

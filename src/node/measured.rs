@@ -54,6 +54,12 @@ impl Core {
         }
     }
 
+    /// A frame read from a client (`ServerCnxn.packetReceived`): every frame counts,
+    /// whatever becomes of it.
+    pub(super) fn record_received(&mut self, bytes: u32) {
+        self.stats.recorded.count(Counter::BytesReceivedCount, i64::from(bytes));
+    }
+
     /// A closeSession was prepared (`pRequest2Txn`'s closeSession case).
     pub(super) fn record_close_session_prep(&mut self) {
         self.stats.recorded.time(Advanced::CloseSessionPrepTime, 0);

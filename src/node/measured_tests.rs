@@ -33,11 +33,11 @@ fn run(c: &mut Core, input: Input) -> Vec<Action> {
 fn connect(c: &mut Core, conn: ConnId, session_id: i64, passwd: Vec<u8>) -> Vec<Action> {
     c.step(Input::Opened { conn, peer: "127.0.0.1:5000".parse().unwrap(), auth: Vec::new() });
     let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 10_000, session_id, passwd, read_only: None };
-    run(c, Input::Connect { conn, req })
+    run(c, Input::Connect { conn, req, bytes: 49 })
 }
 
 fn req(c: &mut Core, conn: ConnId, xid: i32, r: Request) -> Vec<Action> {
-    run(c, Input::Request { conn, xid, body: RequestBody::Ok(r) })
+    run(c, Input::Request { conn, xid, body: RequestBody::Ok(r), bytes: 12 })
 }
 
 fn pw(path: &str, watch: bool) -> PathWatchRequest {
@@ -118,13 +118,15 @@ fn the_comparison_workload_gives_javas_prep_and_change_counts() {
     assert_eq!(r.counter(Counter::ResponsePacketCacheHits), 0);
     assert_eq!(r.counter(Counter::ResponsePacketGetChildrenCacheMisses), 0);
     assert_eq!(r.counter(Counter::StaleReplies), 0);
+    // The connect frame and every request frame as read.
+    assert_eq!(r.counter(Counter::BytesReceivedCount), 49 + 251 * 12);
 }
 
 #[test]
 fn propagation_latency_is_wall_time_since_the_txn_was_stamped() {
     let mut c = core();
     connect(&mut c, 1, 0, vec![0; 16]);
-    c.step(Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create("/a")) });
+    c.step(Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create("/a")), bytes: 0 });
     let acts = c.take_actions();
     c.set_time(1_000 + 25, 25);
     for a in acts {
@@ -201,9 +203,9 @@ fn reconnects_count_as_revalidations_and_expiries_as_stale_sessions() {
 fn replies_for_closed_connections_are_stale() {
     let mut c = core();
     connect(&mut c, 1, 0, vec![0; 16]);
-    c.step(Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create("/a")) });
-    c.step(Input::Request { conn: 1, xid: 2, body: RequestBody::Ok(Request::Ping) });
-    c.step(Input::Request { conn: 1, xid: 3, body: RequestBody::Ok(Request::Exists(pw("/a", false))) });
+    c.step(Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create("/a")), bytes: 0 });
+    c.step(Input::Request { conn: 1, xid: 2, body: RequestBody::Ok(Request::Ping), bytes: 0 });
+    c.step(Input::Request { conn: 1, xid: 3, body: RequestBody::Ok(Request::Exists(pw("/a", false))), bytes: 0 });
     let acts = c.take_actions();
     c.step(Input::Closed { conn: 1 });
     for a in acts {

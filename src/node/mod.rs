@@ -62,8 +62,9 @@ pub enum Input {
     /// A connection was accepted from `peer` (`ip:port`); `auth` are the ids its TLS
     /// handshake proved (x509), added after the connection's `ip` id.
     Opened { conn: ConnId, peer: std::net::SocketAddr, auth: Vec<crate::proto::Id> },
-    Connect { conn: ConnId, req: ConnectRequest },
-    Request { conn: ConnId, xid: i32, body: RequestBody },
+    /// `bytes`: the frame as read, length prefix included (`bytes_received_count`).
+    Connect { conn: ConnId, req: ConnectRequest, bytes: u32 },
+    Request { conn: ConnId, xid: i32, body: RequestBody, bytes: u32 },
     /// The socket closed (or the connection was dropped by the shell).
     Closed { conn: ConnId },
     /// Time passed; the clock readings are set with [`Core::set_time`].

@@ -13,7 +13,7 @@ fn core(role: Role) -> Core {
 fn connect(c: &mut Core, conn: ConnId) {
     c.step(Input::Opened { conn, peer: "127.0.0.1:5000".parse().unwrap(), auth: Vec::new() });
     let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 10_000, session_id: 0, passwd: vec![0; 16], read_only: None };
-    c.step(Input::Connect { conn, req });
+    c.step(Input::Connect { conn, req, bytes: 49 });
 }
 
 fn create(path: &str) -> Request {
@@ -52,11 +52,11 @@ fn a_learner_answers_forwarded_writes_when_their_commits_arrive() {
     assert_eq!(sends(&acts, 1), 1, "the connect response");
     assert!(acts.contains(&Action::Established { conn: 1 }));
 
-    c.step(Input::Request { conn: 1, xid: 7, body: RequestBody::Ok(create("/a")) });
+    c.step(Input::Request { conn: 1, xid: 7, body: RequestBody::Ok(create("/a")), bytes: 0 });
     let acts = c.take_actions();
     assert!(matches!(acts.as_slice(), [Action::Forward(r)] if r.cxid == 7 && r.op == OpCode::Create.code()));
     // A read behind the write waits for it.
-    c.step(Input::Request { conn: 1, xid: 8, body: RequestBody::Ok(Request::Ping) });
+    c.step(Input::Request { conn: 1, xid: 8, body: RequestBody::Ok(Request::Ping), bytes: 0 });
     assert_eq!(sends(&c.take_actions(), 1), 0);
     let txn = Txn::Create(CreateTxn { path: "/a".into(), data: Some(b"v".to_vec()), acl: Acl::open_unsafe(), ephemeral: false, parent_cversion: 1 });
     c.step(Input::Committed(entry(session, 7, 0x1_0000_0002, txn)));

@@ -141,7 +141,8 @@ impl Reader<'_> {
             return Err("closed before the ConnectRequest".to_string());
         };
         let req = decode_connect_request(&body, &self.cfg.limits).map_err(|e| format!("bad ConnectRequest: {e}"))?;
-        send(self.core, Input::Connect { conn: self.conn, req }).await?;
+        let bytes = u32::try_from(4 + body.len()).unwrap_or(u32::MAX);
+        send(self.core, Input::Connect { conn: self.conn, req, bytes }).await?;
         let p = *self.phase.wait_for(|p| *p != Phase::Handshake).await.map_err(|_| "writer gone")?;
         if p == Phase::Closed {
             return Ok(());
@@ -186,9 +187,10 @@ impl Reader<'_> {
                 self.ended_by_client().await;
                 break;
             };
+            let bytes = u32::try_from(4 + body.len()).unwrap_or(u32::MAX);
             let (xid, body) = decode_body(&body, &self.cfg.limits)?;
             self.throttle.request_sent(xid);
-            send(self.core, Input::Request { conn: self.conn, xid, body }).await?;
+            send(self.core, Input::Request { conn: self.conn, xid, body, bytes }).await?;
         }
         if *self.phase.borrow() == Phase::Closed {
             linger(frames.get_mut()).await;
