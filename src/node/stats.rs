@@ -361,8 +361,8 @@ pub struct QuorumSummaries {
     pub quorum_ack_latency: LatencyHistogram,
     /// Leader, per learner sid: packets queued when one more is queued.
     pub learner_handler_qp_size: NamespaceSummaries,
-    /// Learners (by sid) whose queue is measured; Java also keeps the time a packet
-    /// waited, which rzk does not measure (the key is there, without samples).
+    /// Leader, per learner sid: how long a marker (one every 1000 packets queued)
+    /// waited in the queue.
     pub learner_handler_qp_time: BTreeMap<String, LatencyHistogram>,
 }
 

@@ -18,6 +18,8 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::metrics::{PeerMetrics, PeerView, Role as MetricsRole};
+use super::links::{Outgoing, MARKER_INTERVAL};
+use super::samples::PeerSamples;
 use super::{PeerEvent, RoleEnded};
 use crate::node::driver::{clock_ms, run_batches, to_core, Event, Host, Inbox, Outs, TxnLog, SNAPSHOT_SLICE_NODES};
 use crate::node::{Action as CoreAction, Core, CoreConfig, Input as CoreInput, Role};
@@ -52,7 +54,10 @@ pub struct PeerDriver {
     gen: u64,
     log: Option<DiskLog>,
     setup: PeerSetup,
-    peers: BTreeMap<ServerId, mpsc::Sender<Bytes>>,
+    peers: BTreeMap<ServerId, mpsc::Sender<Outgoing>>,
+    /// Leader: packets queued to each learner since it connected (a marker goes first
+    /// in every `MARKER_INTERVAL`).
+    queued_count: BTreeMap<ServerId, u64>,
     outs: Outs,
     /// The newest logged txns (`ZKDatabase.committedLog`), for DIFF syncs.
     recent: VecDeque<TxnEntry>,
@@ -63,6 +68,8 @@ pub struct PeerDriver {
     failed: Option<String>,
     /// Role counters and timings for the operations surface.
     metrics: PeerMetrics,
+    /// Values for the core's metrics registry, handed over once per batch.
+    samples: PeerSamples,
     /// The leader of the current role (this server when leading).
     leader_id: Option<ServerId>,
 }
@@ -80,6 +87,7 @@ impl PeerDriver {
             log: Some(log),
             setup,
             peers: BTreeMap::new(),
+            queued_count: BTreeMap::new(),
             outs: Outs::default(),
             recent,
             recent_after,
@@ -87,6 +95,7 @@ impl PeerDriver {
             mono_start: Instant::now(),
             failed: None,
             metrics: PeerMetrics::new(0),
+            samples: PeerSamples::default(),
             leader_id: None,
         };
         d.core.set_role(Role::Looking);
@@ -122,10 +131,17 @@ impl PeerDriver {
             PeerEvent::LeaderConnected { gen, leader, out } => self.follow(gen, leader, out),
             PeerEvent::LearnerConnected { gen, sid, out } if gen == self.gen => {
                 self.peers.insert(sid, out);
+                self.queued_count.insert(sid, 0);
             }
+            PeerEvent::QueueTime { gen, sid, ms } if gen == self.gen => self.metrics.queue_time(sid, ms),
             PeerEvent::Packet { gen, from, pkt } if gen == self.gen => {
                 if matches!(self.zab, Some(Zab::Learner(_))) {
                     self.metrics.learner_received(&pkt);
+                    if let Packet::Proposal { txn, .. } = &pkt {
+                        if self.metrics.is_broadcasting() && self.core.role() == Role::Following {
+                            self.samples.proposal_received(self.wall_now(), txn);
+                        }
+                    }
                 }
                 self.feed(zab::Input::Packet { from, pkt })
             }
@@ -159,6 +175,7 @@ impl PeerDriver {
     fn lead(&mut self, gen: u64) {
         self.gen = gen;
         self.peers.clear();
+        self.queued_count.clear();
         self.core.set_role(Role::Leading);
         self.metrics.elected(self.mono_now());
         self.leader_id = Some(self.setup.zab.my_id);
@@ -168,7 +185,7 @@ impl PeerDriver {
         self.pending.extend(first);
     }
 
-    fn follow(&mut self, gen: u64, leader: ServerId, out: mpsc::Sender<Bytes>) {
+    fn follow(&mut self, gen: u64, leader: ServerId, out: mpsc::Sender<Outgoing>) {
         self.gen = gen;
         self.peers.clear();
         self.peers.insert(leader, out);
@@ -186,6 +203,7 @@ impl PeerDriver {
         if let Some(z) = self.zab.as_mut() {
             let out = z.step(input);
             self.pending.extend(out);
+            self.samples.extend(z.take_samples());
         }
     }
 
@@ -199,6 +217,10 @@ impl PeerDriver {
             }
             let core_actions = self.core.take_actions();
             if core_actions.is_empty() && self.pending.is_empty() {
+                let samples = self.samples.take();
+                if !samples.is_empty() {
+                    self.core.step(CoreInput::Samples(samples));
+                }
                 return;
             }
             for a in core_actions {
@@ -245,6 +267,9 @@ impl PeerDriver {
                 if matches!(self.zab, Some(Zab::Leader(_))) {
                     entries.iter().for_each(|e| self.metrics.proposed(proposal_size(e)));
                 }
+                if self.core.role() != Role::Observing {
+                    self.samples.logged(&entries);
+                }
                 self.persist(entries)
             }
             A::Truncate { to } => self.truncate(to),
@@ -255,10 +280,18 @@ impl PeerDriver {
             A::TakeSnapshot { zxid } => self.take_snapshot(zxid),
             A::SaveEpoch { kind, epoch } => self.save_epoch(kind, epoch),
             A::Deliver { entry } => {
-                if matches!(self.zab, Some(Zab::Leader(_))) {
-                    self.metrics.committed(clock_ms(self.mono_start).0, entry.header.time);
+                let leading = matches!(self.zab, Some(Zab::Leader(_)));
+                if leading {
+                    self.metrics.committed(self.wall_now(), entry.header.time);
                 }
-                self.core.step(CoreInput::Committed(entry))
+                if !self.core.is_serving() {
+                    // Synchronizing: Java applies these without its commit processor.
+                    return self.core.step(CoreInput::Committed(entry));
+                }
+                self.samples.commit_received(self.wall_now(), &entry, !leading);
+                let started = Instant::now();
+                self.core.step(CoreInput::Committed(entry));
+                self.samples.commit_processed(started.elapsed().as_millis() as i64);
             }
             A::Established { epoch } => {
                 let last = match &self.zab {
@@ -280,6 +313,7 @@ impl PeerDriver {
             A::Request { from, req } => self.core.step(CoreInput::Forwarded { from, req }),
             A::TouchSessions { touches, .. } => self.core.step(CoreInput::Touches(touches)),
             A::Revalidate { from, session, timeout_ms } => {
+                self.samples.revalidate_asked();
                 self.core.step(CoreInput::RevalidateAsk { from, session, timeout_ms })
             }
             A::Revalidated { session, valid } => self.core.step(CoreInput::Revalidated { session, valid }),
@@ -295,7 +329,14 @@ impl PeerDriver {
 
     fn send_raw(&mut self, to: ServerId, bytes: Bytes) {
         let Some(tx) = self.peers.get(&to) else { return };
-        match tx.try_send(bytes) {
+        if let Some(n) = self.queued_count.get_mut(&to) {
+            if *n % MARKER_INTERVAL == 0 {
+                // A full queue drops the connection below anyway.
+                let _ = tx.try_send(Outgoing::Marker(Instant::now()));
+            }
+            *n += 1;
+        }
+        match tx.try_send(Outgoing::Packet(bytes)) {
             Ok(()) => return,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 warn!("server {to} is not keeping up with the quorum traffic; dropping its connection")
@@ -318,10 +359,16 @@ impl PeerDriver {
         }
         let Some(log) = self.log.as_mut() else { return };
         match log.append(entries) {
-            Ok(Some(upto)) => self.feed(zab::Input::Persisted { upto: Zxid(upto) }),
+            Ok(Some(upto)) => self.log_durable(Zxid(upto)),
             Ok(None) => {}
             Err(e) => self.failed = Some(format!("transaction log append failed: {e}")),
         }
+    }
+
+    /// The log is durable through `upto`: Zab ACKs (or counts its own ACK).
+    fn log_durable(&mut self, upto: Zxid) {
+        self.samples.persisted(self.wall_now(), upto);
+        self.feed(zab::Input::Persisted { upto });
     }
 
     fn save_epoch(&mut self, kind: EpochKind, epoch: u32) {
@@ -404,6 +451,7 @@ impl PeerDriver {
         self.pending.clear();
         self.peers.clear();
         self.metrics.looking(self.mono_now());
+        self.samples.role_ended();
         self.leader_id = None;
         self.core.stop_serving();
         for a in self.core.take_actions() {
@@ -430,6 +478,10 @@ impl PeerDriver {
 impl PeerDriver {
     fn mono_now(&self) -> i64 {
         clock_ms(self.mono_start).1
+    }
+
+    fn wall_now(&self) -> i64 {
+        clock_ms(self.mono_start).0
     }
 
     /// Packets waiting in the queue of the connection to `sid`.
@@ -470,7 +522,7 @@ impl Host for PeerDriver {
     fn handle(&mut self, ev: Event) -> bool {
         // The log's completions go to Zab, which decides what is committed.
         if let Event::Input(CoreInput::Persisted { upto }) = ev {
-            self.feed(zab::Input::Persisted { upto: Zxid(upto) });
+            self.log_durable(Zxid(upto));
             return true;
         }
         if let Event::Query { what, reply } = ev {

@@ -7,7 +7,9 @@
 //! and handed to the peer driver as events tagged with the role generation that opened
 //! the socket, so that a late packet of a finished role is ignored. After a SNAP packet
 //! the leader streams its database; the reader decodes it and hands it over whole.
-//! Writers take already-encoded packets from a bounded queue.
+//! Writers take already-encoded packets from a bounded queue. The leader also queues a
+//! marker every `MARKER_INTERVAL` packets (`LearnerHandler`'s `MarkerQuorumPacket`): the
+//! writer reports how long it waited, as `LEARNER_HANDLER_QP_TIME`.
 
 use std::time::Duration;
 
@@ -27,6 +29,25 @@ use crate::quorum::snap_stream;
 
 /// Packets queued for one peer before it counts as too slow and is dropped.
 pub const PEER_QUEUE: usize = 16_384;
+
+/// Packets queued to a learner between two markers (`LearnerHandler.markerPacketInterval`).
+pub const MARKER_INTERVAL: u64 = 1000;
+
+/// What a peer's writer takes from its queue.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// An encoded packet (or SNAP and the database that follows it).
+    Packet(Bytes),
+    /// A marker queued at this instant; the writer reports its wait when it reaches it.
+    Marker(std::time::Instant),
+}
+
+/// Where a leader's writer reports the wait of its markers.
+struct MarkerReport {
+    events: mpsc::Sender<Event>,
+    gen: u64,
+    sid: ServerId,
+}
 
 /// Decode limits of quorum packets: a proposal carries a whole client request.
 fn limits(jute_max: usize) -> Limits {
@@ -81,7 +102,8 @@ async fn learner_handler(sock: TcpStream, gen: u64, events: mpsc::Sender<Event>,
     };
     info!("learner {sid} connected to the quorum port");
     let (tx, rx) = mpsc::channel(PEER_QUEUE);
-    let writer = tokio::spawn(write_loop(wr, rx));
+    let report = MarkerReport { events: events.clone(), gen, sid };
+    let writer = tokio::spawn(write_loop(wr, rx, Some(report)));
     let send = |ev| events.send(Event::Peer(ev));
     if send(PeerEvent::LearnerConnected { gen, sid, out: tx }).await.is_err()
         || send(PeerEvent::Packet { gen, from: sid, pkt: first }).await.is_err()
@@ -123,7 +145,7 @@ pub async fn connect_leader(addr: &str, within: Duration) -> Option<TcpStream> {
 pub async fn follow_leader(sock: TcpStream, leader: ServerId, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
     let (mut rd, wr) = sock.into_split();
     let (tx, rx) = mpsc::channel(PEER_QUEUE);
-    let writer = tokio::spawn(write_loop(wr, rx));
+    let writer = tokio::spawn(write_loop(wr, rx, None));
     let send = |ev| events.send(Event::Peer(ev));
     if send(PeerEvent::LeaderConnected { gen, leader, out: tx }).await.is_err() {
         return;
@@ -146,14 +168,26 @@ pub async fn follow_leader(sock: TcpStream, leader: ServerId, gen: u64, events: 
     let _ = send(PeerEvent::Down { gen, sid: leader }).await;
 }
 
-async fn write_loop(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>) {
+async fn write_loop(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>, report: Option<MarkerReport>) {
     let mut batch = BytesMut::new();
     while let Some(first) = rx.recv().await {
         // Whatever else is queued goes out in the same write: a send per packet (a
         // PROPOSAL and a COMMIT per txn and follower) was most of a leader's CPU under
         // write load. Large packets (a SNAP's database) are written as they are.
         let mut next = Some(first);
-        while let Some(pkt) = next.take() {
+        while let Some(out) = next.take() {
+            let pkt = match out {
+                Outgoing::Packet(p) => p,
+                Outgoing::Marker(at) => {
+                    if let Some(r) = &report {
+                        let ms = i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
+                        let ev = PeerEvent::QueueTime { gen: r.gen, sid: r.sid, ms };
+                        let _ = r.events.send(Event::Peer(ev)).await;
+                    }
+                    next = rx.try_recv().ok();
+                    continue;
+                }
+            };
             let full = pkt.len() >= WRITE_BATCH || batch.len() + pkt.len() > WRITE_BATCH;
             if full && !flush(&mut wr, &mut batch).await {
                 return;

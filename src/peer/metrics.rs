@@ -78,6 +78,11 @@ impl PeerMetrics {
         self.stage = Stage::Broadcast;
     }
 
+    /// Whether the role broadcasts (the learner is up to date, the leader established).
+    pub fn is_broadcasting(&self) -> bool {
+        self.stage == Stage::Broadcast
+    }
+
     /// The leader proposed a txn of `size` serialized bytes (`Leader.propose`).
     pub fn proposed(&mut self, size: usize) {
         self.counters.proposal_count += 1;
@@ -116,6 +121,12 @@ impl PeerMetrics {
     pub fn snapshot_sent(&mut self, to: ServerId, queued: usize) {
         self.counters.snap_count += 1;
         self.queued(to, queued);
+    }
+
+    /// A marker waited `ms` in the queue to learner `sid` (`LearnerHandler.sendPackets`:
+    /// `LEARNER_HANDLER_QP_TIME`).
+    pub fn queue_time(&mut self, sid: ServerId, ms: i64) {
+        self.summaries.learner_handler_qp_time.entry(sid.0.to_string()).or_default().record(ms);
     }
 
     fn queued(&mut self, to: ServerId, queued: usize) {
