@@ -335,6 +335,27 @@ pub struct LeaderSnapshot {
     pub uptime_ms: i64,
     /// Serialized proposal sizes (`Leader.getProposalStats`).
     pub proposal_sizes: BufferStats,
+    /// The synced observers' connections (`Leader.getObservingLearnersInfo`).
+    pub observers: Vec<LearnerLinkInfo>,
+}
+
+/// One learner's connection to the leader (`LearnerHandler.getLearnerHandlerInfo`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LearnerLinkInfo {
+    /// The learner's socket address as Java prints it (`/host:port`).
+    pub remote_socket_address: String,
+    pub sid: i64,
+    /// Wall ms when the connection was made.
+    pub established_ms: i64,
+    /// Packets waiting in its queue, and their bytes.
+    pub queued_packets: usize,
+    pub queued_packets_size: i64,
+    pub packets_received: u64,
+    pub packets_sent: u64,
+    /// REQUEST packets (forwarded client requests) received.
+    pub requests: u64,
+    /// The zxid of the last packet with one handed to its writer (-1: none yet).
+    pub last_zxid: i64,
 }
 
 /// Ensemble counters of `ServerMetrics` recorded by the peer.

@@ -11,6 +11,8 @@
 //! told to elect again.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -22,6 +24,7 @@ use super::links::{Outgoing, MARKER_INTERVAL};
 use super::samples::PeerSamples;
 use super::{PeerEvent, RoleEnded};
 use crate::node::driver::{clock_ms, run_batches, to_core, Event, Host, Inbox, Outs, TxnLog, SNAPSHOT_SLICE_NODES};
+use crate::node::stats::LearnerLinkInfo;
 use crate::node::{Action as CoreAction, Core, CoreConfig, Input as CoreInput, Role};
 use crate::proto::quorum::{encode_quorum_packet, Packet};
 use crate::proto::{ServerId, TxnEntry, Zxid};
@@ -55,9 +58,8 @@ pub struct PeerDriver {
     log: Option<DiskLog>,
     setup: PeerSetup,
     peers: BTreeMap<ServerId, mpsc::Sender<Outgoing>>,
-    /// Leader: packets queued to each learner since it connected (a marker goes first
-    /// in every `MARKER_INTERVAL`).
-    queued_count: BTreeMap<ServerId, u64>,
+    /// Leader: each learner's connection, for the `observers` command and the markers.
+    links: BTreeMap<ServerId, LinkStats>,
     outs: Outs,
     /// The newest logged txns (`ZKDatabase.committedLog`), for DIFF syncs.
     recent: VecDeque<TxnEntry>,
@@ -87,7 +89,7 @@ impl PeerDriver {
             log: Some(log),
             setup,
             peers: BTreeMap::new(),
-            queued_count: BTreeMap::new(),
+            links: BTreeMap::new(),
             outs: Outs::default(),
             recent,
             recent_after,
@@ -129,12 +131,15 @@ impl PeerDriver {
             PeerEvent::Tick => self.feed(zab::Input::Tick),
             PeerEvent::Lead { gen } => self.lead(gen),
             PeerEvent::LeaderConnected { gen, leader, out } => self.follow(gen, leader, out),
-            PeerEvent::LearnerConnected { gen, sid, out } if gen == self.gen => {
+            PeerEvent::LearnerConnected { gen, sid, out, addr, queued_bytes } if gen == self.gen => {
                 self.peers.insert(sid, out);
-                self.queued_count.insert(sid, 0);
+                self.links.insert(sid, LinkStats::new(addr, self.wall_now(), queued_bytes));
             }
             PeerEvent::QueueTime { gen, sid, ms } if gen == self.gen => self.metrics.queue_time(sid, ms),
             PeerEvent::Packet { gen, from, pkt } if gen == self.gen => {
+                if let Some(l) = self.links.get_mut(&from) {
+                    l.received(&pkt);
+                }
                 if matches!(self.zab, Some(Zab::Learner(_))) {
                     self.metrics.learner_received(&pkt);
                     if let Packet::Proposal { txn, .. } = &pkt {
@@ -175,7 +180,7 @@ impl PeerDriver {
     fn lead(&mut self, gen: u64) {
         self.gen = gen;
         self.peers.clear();
-        self.queued_count.clear();
+        self.links.clear();
         self.core.set_role(Role::Leading);
         self.metrics.elected(self.mono_now());
         self.leader_id = Some(self.setup.zab.my_id);
@@ -260,8 +265,9 @@ impl PeerDriver {
                     self.metrics.leader_sent(to, &pkt, self.queued_for(to));
                 }
                 let mut b = BytesMut::new();
-                encode_quorum_packet(&pkt.to_record(), &mut b);
-                self.send_raw(to, b.freeze());
+                let rec = pkt.to_record();
+                encode_quorum_packet(&rec, &mut b);
+                self.send_raw(to, b.freeze(), Some(rec.zxid));
             }
             A::Persist { entries } => {
                 if matches!(self.zab, Some(Zab::Leader(_))) {
@@ -327,17 +333,22 @@ impl PeerDriver {
         }
     }
 
-    fn send_raw(&mut self, to: ServerId, bytes: Bytes) {
+    fn send_raw(&mut self, to: ServerId, bytes: Bytes, zxid: Option<Zxid>) {
         let Some(tx) = self.peers.get(&to) else { return };
-        if let Some(n) = self.queued_count.get_mut(&to) {
-            if *n % MARKER_INTERVAL == 0 {
+        let len = bytes.len();
+        if let Some(l) = self.links.get_mut(&to) {
+            if l.queued % MARKER_INTERVAL == 0 {
                 // A full queue drops the connection below anyway.
                 let _ = tx.try_send(Outgoing::Marker(Instant::now()));
             }
-            *n += 1;
         }
         match tx.try_send(Outgoing::Packet(bytes)) {
-            Ok(()) => return,
+            Ok(()) => {
+                if let Some(l) = self.links.get_mut(&to) {
+                    l.queued(len, zxid);
+                }
+                return;
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 warn!("server {to} is not keeping up with the quorum traffic; dropping its connection")
             }
@@ -387,7 +398,7 @@ impl PeerDriver {
         encode_quorum_packet(&Packet::Snap(zxid).to_record(), &mut b);
         snap_stream::encode(self.core.tree(), &self.core.session_table(), &mut b);
         info!("sending a snapshot at 0x{:x} to server {to} ({} bytes)", zxid.0, b.len());
-        self.send_raw(to, b.freeze());
+        self.send_raw(to, b.freeze(), Some(zxid));
     }
 
     /// Runs `f` with the log writer stopped (everything handed to it written), then
@@ -489,6 +500,19 @@ impl PeerDriver {
         self.peers.get(&sid).map_or(0, |tx| tx.max_capacity() - tx.capacity())
     }
 
+    /// The synced observers' connections (`Leader.getObservingLearnersInfo`).
+    fn observer_links(&self, leader: &Leader) -> Vec<LearnerLinkInfo> {
+        let observing = leader.observing();
+        observing
+            .iter()
+            .filter_map(|sid| {
+                let l = self.links.get(sid)?;
+                let queued = self.queued_for(*sid);
+                Some(l.info(*sid, queued))
+            })
+            .collect()
+    }
+
     /// The quorum part of an operations snapshot.
     fn quorum_snapshot(&self) -> crate::node::stats::QuorumSnapshot {
         let (role, learners) = match &self.zab {
@@ -498,7 +522,60 @@ impl PeerDriver {
             None => (None, None),
         };
         let view = PeerView { quorum_size: self.setup.zab.voters.len(), leader_id: self.leader_id.map(|s| s.0), learners };
-        self.metrics.snapshot(self.mono_now(), role, view)
+        let mut snap = self.metrics.snapshot(self.mono_now(), role, view);
+        if let (Some(l), Some(Zab::Leader(z))) = (snap.leader.as_mut(), &self.zab) {
+            l.observers = self.observer_links(z);
+        }
+        snap
+    }
+}
+
+/// What the leader counts on one learner's connection (`LearnerHandler`'s counters).
+#[derive(Debug)]
+struct LinkStats {
+    addr: std::net::SocketAddr,
+    established_ms: i64,
+    /// Packets handed to its queue (a marker goes first in every `MARKER_INTERVAL`).
+    queued: u64,
+    queued_bytes: Arc<AtomicI64>,
+    received: u64,
+    requests: u64,
+    last_zxid: i64,
+}
+
+impl LinkStats {
+    fn new(addr: std::net::SocketAddr, established_ms: i64, queued_bytes: Arc<AtomicI64>) -> LinkStats {
+        LinkStats { addr, established_ms, queued: 0, queued_bytes, received: 0, requests: 0, last_zxid: -1 }
+    }
+
+    fn received(&mut self, pkt: &Packet) {
+        self.received += 1;
+        if matches!(pkt, Packet::Request(_)) {
+            self.requests += 1;
+        }
+    }
+
+    /// A packet of `len` bytes carrying `zxid` joined the queue.
+    fn queued(&mut self, len: usize, zxid: Option<Zxid>) {
+        self.queued += 1;
+        self.queued_bytes.fetch_add(len as i64, Ordering::Relaxed);
+        if let Some(z) = zxid.filter(|z| z.0 > 0) {
+            self.last_zxid = z.0;
+        }
+    }
+
+    fn info(&self, sid: ServerId, waiting: usize) -> LearnerLinkInfo {
+        LearnerLinkInfo {
+            remote_socket_address: format!("/{}", self.addr),
+            sid: sid.0,
+            established_ms: self.established_ms,
+            queued_packets: waiting,
+            queued_packets_size: self.queued_bytes.load(Ordering::Relaxed),
+            packets_received: self.received,
+            packets_sent: self.queued.saturating_sub(waiting as u64),
+            requests: self.requests,
+            last_zxid: self.last_zxid,
+        }
     }
 }
 

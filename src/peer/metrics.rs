@@ -145,6 +145,7 @@ impl PeerMetrics {
             pending_syncs: c.pending_syncs,
             uptime_ms: self.leading_since.map_or(0, |t| now_ms - t),
             proposal_sizes: self.proposal_sizes,
+            observers: Vec::new(),
         });
         QuorumSnapshot {
             peer_state: self.peer_state(role),

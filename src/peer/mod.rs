@@ -36,7 +36,14 @@ pub enum PeerEvent {
     /// Connected to the elected leader; packets for it go to `out`.
     LeaderConnected { gen: u64, leader: ServerId, out: mpsc::Sender<links::Outgoing> },
     /// A learner connected to this leader.
-    LearnerConnected { gen: u64, sid: ServerId, out: mpsc::Sender<links::Outgoing> },
+    LearnerConnected {
+        gen: u64,
+        sid: ServerId,
+        out: mpsc::Sender<links::Outgoing>,
+        addr: std::net::SocketAddr,
+        /// Bytes queued for it and not yet taken by its writer.
+        queued_bytes: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    },
     Packet { gen: u64, from: ServerId, pkt: Packet },
     /// SNAP and the database that followed it.
     Snapshot { gen: u64, zxid: Zxid, db: Box<SnapDb> },

@@ -184,6 +184,11 @@ impl Leader {
         self.outstanding.len()
     }
 
+    /// The observers receiving live traffic (`Leader.getObservingLearners`).
+    pub fn observing(&self) -> Vec<ServerId> {
+        self.forwarding(true)
+    }
+
     pub fn learner_counts(&self) -> LearnerCounts {
         let followers = self.forwarding(false);
         LearnerCounts {
