@@ -255,6 +255,7 @@ def capture(ens, modes):
             "voting_view": json_keys(http(admin, "/commands/voting_view"), 3),
             "admin_stat": json_keys(http(admin, "/commands/stat"), 2),
             "observers": json_keys(http(admin, "/commands/observers")),
+            "observer_entries": observer_entries(http(admin, "/commands/observers")),
             "zabstate": json_keys(http(admin, "/commands/zabstate"), 2),
             "mntr_text": four(client, "mntr"),
         }
@@ -350,6 +351,14 @@ def compare_values(role, zk_text, rzk_text):
     check(f"mntr_{role}_values", not missing, f"values in Apache ZooKeeper, none in rzk: {missing}")
 
 
+def observer_entries(text):
+    """The keys of each entry of `observers` (`LearnerHandler.getLearnerHandlerInfo`)."""
+    try:
+        return [list(o) for o in json.loads(text).get("observers", [])]
+    except (ValueError, AttributeError):
+        return [f"<not json: {text[:80]!r}>"]
+
+
 def bean_unordered(keys, *beans):
     """Jackson writes some beans' properties (ServerStats, MultipleAddresses) in an
     order that changes from one JVM run to the next: their keys are compared as a set,
@@ -394,6 +403,7 @@ def main():
                     bean_unordered(rb["zabstate"], *beans))
             compare_prometheus(role, za["mntr"], rb["metrics_port"])
             compare_values(role, za["mntr_text"], rb["mntr_text"])
+            compare(f"admin_observers_{role}_entries", za["observer_entries"], rb["observer_entries"])
         learners = sorted(set(re.findall(r"^zk_avg_(\d+)_learner_handler_qp_size", b["leader"]["mntr_text"], re.M)))
         others = sorted(str(s) for s in rz.ports if s != b["leader"]["sid"])
         check("rzk_leader_queue_sizes_per_learner", learners == others, f"keys {learners}, learners {others}")

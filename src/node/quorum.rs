@@ -330,6 +330,11 @@ impl Core {
     fn forwarded_request(&mut self, from: ServerId, req: ForwardedRequest) {
         let session = req.session;
         let op = OpCode::try_from(req.op).ok();
+        if op != Some(OpCode::Sync) {
+            // It enters the leader's commit processor, alone in its session's queue
+            // there: the requests queued behind it wait on the learner.
+            self.stats.recorded.add(Basic::RequestsInSessionQueue, 1);
+        }
         match op {
             Some(OpCode::Sync) => return self.actions.push(Action::Sync(SyncOrigin::Learner(from))),
             Some(OpCode::CreateSession) => {
