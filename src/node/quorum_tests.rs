@@ -137,12 +137,12 @@ fn a_leader_fails_requests_of_a_session_that_moved_to_another_server() {
 /// (samples, sum) of a BASIC summary.
 fn basic(c: &Core, m: super::super::recorded::Basic) -> (u64, i64) {
     let s = c.stats.recorded.basic(m);
-    (s.histogram.count as u64, s.histogram.sum as i64)
+    (s.histogram.count, s.histogram.sum)
 }
 
 fn advanced(c: &Core, m: super::super::recorded::Advanced) -> (u64, i64) {
     let s = c.stats.recorded.advanced(m);
-    (s.histogram.count as u64, s.histogram.sum as i64)
+    (s.histogram.count, s.histogram.sum)
 }
 
 #[test]
