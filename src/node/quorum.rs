@@ -17,6 +17,7 @@
 
 use super::conn::Queued;
 use super::core::{Core, InFlight, Origin};
+use super::recorded::{Advanced, Basic};
 use super::replies::reply_frame;
 use super::{Action, ConnId};
 use crate::jute::Limits;
@@ -59,7 +60,17 @@ impl Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Waiting {
     Request { conn: ConnId, xid: i32, received_ms: i64 },
-    Connect { conn: ConnId },
+    Connect { conn: ConnId, received_ms: i64 },
+}
+
+/// A commit's session as `CommitProcessor` sees it before the write is applied.
+#[derive(Clone, Copy, Debug)]
+struct CommitSeen {
+    conn: Option<ConnId>,
+    /// The length of the connection's queue, the write included.
+    queue: usize,
+    /// The write entered this server's commit processor (it was not another server's).
+    local: bool,
 }
 
 /// A client sync waiting for the leader.
@@ -147,6 +158,9 @@ impl Core {
         self.forward(ForwardedRequest { session, cxid: xid, op: op.code(), body, auth }, waiting);
         if let Some(c) = self.conns.get_mut(&conn) {
             c.queue.push_back(Queued::Forwarded { xid });
+            // The write joins its session's queue in the commit processor.
+            let n = c.queue.len() as i64;
+            self.stats.recorded.add(Basic::RequestsInSessionQueue, n);
         }
     }
 
@@ -160,7 +174,8 @@ impl Core {
             body: timeout_ms.to_be_bytes().to_vec(),
             auth: Vec::new(),
         };
-        self.forward(req, Waiting::Connect { conn });
+        self.forward(req, Waiting::Connect { conn, received_ms: self.now_mono_ms });
+        self.stats.recorded.add(Basic::RequestsInSessionQueue, 1);
     }
 
     fn forward(&mut self, req: ForwardedRequest, waiting: Waiting) {
@@ -249,22 +264,77 @@ impl Core {
             return;
         }
         if self.role == Role::Leading {
-            return self.handle_persisted(zxid);
+            // Every write the leader commits entered its commit processor when it was
+            // prepared, its learners' forwarded ones included.
+            let commit = self.inflight.front().filter(|f| f.entry.header.zxid <= zxid).map(|f| (f.origin, f.received_ms));
+            let before = commit.map(|(origin, received_ms)| self.commit_before(origin, Some(received_ms), self.inflight.len()));
+            self.handle_persisted(zxid);
+            if let Some(b) = before {
+                self.commit_after(b);
+            }
+            return;
         }
         let key = (SessionId(entry.header.client_id), entry.header.cxid);
+        let queued_writes = self.forwarded.len();
         let origin = match self.forwarded.remove(&key) {
             Some(Waiting::Request { conn, xid, received_ms }) => (Origin::Request { conn, xid }, received_ms),
-            Some(Waiting::Connect { conn }) => (Origin::Connect { conn }, self.now_mono_ms),
+            Some(Waiting::Connect { conn, received_ms }) => (Origin::Connect { conn }, received_ms),
             None => (Origin::Server, self.now_mono_ms),
         };
+        let local = !matches!(origin.0, Origin::Server);
+        let before = self.commit_before(origin.0, local.then_some(origin.1), queued_writes);
         self.last_prepared_zxid = self.last_prepared_zxid.max(zxid);
         self.apply_entry(InFlight { entry, origin: origin.0, received_ms: origin.1 });
+        self.commit_after(before);
+    }
+
+    /// `CommitProcessor` when a commit is taken (`processWrite`, `processCommitMetrics`):
+    /// the local writes waiting for their commits (`queued_writes`); for a write
+    /// that entered this server's commit processor at `entered_ms` (a local one), its
+    /// time there and the length of its session's queue; for another server's write,
+    /// the time since its commit arrived. A commit is applied in the step it arrives
+    /// in, so the time from its arrival is 0 ms.
+    fn commit_before(&mut self, origin: Origin, entered_ms: Option<i64>, queued_writes: usize) -> CommitSeen {
+        let r = &mut self.stats.recorded;
+        r.add(Basic::WriteCommitProcReqQueued, queued_writes as i64);
+        let Some(entered) = entered_ms else {
+            r.time(Advanced::ServerWriteCommittedTimeMs, 0);
+            return CommitSeen { conn: None, queue: 0, local: false };
+        };
+        r.time(Advanced::WriteCommitprocTimeMs, self.now_mono_ms - entered);
+        r.time(Advanced::LocalWriteCommittedTimeMs, 0);
+        let conn = match origin {
+            Origin::Request { conn, .. } | Origin::Connect { conn } => Some(conn),
+            Origin::Server | Origin::Remote => None,
+        };
+        // A write with no connection here (a session creation, a learner's write on the
+        // leader) is alone in its session's queue.
+        let queue = conn.and_then(|c| self.conns.get(&c)).map_or(0, |c| c.queue.len());
+        self.stats.recorded.add(Basic::RequestsInSessionQueue, queue.max(1) as i64);
+        CommitSeen { conn, queue, local: true }
+    }
+
+    /// After the commit was applied: the reads of its session released behind it.
+    fn commit_after(&mut self, seen: CommitSeen) {
+        let after = seen.conn.and_then(|c| self.conns.get(&c)).map_or(0, |c| c.queue.len());
+        let reads = seen.queue.saturating_sub(after + 1) as i64;
+        let r = &mut self.stats.recorded;
+        if seen.local {
+            r.add(Basic::ReadsAfterWriteInSessionQueue, reads);
+        }
+        r.add(Basic::SessionQueuesDrained, i64::from(seen.local));
+        r.add(Basic::ReadsIssuedFromSessionQueue, reads);
     }
 
     /// Leader: a request a learner forwarded, prepared like a local one.
     fn forwarded_request(&mut self, from: ServerId, req: ForwardedRequest) {
         let session = req.session;
         let op = OpCode::try_from(req.op).ok();
+        if op != Some(OpCode::Sync) {
+            // It enters the leader's commit processor, alone in its session's queue
+            // there: the requests queued behind it wait on the learner.
+            self.stats.recorded.add(Basic::RequestsInSessionQueue, 1);
+        }
         match op {
             Some(OpCode::Sync) => return self.actions.push(Action::Sync(SyncOrigin::Learner(from))),
             Some(OpCode::CreateSession) => {

@@ -133,3 +133,68 @@ fn a_leader_fails_requests_of_a_session_that_moved_to_another_server() {
     let txns: Vec<Txn> = c.take_actions().into_iter().filter_map(|a| if let Action::Propose(e) = a { Some(e.txn) } else { None }).collect();
     assert!(matches!(txns.as_slice(), [Txn::CreateSession { .. }, Txn::Create(_), Txn::Error(ErrorCode::SessionMoved), Txn::Create(_)]), "{txns:?}");
 }
+
+/// (samples, sum) of a BASIC summary.
+fn basic(c: &Core, m: super::super::recorded::Basic) -> (u64, i64) {
+    let s = c.stats.recorded.basic(m);
+    (s.histogram.count, s.histogram.sum)
+}
+
+fn advanced(c: &Core, m: super::super::recorded::Advanced) -> (u64, i64) {
+    let s = c.stats.recorded.advanced(m);
+    (s.histogram.count, s.histogram.sum)
+}
+
+#[test]
+fn a_learner_records_its_commit_processor_for_local_and_other_servers_writes() {
+    use super::super::recorded::{Advanced as A, Basic as B};
+    let mut c = core(Role::Following);
+    c.start_serving(0);
+    connect(&mut c, 1);
+    let session = match c.take_actions().as_slice() {
+        [Action::Forward(r)] => r.session,
+        other => panic!("{other:?}"),
+    };
+    c.step(Input::Committed(entry(session, 0, 0x1_0000_0001, Txn::CreateSession { timeout_ms: 10_000 })));
+    c.set_time(2_000, 100);
+    c.step(Input::Request { conn: 1, xid: 7, body: RequestBody::Ok(create("/a")) });
+    c.step(Input::Request { conn: 1, xid: 8, body: RequestBody::Ok(Request::Ping) });
+    c.set_time(2_030, 130);
+    let txn = Txn::Create(CreateTxn { path: "/a".into(), data: Some(b"v".to_vec()), acl: Acl::open_unsafe(), ephemeral: false, parent_cversion: 1 });
+    c.step(Input::Committed(entry(session, 7, 0x1_0000_0002, txn)));
+    // The session creation and the create entered the commit processor here.
+    assert_eq!(advanced(&c, A::WriteCommitprocTimeMs), (2, 30));
+    assert_eq!(advanced(&c, A::LocalWriteCommittedTimeMs), (2, 0));
+    // Queued: the create alone, then at its commit the create and the ping behind it.
+    assert_eq!(basic(&c, B::RequestsInSessionQueue), (4, 1 + 1 + 1 + 2));
+    assert_eq!(basic(&c, B::ReadsAfterWriteInSessionQueue), (2, 1));
+    // Another server's write: no session queue of this server is drained.
+    let other = SessionId(0x0200_0000_0000_0001);
+    c.step(Input::Committed(entry(other, 0, 0x1_0000_0003, Txn::CreateSession { timeout_ms: 10_000 })));
+    assert_eq!(advanced(&c, A::ServerWriteCommittedTimeMs), (1, 0));
+    assert_eq!(basic(&c, B::SessionQueuesDrained), (3, 2));
+    assert_eq!(basic(&c, B::ReadsIssuedFromSessionQueue), (3, 1));
+    assert_eq!(basic(&c, B::WriteCommitProcReqQueued).0, 3);
+}
+
+#[test]
+fn a_leader_counts_every_write_it_commits_as_its_own() {
+    use super::super::recorded::{Advanced as A, Basic as B};
+    let mut c = core(Role::Leading);
+    c.start_serving(0x2_0000_0000);
+    let session = SessionId(0x0300_0000_0000_0001);
+    c.set_time(1_000, 10);
+    c.step(Input::Forwarded { from: ServerId(3), req: ForwardedRequest { session, cxid: 0, op: OpCode::CreateSession.code(), body: 30_000i32.to_be_bytes().to_vec(), auth: vec![] } });
+    let proposed = match c.take_actions().as_slice() {
+        [Action::Propose(e)] => e.clone(),
+        other => panic!("{other:?}"),
+    };
+    c.set_time(1_004, 14);
+    c.step(Input::Committed(proposed));
+    assert_eq!(advanced(&c, A::WriteCommitprocTimeMs), (1, 4));
+    assert_eq!(advanced(&c, A::ServerWriteCommittedTimeMs).0, 0);
+    // Once when it arrived, once when its commit was taken.
+    assert_eq!(basic(&c, B::RequestsInSessionQueue), (2, 2));
+    assert_eq!(basic(&c, B::SessionQueuesDrained), (1, 1));
+    assert_eq!(basic(&c, B::WriteCommitProcReqQueued), (1, 1));
+}

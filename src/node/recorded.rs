@@ -34,6 +34,23 @@
 //!   (`netty.server.outstandingHandshake.limit`);
 //! - `cnxn_closed_without_zk_server_running` — only with Netty's
 //!   `earlyDropSecureConnectionHandshakes`, which rzk does not have.
+//!
+//! Ensemble members record their commit pipeline here too: the commit processor's view
+//! of each committed write in `node::quorum`, and what the peer driver measures around
+//! the core (`peer::samples`: proposal, ACK and commit latencies, the commit loop's
+//! times) or the Zab leader counts (its sync throttlers). Stays zero in an ensemble:
+//! - `concurrent_request_processing_in_commit_processor`, because reads are answered
+//!   inline, so none is ever in progress when a commit is taken;
+//! - `om_proposal_process_time_ms`, `om_commit_process_time_ms`, because rzk has no
+//!   observer masters (`observerMasterPort`);
+//! - `requests_not_forwarded_to_commit_processor`, `skip_learner_request_to_next_processor_count`,
+//!   `quit_leading_due_to_disloyal_voter`, because they count only under settings rzk
+//!   does not have (`forwardLearnerRequestsToCommitProcessorDisabled`,
+//!   `follower.skipLearnerRequestToNextProcessor`, `leader.maxTimeToWaitForEpoch`);
+//! - `ensemble_auth_success`, `ensemble_auth_fail`, `ensemble_auth_skip`, because rzk has
+//!   no `EnsembleAuthenticationProvider`;
+//! - `socket_closing_time`, because the quorum sockets are closed by the tasks that own
+//!   them, which do not time it.
 
 use super::stats::SizeSummary;
 

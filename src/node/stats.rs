@@ -335,6 +335,27 @@ pub struct LeaderSnapshot {
     pub uptime_ms: i64,
     /// Serialized proposal sizes (`Leader.getProposalStats`).
     pub proposal_sizes: BufferStats,
+    /// The synced observers' connections (`Leader.getObservingLearnersInfo`).
+    pub observers: Vec<LearnerLinkInfo>,
+}
+
+/// One learner's connection to the leader (`LearnerHandler.getLearnerHandlerInfo`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LearnerLinkInfo {
+    /// The learner's socket address as Java prints it (`/host:port`).
+    pub remote_socket_address: String,
+    pub sid: i64,
+    /// Wall ms when the connection was made.
+    pub established_ms: i64,
+    /// Packets waiting in its queue, and their bytes.
+    pub queued_packets: usize,
+    pub queued_packets_size: i64,
+    pub packets_received: u64,
+    pub packets_sent: u64,
+    /// REQUEST packets (forwarded client requests) received.
+    pub requests: u64,
+    /// The zxid of the last packet with one handed to its writer (-1: none yet).
+    pub last_zxid: i64,
 }
 
 /// Ensemble counters of `ServerMetrics` recorded by the peer.
@@ -361,8 +382,8 @@ pub struct QuorumSummaries {
     pub quorum_ack_latency: LatencyHistogram,
     /// Leader, per learner sid: packets queued when one more is queued.
     pub learner_handler_qp_size: NamespaceSummaries,
-    /// Learners (by sid) whose queue is measured; Java also keeps the time a packet
-    /// waited, which rzk does not measure (the key is there, without samples).
+    /// Leader, per learner sid: how long a marker (one every 1000 packets queued)
+    /// waited in the queue.
     pub learner_handler_qp_time: BTreeMap<String, LatencyHistogram>,
 }
 

@@ -123,10 +123,7 @@ fn with_server(ops: &Ops, cmd: &str, s: &ServerSnapshot, f: &Facts) -> Json {
             .with("zxid", Json::str("0"))
             .with("timestamp", Json::Int((s.now_wall_ms - f.uptime_ms) / 1000)),
         "monitor" => monitor_fields(s, f),
-        "observers" => {
-            let synced = s.quorum.as_ref().and_then(|q| q.leader.as_ref()).map_or(0, |l| l.synced_observers);
-            Json::obj().with("synced_observers", Json::Int(synced as i64)).with("observers", Json::Array(vec![]))
-        }
+        "observers" => super::ensemble::observers(s),
         "server_stats" => server_stats(s, f),
         "stats" => merge(server_stats(s, f), connection_lists(s, true)),
         "voting_view" => super::ensemble::voting_view(ops, s),

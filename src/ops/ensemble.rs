@@ -1,12 +1,13 @@
 //! What the operations surface adds for an ensemble member: `conf`'s quorum lines
 //! (`QuorumZooKeeperServer.dumpConf`), the AdminServer's `leader`, `voting_view` and
-//! `zabstate` (`Commands.LeaderCommand`, `VotingViewCommand`, `ZabStateCommand`), and the leader's proposal sizes in
+//! `zabstate` (`Commands.LeaderCommand`, `VotingViewCommand`, `ZabStateCommand`), `observers`
+//! (`SyncedObserverConsCommand`), and the leader's proposal sizes in
 //! `srvr`/`stat` (`LeaderZooKeeperServer`'s `ServerStats.Provider`).
 
 use super::json::Json;
 use super::Ops;
 use crate::config::quorum::{LearnerType, QuorumSettings, ServerSpec};
-use crate::node::stats::{BufferStats, ServerSnapshot};
+use crate::node::stats::{BufferStats, LearnerLinkInfo, ServerSnapshot};
 use crate::proto::ServerId;
 use std::fmt::Write;
 
@@ -57,6 +58,29 @@ pub fn leader(ops: &Ops, s: &ServerSnapshot) -> Option<Json> {
     let id = quorum.leader_id.unwrap_or(-1);
     let ip = q.servers.get(&ServerId(id)).map(|l| Json::str(l.host.clone())).unwrap_or(Json::Null);
     Some(Json::obj().with("is_leader", Json::Bool(leading)).with("leader_id", Json::Int(id)).with("leader_ip", ip))
+}
+
+/// `observers` (`SyncedObserverConsCommand`): on the leader, its synced observers and
+/// each one's connection (`LearnerHandler.getLearnerHandlerInfo`); elsewhere none.
+pub fn observers(s: &ServerSnapshot) -> Json {
+    let leader = s.quorum.as_ref().and_then(|q| q.leader.as_ref());
+    let synced = leader.map_or(0, |l| l.synced_observers);
+    let list = leader.map_or_else(Vec::new, |l| l.observers.iter().map(learner_link).collect());
+    Json::obj().with("synced_observers", Json::Int(synced as i64)).with("observers", Json::Array(list))
+}
+
+fn learner_link(i: &LearnerLinkInfo) -> Json {
+    let n = |v: u64| Json::Int(i64::try_from(v).unwrap_or(i64::MAX));
+    Json::obj()
+        .with("remote_socket_address", Json::str(i.remote_socket_address.clone()))
+        .with("sid", Json::Int(i.sid))
+        .with("established", Json::Int(i.established_ms))
+        .with("queued_packets", n(i.queued_packets as u64))
+        .with("queued_packets_size", Json::Int(i.queued_packets_size))
+        .with("packets_received", n(i.packets_received))
+        .with("packets_sent", n(i.packets_sent))
+        .with("requests", n(i.requests))
+        .with("last_zxid", Json::Int(i.last_zxid))
 }
 
 /// `voting_view`: the voting members and their addresses; only this server's own
@@ -149,6 +173,16 @@ mod tests {
             election_port_bind_retry: 3,
             cnx_timeout_ms: 5000,
         }
+    }
+
+    #[test]
+    fn observers_lists_each_synced_observer_connection_in_learner_handler_order() {
+        let info = LearnerLinkInfo { remote_socket_address: "/127.0.0.1:40000".into(), sid: 4, last_zxid: -1, ..Default::default() };
+        let j = learner_link(&info).pretty();
+        let keys = ["remote_socket_address", "sid", "established", "queued_packets", "queued_packets_size", "packets_received", "packets_sent", "requests", "last_zxid"];
+        let at: Vec<usize> = keys.iter().map(|k| j.find(&format!("\"{k}\"")).expect(k)).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{j}");
+        assert!(j.contains("\"/127.0.0.1:40000\""), "{j}");
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! told to elect again.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -18,8 +20,11 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::metrics::{PeerMetrics, PeerView, Role as MetricsRole};
+use super::links::{Outgoing, MARKER_INTERVAL};
+use super::samples::PeerSamples;
 use super::{PeerEvent, RoleEnded};
 use crate::node::driver::{clock_ms, run_batches, to_core, Event, Host, Inbox, Outs, TxnLog, SNAPSHOT_SLICE_NODES};
+use crate::node::stats::LearnerLinkInfo;
 use crate::node::{Action as CoreAction, Core, CoreConfig, Input as CoreInput, Role};
 use crate::proto::quorum::{encode_quorum_packet, Packet};
 use crate::proto::{ServerId, TxnEntry, Zxid};
@@ -52,7 +57,9 @@ pub struct PeerDriver {
     gen: u64,
     log: Option<DiskLog>,
     setup: PeerSetup,
-    peers: BTreeMap<ServerId, mpsc::Sender<Bytes>>,
+    peers: BTreeMap<ServerId, mpsc::Sender<Outgoing>>,
+    /// Leader: each learner's connection, for the `observers` command and the markers.
+    links: BTreeMap<ServerId, LinkStats>,
     outs: Outs,
     /// The newest logged txns (`ZKDatabase.committedLog`), for DIFF syncs.
     recent: VecDeque<TxnEntry>,
@@ -63,6 +70,8 @@ pub struct PeerDriver {
     failed: Option<String>,
     /// Role counters and timings for the operations surface.
     metrics: PeerMetrics,
+    /// Values for the core's metrics registry, handed over once per batch.
+    samples: PeerSamples,
     /// The leader of the current role (this server when leading).
     leader_id: Option<ServerId>,
 }
@@ -80,6 +89,7 @@ impl PeerDriver {
             log: Some(log),
             setup,
             peers: BTreeMap::new(),
+            links: BTreeMap::new(),
             outs: Outs::default(),
             recent,
             recent_after,
@@ -87,6 +97,7 @@ impl PeerDriver {
             mono_start: Instant::now(),
             failed: None,
             metrics: PeerMetrics::new(0),
+            samples: PeerSamples::default(),
             leader_id: None,
         };
         d.core.set_role(Role::Looking);
@@ -120,12 +131,22 @@ impl PeerDriver {
             PeerEvent::Tick => self.feed(zab::Input::Tick),
             PeerEvent::Lead { gen } => self.lead(gen),
             PeerEvent::LeaderConnected { gen, leader, out } => self.follow(gen, leader, out),
-            PeerEvent::LearnerConnected { gen, sid, out } if gen == self.gen => {
+            PeerEvent::LearnerConnected { gen, sid, out, addr, queued_bytes } if gen == self.gen => {
                 self.peers.insert(sid, out);
+                self.links.insert(sid, LinkStats::new(addr, self.wall_now(), queued_bytes));
             }
+            PeerEvent::QueueTime { gen, sid, ms } if gen == self.gen => self.metrics.queue_time(sid, ms),
             PeerEvent::Packet { gen, from, pkt } if gen == self.gen => {
+                if let Some(l) = self.links.get_mut(&from) {
+                    l.received(&pkt);
+                }
                 if matches!(self.zab, Some(Zab::Learner(_))) {
                     self.metrics.learner_received(&pkt);
+                    if let Packet::Proposal { txn, .. } = &pkt {
+                        if self.metrics.is_broadcasting() && self.core.role() == Role::Following {
+                            self.samples.proposal_received(self.wall_now(), txn);
+                        }
+                    }
                 }
                 self.feed(zab::Input::Packet { from, pkt })
             }
@@ -159,6 +180,7 @@ impl PeerDriver {
     fn lead(&mut self, gen: u64) {
         self.gen = gen;
         self.peers.clear();
+        self.links.clear();
         self.core.set_role(Role::Leading);
         self.metrics.elected(self.mono_now());
         self.leader_id = Some(self.setup.zab.my_id);
@@ -168,7 +190,7 @@ impl PeerDriver {
         self.pending.extend(first);
     }
 
-    fn follow(&mut self, gen: u64, leader: ServerId, out: mpsc::Sender<Bytes>) {
+    fn follow(&mut self, gen: u64, leader: ServerId, out: mpsc::Sender<Outgoing>) {
         self.gen = gen;
         self.peers.clear();
         self.peers.insert(leader, out);
@@ -186,6 +208,7 @@ impl PeerDriver {
         if let Some(z) = self.zab.as_mut() {
             let out = z.step(input);
             self.pending.extend(out);
+            self.samples.extend(z.take_samples());
         }
     }
 
@@ -199,6 +222,10 @@ impl PeerDriver {
             }
             let core_actions = self.core.take_actions();
             if core_actions.is_empty() && self.pending.is_empty() {
+                let samples = self.samples.take();
+                if !samples.is_empty() {
+                    self.core.step(CoreInput::Samples(samples));
+                }
                 return;
             }
             for a in core_actions {
@@ -238,12 +265,16 @@ impl PeerDriver {
                     self.metrics.leader_sent(to, &pkt, self.queued_for(to));
                 }
                 let mut b = BytesMut::new();
-                encode_quorum_packet(&pkt.to_record(), &mut b);
-                self.send_raw(to, b.freeze());
+                let rec = pkt.to_record();
+                encode_quorum_packet(&rec, &mut b);
+                self.send_raw(to, b.freeze(), Some(rec.zxid));
             }
             A::Persist { entries } => {
                 if matches!(self.zab, Some(Zab::Leader(_))) {
                     entries.iter().for_each(|e| self.metrics.proposed(proposal_size(e)));
+                }
+                if self.core.role() != Role::Observing {
+                    self.samples.logged(&entries);
                 }
                 self.persist(entries)
             }
@@ -255,10 +286,18 @@ impl PeerDriver {
             A::TakeSnapshot { zxid } => self.take_snapshot(zxid),
             A::SaveEpoch { kind, epoch } => self.save_epoch(kind, epoch),
             A::Deliver { entry } => {
-                if matches!(self.zab, Some(Zab::Leader(_))) {
-                    self.metrics.committed(clock_ms(self.mono_start).0, entry.header.time);
+                let leading = matches!(self.zab, Some(Zab::Leader(_)));
+                if leading {
+                    self.metrics.committed(self.wall_now(), entry.header.time);
                 }
-                self.core.step(CoreInput::Committed(entry))
+                if !self.core.is_serving() {
+                    // Synchronizing: Java applies these without its commit processor.
+                    return self.core.step(CoreInput::Committed(entry));
+                }
+                self.samples.commit_received(self.wall_now(), &entry, !leading);
+                let started = Instant::now();
+                self.core.step(CoreInput::Committed(entry));
+                self.samples.commit_processed(started.elapsed().as_millis() as i64);
             }
             A::Established { epoch } => {
                 let last = match &self.zab {
@@ -280,6 +319,7 @@ impl PeerDriver {
             A::Request { from, req } => self.core.step(CoreInput::Forwarded { from, req }),
             A::TouchSessions { touches, .. } => self.core.step(CoreInput::Touches(touches)),
             A::Revalidate { from, session, timeout_ms } => {
+                self.samples.revalidate_asked();
                 self.core.step(CoreInput::RevalidateAsk { from, session, timeout_ms })
             }
             A::Revalidated { session, valid } => self.core.step(CoreInput::Revalidated { session, valid }),
@@ -293,10 +333,22 @@ impl PeerDriver {
         }
     }
 
-    fn send_raw(&mut self, to: ServerId, bytes: Bytes) {
+    fn send_raw(&mut self, to: ServerId, bytes: Bytes, zxid: Option<Zxid>) {
         let Some(tx) = self.peers.get(&to) else { return };
-        match tx.try_send(bytes) {
-            Ok(()) => return,
+        let len = bytes.len();
+        if let Some(l) = self.links.get_mut(&to) {
+            if l.queued % MARKER_INTERVAL == 0 {
+                // A full queue drops the connection below anyway.
+                let _ = tx.try_send(Outgoing::Marker(Instant::now()));
+            }
+        }
+        match tx.try_send(Outgoing::Packet(bytes)) {
+            Ok(()) => {
+                if let Some(l) = self.links.get_mut(&to) {
+                    l.queued(len, zxid);
+                }
+                return;
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 warn!("server {to} is not keeping up with the quorum traffic; dropping its connection")
             }
@@ -318,10 +370,16 @@ impl PeerDriver {
         }
         let Some(log) = self.log.as_mut() else { return };
         match log.append(entries) {
-            Ok(Some(upto)) => self.feed(zab::Input::Persisted { upto: Zxid(upto) }),
+            Ok(Some(upto)) => self.log_durable(Zxid(upto)),
             Ok(None) => {}
             Err(e) => self.failed = Some(format!("transaction log append failed: {e}")),
         }
+    }
+
+    /// The log is durable through `upto`: Zab ACKs (or counts its own ACK).
+    fn log_durable(&mut self, upto: Zxid) {
+        self.samples.persisted(self.wall_now(), upto);
+        self.feed(zab::Input::Persisted { upto });
     }
 
     fn save_epoch(&mut self, kind: EpochKind, epoch: u32) {
@@ -340,7 +398,7 @@ impl PeerDriver {
         encode_quorum_packet(&Packet::Snap(zxid).to_record(), &mut b);
         snap_stream::encode(self.core.tree(), &self.core.session_table(), &mut b);
         info!("sending a snapshot at 0x{:x} to server {to} ({} bytes)", zxid.0, b.len());
-        self.send_raw(to, b.freeze());
+        self.send_raw(to, b.freeze(), Some(zxid));
     }
 
     /// Runs `f` with the log writer stopped (everything handed to it written), then
@@ -404,6 +462,7 @@ impl PeerDriver {
         self.pending.clear();
         self.peers.clear();
         self.metrics.looking(self.mono_now());
+        self.samples.role_ended();
         self.leader_id = None;
         self.core.stop_serving();
         for a in self.core.take_actions() {
@@ -432,9 +491,26 @@ impl PeerDriver {
         clock_ms(self.mono_start).1
     }
 
+    fn wall_now(&self) -> i64 {
+        clock_ms(self.mono_start).0
+    }
+
     /// Packets waiting in the queue of the connection to `sid`.
     fn queued_for(&self, sid: ServerId) -> usize {
         self.peers.get(&sid).map_or(0, |tx| tx.max_capacity() - tx.capacity())
+    }
+
+    /// The synced observers' connections (`Leader.getObservingLearnersInfo`).
+    fn observer_links(&self, leader: &Leader) -> Vec<LearnerLinkInfo> {
+        let observing = leader.observing();
+        observing
+            .iter()
+            .filter_map(|sid| {
+                let l = self.links.get(sid)?;
+                let queued = self.queued_for(*sid);
+                Some(l.info(*sid, queued))
+            })
+            .collect()
     }
 
     /// The quorum part of an operations snapshot.
@@ -446,7 +522,60 @@ impl PeerDriver {
             None => (None, None),
         };
         let view = PeerView { quorum_size: self.setup.zab.voters.len(), leader_id: self.leader_id.map(|s| s.0), learners };
-        self.metrics.snapshot(self.mono_now(), role, view)
+        let mut snap = self.metrics.snapshot(self.mono_now(), role, view);
+        if let (Some(l), Some(Zab::Leader(z))) = (snap.leader.as_mut(), &self.zab) {
+            l.observers = self.observer_links(z);
+        }
+        snap
+    }
+}
+
+/// What the leader counts on one learner's connection (`LearnerHandler`'s counters).
+#[derive(Debug)]
+struct LinkStats {
+    addr: std::net::SocketAddr,
+    established_ms: i64,
+    /// Packets handed to its queue (a marker goes first in every `MARKER_INTERVAL`).
+    queued: u64,
+    queued_bytes: Arc<AtomicI64>,
+    received: u64,
+    requests: u64,
+    last_zxid: i64,
+}
+
+impl LinkStats {
+    fn new(addr: std::net::SocketAddr, established_ms: i64, queued_bytes: Arc<AtomicI64>) -> LinkStats {
+        LinkStats { addr, established_ms, queued: 0, queued_bytes, received: 0, requests: 0, last_zxid: -1 }
+    }
+
+    fn received(&mut self, pkt: &Packet) {
+        self.received += 1;
+        if matches!(pkt, Packet::Request(_)) {
+            self.requests += 1;
+        }
+    }
+
+    /// A packet of `len` bytes carrying `zxid` joined the queue.
+    fn queued(&mut self, len: usize, zxid: Option<Zxid>) {
+        self.queued += 1;
+        self.queued_bytes.fetch_add(len as i64, Ordering::Relaxed);
+        if let Some(z) = zxid.filter(|z| z.0 > 0) {
+            self.last_zxid = z.0;
+        }
+    }
+
+    fn info(&self, sid: ServerId, waiting: usize) -> LearnerLinkInfo {
+        LearnerLinkInfo {
+            remote_socket_address: format!("/{}", self.addr),
+            sid: sid.0,
+            established_ms: self.established_ms,
+            queued_packets: waiting,
+            queued_packets_size: self.queued_bytes.load(Ordering::Relaxed),
+            packets_received: self.received,
+            packets_sent: self.queued.saturating_sub(waiting as u64),
+            requests: self.requests,
+            last_zxid: self.last_zxid,
+        }
     }
 }
 
@@ -470,7 +599,7 @@ impl Host for PeerDriver {
     fn handle(&mut self, ev: Event) -> bool {
         // The log's completions go to Zab, which decides what is committed.
         if let Event::Input(CoreInput::Persisted { upto }) = ev {
-            self.feed(zab::Input::Persisted { upto: Zxid(upto) });
+            self.log_durable(Zxid(upto));
             return true;
         }
         if let Event::Query { what, reply } = ev {

@@ -7,8 +7,13 @@
 //! and handed to the peer driver as events tagged with the role generation that opened
 //! the socket, so that a late packet of a finished role is ignored. After a SNAP packet
 //! the leader streams its database; the reader decodes it and hands it over whole.
-//! Writers take already-encoded packets from a bounded queue.
+//! Writers take already-encoded packets from a bounded queue. The leader also queues a
+//! marker every `MARKER_INTERVAL` packets (`LearnerHandler`'s `MarkerQuorumPacket`): the
+//! writer reports how long it waited, as `LEARNER_HANDLER_QP_TIME`.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -27,6 +32,27 @@ use crate::quorum::snap_stream;
 
 /// Packets queued for one peer before it counts as too slow and is dropped.
 pub const PEER_QUEUE: usize = 16_384;
+
+/// Packets queued to a learner between two markers (`LearnerHandler.markerPacketInterval`).
+pub const MARKER_INTERVAL: u64 = 1000;
+
+/// What a peer's writer takes from its queue.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// An encoded packet (or SNAP and the database that follows it).
+    Packet(Bytes),
+    /// A marker queued at this instant; the writer reports its wait when it reaches it.
+    Marker(std::time::Instant),
+}
+
+/// The leader's side of a learner's queue: where its writer reports the wait of its
+/// markers, and the bytes still queued (the driver adds, the writer takes away).
+struct LearnerQueue {
+    events: mpsc::Sender<Event>,
+    gen: u64,
+    sid: ServerId,
+    bytes: Arc<AtomicI64>,
+}
 
 /// Decode limits of quorum packets: a proposal carries a whole client request.
 fn limits(jute_max: usize) -> Limits {
@@ -56,12 +82,12 @@ pub async fn accept_learners(listener: TcpListener, gen: u64, events: mpsc::Send
         };
         let _ = sock.set_nodelay(true);
         debug!("learner connection from {peer}");
-        tasks.spawn(learner_handler(sock, gen, events.clone(), s.clone()));
+        tasks.spawn(learner_handler(sock, peer, gen, events.clone(), s.clone()));
     }
 }
 
 /// One learner's socket: the first packet (FOLLOWERINFO/OBSERVERINFO) names it.
-async fn learner_handler(sock: TcpStream, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
+async fn learner_handler(sock: TcpStream, addr: SocketAddr, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
     let (mut rd, wr) = sock.into_split();
     let lim = limits(s.jute_max);
     let mut buf = BytesMut::with_capacity(64 * 1024);
@@ -81,9 +107,11 @@ async fn learner_handler(sock: TcpStream, gen: u64, events: mpsc::Sender<Event>,
     };
     info!("learner {sid} connected to the quorum port");
     let (tx, rx) = mpsc::channel(PEER_QUEUE);
-    let writer = tokio::spawn(write_loop(wr, rx));
+    let queued_bytes = Arc::new(AtomicI64::new(0));
+    let queue = LearnerQueue { events: events.clone(), gen, sid, bytes: queued_bytes.clone() };
+    let writer = tokio::spawn(write_loop(wr, rx, Some(queue)));
     let send = |ev| events.send(Event::Peer(ev));
-    if send(PeerEvent::LearnerConnected { gen, sid, out: tx }).await.is_err()
+    if send(PeerEvent::LearnerConnected { gen, sid, out: tx, addr, queued_bytes }).await.is_err()
         || send(PeerEvent::Packet { gen, from: sid, pkt: first }).await.is_err()
     {
         return;
@@ -123,7 +151,7 @@ pub async fn connect_leader(addr: &str, within: Duration) -> Option<TcpStream> {
 pub async fn follow_leader(sock: TcpStream, leader: ServerId, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
     let (mut rd, wr) = sock.into_split();
     let (tx, rx) = mpsc::channel(PEER_QUEUE);
-    let writer = tokio::spawn(write_loop(wr, rx));
+    let writer = tokio::spawn(write_loop(wr, rx, None));
     let send = |ev| events.send(Event::Peer(ev));
     if send(PeerEvent::LeaderConnected { gen, leader, out: tx }).await.is_err() {
         return;
@@ -146,14 +174,31 @@ pub async fn follow_leader(sock: TcpStream, leader: ServerId, gen: u64, events: 
     let _ = send(PeerEvent::Down { gen, sid: leader }).await;
 }
 
-async fn write_loop(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>) {
+async fn write_loop(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>, queue: Option<LearnerQueue>) {
     let mut batch = BytesMut::new();
     while let Some(first) = rx.recv().await {
         // Whatever else is queued goes out in the same write: a send per packet (a
         // PROPOSAL and a COMMIT per txn and follower) was most of a leader's CPU under
         // write load. Large packets (a SNAP's database) are written as they are.
         let mut next = Some(first);
-        while let Some(pkt) = next.take() {
+        while let Some(out) = next.take() {
+            let pkt = match out {
+                Outgoing::Packet(p) => {
+                    if let Some(q) = &queue {
+                        q.bytes.fetch_sub(p.len() as i64, Ordering::Relaxed);
+                    }
+                    p
+                }
+                Outgoing::Marker(at) => {
+                    if let Some(r) = &queue {
+                        let ms = i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
+                        let ev = PeerEvent::QueueTime { gen: r.gen, sid: r.sid, ms };
+                        let _ = r.events.send(Event::Peer(ev)).await;
+                    }
+                    next = rx.try_recv().ok();
+                    continue;
+                }
+            };
             let full = pkt.len() >= WRITE_BATCH || batch.len() + pkt.len() > WRITE_BATCH;
             if full && !flush(&mut wr, &mut batch).await {
                 return;

@@ -78,6 +78,11 @@ impl PeerMetrics {
         self.stage = Stage::Broadcast;
     }
 
+    /// Whether the role broadcasts (the learner is up to date, the leader established).
+    pub fn is_broadcasting(&self) -> bool {
+        self.stage == Stage::Broadcast
+    }
+
     /// The leader proposed a txn of `size` serialized bytes (`Leader.propose`).
     pub fn proposed(&mut self, size: usize) {
         self.counters.proposal_count += 1;
@@ -118,6 +123,12 @@ impl PeerMetrics {
         self.queued(to, queued);
     }
 
+    /// A marker waited `ms` in the queue to learner `sid` (`LearnerHandler.sendPackets`:
+    /// `LEARNER_HANDLER_QP_TIME`).
+    pub fn queue_time(&mut self, sid: ServerId, ms: i64) {
+        self.summaries.learner_handler_qp_time.entry(sid.0.to_string()).or_default().record(ms);
+    }
+
     fn queued(&mut self, to: ServerId, queued: usize) {
         let key = to.0.to_string();
         self.summaries.learner_handler_qp_time.entry(key.clone()).or_default();
@@ -134,6 +145,7 @@ impl PeerMetrics {
             pending_syncs: c.pending_syncs,
             uptime_ms: self.leading_since.map_or(0, |t| now_ms - t),
             proposal_sizes: self.proposal_sizes,
+            observers: Vec::new(),
         });
         QuorumSnapshot {
             peer_state: self.peer_state(role),

@@ -16,8 +16,8 @@ pub mod driver;
 pub mod links;
 pub mod metrics;
 mod roles;
+pub mod samples;
 
-use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use crate::proto::quorum::Packet;
@@ -34,14 +34,23 @@ pub enum PeerEvent {
     /// The election made this server the leader; the quorum port is open.
     Lead { gen: u64 },
     /// Connected to the elected leader; packets for it go to `out`.
-    LeaderConnected { gen: u64, leader: ServerId, out: mpsc::Sender<Bytes> },
+    LeaderConnected { gen: u64, leader: ServerId, out: mpsc::Sender<links::Outgoing> },
     /// A learner connected to this leader.
-    LearnerConnected { gen: u64, sid: ServerId, out: mpsc::Sender<Bytes> },
+    LearnerConnected {
+        gen: u64,
+        sid: ServerId,
+        out: mpsc::Sender<links::Outgoing>,
+        addr: std::net::SocketAddr,
+        /// Bytes queued for it and not yet taken by its writer.
+        queued_bytes: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    },
     Packet { gen: u64, from: ServerId, pkt: Packet },
     /// SNAP and the database that followed it.
     Snapshot { gen: u64, zxid: Zxid, db: Box<SnapDb> },
     /// The quorum connection with `sid` closed.
     Down { gen: u64, sid: ServerId },
+    /// A marker queued for learner `sid` reached the head of its queue after `ms`.
+    QueueTime { gen: u64, sid: ServerId, ms: i64 },
 }
 
 /// The driver's report that a role is over, with what the next election starts from.

@@ -152,6 +152,15 @@ impl Zab {
         }
     }
 
+    /// Metric values the role recorded since the last call (`ServerMetrics` samples
+    /// for the core's registry).
+    pub fn take_samples(&mut self) -> Vec<crate::node::recorded::Sample> {
+        match self {
+            Zab::Leader(l) => l.take_samples(),
+            Zab::Learner(_) => Vec::new(),
+        }
+    }
+
     pub fn is_stopped(&self) -> bool {
         match self {
             Zab::Leader(l) => l.is_stopped(),

@@ -10,7 +10,7 @@ use crate::zab::{Action, EpochKind};
 impl Leader {
     pub(super) fn learner_info(&mut self, from: ServerId, zxid: Zxid, observer: bool) {
         // A new connection from a known sid replaces the old handler.
-        let peer = Peer { observer, stage: Stage::Info, last_heard: self.tick, last_zxid: None, resumed_upto: None };
+        let peer = Peer { observer, stage: Stage::Info, last_heard: self.tick, last_zxid: None, resumed_upto: None, snap: false };
         self.peers.insert(from, peer);
         if self.phase == Phase::Discovery {
             self.info_from(from, zxid.epoch());
@@ -108,6 +108,10 @@ impl Leader {
         } else {
             plan_sync(&self.log, self.committed, peer_last)
         };
+        if let Some(p) = self.peers.get_mut(&to) {
+            p.snap = matches!(plan.start, SyncStart::Snap(_));
+        }
+        self.sample_syncs(matches!(plan.start, SyncStart::Snap(_)));
         match plan.start {
             SyncStart::Diff(z) => self.send(to, Packet::Diff(z)),
             SyncStart::Trunc(z) => self.send(to, Packet::Trunc(z)),
@@ -136,7 +140,8 @@ impl Leader {
             return;
         }
         p.stage = Stage::Synced;
-        let (resumed, observer) = (p.resumed_upto.take(), p.observer);
+        let (resumed, observer, snap) = (p.resumed_upto.take(), p.observer, p.snap);
+        self.sample_syncs(snap);
         if let Some(upto) = resumed {
             // Its NEWLEADER ACK means its log is durable through `upto`: an ACK for each
             // in-flight proposal it held (their own ACKs may have died with the old

@@ -9,6 +9,7 @@ mod discovery;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::{Action, Durable, Input, Origin, ZabConfig};
+use crate::node::recorded::{Basic, Sample};
 use crate::proto::quorum::Packet;
 use crate::proto::{ServerId, TxnEntry, Zxid};
 
@@ -47,6 +48,9 @@ struct Peer {
     last_zxid: Option<Zxid>,
     /// Set when the learner rejoined holding our in-flight proposals up to this zxid.
     resumed_upto: Option<Zxid>,
+    /// While syncing: whether it gets a SNAP (else a DIFF or TRUNC), for the sync
+    /// throttlers' in-flight counts.
+    snap: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -92,6 +96,8 @@ pub struct Leader {
     tick: u64,
     phase_started: u64,
     actions: Vec<Action>,
+    /// Metric values for the core's `ServerMetrics` (`take_samples`).
+    samples: Vec<Sample>,
 }
 
 impl Leader {
@@ -117,6 +123,7 @@ impl Leader {
             tick: 0,
             phase_started: 0,
             actions: Vec::new(),
+            samples: Vec::new(),
             cfg,
             durable,
         };
@@ -140,6 +147,25 @@ impl Leader {
         std::mem::take(&mut self.actions)
     }
 
+    /// The metric values recorded since the last call, for the core's registry.
+    pub fn take_samples(&mut self) -> Vec<Sample> {
+        std::mem::take(&mut self.samples)
+    }
+
+    /// `LearnerSyncThrottler.getSyncInProgress` of the SNAP or the DIFF throttler:
+    /// learners between their sync packets and their NEWLEADER ACK.
+    fn syncs_in_progress(&self, snap: bool) -> i64 {
+        self.peers.values().filter(|p| p.stage == Stage::Syncing && p.snap == snap).count() as i64
+    }
+
+    /// `INFLIGHT_SNAP_COUNT` / `INFLIGHT_DIFF_COUNT`, sampled when a sync begins and
+    /// when it ends (`LearnerHandler.run`).
+    fn sample_syncs(&mut self, snap: bool) {
+        let n = self.syncs_in_progress(snap);
+        let m = if snap { Basic::InflightSnapCount } else { Basic::InflightDiffCount };
+        self.samples.push(Sample::Basic(m, n));
+    }
+
     /// The epoch being led (established once `Action::Established` was emitted).
     pub fn epoch(&self) -> u32 {
         self.epoch
@@ -156,6 +182,11 @@ impl Leader {
 
     pub fn outstanding(&self) -> usize {
         self.outstanding.len()
+    }
+
+    /// The observers receiving live traffic (`Leader.getObservingLearners`).
+    pub fn observing(&self) -> Vec<ServerId> {
+        self.forwarding(true)
     }
 
     pub fn learner_counts(&self) -> LearnerCounts {

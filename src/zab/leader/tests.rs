@@ -152,3 +152,26 @@ fn observers_get_inform_instead_of_commit() {
     assert!(out.iter().any(|a| matches!(a, Action::Send { to, pkt: Packet::Inform { .. } } if *to == ServerId(4))));
     assert!(!out.iter().any(|a| matches!(a, Action::Send { to, pkt: Packet::Commit(_) } if *to == ServerId(4))));
 }
+
+#[test]
+fn sync_throttler_counts_are_sampled_when_a_sync_begins_and_when_its_newleader_is_acked() {
+    let mut l = Leader::new(cfg(), durable());
+    l.step(info(1, 1));
+    l.step(info(2, 1));
+    assert!(l.take_samples().is_empty());
+    // Both learners are current (DIFF): each begins a sync while the other's is open.
+    l.step(pkt(1, Packet::AckEpoch { zxid: Zxid::new(1, 2), epoch: 1 }));
+    l.step(pkt(2, Packet::AckEpoch { zxid: Zxid::new(1, 2), epoch: 1 }));
+    l.step(pkt(1, Packet::Ack(Zxid::new(2, 0))));
+    l.step(pkt(2, Packet::Ack(Zxid::new(2, 0))));
+    let diff = |n| Sample::Basic(Basic::InflightDiffCount, n);
+    assert_eq!(l.take_samples(), vec![diff(1), diff(2), diff(1), diff(0)]);
+    // A learner with an empty database after the window is gone gets a SNAP.
+    let mut l = Leader::new(cfg(), Durable { recent: vec![], ..durable() });
+    l.step(info(1, 1));
+    l.step(pkt(1, Packet::AckEpoch { zxid: Zxid::ZERO, epoch: 0 }));
+    let snap = |n| Sample::Basic(Basic::InflightSnapCount, n);
+    assert_eq!(l.take_samples(), vec![snap(1)]);
+    l.step(pkt(1, Packet::Ack(Zxid::new(2, 0))));
+    assert_eq!(l.take_samples(), vec![snap(0)]);
+}
