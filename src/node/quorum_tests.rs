@@ -157,8 +157,8 @@ fn a_learner_records_its_commit_processor_for_local_and_other_servers_writes() {
     };
     c.step(Input::Committed(entry(session, 0, 0x1_0000_0001, Txn::CreateSession { timeout_ms: 10_000 })));
     c.set_time(2_000, 100);
-    c.step(Input::Request { conn: 1, xid: 7, body: RequestBody::Ok(create("/a")) });
-    c.step(Input::Request { conn: 1, xid: 8, body: RequestBody::Ok(Request::Ping) });
+    c.step(Input::Request { conn: 1, xid: 7, body: RequestBody::Ok(create("/a")), bytes: 0 });
+    c.step(Input::Request { conn: 1, xid: 8, body: RequestBody::Ok(Request::Ping), bytes: 0 });
     c.set_time(2_030, 130);
     let txn = Txn::Create(CreateTxn { path: "/a".into(), data: Some(b"v".to_vec()), acl: Acl::open_unsafe(), ephemeral: false, parent_cversion: 1 });
     c.step(Input::Committed(entry(session, 7, 0x1_0000_0002, txn)));

@@ -34,6 +34,10 @@ impl Core {
         );
         if prepped && !self.role.is_learner() {
             self.record_prep(now);
+        } else if prepped {
+            // `FollowerRequestProcessor.processRequest` samples its queue, which is
+            // always empty here: the core hands each request on as it arrives.
+            self.stats.recorded.add(super::recorded::Basic::LearnerRequestProcessorQueueSize, 0);
         }
         match body {
             RequestBody::Ok(Request::Sync(r)) if self.role != super::quorum::Role::Standalone => {

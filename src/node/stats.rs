@@ -465,6 +465,12 @@ impl ServerSnapshot {
 }
 
 impl Core {
+    /// Takes over the statistics of the core this one replaces (a learner reloading
+    /// its database after a truncation).
+    pub fn keep_stats_of(&mut self, old: &mut Core) {
+        self.stats = std::mem::take(&mut old.stats);
+    }
+
     /// Copies out what the operations surface reports.
     pub fn snapshot_stats(&self) -> ServerSnapshot {
         let session_of = |conn: u64| self.conns.get(&conn).and_then(|c| c.session).map(|s| s.0).unwrap_or(0);

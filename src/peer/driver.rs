@@ -424,6 +424,9 @@ impl PeerDriver {
         let (wall, mono) = clock_ms(self.mono_start);
         let mut core = Core::recovered(self.setup.core_cfg.clone(), r.tree, &r.sessions, r.last_zxid, wall, mono, rand::random());
         core.set_role(role);
+        // Metrics are the server's, not the database's: they outlive a reload as Java's
+        // `ServerMetrics` outlive `ZKDatabase.loadDataBase`.
+        core.keep_stats_of(&mut self.core);
         self.core = core;
         let dirs = self.setup.storage.dirs();
         self.recent = history::recent_entries(&dirs, 0, self.setup.zab.committed_log_max).map_err(|e| e.to_string())?.into();
