@@ -16,6 +16,15 @@ fn connect(c: &mut Core, conn: ConnId) {
     c.step(Input::Connect { conn, req, bytes: 49 });
 }
 
+/// A learner's client connects: the core forwards the createSession; its session id.
+fn connect_forwarded(c: &mut Core, conn: ConnId) -> crate::proto::SessionId {
+    connect(c, conn);
+    match c.take_actions().as_slice() {
+        [Action::Forward(r)] => r.session,
+        other => panic!("{other:?}"),
+    }
+}
+
 fn create(path: &str) -> Request {
     Request::Create(CreateRequest { path: path.into(), data: Some(b"v".to_vec()), acl: Acl::open_unsafe(), flags: 0 })
 }
@@ -42,11 +51,7 @@ fn a_learner_refuses_clients_until_it_is_up_to_date() {
 fn a_learner_answers_forwarded_writes_when_their_commits_arrive() {
     let mut c = core(Role::Following);
     c.start_serving(0);
-    connect(&mut c, 1);
-    let session = match c.take_actions().as_slice() {
-        [Action::Forward(r)] => r.session,
-        other => panic!("{other:?}"),
-    };
+    let session = connect_forwarded(&mut c, 1);
     c.step(Input::Committed(entry(session, 0, 0x1_0000_0001, Txn::CreateSession { timeout_ms: 10_000 })));
     let acts = c.take_actions();
     assert_eq!(sends(&acts, 1), 1, "the connect response");
@@ -150,11 +155,7 @@ fn a_learner_records_its_commit_processor_for_local_and_other_servers_writes() {
     use super::super::recorded::{Advanced as A, Basic as B};
     let mut c = core(Role::Following);
     c.start_serving(0);
-    connect(&mut c, 1);
-    let session = match c.take_actions().as_slice() {
-        [Action::Forward(r)] => r.session,
-        other => panic!("{other:?}"),
-    };
+    let session = connect_forwarded(&mut c, 1);
     c.step(Input::Committed(entry(session, 0, 0x1_0000_0001, Txn::CreateSession { timeout_ms: 10_000 })));
     c.set_time(2_000, 100);
     c.step(Input::Request { conn: 1, xid: 7, body: RequestBody::Ok(create("/a")), bytes: 0 });
