@@ -267,43 +267,6 @@ def capture(ens, modes):
 # cnt_ key is non-zero (rzk's pipeline takes 0 ms where Java's queues take 1), anything
 # else when its value is.
 ZERO_ON_RZK = {
-    # Recorded by the standalone path.
-    "fsynctime": "recorded by the standalone path",
-    "sync_processor_request_queued": "recorded by the standalone path",
-    "sync_processor_queue_size": "recorded by the standalone path",
-    "sync_processor_batch_size": "recorded by the standalone path",
-    "sync_processor_queue_time_ms": "recorded by the standalone path",
-    "sync_processor_queue_flush_time_ms": "recorded by the standalone path",
-    "sync_processor_queue_and_flush_time_ms": "recorded by the standalone path",
-    "sync_process_time": "recorded by the standalone path",
-    "snapshottime": "recorded by the standalone path",
-    "dbinittime": "recorded by the standalone path",
-    "startup_txns_loaded": "recorded by the standalone path",
-    "startup_txns_load_time": "recorded by the standalone path",
-    "startup_snap_load_time": "recorded by the standalone path",
-    "prep_processor_request_queued": "recorded by the standalone path",
-    "prep_processor_queue_size": "recorded by the standalone path",
-    "prep_processor_queue_time_ms": "recorded by the standalone path",
-    "prep_process_time": "recorded by the standalone path",
-    "proposal_process_time": "recorded by the standalone path",
-    "close_session_prep_time": "recorded by the standalone path",
-    "outstanding_changes_queued": "recorded by the standalone path",
-    "outstanding_changes_removed": "recorded by the standalone path",
-    "propagation_latency": "recorded by the standalone path",
-    "node_created_watch_count": "recorded by the standalone path",
-    "node_deleted_watch_count": "recorded by the standalone path",
-    "node_changed_watch_count": "recorded by the standalone path",
-    "node_children_watch_count": "recorded by the standalone path",
-    "bytes_received_count": "recorded by the standalone path",
-    "connection_request_count": "recorded by the standalone path",
-    "connection_token_deficit": "recorded by the standalone path",
-    "response_packet_cache_hits": "recorded by the standalone path",
-    "response_packet_cache_misses": "recorded by the standalone path",
-    "response_packet_get_children_cache_hits": "recorded by the standalone path",
-    "response_packet_get_children_cache_misses": "recorded by the standalone path",
-    "request_throttle_queue_time_ms": "recorded by the standalone path",
-    "stale_requests": "recorded by the standalone path",
-    "connection_drop_count": "recorded by the standalone path",
     # Timings in whole ms: rzk answers some requests (on a quiet run all of them)
     # within the millisecond they arrive in.
     "min_latency": "requests answered within the millisecond take 0 ms",
@@ -314,14 +277,6 @@ ZERO_ON_RZK = {
     # at zxid 0 and sends a DIFF (counted in diff_count and inflight_diff_count).
     "snap_count": "a late learner with an empty log gets a DIFF",
     "inflight_snap_count": "a late learner with an empty log gets a DIFF",
-    # The commit processor's read side and its count of sessions with pending requests
-    # are recorded where a request enters the core (node::requests), not yet.
-    "read_commit_proc_req_queued": "recorded where reads enter the core",
-    "read_commit_proc_issued": "recorded where reads enter the core",
-    "read_commitproc_time_ms": "recorded where reads enter the core",
-    "read_final_proc_time_ms": "recorded where reads enter the core",
-    "learner_request_processor_queue_size": "recorded where requests enter the core",
-    "pending_session_queue_size": "needs the count of sessions with queued requests",
 }
 
 

@@ -66,11 +66,23 @@ pub struct Conn {
     /// Whether the ConnectRequest carried the readOnly byte.
     pub sent_read_only: bool,
     pub auth: Vec<Id>,
-    pub queue: VecDeque<Queued>,
+    /// Replies still owed, in request order; changed only through `enqueue` and
+    /// `dequeue`, which keep the core's `QueueTally` true.
+    queue: VecDeque<Queued>,
     pub sasl: Option<crate::auth::SaslSession>,
     pub stats: ConnStats,
     /// A Close was emitted; nothing more is sent.
     pub closing: bool,
+}
+
+/// What `CommitProcessor` counts across all connections, kept as the queues change so
+/// that no count walks the connections: the reads waiting behind a write of their
+/// session (in `numReadQueuedRequests`) and the connections with anything waiting (its
+/// `pendingRequests` session queues).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct QueueTally {
+    pub reads: usize,
+    pub busy: usize,
 }
 
 impl Conn {
@@ -87,5 +99,28 @@ impl Conn {
             stats: ConnStats { established_ms: now_ms, last_op: "NA", ..Default::default() },
             closing: false,
         }
+    }
+
+    pub fn queue(&self) -> &VecDeque<Queued> {
+        &self.queue
+    }
+
+    pub fn enqueue(&mut self, q: Queued, tally: &mut QueueTally) {
+        tally.busy += usize::from(self.queue.is_empty());
+        tally.reads += usize::from(matches!(q, Queued::Read { .. }));
+        self.queue.push_back(q);
+    }
+
+    pub fn dequeue(&mut self, tally: &mut QueueTally) -> Option<Queued> {
+        let q = self.queue.pop_front()?;
+        tally.reads -= usize::from(matches!(q, Queued::Read { .. }));
+        tally.busy -= usize::from(self.queue.is_empty());
+        Some(q)
+    }
+
+    /// The connection is gone: what it had queued leaves the counts.
+    pub fn forget(&self, tally: &mut QueueTally) {
+        tally.reads -= self.queue.iter().filter(|q| matches!(q, Queued::Read { .. })).count();
+        tally.busy -= usize::from(!self.queue.is_empty());
     }
 }

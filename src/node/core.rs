@@ -116,6 +116,8 @@ pub(super) struct MetricState {
     /// `PrepRequestProcessor` samples its queue before each wait for a request; the
     /// first wait is recorded with the first request prepared.
     pub prep_waited: bool,
+    /// The same for a learner's `FollowerRequestProcessor` / `ObserverRequestProcessor`.
+    pub learner_waited: bool,
     /// The getData and getChildren2 response caches, as hits and misses.
     pub data_cache: super::response_cache::ResponseCache,
     pub children_cache: super::response_cache::ResponseCache,
@@ -129,6 +131,8 @@ pub struct Core {
     pub(super) prep: Prep,
     pub(super) auth: AuthProviders,
     pub(super) conns: BTreeMap<ConnId, Conn>,
+    /// Reads and connections waiting in the connections' queues (`Conn::enqueue`).
+    pub(super) queued: super::conn::QueueTally,
     /// The connection a session is currently attached to.
     pub(super) session_conns: BTreeMap<SessionId, ConnId>,
     pub(super) inflight: VecDeque<InFlight>,
@@ -159,6 +163,10 @@ pub struct Core {
     pub(super) touched: BTreeMap<SessionId, i32>,
     /// Leader: the server each session's client is attached to (`SessionImpl.owner`).
     pub(super) owners: BTreeMap<SessionId, ServerId>,
+    /// Requests waiting for their commit that no connection's queue holds (a learner's
+    /// write on the leader, a session being created or expired), by session: the rest
+    /// of `CommitProcessor`'s session queues.
+    pub(super) connless_waiting: BTreeMap<SessionId, u32>,
     pub(super) metrics: MetricState,
 }
 
@@ -194,6 +202,7 @@ impl Core {
             prep,
             auth,
             conns: BTreeMap::new(),
+            queued: Default::default(),
             session_conns: BTreeMap::new(),
             inflight: VecDeque::new(),
             unpersisted: Vec::new(),
@@ -208,12 +217,14 @@ impl Core {
             role: super::quorum::Role::Standalone,
             serving: true,
             forwarded: BTreeMap::new(),
+            connless_waiting: BTreeMap::new(),
             revalidating: BTreeMap::new(),
             syncs: VecDeque::new(),
             touched: BTreeMap::new(),
             owners: BTreeMap::new(),
             metrics: MetricState {
                 prep_waited: false,
+                learner_waited: false,
                 data_cache: super::response_cache::ResponseCache::new(cfg_sizes.0),
                 children_cache: super::response_cache::ResponseCache::new(cfg_sizes.1),
             },
@@ -292,9 +303,10 @@ impl Core {
 
     fn handle_closed(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.remove(&conn) {
+            c.forget(&mut self.queued);
             // Java still takes the requests of a closed connection to the end of the
             // pipeline, where each reply is stale; rzk drops the reads it had queued.
-            let reads = c.queue.iter().filter(|q| matches!(q, Queued::Read { body, .. } if !matches!(body, super::RequestBody::Unknown(_)))).count();
+            let reads = c.queue().iter().filter(|q| matches!(q, Queued::Read { body, .. } if !matches!(body, super::RequestBody::Unknown(_)))).count();
             for _ in 0..reads {
                 self.record_stale_reply();
             }

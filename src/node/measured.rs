@@ -22,7 +22,9 @@ impl Core {
     /// opcodes, on a standalone server or the leader (learners have no prep stage), plus
     /// the createSession, closeSession and container deletions the server makes and
     /// the requests learners forward to the leader. `received_ms` is when the core got it.
-    pub(super) fn record_prep(&mut self, received_ms: i64) {
+    /// `throttled`: the request passed `RequestThrottler` (a learner's request on the
+    /// leader goes straight to `PrepRequestProcessor`).
+    pub(super) fn record_prep(&mut self, received_ms: i64, throttled: bool) {
         let now = self.now_mono_ms;
         let r = &mut self.stats.recorded;
         if !self.metrics.prep_waited {
@@ -33,12 +35,28 @@ impl Core {
         r.count(Counter::PrepProcessorRequestQueued, 1);
         // `RequestThrottler` hands every submitted request on in turn; rzk's core takes
         // each as it arrives (no throttle is configured by default in Java either).
-        r.time(Advanced::RequestThrottleQueueTimeMs, now - received_ms);
+        if throttled {
+            r.time(Advanced::RequestThrottleQueueTimeMs, now - received_ms);
+        }
         r.time(Advanced::PrepProcessorQueueTimeMs, now - received_ms);
         r.add(Basic::PrepProcessTime, 0);
         r.add(Basic::ProposalProcessTime, 0);
         // The wait for the next request: nothing is queued behind this one.
         r.add(Basic::PrepProcessorQueueSize, 0);
+    }
+
+    /// A learner takes a request (`RequestThrottler`, then
+    /// `FollowerRequestProcessor`, which samples its queue before each wait): the core
+    /// hands each on as it arrives, so both queues are empty.
+    pub(super) fn record_learner_entry(&mut self, received_ms: i64) {
+        let r = &mut self.stats.recorded;
+        r.time(Advanced::RequestThrottleQueueTimeMs, self.now_mono_ms - received_ms);
+        if !self.metrics.learner_waited {
+            // The processor's first wait, before any request.
+            self.metrics.learner_waited = true;
+            r.add(Basic::LearnerRequestProcessorQueueSize, 0);
+        }
+        r.add(Basic::LearnerRequestProcessorQueueSize, 0);
     }
 
     /// The change records prep added (`addChangeRecord`) and those applied txns took

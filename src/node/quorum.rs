@@ -54,6 +54,11 @@ impl Role {
     pub fn is_learner(self) -> bool {
         matches!(self, Role::Following | Role::Observing)
     }
+
+    /// Whether requests pass a `CommitProcessor` (every ensemble member does).
+    pub fn commits(self) -> bool {
+        matches!(self, Role::Leading | Role::Following | Role::Observing)
+    }
 }
 
 /// Who waits for a request forwarded to the leader.
@@ -93,6 +98,9 @@ impl Core {
         info!("role: {}", role.name());
         self.role = role;
         self.serving = role == Role::Standalone;
+        // Each role starts its request processors afresh, each with its first wait.
+        self.metrics.prep_waited = false;
+        self.metrics.learner_waited = false;
         if role == Role::Leading || role == Role::Looking {
             self.touched.clear();
         }
@@ -127,6 +135,7 @@ impl Core {
             self.close(c);
         }
         self.forwarded.clear();
+        self.connless_waiting.clear();
         self.revalidating.clear();
         self.syncs.clear();
         self.touched.clear();
@@ -157,10 +166,9 @@ impl Core {
         let waiting = Waiting::Request { conn, xid, received_ms: self.now_mono_ms };
         self.forward(ForwardedRequest { session, cxid: xid, op: op.code(), body, auth }, waiting);
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.queue.push_back(Queued::Forwarded { xid });
-            // The write joins its session's queue in the commit processor.
-            let n = c.queue.len() as i64;
-            self.stats.recorded.add(Basic::RequestsInSessionQueue, n);
+            c.enqueue(Queued::Forwarded { xid }, &mut self.queued);
+            let n = c.queue().len();
+            self.request_entered(false, Some(n));
         }
     }
 
@@ -175,7 +183,9 @@ impl Core {
             auth: Vec::new(),
         };
         self.forward(req, Waiting::Connect { conn, received_ms: self.now_mono_ms });
-        self.stats.recorded.add(Basic::RequestsInSessionQueue, 1);
+        self.record_learner_entry(self.now_mono_ms);
+        self.wait_connless(id);
+        self.request_entered(false, Some(1));
     }
 
     fn forward(&mut self, req: ForwardedRequest, waiting: Waiting) {
@@ -207,7 +217,9 @@ impl Core {
     pub(super) fn submit_sync(&mut self, conn: ConnId, xid: i32, session: SessionId, path: String) {
         self.syncs.push_back(PendingSync { conn, xid, path: path.clone(), received_ms: self.now_mono_ms });
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.queue.push_back(Queued::Forwarded { xid });
+            c.enqueue(Queued::Forwarded { xid }, &mut self.queued);
+            let n = c.queue().len();
+            self.request_entered(false, Some(n));
         }
         if self.role == Role::Leading {
             self.actions.push(Action::Sync(SyncOrigin::Local));
@@ -224,8 +236,8 @@ impl Core {
         let Some(s) = self.syncs.pop_front() else { return };
         self.record_reply(s.conn, s.xid, OpCode::Sync.short_name(), s.received_ms, false);
         let Some(c) = self.conns.get_mut(&s.conn) else { return };
-        if matches!(c.queue.front(), Some(Queued::Forwarded { xid }) if *xid == s.xid) {
-            c.queue.pop_front();
+        if matches!(c.queue().front(), Some(Queued::Forwarded { xid }) if *xid == s.xid) {
+            c.dequeue(&mut self.queued);
         }
         let frame = reply_frame(s.xid, self.last_applied_zxid, ErrorCode::Ok, &Response::Sync(s.path));
         self.send(s.conn, frame);
@@ -295,28 +307,85 @@ impl Core {
     /// the time since its commit arrived. A commit is applied in the step it arrives
     /// in, so the time from its arrival is 0 ms.
     fn commit_before(&mut self, origin: Origin, entered_ms: Option<i64>, queued_writes: usize) -> CommitSeen {
+        let pending_sessions = self.queued.busy + self.connless_waiting.len();
         let r = &mut self.stats.recorded;
+        r.add(Basic::ReadCommitProcReqQueued, self.queued.reads as i64);
         r.add(Basic::WriteCommitProcReqQueued, queued_writes as i64);
+        r.add(Basic::ReadCommitProcIssued, 0);
         let Some(entered) = entered_ms else {
             r.time(Advanced::ServerWriteCommittedTimeMs, 0);
             return CommitSeen { conn: None, queue: 0, local: false };
         };
         r.time(Advanced::WriteCommitprocTimeMs, self.now_mono_ms - entered);
         r.time(Advanced::LocalWriteCommittedTimeMs, 0);
+        r.add(Basic::PendingSessionQueueSize, pending_sessions as i64);
         let conn = match origin {
             Origin::Request { conn, .. } | Origin::Connect { conn } => Some(conn),
             Origin::Server | Origin::Remote => None,
         };
         // A write with no connection here (a session creation, a learner's write on the
         // leader) is alone in its session's queue.
-        let queue = conn.and_then(|c| self.conns.get(&c)).map_or(0, |c| c.queue.len());
+        let queue = conn.and_then(|c| self.conns.get(&c)).map_or(0, |c| c.queue().len());
         self.stats.recorded.add(Basic::RequestsInSessionQueue, queue.max(1) as i64);
         CommitSeen { conn, queue, local: true }
     }
 
+    /// `CommitProcessor.run`, the pass that takes a request that just entered it (rzk
+    /// takes each request in a pass of its own, as Java's loop does when requests
+    /// arrive one at a time): the sizes of its queues, then the request, either issued
+    /// (a read with nothing ahead of it in its session, `session_queue` None) or added
+    /// to its session's queue, which is then `session_queue` long.
+    pub(super) fn request_entered(&mut self, read: bool, session_queue: Option<usize>) {
+        if !self.role.commits() {
+            return;
+        }
+        let issued = session_queue.is_none();
+        // An issued read was never counted among the queued ones; a queued one was.
+        let reads = self.queued.reads + usize::from(issued);
+        let writes = if self.role == Role::Leading { self.inflight.len() } else { self.forwarded.len() };
+        let r = &mut self.stats.recorded;
+        r.add(Basic::ReadCommitProcReqQueued, reads as i64);
+        r.add(Basic::WriteCommitProcReqQueued, writes as i64);
+        r.add(Basic::CommitCommitProcReqQueued, 0);
+        if let Some(n) = session_queue {
+            r.add(Basic::RequestsInSessionQueue, n as i64);
+        }
+        r.add(Basic::ReadCommitProcIssued, i64::from(issued && read));
+        r.add(Basic::CommitProcessTime, 0);
+    }
+
+    /// A read leaves the commit processor for the final processor
+    /// (`processCommitMetrics`, `READ_FINAL_PROC_TIME`): its time since it entered, and
+    /// the final processing, which rzk does within the same millisecond.
+    pub(super) fn read_issued(&mut self, entered_ms: i64) {
+        if self.role.commits() {
+            let r = &mut self.stats.recorded;
+            r.time(Advanced::ReadCommitprocTimeMs, self.now_mono_ms - entered_ms);
+            r.time(Advanced::ReadFinalProcTimeMs, 0);
+        }
+    }
+
+    /// A request without a connection queue here waits for its commit in its
+    /// session's queue (`connless_waiting`).
+    pub(super) fn wait_connless(&mut self, session: SessionId) {
+        if self.role.commits() {
+            *self.connless_waiting.entry(session).or_insert(0) += 1;
+        }
+    }
+
+    /// Its commit came (or it never will): the session's queue shrinks.
+    pub(super) fn connless_done(&mut self, session: SessionId) {
+        if let Some(n) = self.connless_waiting.get_mut(&session) {
+            *n -= 1;
+            if *n == 0 {
+                self.connless_waiting.remove(&session);
+            }
+        }
+    }
+
     /// After the commit was applied: the reads of its session released behind it.
     fn commit_after(&mut self, seen: CommitSeen) {
-        let after = seen.conn.and_then(|c| self.conns.get(&c)).map_or(0, |c| c.queue.len());
+        let after = seen.conn.and_then(|c| self.conns.get(&c)).map_or(0, |c| c.queue().len());
         let reads = seen.queue.saturating_sub(after + 1) as i64;
         let r = &mut self.stats.recorded;
         if seen.local {
@@ -328,13 +397,19 @@ impl Core {
 
     /// Leader: a request a learner forwarded, prepared like a local one.
     fn forwarded_request(&mut self, from: ServerId, req: ForwardedRequest) {
+        let sync = req.op == OpCode::Sync.code();
+        self.prepare_forwarded(from, req);
+        if !sync {
+            // It entered the leader's commit processor, alone in its session's queue
+            // there: the requests queued behind it wait on the learner. A learner's sync
+            // goes to `Leader.processSync` instead.
+            self.request_entered(false, Some(1));
+        }
+    }
+
+    fn prepare_forwarded(&mut self, from: ServerId, req: ForwardedRequest) {
         let session = req.session;
         let op = OpCode::try_from(req.op).ok();
-        if op != Some(OpCode::Sync) {
-            // It enters the leader's commit processor, alone in its session's queue
-            // there: the requests queued behind it wait on the learner.
-            self.stats.recorded.add(Basic::RequestsInSessionQueue, 1);
-        }
         match op {
             Some(OpCode::Sync) => return self.actions.push(Action::Sync(SyncOrigin::Learner(from))),
             Some(OpCode::CreateSession) => {
@@ -386,6 +461,9 @@ impl Core {
         warn!("proposal 0x{:x} refused; closing the client connection that sent it", entry.header.zxid);
         let at = self.inflight.iter().position(|f| f.entry.header.zxid == entry.header.zxid);
         if let Some(f) = at.and_then(|i| self.inflight.remove(i)) {
+            if !matches!(f.origin, Origin::Request { .. }) {
+                self.connless_done(SessionId(f.entry.header.client_id));
+            }
             if let Origin::Request { conn, .. } | Origin::Connect { conn } = f.origin {
                 self.close(conn);
             }
@@ -402,6 +480,7 @@ impl Core {
             self.sessions.add(SessionId(id), timeout_ms, self.now_mono_ms);
         }
         self.inflight.clear();
+        self.connless_waiting.clear();
         self.last_prepared_zxid = zxid;
         self.last_applied_zxid = zxid;
         self.prep.applied(zxid);
@@ -422,6 +501,7 @@ impl Core {
     /// database instead.
     pub fn fast_forward<'a>(&mut self, logged: impl IntoIterator<Item = &'a TxnEntry>, complete_after: Option<i64>) -> bool {
         self.inflight.clear();
+        self.connless_waiting.clear();
         self.unpersisted.clear();
         self.prep.clear();
         self.last_prepared_zxid = self.last_applied_zxid;

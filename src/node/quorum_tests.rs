@@ -166,8 +166,15 @@ fn a_learner_records_its_commit_processor_for_local_and_other_servers_writes() {
     // The session creation and the create entered the commit processor here.
     assert_eq!(advanced(&c, A::WriteCommitprocTimeMs), (2, 30));
     assert_eq!(advanced(&c, A::LocalWriteCommittedTimeMs), (2, 0));
-    // Queued: the create alone, then at its commit the create and the ping behind it.
-    assert_eq!(basic(&c, B::RequestsInSessionQueue), (4, 1 + 1 + 1 + 2));
+    // Queued: the session creation when it entered and at its commit, the create
+    // alone, the ping behind it, then at the create's commit the create and the ping.
+    assert_eq!(basic(&c, B::RequestsInSessionQueue), (5, 1 + 1 + 1 + 2 + 2));
+    // At each local commit, the sessions with requests waiting: the one being created,
+    // then the client's.
+    assert_eq!(basic(&c, B::PendingSessionQueueSize), (2, 2));
+    // The ping waited behind the create from 100 to 130.
+    assert_eq!(advanced(&c, A::ReadCommitprocTimeMs), (1, 30));
+    assert_eq!(advanced(&c, A::ReadFinalProcTimeMs), (1, 0));
     assert_eq!(basic(&c, B::ReadsAfterWriteInSessionQueue), (2, 1));
     // Another server's write: no session queue of this server is drained.
     let other = SessionId(0x0200_0000_0000_0001);
@@ -175,7 +182,46 @@ fn a_learner_records_its_commit_processor_for_local_and_other_servers_writes() {
     assert_eq!(advanced(&c, A::ServerWriteCommittedTimeMs), (1, 0));
     assert_eq!(basic(&c, B::SessionQueuesDrained), (3, 2));
     assert_eq!(basic(&c, B::ReadsIssuedFromSessionQueue), (3, 1));
-    assert_eq!(basic(&c, B::WriteCommitProcReqQueued).0, 3);
+    // One pass per request that entered (3) and per commit (3); the ping was queued
+    // during its own pass and the create's commit, and issued from its session's queue.
+    assert_eq!(basic(&c, B::WriteCommitProcReqQueued).0, 6);
+    assert_eq!(basic(&c, B::ReadCommitProcReqQueued), (6, 2));
+    assert_eq!(basic(&c, B::ReadCommitProcIssued), (6, 0));
+    // The three requests passed the throttler and the learner's request processor.
+    assert_eq!(advanced(&c, A::RequestThrottleQueueTimeMs), (3, 0));
+    // Its queue was sampled before each of them and before the first wait.
+    assert_eq!(basic(&c, B::LearnerRequestProcessorQueueSize), (4, 0));
+}
+
+#[test]
+fn reads_pass_the_commit_processor_of_ensemble_members_only() {
+    use super::super::recorded::{Advanced as A, Basic as B};
+    let get = || RequestBody::Ok(Request::Exists(crate::proto::PathWatchRequest { path: "/".into(), watch: false }));
+    let mut c = core(Role::Standalone);
+    connect(&mut c, 1);
+    c.step(Input::Request { conn: 1, xid: 1, body: get(), bytes: 0 });
+    assert_eq!(basic(&c, B::ReadCommitProcIssued), (0, 0));
+    assert_eq!(advanced(&c, A::ReadFinalProcTimeMs), (0, 0));
+
+    let mut c = core(Role::Leading);
+    c.start_serving(0x1_0000_0000);
+    connect(&mut c, 1);
+    let proposed = match c.take_actions().as_slice() {
+        [Action::Propose(e)] => e.clone(),
+        other => panic!("{other:?}"),
+    };
+    c.step(Input::Committed(proposed));
+    c.step(Input::Request { conn: 1, xid: 1, body: get(), bytes: 0 });
+    c.step(Input::Request { conn: 1, xid: 2, body: get(), bytes: 0 });
+    // The session creation entered alone and was the one session waiting at its commit.
+    assert_eq!(basic(&c, B::PendingSessionQueueSize), (1, 1));
+    // Passes: the creation, its commit, two reads, each read counted in its own pass.
+    assert_eq!(basic(&c, B::ReadCommitProcReqQueued), (4, 2));
+    assert_eq!(basic(&c, B::ReadCommitProcIssued), (4, 2));
+    assert_eq!(advanced(&c, A::ReadCommitprocTimeMs), (2, 0));
+    assert_eq!(advanced(&c, A::ReadFinalProcTimeMs), (2, 0));
+    assert!(c.connless_waiting.is_empty());
+    assert_eq!(c.queued, Default::default());
 }
 
 #[test]
@@ -197,5 +243,11 @@ fn a_leader_counts_every_write_it_commits_as_its_own() {
     // Once when it arrived, once when its commit was taken.
     assert_eq!(basic(&c, B::RequestsInSessionQueue), (2, 2));
     assert_eq!(basic(&c, B::SessionQueuesDrained), (1, 1));
-    assert_eq!(basic(&c, B::WriteCommitProcReqQueued), (1, 1));
+    // The pass it entered in, and its commit's: the write waiting in both.
+    assert_eq!(basic(&c, B::WriteCommitProcReqQueued), (2, 2));
+    assert_eq!(basic(&c, B::PendingSessionQueueSize), (1, 1));
+    assert!(c.connless_waiting.is_empty());
+    // A learner's request goes straight to the leader's prep processor.
+    assert_eq!(advanced(&c, A::RequestThrottleQueueTimeMs).0, 0);
+    assert_eq!(c.stats.recorded.counter(super::super::recorded::Counter::PrepProcessorRequestQueued), 1);
 }

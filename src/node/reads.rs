@@ -20,6 +20,7 @@ impl Core {
         if !matches!(body, RequestBody::Unknown(_)) && self.conns.get(&conn).is_none_or(|c| c.closing) {
             self.record_stale_reply();
         }
+        self.read_issued(received_ms);
         let req = match body {
             RequestBody::Unknown(_) => {
                 // UnimplementedRequestProcessor: zxid -1, then the connection is closed.

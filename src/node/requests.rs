@@ -33,11 +33,9 @@ impl Core {
             RequestBody::Ok(Request::Auth(_)) | RequestBody::Ok(Request::Sasl(_)) | RequestBody::Unknown(_)
         );
         if prepped && !self.role.is_learner() {
-            self.record_prep(now);
+            self.record_prep(now, true);
         } else if prepped {
-            // `FollowerRequestProcessor.processRequest` samples its queue, which is
-            // always empty here: the core hands each request on as it arrives.
-            self.stats.recorded.add(super::recorded::Basic::LearnerRequestProcessorQueueSize, 0);
+            self.record_learner_entry(now);
         }
         match body {
             RequestBody::Ok(Request::Sync(r)) if self.role != super::quorum::Role::Standalone => {
@@ -56,10 +54,13 @@ impl Core {
     fn enqueue_read(&mut self, conn: ConnId, xid: i32, body: RequestBody) {
         let received_ms = self.now_mono_ms;
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        if c.queue.is_empty() {
+        if c.queue().is_empty() {
+            self.request_entered(true, None);
             self.answer_read(conn, xid, body, received_ms);
         } else {
-            c.queue.push_back(Queued::Read { xid, body, received_ms });
+            c.enqueue(Queued::Read { xid, body, received_ms }, &mut self.queued);
+            let n = c.queue().len();
+            self.request_entered(true, Some(n));
         }
     }
 
@@ -67,10 +68,10 @@ impl Core {
     pub(super) fn drain_queue(&mut self, conn: ConnId) {
         loop {
             let Some(c) = self.conns.get_mut(&conn) else { return };
-            if !matches!(c.queue.front(), Some(Queued::Read { .. })) {
+            if !matches!(c.queue().front(), Some(Queued::Read { .. })) {
                 return;
             }
-            if let Some(Queued::Read { xid, body, received_ms }) = c.queue.pop_front() {
+            if let Some(Queued::Read { xid, body, received_ms }) = c.dequeue(&mut self.queued) {
                 self.answer_read(conn, xid, body, received_ms);
             }
         }

@@ -526,7 +526,7 @@ impl Core {
             .map(|c| ConnSnapshot {
                 peer: c.peer,
                 interest_ops: u32::from(c.established && !c.closing),
-                queued: c.queue.len(),
+                queued: c.queue().len(),
                 session: c.session.map(|s| s.0),
                 timeout_ms: c.timeout_ms,
                 stats: c.stats.clone(),

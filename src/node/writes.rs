@@ -25,11 +25,14 @@ impl Core {
         self.last_prepared_zxid = header.zxid;
         if !matches!(origin, Origin::Request { .. }) {
             // Client requests were counted when they arrived (`handle_request`).
-            self.record_prep(self.now_mono_ms);
+            self.record_prep(self.now_mono_ms, !matches!(origin, Origin::Remote));
         }
         self.record_changes();
         let entry = TxnEntry { header, txn, digest: None };
         if self.role == super::quorum::Role::Leading {
+            if !matches!(origin, Origin::Request { .. }) {
+                self.wait_connless(SessionId(header.client_id));
+            }
             // One proposal per txn, in order: a sync asked for after it must find it
             // already proposed.
             self.actions.push(super::Action::Propose(entry.clone()));
@@ -37,6 +40,11 @@ impl Core {
             self.unpersisted.push(entry.clone());
         }
         self.inflight.push_back(InFlight { entry, origin, received_ms: self.now_mono_ms });
+        if matches!(origin, Origin::Connect { .. } | Origin::Server) {
+            // Alone in its session's queue; a learner's request entered in
+            // `forwarded_request`, a client's once its connection queued it.
+            self.request_entered(false, Some(1));
+        }
     }
 
     /// Prepares a client write and queues its reply slot on the connection.
@@ -75,7 +83,9 @@ impl Core {
         }
         let zxid = self.last_prepared_zxid;
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.queue.push_back(Queued::Write { zxid });
+            c.enqueue(Queued::Write { zxid }, &mut self.queued);
+            let n = c.queue().len();
+            self.request_entered(false, Some(n));
         }
     }
 
@@ -89,7 +99,9 @@ impl Core {
         let hdr = self.next_header(session.0, xid);
         self.push_txn(hdr, Txn::Error(crate::proto::ErrorCode::MarshallingError), Origin::Request { conn, xid });
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.queue.push_back(Queued::Write { zxid: hdr.zxid });
+            c.enqueue(Queued::Write { zxid: hdr.zxid }, &mut self.queued);
+            let n = c.queue().len();
+            self.request_entered(false, Some(n));
         }
     }
 
@@ -105,6 +117,9 @@ impl Core {
         let hdr = f.entry.header;
         let mut doomed = BTreeMap::new();
         doomed_acls(&self.tree, hdr.client_id, &f.entry.txn, &mut doomed);
+        if !matches!(f.origin, Origin::Request { .. }) {
+            self.connless_done(SessionId(hdr.client_id));
+        }
         let outcome = self.tree.apply(&hdr, &f.entry.txn);
         self.stats.record_writes(&f.entry.txn, &outcome.result, doomed.keys());
         self.record_propagation(&hdr, &f.entry.txn, f.origin);
@@ -155,7 +170,7 @@ impl Core {
 
     fn pop_write(&mut self, conn: ConnId, zxid: i64, xid: i32) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        match c.queue.pop_front() {
+        match c.dequeue(&mut self.queued) {
             Some(Queued::Write { zxid: z }) if z == zxid => {}
             Some(Queued::Forwarded { xid: x }) if x == xid => {}
             other => error!("connection {conn}: reply order broken at zxid 0x{zxid:x}: head was {other:?}"),
