@@ -3,14 +3,18 @@
 //! 1. The per-request recording (`ServerStats::record_request`: the `srvr` counters plus
 //!    one latency-bucket increment) against the counters alone, and what the
 //!    per-namespace read summary and the response-size gauges add to a read.
-//! 2. End to end: an in-process server answering pipelined requests (10% writes) with no
+//! 2. The whole core (`node::Core::step`, no sockets, no disk): the same request mix
+//!    through a standalone core and through a leader whose proposals commit at once,
+//!    recording every metric and with recording paused, in alternating rounds.
+//! 3. End to end: an in-process server answering pipelined requests (10% writes) with no
 //!    metrics provider, then with the Prometheus endpoint on and scraped every 50 ms
 //!    (hundreds of times more often than a usual 15 s scrape interval).
 
 use rzk::config::{zoo_cfg, Config};
 use rzk::launch::Running;
 use rzk::node::stats::ServerStats;
-use rzk::proto::{PathWatchRequest, Request, Response, Stat};
+use rzk::node::{Action, Core, CoreConfig, Input, RequestBody, Role};
+use rzk::proto::{Acl, ConnectRequest, CreateRequest, PathWatchRequest, Request, Response, SetDataRequest, Stat};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -51,6 +55,80 @@ fn micro() {
     let per_read = t.elapsed().as_nanos() as f64 / n as f64;
     black_box(&s);
     println!("recording per read with namespace summary and response size: {per_read:.2} ns");
+}
+
+/// A core with one client session and `/bench`; a leader's proposals commit at once.
+fn bench_core(role: Role) -> Core {
+    let cfg = CoreConfig::from_config(&Config::standalone_default(), None);
+    let mut c = Core::new(cfg, 1_000, 0, 7);
+    if role != Role::Standalone {
+        c.set_role(role);
+        c.start_serving(0x1_0000_0000);
+    }
+    c.step(Input::Opened { conn: 1, peer: "127.0.0.1:5000".parse().expect("address"), auth: Vec::new() });
+    let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 30_000, session_id: 0, passwd: vec![0; 16], read_only: None };
+    core_step(&mut c, Input::Connect { conn: 1, req, bytes: 49 });
+    let create = Request::Create(CreateRequest { path: "/bench".into(), data: Some(b"xy".to_vec()), acl: Acl::open_unsafe(), flags: 0 });
+    core_step(&mut c, Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create), bytes: 40 });
+    c
+}
+
+/// One input, then what the shells would answer: the log syncs at once, the
+/// ensemble commits at once. Returns the number of actions taken.
+fn core_step(c: &mut Core, input: Input) -> usize {
+    c.step(input);
+    let mut n = 0;
+    loop {
+        let actions = c.take_actions();
+        if actions.is_empty() {
+            return n;
+        }
+        n += actions.len();
+        for a in actions {
+            match a {
+                Action::Persist { entries } => {
+                    let upto = entries.last().map_or(0, |e| e.header.zxid);
+                    c.step(Input::Persisted { upto });
+                }
+                Action::Propose(e) => c.step(Input::Committed(e)),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// ns per request through the core: 10% setData, 90% exists.
+fn core_round(role: Role, paused: bool, n: usize) -> f64 {
+    let mut c = bench_core(role);
+    c.pause_recording(paused);
+    let read = Request::Exists(PathWatchRequest { path: "/bench".into(), watch: false });
+    let write = Request::SetData(SetDataRequest { path: "/bench".into(), data: Some(vec![7; 100]), version: -1 });
+    let mut sink = 0usize;
+    let t = Instant::now();
+    for i in 0..n {
+        c.set_time(1_000 + (i / 1000) as i64, (i / 1000) as i64);
+        let req = if i % 10 == 0 { write.clone() } else { read.clone() };
+        sink += core_step(&mut c, Input::Request { conn: 1, xid: i as i32 + 2, body: RequestBody::Ok(req), bytes: 40 });
+    }
+    black_box(sink);
+    t.elapsed().as_nanos() as f64 / n as f64
+}
+
+fn core_path() {
+    let n = 300_000;
+    for role in [Role::Standalone, Role::Leading] {
+        let (mut on, mut off) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            on.push(core_round(role, false, n));
+            off.push(core_round(role, true, n));
+        }
+        let (on, off) = (median(on), median(off));
+        println!(
+            "core, {} (10% setData), median of {ROUNDS} rounds: recording {on:.0} ns/request, paused {off:.0} ns/request, ratio {:.3}",
+            role.name(),
+            on / off
+        );
+    }
 }
 
 fn free_port() -> u16 {
@@ -173,6 +251,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     micro();
+    core_path();
     let (mut off, mut idle, mut on) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         off.push(run(false, false).await?);

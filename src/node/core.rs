@@ -238,6 +238,12 @@ impl Core {
         self.now_mono_ms = mono_ms;
     }
 
+    /// Stops (or resumes) recording every metric: only for measuring what recording
+    /// costs the request path; a server always records.
+    pub fn pause_recording(&mut self, paused: bool) {
+        self.stats.recorded.pause(paused);
+    }
+
     pub fn step(&mut self, input: Input) {
         match input {
             Input::Opened { conn, peer, auth } => {

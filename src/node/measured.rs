@@ -124,7 +124,7 @@ impl Core {
     /// getChildren2 reply: a hit or a miss of Java's response cache. Replies for
     /// `.../zookeeper_stats` nodes bypass it.
     pub(super) fn record_cached_reply(&mut self, children: bool, path: &str, stat: &crate::proto::Stat) {
-        if path.ends_with("zookeeper_stats") {
+        if path.ends_with("zookeeper_stats") || self.stats.recorded.is_paused() {
             return;
         }
         let (cache, hit, miss) = if children {

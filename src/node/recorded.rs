@@ -221,6 +221,9 @@ pub struct Recorded {
     counters: Vec<i64>,
     basic: Vec<SizeSummary>,
     advanced: Vec<SizeSummary>,
+    /// Nothing is recorded: only for measuring what recording costs (`ops_bench`);
+    /// a server always records.
+    paused: bool,
 }
 
 impl Default for Recorded {
@@ -229,13 +232,25 @@ impl Default for Recorded {
             counters: vec![0; Counter::ALL.len()],
             basic: vec![SizeSummary::default(); Basic::ALL.len()],
             advanced: vec![SizeSummary::default(); Advanced::ALL.len()],
+            paused: false,
         }
     }
 }
 
 impl Recorded {
+    pub fn pause(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
     /// Adds `n` to a counter (`Counter.add`).
     pub fn count(&mut self, c: Counter, n: i64) {
+        if self.paused {
+            return;
+        }
         if let Some(v) = self.counters.get_mut(c as usize) {
             *v = v.saturating_add(n);
         }
@@ -243,6 +258,9 @@ impl Recorded {
 
     /// Adds a value to a BASIC summary (`AvgMinMaxCounter.add`).
     pub fn add(&mut self, s: Basic, v: i64) {
+        if self.paused {
+            return;
+        }
         if let Some(x) = self.basic.get_mut(s as usize) {
             x.add(v);
         }
@@ -250,6 +268,9 @@ impl Recorded {
 
     /// Adds a value to an ADVANCED summary (`AvgMinMaxPercentileCounter.add`).
     pub fn time(&mut self, s: Advanced, v: i64) {
+        if self.paused {
+            return;
+        }
         if let Some(x) = self.advanced.get_mut(s as usize) {
             x.add(v);
         }

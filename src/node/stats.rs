@@ -170,6 +170,9 @@ impl ServerStats {
 
     /// Latency of one answered request, by kind (`ServerStats.updateLatency`).
     pub fn record_request(&mut self, latency_ms: i64, update: bool) {
+        if self.recorded.is_paused() {
+            return;
+        }
         self.record_latency(latency_ms);
         if update {
             self.update_latency.record(latency_ms);
@@ -182,6 +185,9 @@ impl ServerStats {
     /// counts every reply and notification, not the ConnectResponse): the packet length
     /// without the 4-byte length prefix.
     pub fn record_response_frame(&mut self, frame: &[u8]) {
+        if self.recorded.is_paused() {
+            return;
+        }
         let size = frame.len().saturating_sub(4);
         let size = i32::try_from(size).unwrap_or(i32::MAX);
         self.client_response.record(size);
@@ -228,6 +234,9 @@ impl ServerStats {
     /// add path + payload + a stat to their node's namespace when they succeed
     /// (`DataTree.updateReadStat`).
     pub fn record_read(&mut self, req: &Request, result: &Result<Response, ErrorCode>) {
+        if self.recorded.is_paused() {
+            return;
+        }
         let Ok(rsp) = result else { return };
         match (req, rsp) {
             (Request::MultiRead(ops), Response::Multi(results)) => {
@@ -251,6 +260,9 @@ impl ServerStats {
     /// ephemerals a closed session loses, `deleted`) the path alone
     /// (`DataTree.updateWriteStat`).
     pub fn record_writes<'a>(&mut self, txn: &Txn, result: &TxnResult, deleted: impl IntoIterator<Item = &'a String>) {
+        if self.recorded.is_paused() {
+            return;
+        }
         if let (Txn::CloseSession(_), TxnResult::SessionClosed) = (txn, result) {
             deleted.into_iter().for_each(|p| add(&mut self.write_per_namespace, p, java_len(p)));
             return;
