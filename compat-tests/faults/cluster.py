@@ -24,7 +24,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TICK_MS = 200
 CFG = [f"tickTime={TICK_MS}", "initLimit=10", "syncLimit=5", "maxSessionTimeout=20000",
        "4lw.commands.whitelist=*", "admin.enableServer=false", "maxClientCnxns=0",
-       "clientPortAddress=127.0.0.1", "autopurge.purgeInterval=0"]
+       "clientPortAddress=127.0.0.1", "autopurge.purgeInterval=0",
+       # Log files grow 1 MiB at a time: rzk reserves real blocks only within that
+       # step, so a filled disk stops a node after at most 1 MiB of further log, not 4.
+       "preAllocSize=1024"]
 TMPFS_SIZE = "64m"
 
 

@@ -149,7 +149,7 @@ class Suite:
         setup.ensure_path(ledger)
         doomed = self.doomed_sessions(name)
         # Large values on a full disk, so the log's reserved space runs out quickly.
-        pad = 1000 if fault == self.disk_full else 0
+        pad = 2000 if fault == self.disk_full else 0
         workers = [Worker(w, self.cl.hosts(), name, keys, ledger, self.rec, seed=hash((name, w)) & 0xFFFF, pad=pad)
                    for w in range(WORKERS)]
         for w in workers:
