@@ -27,8 +27,9 @@
 //! - `throttled_ops`, `request_throttle_wait_count`, `stale_requests`,
 //!   `stale_requests_dropped` — rzk has no `RequestThrottler`
 //!   (`zookeeper.request_throttle_*` are not honoured); `request_throttle_queue_time_ms`
-//!   is recorded with prep's samples (0 ms: nothing waits for a throttle), on a
-//!   standalone server and the leader only;
+//!   is recorded for every request a client hands this server (0 ms: nothing waits for a
+//!   throttle), not for a learner's request on the leader, which Java's
+//!   `LearnerHandler` hands straight to `PrepRequestProcessor`;
 //! - `large_requests_rejected` — no large request throttle (`zookeeper.largeRequest*`);
 //! - `tls_handshake_exceeded` — no limit on concurrent TLS handshakes
 //!   (`netty.server.outstandingHandshake.limit`);
@@ -36,7 +37,9 @@
 //!   `earlyDropSecureConnectionHandshakes`, which rzk does not have.
 //!
 //! Ensemble members record their commit pipeline here too: the commit processor's view
-//! of each committed write in `node::quorum`, and what the peer driver measures around
+//! of each request that enters it and of each committed write in `node::quorum` (one
+//! pass of its loop per request and per commit, with the queue sizes counted as the
+//! connections' queues change, `node::conn::QueueTally`), and what the peer driver measures around
 //! the core (`peer::samples`: proposal, ACK and commit latencies, the commit loop's
 //! times) or the Zab leader counts (its sync throttlers). Stays zero in an ensemble:
 //! - `concurrent_request_processing_in_commit_processor`, because reads are answered
