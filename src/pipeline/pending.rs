@@ -19,19 +19,16 @@ pub struct Change {
     pub node: Option<NodeRecord>,
 }
 
-/// A change with an identity, so that applying an old change does not evict a newer
-/// one for the same path.
-#[derive(Clone, Debug)]
-struct Entry {
-    seq: u64,
-    change: Change,
-}
-
+/// The changes in order, each with a sequence number that grows by one from the front
+/// of the list, so `latest` names a change by its number instead of holding a copy,
+/// and applying an old change does not evict a newer one for the same path.
 #[derive(Clone, Debug, Default)]
 pub struct Pending {
-    list: VecDeque<Entry>,
-    latest: BTreeMap<String, Entry>,
-    next_seq: u64,
+    list: VecDeque<Change>,
+    /// The sequence number of `list`'s front.
+    front_seq: u64,
+    /// The latest change of each path, by sequence number.
+    latest: BTreeMap<String, u64>,
     /// Changes added and removed by `applied` since the last `take_counts`
     /// (`OUTSTANDING_CHANGES_QUEUED` / `_REMOVED`; a rollback removes without counting).
     counts: (u64, u64),
@@ -41,7 +38,7 @@ pub struct Pending {
 #[derive(Clone, Debug)]
 pub struct Checkpoint {
     len: usize,
-    latest: BTreeMap<String, Entry>,
+    latest: BTreeMap<String, u64>,
 }
 
 impl Pending {
@@ -51,12 +48,13 @@ impl Pending {
 
     /// The latest pending change for `path`, if any.
     pub fn get(&self, path: &str) -> Option<&Change> {
-        self.latest.get(path).map(|e| &e.change)
+        let seq = *self.latest.get(path)?;
+        self.list.get(usize::try_from(seq - self.front_seq).ok()?)
     }
 
     /// Every pending change, oldest first.
     pub fn changes(&self) -> impl Iterator<Item = &Change> {
-        self.list.iter().map(|e| &e.change)
+        self.list.iter()
     }
 
     pub fn len(&self) -> usize {
@@ -69,28 +67,29 @@ impl Pending {
 
     /// `addChangeRecord`.
     pub fn add(&mut self, change: Change) {
-        let entry = Entry {
-            seq: self.next_seq,
-            change,
-        };
-        self.next_seq += 1;
+        let seq = self.front_seq + self.list.len() as u64;
         self.counts.0 += 1;
-        self.latest.insert(entry.change.path.clone(), entry.clone());
-        self.list.push_back(entry);
+        match self.latest.get_mut(change.path.as_str()) {
+            Some(s) => *s = seq,
+            None => {
+                self.latest.insert(change.path.clone(), seq);
+            }
+        }
+        self.list.push_back(change);
     }
 
     /// The txn with `zxid` was applied: everything up to it is now in the tree.
     pub fn applied(&mut self, zxid: i64) {
         while let Some(front) = self.list.front() {
-            if front.change.zxid > zxid {
+            if front.zxid > zxid {
                 break;
             }
             if let Some(done) = self.list.pop_front() {
                 self.counts.1 += 1;
-                let path = &done.change.path;
-                if self.latest.get(path).is_some_and(|e| e.seq == done.seq) {
-                    self.latest.remove(path);
+                if self.latest.get(done.path.as_str()) == Some(&self.front_seq) {
+                    self.latest.remove(done.path.as_str());
                 }
+                self.front_seq += 1;
             }
         }
     }
@@ -131,7 +130,7 @@ mod tests {
         };
         Some(NodeRecord {
             stat,
-            acl: vec![],
+            acl: Vec::new().into(),
             num_children: 0,
             data_len: 0,
         })

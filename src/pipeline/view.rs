@@ -11,7 +11,8 @@ use crate::proto::{Acl, StatPersisted};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeRecord {
     pub stat: StatPersisted,
-    pub acl: Vec<Acl>,
+    /// Shared with the tree's ACL cache (Java's `ChangeRecord` holds the same list).
+    pub acl: std::sync::Arc<[Acl]>,
     pub num_children: i32,
     /// Length of the data (0 when null); quota accounting.
     pub data_len: i64,

@@ -6,6 +6,7 @@
 //! `OPEN_ACL_UNSAFE` without an entry (used by the built-in nodes only).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::proto::Acl;
 
@@ -14,7 +15,8 @@ pub const OPEN_ACL_REF: i64 = -1;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AclCache {
-    by_ref: BTreeMap<i64, Vec<Acl>>,
+    /// Shared, so that a node's ACL list reaches prep without a copy.
+    by_ref: BTreeMap<i64, Arc<[Acl]>>,
     by_acl: BTreeMap<Vec<Acl>, i64>,
     counts: BTreeMap<i64, i64>,
     /// Last key handed out; never goes down, so freed keys are not reused.
@@ -28,7 +30,7 @@ impl AclCache {
             Some(&key) => key,
             None => {
                 self.index += 1;
-                self.by_ref.insert(self.index, acls.to_vec());
+                self.by_ref.insert(self.index, Arc::from(acls));
                 self.by_acl.insert(acls.to_vec(), self.index);
                 self.index
             }
@@ -42,6 +44,15 @@ impl AclCache {
         if key == OPEN_ACL_REF {
             return Some(Acl::open_unsafe());
         }
+        self.by_ref.get(&key).map(|a| a.to_vec())
+    }
+
+    /// The ACL list of `key`, shared; `None` for an unknown key.
+    pub fn get_shared(&self, key: i64) -> Option<Arc<[Acl]>> {
+        static OPEN: std::sync::OnceLock<Arc<[Acl]>> = std::sync::OnceLock::new();
+        if key == OPEN_ACL_REF {
+            return Some(OPEN.get_or_init(|| Acl::open_unsafe().into()).clone());
+        }
         self.by_ref.get(&key).cloned()
     }
 
@@ -52,7 +63,7 @@ impl AclCache {
         if key == OPEN_ACL_REF {
             return Some(OPEN.get_or_init(Acl::open_unsafe));
         }
-        self.by_ref.get(&key).map(Vec::as_slice)
+        self.by_ref.get(&key).map(|a| &**a)
     }
 
     /// Unknown keys are ignored, as Java only logs them.
@@ -79,8 +90,8 @@ impl AclCache {
     /// Adds an entry read from a snapshot, with no uses yet (`deserialize`).
     pub fn insert_loaded(&mut self, key: i64, acls: Vec<Acl>) {
         self.index = self.index.max(key);
-        self.by_acl.insert(acls.clone(), key);
-        self.by_ref.insert(key, acls);
+        self.by_ref.insert(key, Arc::from(acls.as_slice()));
+        self.by_acl.insert(acls, key);
         self.counts.insert(key, 0);
     }
 
@@ -100,13 +111,13 @@ impl AclCache {
     fn forget(&mut self, key: i64) {
         self.counts.remove(&key);
         if let Some(acls) = self.by_ref.remove(&key) {
-            self.by_acl.remove(&acls);
+            self.by_acl.remove(&*acls);
         }
     }
 
     /// Every entry, by key: what a snapshot's ACL map holds.
     pub fn entries(&self) -> impl Iterator<Item = (i64, &[Acl])> + '_ {
-        self.by_ref.iter().map(|(&k, v)| (k, v.as_slice()))
+        self.by_ref.iter().map(|(&k, v)| (k, &**v))
     }
 
     /// Number of distinct lists (`aclCacheSize`).

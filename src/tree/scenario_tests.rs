@@ -177,7 +177,7 @@ fn tree_view_reports_stored_stat_and_acl() {
     let rec = tree.node("/a").unwrap();
     assert_eq!(
         (rec.stat.cversion, rec.num_children, rec.acl.clone()),
-        (1, 1, Acl::open_unsafe())
+        (1, 1, Acl::open_unsafe().into())
     );
     assert_eq!(TreeView::data(&tree, "/a/b"), Some(b"xyz".to_vec()));
     assert_eq!(tree.node("/a/b").unwrap().data_len, 3);

@@ -130,7 +130,7 @@ impl Cursor<'_> {
         };
         let node = NodeRecord {
             stat,
-            acl: accepted.acl,
+            acl: accepted.acl.into(),
             num_children: 0,
             data_len,
         };

@@ -31,7 +31,7 @@ impl FakeTree {
         let mut t = FakeTree::default();
         let root = NodeRecord {
             stat: Default::default(),
-            acl: Acl::open_unsafe(),
+            acl: Acl::open_unsafe().into(),
             num_children: 0,
             data_len: 0,
         };
@@ -70,7 +70,7 @@ impl FakeTree {
         let data_len = data.map_or(0, |d| d.len() as i64);
         let rec = NodeRecord {
             stat,
-            acl,
+            acl: acl.into(),
             num_children: 0,
             data_len,
         };
