@@ -19,6 +19,7 @@ It also applies the exclusion list of EXCLUDED.md:
 import fnmatch
 import logging
 import os
+import sys
 import re
 import subprocess
 
@@ -178,8 +179,43 @@ def short_id(item):
     return "::".join([os.path.basename(parts[0])] + parts[1:])
 
 
+# Tests whose outcome is decided by a race between kazoo's own threads, not by what
+# the server answers: each runs up to RACY_TRIES times and passes if one run passes.
+# `start()` returns once the session is connected and then checks `connected`; the
+# SASL exchange runs after the connection on kazoo's connection thread, so when the
+# server's AuthFailed reaches it before the waiting thread wakes, `start()` raises its
+# time-out instead of the AuthFailedError the test expects. A fast server and a busy
+# machine make that order likely; the server's answer is the same either way.
+RACY = {
+    "test_sasl.py::TestLegacySASLDigestAuthentication::test_invalid_sasl_auth",
+    "test_sasl.py::TestSASLDigestAuthentication::test_invalid_sasl_auth",
+}
+RACY_TRIES = 3
+
+
+def _retry_racy(items):
+    for item in items:
+        if short_id(item) in RACY:
+            item.runtest = _retrying(item, item.runtest)
+
+
+def _retrying(item, run):
+    # unittest-style tests record their failures on the item (`_excinfo`) instead of
+    # raising; a failed run's record is dropped before the next one.
+    def runtest():
+        for attempt in range(1, RACY_TRIES + 1):
+            item.__dict__.pop("_excinfo", None)
+            run()
+            if not item.__dict__.get("_excinfo") or attempt == RACY_TRIES:
+                return
+            sys.stderr.write("kazoo_compat: %s failed on run %d of %d (a client-side race); again\n"
+                             % (short_id(item), attempt, RACY_TRIES))
+    return runtest
+
+
 def pytest_collection_modifyitems(config, items):
     _apply_exclusions(config, items)
+    _retry_racy(items)
     # What was meant to run, so that tests a session timeout left out count.
     count_file = os.environ.get("KAZOO_COLLECTED_FILE")
     if count_file:
