@@ -6,8 +6,8 @@
 
 use crate::config::Config;
 use crate::node::driver::{self, Event};
-use crate::storage::{self, snapshot, DiskLog, Recovered, StorageConfig};
-use crate::node::recorded::{Basic, Sample};
+use crate::storage::{self, DiskLog, Recovered, StorageConfig};
+use crate::node::recorded::Sample;
 use crate::node::{Core, CoreConfig, Input};
 use crate::server::tls::TlsContext;
 use crate::server::{self, ListenerKind, ShellConfig};
@@ -73,12 +73,10 @@ fn load_database(storage: &StorageConfig) -> std::io::Result<(Recovered, bool, V
         return Ok((recovered, true, samples));
     }
     let sessions: Vec<(i64, i32)> = recovered.sessions.iter().map(|(&id, &t)| (id, t)).collect();
-    let started = std::time::Instant::now();
-    snapshot::writer::write(&storage.dirs().snap_dir, recovered.last_zxid, &recovered.tree, &sessions, storage.compression)
-        .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
-    let ms = storage::service::elapsed_ms(started);
-    info!("startup snapshot 0x{:x} written in {ms} ms", recovered.last_zxid);
-    samples.push(Sample::Basic(Basic::SnapshotTime, ms));
+    let written =
+        storage::service::save(&storage.dirs().snap_dir, recovered.last_zxid, &recovered.tree, &sessions, storage.compression)
+            .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
+    samples.push(written);
     Ok((recovered, false, samples))
 }
 

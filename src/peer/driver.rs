@@ -418,9 +418,12 @@ impl PeerDriver {
         }
     }
 
-    /// Reloads the database from disk into a fresh core with `role`.
+    /// Reloads the database from disk into a fresh core with `role`. What the load
+    /// measured is recorded as at start-up: `ZKDatabase.loadDataBase` and
+    /// `FileTxnSnapLog.restore` record `dbinittime` and `startup_*` at every load.
     fn reload(&mut self, role: Role) -> Result<(), String> {
         let r = storage::recover(&self.setup.storage).map_err(|e| e.to_string())?;
+        let loading = r.samples();
         let (wall, mono) = clock_ms(self.mono_start);
         let mut core = Core::recovered(self.setup.core_cfg.clone(), r.tree, &r.sessions, r.last_zxid, wall, mono, rand::random());
         core.set_role(role);
@@ -428,33 +431,52 @@ impl PeerDriver {
         // `ServerMetrics` outlive `ZKDatabase.loadDataBase`.
         core.keep_stats_of(&mut self.core);
         self.core = core;
+        self.core.step(CoreInput::Samples(loading));
         let dirs = self.setup.storage.dirs();
         self.recent = history::recent_entries(&dirs, 0, self.setup.zab.committed_log_max).map_err(|e| e.to_string())?.into();
         self.recent_after = self.recent.is_empty().then(|| self.core.last_applied_zxid());
         Ok(())
     }
 
+    /// TRUNC (`Learner.syncWithLeader` → `ZKDatabase.truncateLog`): the log is cut back
+    /// and the database reloaded from it; then, as after a SNAP, the database is saved in
+    /// a snapshot. Java takes that one at NEWLEADER, with the txns of the sync applied;
+    /// here they are logged and applied only at UPTODATE, so it is the database reloaded.
     fn truncate(&mut self, to: Zxid) {
         let role = self.core.role();
         self.with_log_stopped(|d| {
             let dirs = d.setup.storage.dirs();
             let n = history::truncate_after(&dirs, to.0).map_err(|e| format!("cannot truncate the log: {e}"))?;
             info!("truncated {n} txns after 0x{:x} at the leader's request", to.0);
-            d.reload(role)
+            d.reload(role)?;
+            d.save_snapshot(Zxid(d.core.last_applied_zxid()))
         });
     }
 
+    /// SNAP: the database received from the leader is saved before anything is logged
+    /// after it (`Learner.syncWithLeader` → `takeSnapshot(syncSnapshot)`).
     fn take_snapshot(&mut self, zxid: Zxid) {
         self.with_log_stopped(|d| {
             let dirs = d.setup.storage.dirs();
             history::truncate_after(&dirs, zxid.0).map_err(|e| format!("cannot truncate the log: {e}"))?;
-            let sessions = d.core.session_table();
-            storage::snapshot::writer::write(&dirs.snap_dir, zxid.0, d.core.tree(), &sessions, d.setup.storage.compression)
-                .map_err(|e| format!("cannot write the snapshot received from the leader: {e}"))?;
+            d.save_snapshot(zxid)?;
             d.recent.clear();
             d.recent_after = Some(zxid.0);
             Ok(())
         });
+    }
+
+    /// Writes the database, which is at `zxid`, as a snapshot and records the time it
+    /// took (`ZooKeeperServer.takeSnapshot`: `snapshottime`). A learner that cannot save
+    /// what it synced stops, as Java exits.
+    fn save_snapshot(&mut self, zxid: Zxid) -> Result<(), String> {
+        let dirs = self.setup.storage.dirs();
+        let sessions = self.core.session_table();
+        let compression = self.setup.storage.compression;
+        let written = storage::service::save(&dirs.snap_dir, zxid.0, self.core.tree(), &sessions, compression)
+            .map_err(|e| format!("cannot write the snapshot of the database synced from the leader: {e}"))?;
+        self.core.step(CoreInput::Samples(vec![written]));
+        Ok(())
     }
 
     /// Leaves the role: clients are disconnected, the log drained, the database
@@ -473,8 +495,15 @@ impl PeerDriver {
         }
         self.with_log_stopped(|d| {
             let recent: Vec<TxnEntry> = d.recent.iter().cloned().collect();
+            let applied = d.core.last_applied_zxid();
+            let unapplied = recent.iter().filter(|e| e.header.zxid > applied).count();
+            let started = Instant::now();
             if d.core.fast_forward(&recent, d.recent_after) {
                 d.core.set_role(Role::Looking);
+                // `ZooKeeperServer.shutdown` → `ZKDatabase.fastForwardDataBase` records
+                // the logged txns it applied as a start-up load does.
+                let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                d.core.step(CoreInput::Samples(storage::recovery::txns_loaded(unapplied, ms)));
                 Ok(())
             } else {
                 d.reload(Role::Looking)
