@@ -136,6 +136,7 @@ impl PeerDriver {
                 self.links.insert(sid, LinkStats::new(addr, self.wall_now(), queued_bytes));
             }
             PeerEvent::QueueTime { gen, sid, ms } if gen == self.gen => self.metrics.queue_time(sid, ms),
+            PeerEvent::ResetObserverStats => self.reset_observer_stats(),
             PeerEvent::Packet { gen, from, pkt } if gen == self.gen => {
                 if let Some(l) = self.links.get_mut(&from) {
                     l.received(&pkt);
@@ -532,6 +533,18 @@ impl PeerDriver {
         self.peers.get(&sid).map_or(0, |tx| tx.max_capacity() - tx.capacity())
     }
 
+    /// `Leader.resetObserverConnectionStats`: the synced observers' connections start
+    /// counting again (followers serve no observers here: no `observerMasterPort`).
+    fn reset_observer_stats(&mut self) {
+        let Some(Zab::Leader(leader)) = &self.zab else { return };
+        for sid in leader.observing() {
+            let waiting = self.queued_for(sid);
+            if let Some(l) = self.links.get_mut(&sid) {
+                l.reset(waiting);
+            }
+        }
+    }
+
     /// The synced observers' connections (`Leader.getObservingLearnersInfo`).
     fn observer_links(&self, leader: &Leader) -> Vec<LearnerLinkInfo> {
         let observing = leader.observing();
@@ -569,6 +582,8 @@ struct LinkStats {
     established_ms: i64,
     /// Packets handed to its queue (a marker goes first in every `MARKER_INTERVAL`).
     queued: u64,
+    /// Packets already sent when the counters were last reset (`orst`).
+    sent_before_reset: u64,
     queued_bytes: Arc<AtomicI64>,
     received: u64,
     requests: u64,
@@ -577,7 +592,30 @@ struct LinkStats {
 
 impl LinkStats {
     fn new(addr: std::net::SocketAddr, established_ms: i64, queued_bytes: Arc<AtomicI64>) -> LinkStats {
-        LinkStats { addr, established_ms, queued: 0, queued_bytes, received: 0, requests: 0, last_zxid: -1 }
+        LinkStats {
+            addr,
+            established_ms,
+            queued: 0,
+            sent_before_reset: 0,
+            queued_bytes,
+            received: 0,
+            requests: 0,
+            last_zxid: -1,
+        }
+    }
+
+    /// Packets taken from the queue, `waiting` still in it.
+    fn sent(&self, waiting: usize) -> u64 {
+        self.queued.saturating_sub(waiting as u64)
+    }
+
+    /// `LearnerHandler.resetObserverConnectionStats`: packets received and sent,
+    /// requests and the last zxid start again; the queue and its size are not counters.
+    fn reset(&mut self, waiting: usize) {
+        self.sent_before_reset = self.sent(waiting);
+        self.received = 0;
+        self.requests = 0;
+        self.last_zxid = -1;
     }
 
     fn received(&mut self, pkt: &Packet) {
@@ -604,7 +642,7 @@ impl LinkStats {
             queued_packets: waiting,
             queued_packets_size: self.queued_bytes.load(Ordering::Relaxed),
             packets_received: self.received,
-            packets_sent: self.queued.saturating_sub(waiting as u64),
+            packets_sent: self.sent(waiting).saturating_sub(self.sent_before_reset),
             requests: self.requests,
             last_zxid: self.last_zxid,
         }
@@ -668,4 +706,36 @@ impl Host for PeerDriver {
 
 fn epoch_u32(e: i64) -> u32 {
     u32::try_from(e).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link() -> LinkStats {
+        LinkStats::new("127.0.0.1:4000".parse().unwrap(), 1_000, Arc::new(AtomicI64::new(0)))
+    }
+
+    #[test]
+    fn an_observer_link_reset_zeroes_what_learner_handler_resets() {
+        let mut l = link();
+        for z in 1..=5 {
+            l.queued(10, Some(Zxid(z)));
+        }
+        l.received(&Packet::Ping { zxid: Zxid(5), touches: None });
+        let req = crate::proto::quorum::ForwardedRequest { session: crate::proto::SessionId(1), cxid: 1, op: 1, body: vec![], auth: vec![] };
+        l.received(&Packet::Request(req));
+        // Two of the five still wait in the queue.
+        let before = l.info(ServerId(4), 2);
+        assert_eq!((before.packets_sent, before.packets_received, before.requests, before.last_zxid), (3, 2, 1, 5));
+        l.reset(2);
+        let after = l.info(ServerId(4), 2);
+        assert_eq!((after.packets_sent, after.packets_received, after.requests, after.last_zxid), (0, 0, 0, -1));
+        assert_eq!((after.queued_packets, after.queued_packets_size, after.established_ms), (2, 50, 1_000));
+        // The two waiting ones are sent after the reset and counted, as Java's sender does.
+        let drained = l.info(ServerId(4), 0);
+        assert_eq!(drained.packets_sent, 2);
+        l.queued(10, Some(Zxid(6)));
+        assert_eq!(l.info(ServerId(4), 1).last_zxid, 6);
+    }
 }

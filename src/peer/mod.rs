@@ -51,6 +51,9 @@ pub enum PeerEvent {
     Down { gen: u64, sid: ServerId },
     /// A marker queued for learner `sid` reached the head of its queue after `ms`.
     QueueTime { gen: u64, sid: ServerId, ms: i64 },
+    /// `observer_connection_stat_reset`: a leader zeroes its observers' connection
+    /// counters (`Leader.resetObserverConnectionStats`).
+    ResetObserverStats,
 }
 
 /// The driver's report that a role is over, with what the next election starts from.
