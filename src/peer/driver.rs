@@ -9,6 +9,11 @@
 //! role ends, the log is drained, the database is reloaded from disk (so it holds
 //! every logged txn, as Java's `fastForwardDataBase` makes it) and the role loop is
 //! told to elect again.
+//!
+//! Snapshots besides the log's own: a leader saves the database it starts leading from
+//! (`Leader.lead` → `loadData`), a learner the one a SNAP or a TRUNC left it with
+//! (`Learner.syncWithLeader`), each recording `snapshottime`; a reload records the
+//! start-up load metrics again, as every `ZKDatabase.loadDataBase` does.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -185,6 +190,12 @@ impl PeerDriver {
         self.core.set_role(Role::Leading);
         self.metrics.elected(self.mono_now());
         self.leader_id = Some(self.setup.zab.my_id);
+        // `Leader.lead` → `ZooKeeperServer.loadData`: the database it leads from is saved
+        // first (every member's log holds it; Java exits when it cannot be written).
+        if let Err(why) = self.save_snapshot(Zxid(self.core.last_applied_zxid())) {
+            self.failed = Some(why);
+            return;
+        }
         let mut leader = Leader::new(self.setup.zab.clone(), self.durable());
         let first = leader.take_actions();
         self.zab = Some(Zab::Leader(leader));
@@ -468,14 +479,14 @@ impl PeerDriver {
     }
 
     /// Writes the database, which is at `zxid`, as a snapshot and records the time it
-    /// took (`ZooKeeperServer.takeSnapshot`: `snapshottime`). A learner that cannot save
-    /// what it synced stops, as Java exits.
+    /// took (`ZooKeeperServer.takeSnapshot`: `snapshottime`). A server that cannot save
+    /// the database it leads from or synced stops, as Java exits.
     fn save_snapshot(&mut self, zxid: Zxid) -> Result<(), String> {
         let dirs = self.setup.storage.dirs();
         let sessions = self.core.session_table();
         let compression = self.setup.storage.compression;
         let written = storage::service::save(&dirs.snap_dir, zxid.0, self.core.tree(), &sessions, compression)
-            .map_err(|e| format!("cannot write the snapshot of the database synced from the leader: {e}"))?;
+            .map_err(|e| format!("cannot write snapshot 0x{:x}: {e}", zxid.0))?;
         self.core.step(CoreInput::Samples(vec![written]));
         Ok(())
     }
