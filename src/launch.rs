@@ -6,8 +6,8 @@
 
 use crate::config::Config;
 use crate::node::driver::{self, Event};
-use crate::storage::{self, snapshot, DiskLog, Recovered, StorageConfig};
-use crate::node::recorded::{Basic, Sample};
+use crate::storage::{self, DiskLog, Recovered, StorageConfig};
+use crate::node::recorded::Sample;
 use crate::node::{Core, CoreConfig, Input};
 use crate::server::tls::TlsContext;
 use crate::server::{self, ListenerKind, ShellConfig};
@@ -66,19 +66,24 @@ pub fn listeners(cfg: &Config, plain: TcpListener, secure: Option<TcpListener>) 
 /// snapshot written (`ZooKeeperServer.loadData` + `takeSnapshot`), with the metrics
 /// both record (`dbinittime`, `startup_*`, `snapshottime`). The second value is true
 /// when the startup snapshot is left to be taken in the background.
-fn load_database(storage: &StorageConfig) -> std::io::Result<(Recovered, bool, Vec<Sample>)> {
+///
+/// An ensemble member (`quorum`) only loads its database at start (`QuorumPeer.loadDataBase`):
+/// the snapshot that may wait is not taken, and one needed first is written as
+/// `FileTxnSnapLog.restore` writes an empty database's, without `snapshottime`. Its
+/// leader takes one whenever it starts leading.
+fn load_database(storage: &StorageConfig, quorum: bool) -> std::io::Result<(Recovered, bool, Vec<Sample>)> {
     let recovered = storage::recover(storage).map_err(std::io::Error::other)?;
     let mut samples = recovered.samples();
     if storage::recovery::startup_snapshot_can_wait(&recovered, storage) {
-        return Ok((recovered, true, samples));
+        return Ok((recovered, !quorum, samples));
     }
     let sessions: Vec<(i64, i32)> = recovered.sessions.iter().map(|(&id, &t)| (id, t)).collect();
-    let started = std::time::Instant::now();
-    snapshot::writer::write(&storage.dirs().snap_dir, recovered.last_zxid, &recovered.tree, &sessions, storage.compression)
-        .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
-    let ms = storage::service::elapsed_ms(started);
-    info!("startup snapshot 0x{:x} written in {ms} ms", recovered.last_zxid);
-    samples.push(Sample::Basic(Basic::SnapshotTime, ms));
+    let written =
+        storage::service::save(&storage.dirs().snap_dir, recovered.last_zxid, &recovered.tree, &sessions, storage.compression)
+            .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
+    if !quorum {
+        samples.push(written);
+    }
     Ok((recovered, false, samples))
 }
 
@@ -105,8 +110,9 @@ pub async fn serve_on(
 ) -> std::io::Result<()> {
     let storage = StorageConfig::from_config(&cfg);
     let db_cfg = storage.clone();
+    let quorum = cfg.is_quorum();
     let (db, snapshot_later, loading) =
-        tokio::task::spawn_blocking(move || load_database(&db_cfg)).await.map_err(std::io::Error::other)??;
+        tokio::task::spawn_blocking(move || load_database(&db_cfg, quorum)).await.map_err(std::io::Error::other)??;
     let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let mut core_cfg = CoreConfig::from_config(&cfg, sasl_users);
     core_cfg.sasl_gssapi = crate::auth::sasl_gssapi_setup::gssapi_service(&cfg).map_err(std::io::Error::other)?;

@@ -152,3 +152,57 @@ async fn reads_count_into_sync_processor_request_queued_but_auth_does_not() {
     srv.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `bytes_received_count` grows by what one exchange sent, measured by the `mntr`s
+/// around it (each counts its own 4 bytes before answering).
+async fn bytes_received_by<F: std::future::Future<Output = ()>>(addr: SocketAddr, exchange: F) -> i64 {
+    let before = metric(addr, "bytes_received_count").await;
+    exchange.await;
+    metric(addr, "bytes_received_count").await - before - 4
+}
+
+/// Writes `bytes` on a new connection and waits for the server to close it.
+async fn rejected(addr: SocketAddr, bytes: &[u8]) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(WAIT, tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out)).await;
+    assert!(read.is_ok(), "the server closes the connection after {bytes:?}");
+}
+
+#[tokio::test]
+async fn bytes_received_count_counts_every_four_letter_word_and_frames_that_do_not_decode() {
+    let dir = fresh_dir();
+    // Longer than `rejected` waits: a connection is closed for what it sent, not expired.
+    let srv = start(&dir, "nio.sessionlessCnxnTimeout=30000").await;
+    let addr = srv.addr;
+    // `checkFourLetterWord`: `packetReceived(4)`, also for the words answered without the
+    // server's state; `stmk`'s mask is read after and not counted.
+    for word in ["ruok", "gtmk", "envi", "srvr"] {
+        assert_eq!(bytes_received_by(addr, async { four_letter(addr, word).await; }).await, 4, "{word}");
+    }
+    let stmk = [b"stmk".as_slice(), &0i64.to_be_bytes()].concat();
+    assert_eq!(bytes_received_by(addr, rejected(addr, &stmk)).await, 4, "stmk");
+    // A ConnectRequest that does not decode is counted whole, as any frame read.
+    assert_eq!(bytes_received_by(addr, rejected(addr, &[0, 0, 0, 3, 1, 2, 3])).await, 7);
+    // So is a request whose header does not decode, after a good ConnectRequest (49 bytes).
+    let bad_header = async {
+        let mut c = Client::connect(addr).await;
+        c.send_raw(&[0, 0, 0, 2, 0, 0]).await;
+        assert!(c.closed_by_server().await);
+    };
+    assert_eq!(bytes_received_by(addr, bad_header).await, 49 + 6);
+    // A frame whose length Java refuses (`readLength`) is never read: not counted. An
+    // empty ConnectRequest is read (4 bytes) and does not decode. Both are closed at once.
+    assert_eq!(bytes_received_by(addr, rejected(addr, &[0xff, 0xff, 0xff, 0xf0])).await, 0);
+    assert_eq!(bytes_received_by(addr, rejected(addr, &[0, 0, 0, 0])).await, 4);
+    srv.stop().await;
+    // A word the whitelist does not enable is still counted.
+    let srv = start(&dir, "4lw.commands.whitelist=mntr").await;
+    let conf = bytes_received_by(srv.addr, async {
+        assert!(four_letter(srv.addr, "conf").await.contains("not in the whitelist"));
+    });
+    assert_eq!(conf.await, 4);
+    srv.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -73,6 +73,9 @@ pub async fn run(ops: &Ops, name: &str, params: &BTreeMap<String, String>) -> Js
         "stat_reset" => Reset::Server,
         _ => Reset::None,
     };
+    if cmd == "observer_connection_stat_reset" {
+        ops.reset_observer_stats().await;
+    }
     let snap = ops.query(Query { four_letter_conn: None, reset }).await;
     if cmd == "leader" {
         return match snap.as_ref().and_then(|s| super::ensemble::leader(ops, s)) {
@@ -317,6 +320,48 @@ mod tests {
         let page = index("/commands");
         assert!(page.starts_with("<a href=\"/commands/configuration\">configuration</a>\n<br/>\n"));
         assert_eq!(page.matches("<br/>").count(), COMMANDS.len());
+    }
+
+    /// The events `name` sends to the driver, on a server configured with `servers`.
+    fn events_of(name: &str, servers: &str) -> Vec<&'static str> {
+        use crate::config::{zoo_cfg, Config};
+        use crate::node::driver::Event;
+        let text = format!("dataDir=/tmp/rzk-orst\nclientPort=2181\n{servers}");
+        let cfg = Config::from_entries("zoo.cfg", &zoo_cfg::parse(&text), &BTreeMap::new()).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let ops = Ops::new(cfg, String::new(), tx);
+        // A driver that names what it gets and answers nothing (dropping a query's reply).
+        let driver = async move {
+            let mut seen = Vec::new();
+            while let Some(ev) = rx.recv().await {
+                seen.push(match ev {
+                    Event::Peer(crate::peer::PeerEvent::ResetObserverStats) => "reset observers",
+                    Event::Query { .. } => "query",
+                    _ => "other",
+                });
+            }
+            seen
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (answer, seen) = rt.block_on(async move {
+            let driver = tokio::spawn(driver);
+            let answer = run(&ops, name, &BTreeMap::new()).await;
+            drop(ops);
+            (answer, driver.await.unwrap())
+        });
+        // Nothing answered the query: the command says the server is not serving.
+        assert_eq!(answer.pretty().matches(NOT_SERVING).count(), 1, "{}", answer.pretty());
+        seen
+    }
+
+    #[test]
+    fn observer_connection_stat_reset_resets_an_ensemble_members_observer_links_before_answering() {
+        let ensemble = "server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n";
+        assert_eq!(events_of("orst", ensemble), ["reset observers", "query"]);
+        assert_eq!(events_of("observer_connection_stat_reset", ensemble), ["reset observers", "query"]);
+        // A standalone server has no observers; other commands reset nothing of theirs.
+        assert_eq!(events_of("orst", ""), ["query"]);
+        assert_eq!(events_of("observers", ensemble), ["query"]);
     }
 
     #[test]

@@ -66,6 +66,15 @@ impl Ops {
         answer.await.ok().filter(|s| s.serving)
     }
 
+    /// `observer_connection_stat_reset`: an ensemble member's driver zeroes the counters
+    /// of its observers' connections if it leads (`Leader.resetObserverConnectionStats`).
+    /// Sent before the command's own query, so the reset precedes its answer.
+    pub async fn reset_observer_stats(&self) {
+        if self.cfg.is_quorum() {
+            let _ = self.core.send(Event::Peer(crate::peer::PeerEvent::ResetObserverStats)).await;
+        }
+    }
+
     pub fn uptime_ms(&self) -> i64 {
         self.started.elapsed().as_millis() as i64
     }

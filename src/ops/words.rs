@@ -23,6 +23,16 @@ pub fn refusal(word: &str) -> String {
     format!("{word} is not executed because it is not in the whitelist.\n")
 }
 
+/// The words answered without the server's state (`ruok`, `gtmk`, `stmk`, `envi`).
+const WITHOUT_THE_CORE: [&str; 4] = ["ruok", "gtmk", "stmk", "envi"];
+
+/// Whether [`answer`] asks the core about `word` with its connection named
+/// (`Query::four_letter_conn`), which counts the word as a packet received: the
+/// enabled words that need the server's state.
+pub fn asks_the_core(ops: &Ops, word: &str) -> bool {
+    ops.cfg.four_letter_words.allows(word) && !WITHOUT_THE_CORE.contains(&word)
+}
+
 /// Answers `word` received on `conn`; `arg` is `stmk`'s 8-byte mask.
 pub async fn answer(ops: &Ops, conn: ConnId, word: &str, arg: Option<i64>) -> String {
     if !ops.cfg.four_letter_words.allows(word) {
@@ -36,7 +46,7 @@ pub async fn answer(ops: &Ops, conn: ConnId, word: &str, arg: Option<i64>) -> St
             return super::trace_mask().to_string();
         }
         "envi" => return envi(),
-        _ => {}
+        _ => debug_assert!(asks_the_core(ops, word)),
     }
     let reset = match word {
         "crst" => Reset::Connections,

@@ -9,18 +9,22 @@
 //! role ends, the log is drained, the database is reloaded from disk (so it holds
 //! every logged txn, as Java's `fastForwardDataBase` makes it) and the role loop is
 //! told to elect again.
+//!
+//! Snapshots besides the log's own: a leader saves the database it starts leading from
+//! (`Leader.lead` → `loadData`), a learner the one a SNAP or a TRUNC left it with
+//! (`Learner.syncWithLeader`), each recording `snapshottime`; a reload records the
+//! start-up load metrics again, as every `ZKDatabase.loadDataBase` does.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
+use super::link_stats::LinkStats;
+use super::links::Outgoing;
 use super::metrics::{PeerMetrics, PeerView, Role as MetricsRole};
-use super::links::{Outgoing, MARKER_INTERVAL};
 use super::samples::PeerSamples;
 use super::{PeerEvent, RoleEnded};
 use crate::node::driver::{clock_ms, run_batches, to_core, Event, Host, Inbox, Outs, TxnLog, SNAPSHOT_SLICE_NODES};
@@ -136,6 +140,7 @@ impl PeerDriver {
                 self.links.insert(sid, LinkStats::new(addr, self.wall_now(), queued_bytes));
             }
             PeerEvent::QueueTime { gen, sid, ms } if gen == self.gen => self.metrics.queue_time(sid, ms),
+            PeerEvent::ResetObserverStats => self.reset_observer_stats(),
             PeerEvent::Packet { gen, from, pkt } if gen == self.gen => {
                 if let Some(l) = self.links.get_mut(&from) {
                     l.received(&pkt);
@@ -184,6 +189,12 @@ impl PeerDriver {
         self.core.set_role(Role::Leading);
         self.metrics.elected(self.mono_now());
         self.leader_id = Some(self.setup.zab.my_id);
+        // `Leader.lead` → `ZooKeeperServer.loadData`: the database it leads from is saved
+        // first (every member's log holds it; Java exits when it cannot be written).
+        if let Err(why) = self.save_snapshot(Zxid(self.core.last_applied_zxid())) {
+            self.failed = Some(why);
+            return;
+        }
         let mut leader = Leader::new(self.setup.zab.clone(), self.durable());
         let first = leader.take_actions();
         self.zab = Some(Zab::Leader(leader));
@@ -337,7 +348,7 @@ impl PeerDriver {
         let Some(tx) = self.peers.get(&to) else { return };
         let len = bytes.len();
         if let Some(l) = self.links.get_mut(&to) {
-            if l.queued % MARKER_INTERVAL == 0 {
+            if l.marker_due() {
                 // A full queue drops the connection below anyway.
                 let _ = tx.try_send(Outgoing::Marker(Instant::now()));
             }
@@ -418,9 +429,12 @@ impl PeerDriver {
         }
     }
 
-    /// Reloads the database from disk into a fresh core with `role`.
+    /// Reloads the database from disk into a fresh core with `role`. What the load
+    /// measured is recorded as at start-up: `ZKDatabase.loadDataBase` and
+    /// `FileTxnSnapLog.restore` record `dbinittime` and `startup_*` at every load.
     fn reload(&mut self, role: Role) -> Result<(), String> {
         let r = storage::recover(&self.setup.storage).map_err(|e| e.to_string())?;
+        let loading = r.samples();
         let (wall, mono) = clock_ms(self.mono_start);
         let mut core = Core::recovered(self.setup.core_cfg.clone(), r.tree, &r.sessions, r.last_zxid, wall, mono, rand::random());
         core.set_role(role);
@@ -428,33 +442,52 @@ impl PeerDriver {
         // `ServerMetrics` outlive `ZKDatabase.loadDataBase`.
         core.keep_stats_of(&mut self.core);
         self.core = core;
+        self.core.step(CoreInput::Samples(loading));
         let dirs = self.setup.storage.dirs();
         self.recent = history::recent_entries(&dirs, 0, self.setup.zab.committed_log_max).map_err(|e| e.to_string())?.into();
         self.recent_after = self.recent.is_empty().then(|| self.core.last_applied_zxid());
         Ok(())
     }
 
+    /// TRUNC (`Learner.syncWithLeader` → `ZKDatabase.truncateLog`): the log is cut back
+    /// and the database reloaded from it; then, as after a SNAP, the database is saved in
+    /// a snapshot. Java takes that one at NEWLEADER, with the txns of the sync applied;
+    /// here they are logged and applied only at UPTODATE, so it is the database reloaded.
     fn truncate(&mut self, to: Zxid) {
         let role = self.core.role();
         self.with_log_stopped(|d| {
             let dirs = d.setup.storage.dirs();
             let n = history::truncate_after(&dirs, to.0).map_err(|e| format!("cannot truncate the log: {e}"))?;
             info!("truncated {n} txns after 0x{:x} at the leader's request", to.0);
-            d.reload(role)
+            d.reload(role)?;
+            d.save_snapshot(Zxid(d.core.last_applied_zxid()))
         });
     }
 
+    /// SNAP: the database received from the leader is saved before anything is logged
+    /// after it (`Learner.syncWithLeader` → `takeSnapshot(syncSnapshot)`).
     fn take_snapshot(&mut self, zxid: Zxid) {
         self.with_log_stopped(|d| {
             let dirs = d.setup.storage.dirs();
             history::truncate_after(&dirs, zxid.0).map_err(|e| format!("cannot truncate the log: {e}"))?;
-            let sessions = d.core.session_table();
-            storage::snapshot::writer::write(&dirs.snap_dir, zxid.0, d.core.tree(), &sessions, d.setup.storage.compression)
-                .map_err(|e| format!("cannot write the snapshot received from the leader: {e}"))?;
+            d.save_snapshot(zxid)?;
             d.recent.clear();
             d.recent_after = Some(zxid.0);
             Ok(())
         });
+    }
+
+    /// Writes the database, which is at `zxid`, as a snapshot and records the time it
+    /// took (`ZooKeeperServer.takeSnapshot`: `snapshottime`). A server that cannot save
+    /// the database it leads from or synced stops, as Java exits.
+    fn save_snapshot(&mut self, zxid: Zxid) -> Result<(), String> {
+        let dirs = self.setup.storage.dirs();
+        let sessions = self.core.session_table();
+        let compression = self.setup.storage.compression;
+        let written = storage::service::save(&dirs.snap_dir, zxid.0, self.core.tree(), &sessions, compression)
+            .map_err(|e| format!("cannot write snapshot 0x{:x}: {e}", zxid.0))?;
+        self.core.step(CoreInput::Samples(vec![written]));
+        Ok(())
     }
 
     /// Leaves the role: clients are disconnected, the log drained, the database
@@ -473,8 +506,15 @@ impl PeerDriver {
         }
         self.with_log_stopped(|d| {
             let recent: Vec<TxnEntry> = d.recent.iter().cloned().collect();
+            let applied = d.core.last_applied_zxid();
+            let unapplied = recent.iter().filter(|e| e.header.zxid > applied).count();
+            let started = Instant::now();
             if d.core.fast_forward(&recent, d.recent_after) {
                 d.core.set_role(Role::Looking);
+                // `ZooKeeperServer.shutdown` → `ZKDatabase.fastForwardDataBase` records
+                // the logged txns it applied as a start-up load does.
+                let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                d.core.step(CoreInput::Samples(storage::recovery::txns_loaded(unapplied, ms)));
                 Ok(())
             } else {
                 d.reload(Role::Looking)
@@ -501,6 +541,18 @@ impl PeerDriver {
     /// Packets waiting in the queue of the connection to `sid`.
     fn queued_for(&self, sid: ServerId) -> usize {
         self.peers.get(&sid).map_or(0, |tx| tx.max_capacity() - tx.capacity())
+    }
+
+    /// `Leader.resetObserverConnectionStats`: the synced observers' connections start
+    /// counting again (followers serve no observers here: no `observerMasterPort`).
+    fn reset_observer_stats(&mut self) {
+        let Some(Zab::Leader(leader)) = &self.zab else { return };
+        for sid in leader.observing() {
+            let waiting = self.queued_for(sid);
+            if let Some(l) = self.links.get_mut(&sid) {
+                l.reset(waiting);
+            }
+        }
     }
 
     /// The synced observers' connections (`Leader.getObservingLearnersInfo`).
@@ -530,55 +582,6 @@ impl PeerDriver {
             l.observers = self.observer_links(z);
         }
         snap
-    }
-}
-
-/// What the leader counts on one learner's connection (`LearnerHandler`'s counters).
-#[derive(Debug)]
-struct LinkStats {
-    addr: std::net::SocketAddr,
-    established_ms: i64,
-    /// Packets handed to its queue (a marker goes first in every `MARKER_INTERVAL`).
-    queued: u64,
-    queued_bytes: Arc<AtomicI64>,
-    received: u64,
-    requests: u64,
-    last_zxid: i64,
-}
-
-impl LinkStats {
-    fn new(addr: std::net::SocketAddr, established_ms: i64, queued_bytes: Arc<AtomicI64>) -> LinkStats {
-        LinkStats { addr, established_ms, queued: 0, queued_bytes, received: 0, requests: 0, last_zxid: -1 }
-    }
-
-    fn received(&mut self, pkt: &Packet) {
-        self.received += 1;
-        if matches!(pkt, Packet::Request(_)) {
-            self.requests += 1;
-        }
-    }
-
-    /// A packet of `len` bytes carrying `zxid` joined the queue.
-    fn queued(&mut self, len: usize, zxid: Option<Zxid>) {
-        self.queued += 1;
-        self.queued_bytes.fetch_add(len as i64, Ordering::Relaxed);
-        if let Some(z) = zxid.filter(|z| z.0 > 0) {
-            self.last_zxid = z.0;
-        }
-    }
-
-    fn info(&self, sid: ServerId, waiting: usize) -> LearnerLinkInfo {
-        LearnerLinkInfo {
-            remote_socket_address: format!("/{}", self.addr),
-            sid: sid.0,
-            established_ms: self.established_ms,
-            queued_packets: waiting,
-            queued_packets_size: self.queued_bytes.load(Ordering::Relaxed),
-            packets_received: self.received,
-            packets_sent: self.queued.saturating_sub(waiting as u64),
-            requests: self.requests,
-            last_zxid: self.last_zxid,
-        }
     }
 }
 
@@ -640,3 +643,4 @@ impl Host for PeerDriver {
 fn epoch_u32(e: i64) -> u32 {
     u32::try_from(e).unwrap_or(u32::MAX)
 }
+

@@ -5,6 +5,7 @@
 //!   port (leader) or connects to the leader (learner), and waits for the driver to
 //!   report the end of the role;
 //! * `links` — the quorum-port sockets and packet framing;
+//! * `link_stats` — what a leader counts on each learner's connection;
 //! * `driver` — the thread that owns the core, the Zab role and the log: client and
 //!   quorum events in, actions executed in order. One owner, no locks, as for the
 //!   standalone driver in `node::driver`.
@@ -13,6 +14,7 @@
 //! that has ended (a socket closing late, a packet in flight) is ignored.
 
 pub mod driver;
+mod link_stats;
 pub mod links;
 pub mod metrics;
 mod roles;
@@ -51,6 +53,9 @@ pub enum PeerEvent {
     Down { gen: u64, sid: ServerId },
     /// A marker queued for learner `sid` reached the head of its queue after `ms`.
     QueueTime { gen: u64, sid: ServerId, ms: i64 },
+    /// `observer_connection_stat_reset`: a leader zeroes its observers' connection
+    /// counters (`Leader.resetObserverConnectionStats`).
+    ResetObserverStats,
 }
 
 /// The driver's report that a role is over, with what the next election starts from.

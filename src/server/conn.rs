@@ -13,6 +13,12 @@
 //! not finish its handshake in time is `sessionless_connections_expired`
 //! (`NIOServerCnxnFactory.ConnectionExpirerThread`).
 //!
+//! `bytes_received_count` (`ServerCnxn.packetReceived`) grows by every frame read whole,
+//! length prefix included, and by 4 for every four-letter word Java recognises (enabled
+//! or not; `stmk`'s 8-byte mask is not counted). The core counts what reaches it (the
+//! ConnectRequest and the requests, the words it is asked about); the reader counts the
+//! rest: the words answered without the core and frames that do not decode.
+//!
 //! When the server closes a connection it keeps reading (and dropping) what the client
 //! still sends, until the client's EOF or for a moment: closing a socket with unread
 //! input makes the kernel answer with a reset at once, and a client that gets the reset
@@ -23,7 +29,7 @@
 use super::throttle::{ConnThrottle, Throttle};
 use super::writer::Writer;
 use super::ShellConfig;
-use crate::jute::frame::FrameCodec;
+use crate::jute::frame::{split_frame, FrameCodec};
 use crate::node::driver::{Event, Out};
 use crate::node::recorded::Counter;
 use crate::node::{ConnId, Input, RequestBody};
@@ -121,6 +127,9 @@ impl Reader<'_> {
         let Some(first) = first? else { return Ok(()) };
         if let Some(word) = four_letter_word(first) {
             debug!("four-letter word {word} from {}", self.peer);
+            if !self.cfg.ops.as_ref().is_some_and(|ops| crate::ops::words::asks_the_core(ops, &word)) {
+                received(self.core, 4).await;
+            }
             let text = four_letter_answer(&mut rd, self.conn, &word, self.cfg).await?;
             let _ = four_letter_out.send(Out::Frame(text.into())).await;
             let _ = four_letter_out.send(Out::Close).await;
@@ -131,16 +140,32 @@ impl Reader<'_> {
         // Only the core may keep the writer alive from here on.
         drop(four_letter_out);
         let mut frames = FramedRead::new(rd, FrameCodec::new(self.cfg.limits));
-        frames.read_buffer_mut().extend_from_slice(&first);
-        let Ok(connect) = tokio::time::timeout_at(deadline, next_frame(&mut frames, &mut self.phase)).await else {
-            count(self.core, Counter::SessionlessConnectionsExpired).await;
-            return Err("ConnectRequest not completed within the sessionless connection timeout".to_string());
+        // The first four bytes are a length, judged now as `readLength` does: the frame
+        // reader would read the socket before decoding what it is given, keeping a client
+        // that sent only a bad length, or an empty frame, until the sessionless timeout.
+        let connect = match split_frame(&first, self.cfg.limits.max_frame) {
+            Err(e) => return Err(e.to_string()),
+            Ok(Some((_, empty))) => Some(BytesMut::from(empty)),
+            Ok(None) => {
+                frames.read_buffer_mut().extend_from_slice(&first);
+                let Ok(connect) = tokio::time::timeout_at(deadline, next_frame(&mut frames, &mut self.phase)).await else {
+                    count(self.core, Counter::SessionlessConnectionsExpired).await;
+                    return Err("ConnectRequest not completed within the sessionless connection timeout".to_string());
+                };
+                connect?
+            }
         };
-        let Some(body) = connect? else {
+        let Some(body) = connect else {
             self.ended_by_client().await;
             return Err("closed before the ConnectRequest".to_string());
         };
-        let req = decode_connect_request(&body, &self.cfg.limits).map_err(|e| format!("bad ConnectRequest: {e}"))?;
+        let req = match decode_connect_request(&body, &self.cfg.limits) {
+            Ok(req) => req,
+            Err(e) => {
+                received(self.core, 4 + body.len()).await;
+                return Err(format!("bad ConnectRequest: {e}"));
+            }
+        };
         let bytes = u32::try_from(4 + body.len()).unwrap_or(u32::MAX);
         send(self.core, Input::Connect { conn: self.conn, req, bytes }).await?;
         let p = *self.phase.wait_for(|p| *p != Phase::Handshake).await.map_err(|_| "writer gone")?;
@@ -188,7 +213,13 @@ impl Reader<'_> {
                 break;
             };
             let bytes = u32::try_from(4 + body.len()).unwrap_or(u32::MAX);
-            let (xid, body) = decode_body(&body, &self.cfg.limits)?;
+            let (xid, body) = match decode_body(&body, &self.cfg.limits) {
+                Ok(decoded) => decoded,
+                Err(why) => {
+                    received(self.core, 4 + body.len()).await;
+                    return Err(why);
+                }
+            };
             self.throttle.request_sent(xid);
             send(self.core, Input::Request { conn: self.conn, xid, body, bytes }).await?;
         }
@@ -252,6 +283,13 @@ fn decode_body(body: &[u8], limits: &crate::jute::frame::Limits) -> Result<(i32,
 /// Adds one to a connection factory counter of the core's metrics.
 pub(crate) async fn count(core: &mpsc::Sender<Event>, c: Counter) {
     let _ = core.send(Event::Input(Input::Samples(vec![crate::node::recorded::Sample::Count(c, 1)]))).await;
+}
+
+/// `ServerCnxn.packetReceived` for bytes the core never sees: `bytes_received_count`.
+async fn received(core: &mpsc::Sender<Event>, bytes: usize) {
+    let n = i64::try_from(bytes).unwrap_or(i64::MAX);
+    let sample = crate::node::recorded::Sample::Count(Counter::BytesReceivedCount, n);
+    let _ = core.send(Event::Input(Input::Samples(vec![sample]))).await;
 }
 
 async fn send(core: &mpsc::Sender<Event>, input: Input) -> Result<(), String> {

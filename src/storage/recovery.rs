@@ -70,12 +70,18 @@ impl Recovered {
             Sample::Basic(Basic::StartupSnapLoadTime, t.snap_load_ms),
             Sample::Basic(Basic::DbInitTime, t.db_init_ms),
         ];
-        if self.replayed > 0 {
-            out.push(Sample::Basic(Basic::StartupTxnsLoaded, self.replayed as i64));
-            out.push(Sample::Basic(Basic::StartupTxnsLoadTime, t.txns_load_ms));
-        }
+        out.extend(txns_loaded(self.replayed, t.txns_load_ms));
         out
     }
+}
+
+/// What `FileTxnSnapLog.fastForwardFromEdits` records after applying `txns` logged txns
+/// in `ms`: nothing when the log held none after the database's last zxid.
+pub fn txns_loaded(txns: usize, ms: i64) -> Vec<Sample> {
+    if txns == 0 {
+        return Vec::new();
+    }
+    vec![Sample::Basic(Basic::StartupTxnsLoaded, txns as i64), Sample::Basic(Basic::StartupTxnsLoadTime, ms)]
 }
 
 fn ms_since(start: Instant) -> i64 {

@@ -324,19 +324,13 @@ fn spool_into(
     Ok(None)
 }
 
-/// Writes one snapshot, logging the outcome (a failed snapshot is not fatal: the logs
-/// still hold everything, as in Java); the `snapshottime` sample when it was written.
-pub fn save(dir: &std::path::Path, zxid: i64, tree: &DataTree, sessions: &[(i64, i32)], compression: Compression) -> Option<Sample> {
+/// Writes one snapshot of a tree the caller holds still (`ZooKeeperServer.takeSnapshot`),
+/// logging it; the `snapshottime` sample it records. Whether a failure is fatal is the
+/// caller's to decide (a learner's sync snapshot is: Java exits).
+pub fn save(dir: &Path, zxid: i64, tree: &DataTree, sessions: &[(i64, i32)], compression: Compression) -> io::Result<Sample> {
     let start = Instant::now();
-    match writer::write(dir, zxid, tree, sessions, compression) {
-        Ok(path) => {
-            let ms = elapsed_ms(start);
-            info!("snapshot {} written in {ms} ms", path.display());
-            Some(Sample::Basic(Basic::SnapshotTime, ms))
-        }
-        Err(e) => {
-            warn!("snapshot 0x{zxid:x} in {} failed: {e}", dir.display());
-            None
-        }
-    }
+    let path = writer::write(dir, zxid, tree, sessions, compression)?;
+    let ms = elapsed_ms(start);
+    info!("snapshot {} written in {ms} ms", path.display());
+    Ok(Sample::Basic(Basic::SnapshotTime, ms))
 }

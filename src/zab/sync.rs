@@ -24,8 +24,9 @@ fn zxid(e: &TxnEntry) -> Zxid {
     Zxid(e.header.zxid)
 }
 
-/// `log`: the leader's committed window, oldest first; `last`: its last committed zxid;
-/// `peer_last`: the learner's last logged zxid from ACKEPOCH.
+/// `log`: the leader's committed window, oldest first; `last`: its last processed zxid
+/// (the last committed one, or (epoch, 0) once the epoch is established and nothing was
+/// committed in it yet); `peer_last`: the learner's last logged zxid from ACKEPOCH.
 pub fn plan_sync(log: &VecDeque<TxnEntry>, last: Zxid, peer_last: Zxid) -> SyncPlan {
     let plain = |start| SyncPlan { start, proposals: vec![] };
     if peer_last == last {

@@ -175,6 +175,10 @@ impl Leader {
         }
         self.set_phase(Phase::Broadcast);
         self.last_proposed = self.last_proposed.max(Zxid::new(self.epoch, 0));
+        // `Leader.startZkServer`: the database's last processed zxid becomes (epoch, 0).
+        // Learners synced from now on are compared with it: one with an empty log gets a
+        // SNAP, one that synced in this epoch already an empty DIFF.
+        self.committed = self.committed.max(Zxid::new(self.epoch, 0));
         self.actions.push(Action::Established { epoch: self.epoch });
         let synced: Vec<ServerId> =
             self.peers.iter().filter(|(_, p)| p.stage == Stage::Synced).map(|(s, _)| *s).collect();

@@ -88,6 +88,8 @@ pub struct Leader {
     peers: BTreeMap<ServerId, Peer>,
     /// Committed window for DIFF syncs, oldest first.
     log: VecDeque<TxnEntry>,
+    /// The last committed zxid, (epoch, 0) once established until the epoch's first
+    /// commit (`ZKDatabase.getDataTreeLastProcessedZxid`, which syncs compare with).
     committed: Zxid,
     last_proposed: Zxid,
     durable_zxid: Zxid,

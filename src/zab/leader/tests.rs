@@ -175,3 +175,64 @@ fn sync_throttler_counts_are_sampled_when_a_sync_begins_and_when_its_newleader_i
     l.step(pkt(1, Packet::Ack(Zxid::new(2, 0))));
     assert_eq!(l.take_samples(), vec![snap(0)]);
 }
+
+/// A leader of a fresh ensemble (nothing logged, epoch 0) established in epoch 1 with
+/// follower 1, which was at zxid 0 too.
+fn established_fresh() -> Leader {
+    let fresh = Durable { accepted_epoch: 0, current_epoch: 0, last_zxid: Zxid::ZERO, durable_zxid: Zxid::ZERO, recent: vec![] };
+    let mut l = Leader::new(cfg(), fresh);
+    l.step(info(1, 0));
+    let out = l.step(pkt(1, Packet::AckEpoch { zxid: Zxid::ZERO, epoch: 0 }));
+    // Before the epoch is established the leader is at zxid 0 as well: an empty DIFF.
+    assert!(out.contains(&Action::Send { to: ServerId(1), pkt: Packet::Diff(Zxid::ZERO) }), "{out:?}");
+    let out = l.step(pkt(1, Packet::Ack(Zxid::new(1, 0))));
+    assert!(out.contains(&Action::Established { epoch: 1 }));
+    l
+}
+
+fn observer_joins(l: &mut Leader, at: Zxid) -> Vec<Action> {
+    l.step(pkt(4, Packet::ObserverInfo { zxid: Zxid::new(at.epoch(), 0), info: None }));
+    l.step(pkt(4, Packet::AckEpoch { zxid: at, epoch: i32::try_from(at.epoch()).unwrap() }))
+}
+
+#[test]
+fn an_empty_learner_joining_after_the_epoch_is_established_gets_a_snap_at_the_new_epoch() {
+    let mut l = established_fresh();
+    l.take_samples();
+    let out = observer_joins(&mut l, Zxid::ZERO);
+    assert_eq!(out[0], Action::SendSnapshot { to: ServerId(4), zxid: Zxid::new(1, 0) });
+    assert_eq!(l.take_samples(), vec![Sample::Basic(Basic::InflightSnapCount, 1)]);
+}
+
+#[test]
+fn a_learner_at_the_new_epochs_first_zxid_gets_an_empty_diff_until_something_is_committed() {
+    let mut l = established_fresh();
+    let out = observer_joins(&mut l, Zxid::new(1, 0));
+    assert_eq!(out[0], Action::Send { to: ServerId(4), pkt: Packet::Diff(Zxid::new(1, 0)) });
+    assert!(matches!(&out[1], Action::Send { pkt: Packet::NewLeader { .. }, .. }), "{out:?}");
+}
+
+#[test]
+fn after_a_commit_an_empty_learner_still_gets_a_snap_at_the_last_commit() {
+    let mut l = established_fresh();
+    l.step(Input::Propose(entry(0)));
+    l.step(Input::Persisted { upto: Zxid::new(1, 1) });
+    l.step(pkt(1, Packet::Ack(Zxid::new(1, 1))));
+    let out = observer_joins(&mut l, Zxid::ZERO);
+    assert_eq!(out[0], Action::SendSnapshot { to: ServerId(4), zxid: Zxid::new(1, 1) });
+}
+
+#[test]
+fn a_learner_at_the_leaders_last_txn_of_an_older_epoch_gets_a_diff_from_the_window() {
+    // Established in epoch 2 with the window (1,1), (1,2): the learner holds all of it.
+    let mut l = established();
+    let out = observer_joins(&mut l, Zxid::new(1, 2));
+    assert_eq!(out[0], Action::Send { to: ServerId(4), pkt: Packet::Diff(Zxid::new(1, 2)) });
+    // Without a window (the log was purged) the same learner gets a SNAP at (2, 0).
+    let mut l = Leader::new(cfg(), Durable { recent: vec![], ..durable() });
+    l.step(info(1, 1));
+    l.step(pkt(1, Packet::AckEpoch { zxid: Zxid::new(1, 2), epoch: 1 }));
+    assert!(l.step(pkt(1, Packet::Ack(Zxid::new(2, 0)))).contains(&Action::Established { epoch: 2 }));
+    let out = observer_joins(&mut l, Zxid::new(1, 2));
+    assert_eq!(out[0], Action::SendSnapshot { to: ServerId(4), zxid: Zxid::new(2, 0) });
+}
