@@ -232,7 +232,7 @@ fn a_failed_append_stops_the_core_with_the_reason_and_acknowledges_nothing() {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel(16);
     let peer = "127.0.0.1:5000".parse().unwrap();
-    tx.try_send(Event::Open { conn: 1, peer, out: out_tx, auth: Vec::new() }).unwrap();
+    tx.try_send(Event::Open { conn: 1, peer, out: out_tx, auth: Vec::new(), closing: Default::default() }).unwrap();
     let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 30_000, session_id: 0, passwd: vec![0; 16], read_only: Some(false) };
     tx.try_send(Event::Input(Input::Connect { conn: 1, req, bytes: 49 })).unwrap();
     let err = run(core, FailingLog, rx).unwrap_err();

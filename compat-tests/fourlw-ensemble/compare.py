@@ -272,11 +272,13 @@ ZERO_ON_RZK = {
     "min_latency": "requests answered within the millisecond take 0 ms",
     "avg_latency": "requests answered within the millisecond take 0 ms",
     "max_latency": "requests answered within the millisecond take 0 ms",
-    # Java's leader moves its last processed zxid to (epoch, 0) once established, so the
-    # observer, joining after that with an empty log, gets a SNAP; rzk's leader is still
-    # at zxid 0 and sends a DIFF (counted in diff_count and inflight_diff_count).
-    "snap_count": "a late learner with an empty log gets a DIFF",
-    "inflight_snap_count": "a late learner with an empty log gets a DIFF",
+    # A learner with an empty log gets a SNAP when it connects after the leader is
+    # established (its last zxid is then (epoch, 0)) and an empty DIFF before that, from
+    # either server; the observer joins as the leaders establish, and which comes first
+    # varies from run to run. A SNAP-synced learner then writes a snapshot.
+    "snap_count": "the late observer's sync kind depends on when it connects",
+    "inflight_snap_count": "the late observer's sync kind depends on when it connects",
+    "snapshottime": "only a SNAP-synced learner writes a snapshot",
 }
 
 

@@ -30,7 +30,15 @@ pub enum Event {
     /// A new connection and the queue its frames go to (bounded: a client that never
     /// reads is disconnected when it fills up).
     /// `auth`: ids its TLS handshake proved (x509).
-    Open { conn: ConnId, peer: std::net::SocketAddr, out: mpsc::Sender<Out>, auth: Vec<crate::proto::Id> },
+    /// `closing`: set once the core has decided to close the connection, so that the
+    /// client's end of stream after the last reply is not counted as a drop.
+    Open {
+        conn: ConnId,
+        peer: std::net::SocketAddr,
+        out: mpsc::Sender<Out>,
+        auth: Vec<crate::proto::Id>,
+        closing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    },
     Input(Input),
     /// The operations surface asks for the server's state (`crate::ops`).
     Query { what: Query, reply: oneshot::Sender<ServerSnapshot> },
@@ -89,11 +97,25 @@ pub const MAX_BATCH: usize = 1024;
 
 /// The queues of the open connections, where the core's frames go.
 #[derive(Default)]
-pub struct Outs(BTreeMap<ConnId, mpsc::Sender<Out>>);
+pub struct Outs(BTreeMap<ConnId, (mpsc::Sender<Out>, std::sync::Arc<std::sync::atomic::AtomicBool>)>);
 
 impl Outs {
-    pub fn open(&mut self, conn: ConnId, out: mpsc::Sender<Out>) {
-        self.0.insert(conn, out);
+    pub fn open(&mut self, conn: ConnId, out: mpsc::Sender<Out>, closing: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.0.insert(conn, (out, closing));
+    }
+
+    /// Marks the connections these actions close as closing before any of their frames
+    /// leaves: a client that ends its side as soon as it reads its last reply (after a
+    /// closeSession) must find the connection already closing, as Java's selector
+    /// closes it in the same pass that writes that reply.
+    pub fn closing_ahead(&self, actions: &[Action]) {
+        for a in actions {
+            if let Action::Close { conn } = a {
+                if let Some((_, closing)) = self.0.get(conn) {
+                    closing.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
     }
 
     pub fn remove(&mut self, conn: ConnId) {
@@ -115,7 +137,7 @@ impl Outs {
     }
 
     fn deliver(&mut self, conn: ConnId, out: Out) {
-        let Some(tx) = self.0.get(&conn) else { return };
+        let Some((tx, _)) = self.0.get(&conn) else { return };
         if let Err(e) = tx.try_send(out) {
             if matches!(e, mpsc::error::TrySendError::Full(_)) {
                 warn!("connection {conn}: client is not reading its replies; closing the connection");
@@ -130,8 +152,8 @@ impl Outs {
 /// do the same with these); every other event is given back.
 pub fn to_core(core: &mut Core, outs: &mut Outs, ev: Event) -> Option<Event> {
     match ev {
-        Event::Open { conn, peer, out, auth } => {
-            outs.open(conn, out);
+        Event::Open { conn, peer, out, auth, closing } => {
+            outs.open(conn, out, closing);
             core.step(Input::Opened { conn, peer, auth });
         }
         Event::Input(input) => {
@@ -331,6 +353,7 @@ impl<L: TxnLog> Host for Driver<L> {
             if actions.is_empty() {
                 return;
             }
+            self.outs.closing_ahead(&actions);
             for a in actions {
                 self.execute_one(a);
             }

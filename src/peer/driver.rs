@@ -239,6 +239,7 @@ impl PeerDriver {
                 }
                 return;
             }
+            self.outs.closing_ahead(&core_actions);
             for a in core_actions {
                 self.core_action(a);
             }
@@ -501,7 +502,9 @@ impl PeerDriver {
         self.samples.role_ended();
         self.leader_id = None;
         self.core.stop_serving();
-        for a in self.core.take_actions() {
+        let actions = self.core.take_actions();
+        self.outs.closing_ahead(&actions);
+        for a in actions {
             let _ = self.outs.execute(a);
         }
         self.with_log_stopped(|d| {

@@ -79,12 +79,12 @@ pub async fn run(stream: Accepted, conn: ConnId, core: mpsc::Sender<Event>, cfg:
     let Accepted { rd, wr, peer, auth } = stream;
     let (out_tx, out_rx) = mpsc::channel(cfg.max_outgoing_frames);
     let four_letter_out = out_tx.clone();
-    if core.send(Event::Open { conn, peer, out: out_tx, auth }).await.is_err() {
+    let closing = Arc::new(AtomicBool::new(false));
+    if core.send(Event::Open { conn, peer, out: out_tx, auth, closing: closing.clone() }).await.is_err() {
         return;
     }
     let (phase_tx, phase_rx) = watch::channel(Phase::Handshake);
     let throttle = Arc::new(ConnThrottle::new(throttle));
-    let closing = Arc::new(AtomicBool::new(false));
     let writer = Writer {
         wr,
         rx: out_rx,
