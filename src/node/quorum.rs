@@ -481,6 +481,8 @@ impl Core {
         }
         self.inflight.clear();
         self.connless_waiting.clear();
+        // A snapshot of the replaced tree is not finished on this one.
+        self.snapshot = None;
         self.last_prepared_zxid = zxid;
         self.last_applied_zxid = zxid;
         self.prep.applied(zxid);
@@ -502,6 +504,9 @@ impl Core {
     pub fn fast_forward<'a>(&mut self, logged: impl IntoIterator<Item = &'a TxnEntry>, complete_after: Option<i64>) -> bool {
         self.inflight.clear();
         self.connless_waiting.clear();
+        // The log this snapshot was being written beside is stopped; the next snapshot
+        // starts afresh on the next log.
+        self.snapshot = None;
         self.unpersisted.clear();
         self.prep.clear();
         self.last_prepared_zxid = self.last_applied_zxid;

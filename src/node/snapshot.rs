@@ -35,6 +35,10 @@ pub struct FuzzySnapshot {
 #[derive(Debug, PartialEq, Eq)]
 pub struct SnapshotSlice {
     pub zxid: i64,
+    /// Set on the first slice: the writer starts a new file with it, and drops a
+    /// snapshot it never saw the start of (the core abandons a snapshot when a role
+    /// ends, and a new log's writer may get the rest of one the old writer began).
+    pub start: bool,
     /// Encoded node records, in order.
     pub nodes: Vec<u8>,
     /// ACL lists first referenced by these nodes (the file's ACL map is their union).
@@ -70,7 +74,8 @@ impl Core {
     /// Encodes up to `max_nodes` more nodes; `None` when no snapshot is being taken.
     pub fn snapshot_slice(&mut self, max_nodes: usize) -> Option<SnapshotSlice> {
         let mut snap = self.snapshot.take()?;
-        let mut slice = SnapshotSlice { zxid: snap.zxid, nodes: Vec::new(), acls: Vec::new(), end: None };
+        let start = snap.cursor.is_none();
+        let mut slice = SnapshotSlice { zxid: snap.zxid, start, nodes: Vec::new(), acls: Vec::new(), end: None };
         let batch = self.tree.nodes_after(snap.cursor.as_deref(), max_nodes);
         let finished = batch.len() < max_nodes;
         for (key, node) in &batch {
@@ -172,5 +177,24 @@ mod tests {
         let paths: Vec<_> = snap.nodes.iter().map(|n| n.path.as_str()).collect();
         assert_eq!(paths, vec!["", "/a", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]);
         assert_eq!(slices.first().map(|s| s.zxid), Some(1));
+    }
+
+    #[test]
+    fn a_role_that_ends_abandons_its_snapshot_and_the_next_one_starts_afresh() {
+        let mut c = core();
+        create(&mut c, &["/a", "/b"]);
+        assert!(c.begin_snapshot());
+        let first = c.snapshot_slice(2).expect("slice");
+        assert!(first.start);
+        assert!(c.snapshot_slice(1).is_some_and(|s| !s.start));
+        assert!(c.fast_forward(std::iter::empty(), None));
+        assert!(!c.snapshotting());
+        assert!(c.begin_snapshot());
+        let mut slices = Vec::new();
+        while let Some(s) = c.snapshot_slice(3) {
+            slices.push(s);
+        }
+        assert_eq!(slices.iter().map(|s| s.start).collect::<Vec<_>>(), vec![true, false, false]);
+        assert_eq!(assemble(&slices).nodes.len(), 6);
     }
 }

@@ -221,6 +221,15 @@ impl SnapshotTaker {
     }
 
     fn slice(&mut self, slice: SnapshotSlice) {
+        if slice.start && self.slices.is_some() {
+            // The core abandoned the snapshot being spooled: its thread sees the
+            // channel close and drops the partial file.
+            self.wait();
+        }
+        if !slice.start && self.slices.is_none() {
+            warn!("snapshot 0x{:x}: dropping a part whose start this writer never saw", slice.zxid);
+            return;
+        }
         if self.slices.is_none() {
             self.wait();
             let (tx, rx) = std_mpsc::channel();
