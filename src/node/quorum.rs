@@ -165,11 +165,7 @@ impl Core {
         let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
         let waiting = Waiting::Request { conn, xid, received_ms: self.now_mono_ms };
         self.forward(ForwardedRequest { session, cxid: xid, op: op.code(), body, auth }, waiting);
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.enqueue(Queued::Forwarded { xid }, &mut self.queued);
-            let n = c.queue().len();
-            self.request_entered(false, Some(n));
-        }
+        self.enqueue(conn, Queued::Forwarded { xid });
     }
 
     /// Learner: a new session is created through the leader (`LearnerZooKeeperServer`
@@ -216,11 +212,7 @@ impl Core {
     /// before it (`Leader.processSync`); it keeps its place in the connection's queue.
     pub(super) fn submit_sync(&mut self, conn: ConnId, xid: i32, session: SessionId, path: String) {
         self.syncs.push_back(PendingSync { conn, xid, path: path.clone(), received_ms: self.now_mono_ms });
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.enqueue(Queued::Forwarded { xid }, &mut self.queued);
-            let n = c.queue().len();
-            self.request_entered(false, Some(n));
-        }
+        self.enqueue(conn, Queued::Forwarded { xid });
         if self.role == Role::Leading {
             self.actions.push(Action::Sync(SyncOrigin::Local));
         } else {

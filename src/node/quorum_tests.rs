@@ -25,6 +25,14 @@ fn connect_forwarded(c: &mut Core, conn: ConnId) -> crate::proto::SessionId {
     }
 }
 
+/// The one action a leader's core took: proposing a txn.
+fn proposed(c: &mut Core) -> TxnEntry {
+    match c.take_actions().as_slice() {
+        [Action::Propose(e)] => e.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
 fn create(path: &str) -> Request {
     Request::Create(CreateRequest { path: path.into(), data: Some(b"v".to_vec()), acl: Acl::open_unsafe(), flags: 0 })
 }
@@ -74,10 +82,7 @@ fn a_leader_proposes_and_applies_on_commit() {
     let mut c = core(Role::Leading);
     c.start_serving(0x2_0000_0000);
     connect(&mut c, 1);
-    let proposed = match c.take_actions().as_slice() {
-        [Action::Propose(e)] => e.clone(),
-        other => panic!("{other:?}"),
-    };
+    let proposed = proposed(&mut c);
     assert_eq!(proposed.header.zxid, 0x2_0000_0001);
     c.step(Input::Committed(proposed));
     assert!(c.take_actions().contains(&Action::Established { conn: 1 }));
@@ -206,10 +211,7 @@ fn reads_pass_the_commit_processor_of_ensemble_members_only() {
     let mut c = core(Role::Leading);
     c.start_serving(0x1_0000_0000);
     connect(&mut c, 1);
-    let proposed = match c.take_actions().as_slice() {
-        [Action::Propose(e)] => e.clone(),
-        other => panic!("{other:?}"),
-    };
+    let proposed = proposed(&mut c);
     c.step(Input::Committed(proposed));
     c.step(Input::Request { conn: 1, xid: 1, body: get(), bytes: 0 });
     c.step(Input::Request { conn: 1, xid: 2, body: get(), bytes: 0 });
@@ -232,10 +234,7 @@ fn a_leader_counts_every_write_it_commits_as_its_own() {
     let session = SessionId(0x0300_0000_0000_0001);
     c.set_time(1_000, 10);
     c.step(Input::Forwarded { from: ServerId(3), req: ForwardedRequest { session, cxid: 0, op: OpCode::CreateSession.code(), body: 30_000i32.to_be_bytes().to_vec(), auth: vec![] } });
-    let proposed = match c.take_actions().as_slice() {
-        [Action::Propose(e)] => e.clone(),
-        other => panic!("{other:?}"),
-    };
+    let proposed = proposed(&mut c);
     c.set_time(1_004, 14);
     c.step(Input::Committed(proposed));
     assert_eq!(advanced(&c, A::WriteCommitprocTimeMs), (1, 4));

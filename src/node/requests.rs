@@ -58,10 +58,18 @@ impl Core {
             self.request_entered(true, None);
             self.answer_read(conn, xid, body, received_ms);
         } else {
-            c.enqueue(Queued::Read { xid, body, received_ms }, &mut self.queued);
-            let n = c.queue().len();
-            self.request_entered(true, Some(n));
+            self.enqueue(conn, Queued::Read { xid, body, received_ms });
         }
+    }
+
+    /// Queues a reply slot behind the connection's earlier ones; in an ensemble the
+    /// request joins its session's queue in the commit processor.
+    pub(super) fn enqueue(&mut self, conn: ConnId, q: Queued) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let read = matches!(q, Queued::Read { .. });
+        c.enqueue(q, &mut self.queued);
+        let n = c.queue().len();
+        self.request_entered(read, Some(n));
     }
 
     /// Answers the reads at the head of the connection's queue, up to its next write.

@@ -81,12 +81,7 @@ impl Core {
             };
             self.push_txn(hdr, txn, origin);
         }
-        let zxid = self.last_prepared_zxid;
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.enqueue(Queued::Write { zxid }, &mut self.queued);
-            let n = c.queue().len();
-            self.request_entered(false, Some(n));
-        }
+        self.enqueue(conn, Queued::Write { zxid: self.last_prepared_zxid });
     }
 
     /// A write whose body did not decode still becomes a transaction (an error one), as
@@ -98,11 +93,7 @@ impl Core {
         }
         let hdr = self.next_header(session.0, xid);
         self.push_txn(hdr, Txn::Error(crate::proto::ErrorCode::MarshallingError), Origin::Request { conn, xid });
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.enqueue(Queued::Write { zxid: hdr.zxid }, &mut self.queued);
-            let n = c.queue().len();
-            self.request_entered(false, Some(n));
-        }
+        self.enqueue(conn, Queued::Write { zxid: hdr.zxid });
     }
 
     pub(super) fn handle_persisted(&mut self, upto: i64) {
