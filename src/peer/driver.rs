@@ -516,7 +516,7 @@ impl PeerDriver {
                 d.core.set_role(Role::Looking);
                 // `ZooKeeperServer.shutdown` → `ZKDatabase.fastForwardDataBase` records
                 // the logged txns it applied as a start-up load does.
-                let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                let ms = storage::elapsed_ms(started);
                 d.core.step(CoreInput::Samples(storage::recovery::txns_loaded(unapplied, ms)));
                 Ok(())
             } else {
@@ -646,4 +646,3 @@ impl Host for PeerDriver {
 fn epoch_u32(e: i64) -> u32 {
     u32::try_from(e).unwrap_or(u32::MAX)
 }
-

@@ -191,7 +191,7 @@ async fn write_loop(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Recei
                 }
                 Outgoing::Marker(at) => {
                     if let Some(r) = &queue {
-                        let ms = i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
+                        let ms = crate::storage::elapsed_ms(at);
                         let ev = PeerEvent::QueueTime { gen: r.gen, sid: r.sid, ms };
                         let _ = r.events.send(Event::Peer(ev)).await;
                     }

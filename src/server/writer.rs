@@ -90,10 +90,7 @@ impl Writer {
             Out::Established => {
                 let _ = self.phase.send(Phase::Established);
             }
-            Out::Close => {
-                self.closing.store(true, std::sync::atomic::Ordering::Relaxed);
-                return Next::Close;
-            }
+            Out::Close => return Next::Close,
         }
         Next::Continue
     }

@@ -32,6 +32,11 @@ pub mod sync_metrics;
 pub mod txnlog;
 
 pub use datadir::DataDirs;
+
+/// Whole ms since `start`, the unit of every time Java's `ServerMetrics` keep.
+pub fn elapsed_ms(start: std::time::Instant) -> i64 {
+    i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
 pub use recovery::{recover, Recovered, RecoveryError};
 pub use service::DiskLog;
 pub use settings::StorageConfig;

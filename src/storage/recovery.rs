@@ -20,6 +20,7 @@ use std::time::Instant;
 use tracing::{info, warn};
 
 use super::datadir::{logs_after, DataFile};
+use super::elapsed_ms;
 use super::settings::StorageConfig;
 use super::snapshot::reader;
 use super::txnlog::format::LogEnd;
@@ -84,10 +85,6 @@ pub fn txns_loaded(txns: usize, ms: i64) -> Vec<Sample> {
     vec![Sample::Basic(Basic::StartupTxnsLoaded, txns as i64), Sample::Basic(Basic::StartupTxnsLoadTime, ms)]
 }
 
-fn ms_since(start: Instant) -> i64 {
-    i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
 /// Whether the startup snapshot (`ZooKeeperServer.loadData` → `takeSnapshot`) may be
 /// taken in the background while serving instead of before. Java writes it first; it is
 /// only needed first when the files on disk do not already rebuild this database: a
@@ -127,7 +124,7 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
     let logs = dirs.logs().map_err(io_err(&dirs.log_dir))?;
     let started = Instant::now();
     let loaded = load_newest_snapshot(&snaps, cfg.extended_types, &dirs.snap_dir)?;
-    let snap_load_ms = ms_since(started);
+    let snap_load_ms = elapsed_ms(started);
     let mut r = match loaded {
         Some(r) => r,
         None if !logs.is_empty() && !cfg.trust_empty_snapshot => {
@@ -149,7 +146,7 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
     for (i, file) in files.iter().enumerate() {
         replay_file(&mut r, file, i + 1 == files.len())?;
     }
-    r.timings = LoadTimings { db_init_ms: ms_since(started), snap_load_ms, txns_load_ms: ms_since(replaying) };
+    r.timings = LoadTimings { db_init_ms: elapsed_ms(started), snap_load_ms, txns_load_ms: elapsed_ms(replaying) };
     drop_dead_sessions(&mut r);
     info!(
         "recovered zxid 0x{:x}: snapshot {}, {} txns replayed, {} sessions",

@@ -28,6 +28,7 @@ use super::settings::StorageConfig;
 use super::snapshot::{writer, Compression};
 use super::sync_metrics::{BatchSamples, Clock};
 use super::txnlog::writer::LogWriter;
+use super::elapsed_ms;
 use crate::node::driver::{Event, TxnLog};
 use crate::node::snapshot::SnapshotSlice;
 use crate::node::recorded::{Basic, Sample};
@@ -220,17 +221,11 @@ impl SnapshotTaker {
         SnapshotTaker { dir, compression, slices: None, thread: None, events }
     }
 
+    /// A snapshot's first slice starts a file of its own (a snapshot still being spooled
+    /// was abandoned by the core: its thread sees the channel close and drops the partial
+    /// file); a later slice goes to the file being spooled, if any.
     fn slice(&mut self, slice: SnapshotSlice) {
-        if slice.start && self.slices.is_some() {
-            // The core abandoned the snapshot being spooled: its thread sees the
-            // channel close and drops the partial file.
-            self.wait();
-        }
-        if !slice.start && self.slices.is_none() {
-            warn!("snapshot 0x{:x}: dropping a part whose start this writer never saw", slice.zxid);
-            return;
-        }
-        if self.slices.is_none() {
+        if slice.start {
             self.wait();
             let (tx, rx) = std_mpsc::channel();
             let (dir, compression, events) = (self.dir.clone(), self.compression, self.events.clone());
@@ -246,6 +241,9 @@ impl SnapshotTaker {
                 }
                 Err(e) => warn!("cannot start the snapshot thread: {e}"),
             }
+        } else if self.slices.is_none() {
+            warn!("snapshot 0x{:x}: dropping a part whose start this writer never saw", slice.zxid);
+            return;
         }
         let last = slice.end.is_some();
         if let Some(tx) = &self.slices {
@@ -275,11 +273,6 @@ fn report_snapshot_time(events: &mpsc::Sender<Event>, ms: i64) {
         std::thread::sleep(Duration::from_millis(1));
     }
     warn!("snapshot time not recorded: the server is too busy");
-}
-
-/// Whole ms since `start` (`snapshottime`'s unit).
-pub fn elapsed_ms(start: Instant) -> i64 {
-    i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Collects one snapshot's slices and writes the file (a failed snapshot is not fatal:

@@ -13,6 +13,12 @@ use crate::proto::Acl;
 /// Key of `OPEN_ACL_UNSAFE` that is never stored in the map.
 pub const OPEN_ACL_REF: i64 = -1;
 
+/// `OPEN_ACL_UNSAFE`, the list of `OPEN_ACL_REF`.
+fn open_acl() -> &'static Arc<[Acl]> {
+    static OPEN: std::sync::OnceLock<Arc<[Acl]>> = std::sync::OnceLock::new();
+    OPEN.get_or_init(|| Acl::open_unsafe().into())
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AclCache {
     /// Shared, so that a node's ACL list reaches prep without a copy.
@@ -41,17 +47,13 @@ impl AclCache {
 
     /// The ACL list of `key` (`convertLong`); `None` for an unknown key.
     pub fn get(&self, key: i64) -> Option<Vec<Acl>> {
-        if key == OPEN_ACL_REF {
-            return Some(Acl::open_unsafe());
-        }
-        self.by_ref.get(&key).map(|a| a.to_vec())
+        self.get_ref(key).map(<[Acl]>::to_vec)
     }
 
     /// The ACL list of `key`, shared; `None` for an unknown key.
     pub fn get_shared(&self, key: i64) -> Option<Arc<[Acl]>> {
-        static OPEN: std::sync::OnceLock<Arc<[Acl]>> = std::sync::OnceLock::new();
         if key == OPEN_ACL_REF {
-            return Some(OPEN.get_or_init(|| Acl::open_unsafe().into()).clone());
+            return Some(open_acl().clone());
         }
         self.by_ref.get(&key).cloned()
     }
@@ -59,9 +61,8 @@ impl AclCache {
     /// The ACL list of `key`, borrowed (the read path checks permissions on every
     /// request and needs no copy); `None` for an unknown key.
     pub fn get_ref(&self, key: i64) -> Option<&[Acl]> {
-        static OPEN: std::sync::OnceLock<Vec<Acl>> = std::sync::OnceLock::new();
         if key == OPEN_ACL_REF {
-            return Some(OPEN.get_or_init(Acl::open_unsafe));
+            return Some(open_acl());
         }
         self.by_ref.get(&key).map(|a| &**a)
     }

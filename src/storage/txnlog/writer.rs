@@ -72,7 +72,7 @@ impl LogWriter {
             for seg in self.rolled.iter().chain(self.current.as_ref()) {
                 let start = std::time::Instant::now();
                 seg.sync()?;
-                fsync_ms.push(i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX));
+                fsync_ms.push(crate::storage::elapsed_ms(start));
             }
             if self.dir_dirty {
                 sync_dir(&self.dir)?;
