@@ -14,7 +14,9 @@ use rzk::config::{zoo_cfg, Config};
 use rzk::launch::Running;
 use rzk::node::stats::ServerStats;
 use rzk::node::{Action, Core, CoreConfig, Input, RequestBody, Role};
-use rzk::proto::{Acl, ConnectRequest, CreateRequest, PathWatchRequest, Request, Response, SetDataRequest, Stat};
+use rzk::proto::{
+    Acl, ConnectRequest, CreateRequest, PathWatchRequest, Request, Response, SetDataRequest, Stat,
+};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -41,7 +43,10 @@ fn micro() {
     let with_buckets = t.elapsed().as_nanos() as f64 / n as f64;
     black_box(&s);
     println!("recording per request: counters only {counters:.2} ns, counters + latency bucket {with_buckets:.2} ns");
-    let req = Request::Exists(PathWatchRequest { path: "/bench/node".into(), watch: false });
+    let req = Request::Exists(PathWatchRequest {
+        path: "/bench/node".into(),
+        watch: false,
+    });
     let ok = Ok(Response::Stat(Stat::default()));
     let frame = [0u8; 88];
     let mut s = ServerStats::default();
@@ -65,11 +70,42 @@ fn bench_core(role: Role) -> Core {
         c.set_role(role);
         c.start_serving(0x1_0000_0000);
     }
-    c.step(Input::Opened { conn: 1, peer: "127.0.0.1:5000".parse().expect("address"), auth: Vec::new() });
-    let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 30_000, session_id: 0, passwd: vec![0; 16], read_only: None };
-    core_step(&mut c, Input::Connect { conn: 1, req, bytes: 49 });
-    let create = Request::Create(CreateRequest { path: "/bench".into(), data: Some(b"xy".to_vec()), acl: Acl::open_unsafe(), flags: 0 });
-    core_step(&mut c, Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create), bytes: 40 });
+    c.step(Input::Opened {
+        conn: 1,
+        peer: "127.0.0.1:5000".parse().expect("address"),
+        auth: Vec::new(),
+    });
+    let req = ConnectRequest {
+        protocol_version: 0,
+        last_zxid_seen: 0,
+        timeout_ms: 30_000,
+        session_id: 0,
+        passwd: vec![0; 16],
+        read_only: None,
+    };
+    core_step(
+        &mut c,
+        Input::Connect {
+            conn: 1,
+            req,
+            bytes: 49,
+        },
+    );
+    let create = Request::Create(CreateRequest {
+        path: "/bench".into(),
+        data: Some(b"xy".to_vec()),
+        acl: Acl::open_unsafe(),
+        flags: 0,
+    });
+    core_step(
+        &mut c,
+        Input::Request {
+            conn: 1,
+            xid: 1,
+            body: RequestBody::Ok(create),
+            bytes: 40,
+        },
+    );
     c
 }
 
@@ -101,14 +137,33 @@ fn core_step(c: &mut Core, input: Input) -> usize {
 fn core_round(role: Role, paused: bool, n: usize) -> f64 {
     let mut c = bench_core(role);
     c.pause_recording(paused);
-    let read = Request::Exists(PathWatchRequest { path: "/bench".into(), watch: false });
-    let write = Request::SetData(SetDataRequest { path: "/bench".into(), data: Some(vec![7; 100]), version: -1 });
+    let read = Request::Exists(PathWatchRequest {
+        path: "/bench".into(),
+        watch: false,
+    });
+    let write = Request::SetData(SetDataRequest {
+        path: "/bench".into(),
+        data: Some(vec![7; 100]),
+        version: -1,
+    });
     let mut sink = 0usize;
     let t = Instant::now();
     for i in 0..n {
         c.set_time(1_000 + (i / 1000) as i64, (i / 1000) as i64);
-        let req = if i % 10 == 0 { write.clone() } else { read.clone() };
-        sink += core_step(&mut c, Input::Request { conn: 1, xid: i as i32 + 2, body: RequestBody::Ok(req), bytes: 40 });
+        let req = if i % 10 == 0 {
+            write.clone()
+        } else {
+            read.clone()
+        };
+        sink += core_step(
+            &mut c,
+            Input::Request {
+                conn: 1,
+                xid: i as i32 + 2,
+                body: RequestBody::Ok(req),
+                bytes: 40,
+            },
+        );
     }
     black_box(sink);
     t.elapsed().as_nanos() as f64 / n as f64
@@ -132,7 +187,10 @@ fn core_path() {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(17999)
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(17999)
 }
 
 fn frame(body: &[u8]) -> Vec<u8> {
@@ -232,7 +290,8 @@ async fn run(metrics: bool, scrape: bool) -> std::io::Result<f64> {
     if metrics {
         text.push_str(&format!("metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\nmetricsProvider.httpHost=127.0.0.1\nmetricsProvider.httpPort={port}\n"));
     }
-    let cfg = Config::from_entries("bench.cfg", &zoo_cfg::parse(&text), &BTreeMap::new()).map_err(std::io::Error::other)?;
+    let cfg = Config::from_entries("bench.cfg", &zoo_cfg::parse(&text), &BTreeMap::new())
+        .map_err(std::io::Error::other)?;
     let server = Running::start(cfg, None).await?;
     let scraper = (metrics && scrape).then(|| tokio::spawn(scrape_forever(port)));
     let rate = drive(server.addr).await;
@@ -250,6 +309,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    // `ops_bench profile on|off`: one standalone core round only, for a profiler.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("profile") {
+        let paused = args.get(2).map(String::as_str) == Some("off");
+        println!(
+            "{:.0} ns/request",
+            core_round(Role::Standalone, paused, 100_000)
+        );
+        return Ok(());
+    }
     micro();
     core_path();
     let (mut off, mut idle, mut on) = (Vec::new(), Vec::new(), Vec::new());
@@ -262,7 +331,13 @@ async fn main() -> std::io::Result<()> {
     let pct = |x: f64| (x / off - 1.0) * 100.0;
     println!("end to end, {REQUESTS} requests, {WINDOW} in flight, median of {ROUNDS} rounds:");
     println!("  without metrics provider:                 {off:>10.0} req/s");
-    println!("  with Prometheus endpoint, not scraped:    {idle:>10.0} req/s ({:+.1}%)", pct(idle));
-    println!("  with Prometheus endpoint, 50 ms scrapes:  {on:>10.0} req/s ({:+.1}%)", pct(on));
+    println!(
+        "  with Prometheus endpoint, not scraped:    {idle:>10.0} req/s ({:+.1}%)",
+        pct(idle)
+    );
+    println!(
+        "  with Prometheus endpoint, 50 ms scrapes:  {on:>10.0} req/s ({:+.1}%)",
+        pct(on)
+    );
     Ok(())
 }

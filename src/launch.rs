@@ -6,20 +6,20 @@
 
 use crate::config::Config;
 use crate::node::driver::{self, Event};
-use crate::storage::{self, DiskLog, Recovered, StorageConfig};
 use crate::node::recorded::Sample;
 use crate::node::{Core, CoreConfig, Input};
+use crate::ops::endpoints::{self, EndpointSettings};
+use crate::ops::Ops;
 use crate::server::tls::TlsContext;
 use crate::server::{self, ListenerKind, ShellConfig};
+use crate::storage::{self, DiskLog, Recovered, StorageConfig};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use crate::ops::endpoints::{self, EndpointSettings};
-use crate::ops::Ops;
-use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
@@ -28,26 +28,45 @@ const TICK: Duration = Duration::from_millis(50);
 
 /// Binds the client port named by the configuration.
 pub async fn bind(cfg: &Config) -> std::io::Result<TcpListener> {
-    let host = cfg.client_port_address.clone().unwrap_or_else(|| "0.0.0.0".to_string());
+    let host = cfg
+        .client_port_address
+        .clone()
+        .unwrap_or_else(|| "0.0.0.0".to_string());
     TcpListener::bind((host.as_str(), cfg.client_port)).await
 }
 
 /// Binds `secureClientPort`, when configured.
 pub async fn bind_secure(cfg: &Config) -> std::io::Result<Option<TcpListener>> {
-    let Some(port) = cfg.secure_client_port else { return Ok(None) };
-    let host = cfg.secure_client_port_address.clone().unwrap_or_else(|| "0.0.0.0".to_string());
+    let Some(port) = cfg.secure_client_port else {
+        return Ok(None);
+    };
+    let host = cfg
+        .secure_client_port_address
+        .clone()
+        .unwrap_or_else(|| "0.0.0.0".to_string());
     let listener = TcpListener::bind((host.as_str(), port))
         .await
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot bind secure client port {port}: {e}")))?;
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot bind secure client port {port}: {e}"),
+            )
+        })?;
     Ok(Some(listener))
 }
 
 /// The listeners and what each speaks: the client port (plain, or unified with TLS)
 /// and the secure client port. Fails when the TLS context cannot be built.
-pub fn listeners(cfg: &Config, plain: TcpListener, secure: Option<TcpListener>) -> std::io::Result<Vec<(TcpListener, ListenerKind)>> {
+pub fn listeners(
+    cfg: &Config,
+    plain: TcpListener,
+    secure: Option<TcpListener>,
+) -> std::io::Result<Vec<(TcpListener, ListenerKind)>> {
     info!("binding to port {}", plain.local_addr()?);
     let tls = match &cfg.tls {
-        Some(settings) => Some(Arc::new(TlsContext::from_settings(settings).map_err(std::io::Error::other)?)),
+        Some(settings) => Some(Arc::new(
+            TlsContext::from_settings(settings).map_err(std::io::Error::other)?,
+        )),
         None => None,
     };
     let plain_kind = match (&tls, cfg.port_unification) {
@@ -71,16 +90,24 @@ pub fn listeners(cfg: &Config, plain: TcpListener, secure: Option<TcpListener>) 
 /// the snapshot that may wait is not taken, and one needed first is written as
 /// `FileTxnSnapLog.restore` writes an empty database's, without `snapshottime`. Its
 /// leader takes one whenever it starts leading.
-fn load_database(storage: &StorageConfig, quorum: bool) -> std::io::Result<(Recovered, bool, Vec<Sample>)> {
+fn load_database(
+    storage: &StorageConfig,
+    quorum: bool,
+) -> std::io::Result<(Recovered, bool, Vec<Sample>)> {
     let recovered = storage::recover(storage).map_err(std::io::Error::other)?;
     let mut samples = recovered.samples();
     if storage::recovery::startup_snapshot_can_wait(&recovered, storage) {
         return Ok((recovered, !quorum, samples));
     }
     let sessions: Vec<(i64, i32)> = recovered.sessions.iter().map(|(&id, &t)| (id, t)).collect();
-    let written =
-        storage::service::save(&storage.dirs().snap_dir, recovered.last_zxid, &recovered.tree, &sessions, storage.compression)
-            .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
+    let written = storage::service::save(
+        &storage.dirs().snap_dir,
+        recovered.last_zxid,
+        &recovered.tree,
+        &sessions,
+        storage.compression,
+    )
+    .map_err(|e| std::io::Error::other(format!("cannot write the startup snapshot: {e}")))?;
     if !quorum {
         samples.push(written);
     }
@@ -112,11 +139,25 @@ pub async fn serve_on(
     let db_cfg = storage.clone();
     let quorum = cfg.is_quorum();
     let (db, snapshot_later, loading) =
-        tokio::task::spawn_blocking(move || load_database(&db_cfg, quorum)).await.map_err(std::io::Error::other)??;
-    let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        tokio::task::spawn_blocking(move || load_database(&db_cfg, quorum))
+            .await
+            .map_err(std::io::Error::other)??;
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
     let mut core_cfg = CoreConfig::from_config(&cfg, sasl_users);
-    core_cfg.sasl_gssapi = crate::auth::sasl_gssapi_setup::gssapi_service(&cfg).map_err(std::io::Error::other)?;
-    let mut core = Core::recovered(core_cfg.clone(), db.tree, &db.sessions, db.last_zxid, wall, 0, rand::random());
+    core_cfg.sasl_gssapi =
+        crate::auth::sasl_gssapi_setup::gssapi_service(&cfg).map_err(std::io::Error::other)?;
+    let mut core = Core::recovered(
+        core_cfg.clone(),
+        db.tree,
+        &db.sessions,
+        db.last_zxid,
+        wall,
+        0,
+        rand::random(),
+    );
     // Recorded before anything is served, so they stay until the first `srst`.
     core.step(Input::Samples(loading));
     if snapshot_later {
@@ -128,13 +169,22 @@ pub async fn serve_on(
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
     let mut peer_tasks = Vec::new();
     let core_thread = if cfg.is_quorum() {
-        let rec = crate::peer::Recovered { core, core_cfg, log, last_zxid: db.last_zxid };
+        let rec = crate::peer::Recovered {
+            core,
+            core_cfg,
+            log,
+            last_zxid: db.last_zxid,
+        };
         peer_tasks = crate::peer::start(&cfg, rec, rx, tx.clone(), done_tx).await?;
         None
     } else {
-        Some(std::thread::Builder::new().name("rzk-core".into()).spawn(move || {
-            let _ = done_tx.send(driver::run(core, log, rx));
-        })?)
+        Some(
+            std::thread::Builder::new()
+                .name("rzk-core".into())
+                .spawn(move || {
+                    let _ = done_tx.send(driver::run(core, log, rx));
+                })?,
+        )
     };
     let initial = std::fs::read_to_string(&cfg.source).unwrap_or_default();
     let ops = Arc::new(Ops::new(cfg.clone(), initial, tx.clone()));
@@ -178,7 +228,10 @@ async fn start_endpoints(ops: &Arc<Ops>, cfg: &Config) -> std::io::Result<Vec<Jo
     let mut handles = Vec::new();
     match endpoints::start_admin(ops.clone(), &settings).await {
         Ok(h) => handles.extend(h),
-        Err(e) => warn!("Problem starting AdminServer on {}:{}: {e}", settings.admin_address, settings.admin_port),
+        Err(e) => warn!(
+            "Problem starting AdminServer on {}:{}: {e}",
+            settings.admin_address, settings.admin_port
+        ),
     }
     handles.extend(endpoints::start_metrics(ops.clone(), &settings).await?);
     Ok(handles)
@@ -204,7 +257,10 @@ pub struct Running {
 }
 
 impl Running {
-    pub async fn start(cfg: Config, sasl_users: Option<BTreeMap<String, String>>) -> std::io::Result<Running> {
+    pub async fn start(
+        cfg: Config,
+        sasl_users: Option<BTreeMap<String, String>>,
+    ) -> std::io::Result<Running> {
         let listener = bind(&cfg).await?;
         let addr = listener.local_addr()?;
         let secure = bind_secure(&cfg).await?;
@@ -214,7 +270,12 @@ impl Running {
         let task = tokio::spawn(serve_on(cfg, sasl_users, listeners, async {
             let _ = stopped.await;
         }));
-        Ok(Running { addr, secure_addr, stop: Some(stop), task })
+        Ok(Running {
+            addr,
+            secure_addr,
+            stop: Some(stop),
+            task,
+        })
     }
 
     pub async fn stop(mut self) {

@@ -49,9 +49,9 @@ pub mod proto;
 pub mod quorum;
 pub mod server;
 pub mod session;
-pub mod storage;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
+pub mod storage;
 pub mod tree;
 pub mod watch;
 pub mod zab;

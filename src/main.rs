@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use tracing::{error, info, warn};
 
 #[derive(Parser, Debug)]
-#[command(name = "rzk", version, about = "A ZooKeeper server, drop-in compatible with Apache ZooKeeper")]
+#[command(
+    name = "rzk",
+    version,
+    about = "A ZooKeeper server, drop-in compatible with Apache ZooKeeper"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// Path of the zoo.cfg to run with.
@@ -69,7 +73,10 @@ fn log_filter(cfg: &Config) -> String {
     let log4j = env("ZOO_LOG4J_PROP")
         .or_else(|| cfg.properties.get("zookeeper.rzk.log.level").cloned())
         .or_else(|| cfg.properties.get("zookeeper.root.logger").cloned());
-    let level = log4j.as_deref().and_then(|v| v.split(',').next()).map(|l| l.trim().to_ascii_lowercase());
+    let level = log4j
+        .as_deref()
+        .and_then(|v| v.split(',').next())
+        .map(|l| l.trim().to_ascii_lowercase());
     match level.as_deref() {
         Some("fatal") => "error".into(),
         Some(l @ ("trace" | "debug" | "info" | "warn" | "error" | "off")) => l.into(),
@@ -82,7 +89,11 @@ fn init_tracing(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(log_filter(cfg))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// Keys accepted without effect and unknown keys, as `file:line: key: message`.
@@ -97,18 +108,27 @@ fn report_notices(cfg: &Config) {
 }
 
 fn load_config(path: &PathBuf) -> Result<Config> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let entries = zoo_cfg::parse(&text);
-    let mut cfg = Config::from_entries(&path.display().to_string(), &entries, &sysprops::from_env())?;
+    let mut cfg =
+        Config::from_entries(&path.display().to_string(), &entries, &sysprops::from_env())?;
     rzk::config::myid::load(&mut cfg)?;
     Ok(cfg)
 }
 
 /// DIGEST-MD5 users from the JAAS file's `Server` section, when SASL is configured.
 fn sasl_users(cfg: &Config) -> Result<Option<BTreeMap<String, String>>> {
-    let Some(path) = cfg.jaas_config.as_ref() else { return Ok(None) };
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read JAAS file {}", path.display()))?;
-    let section = cfg.properties.get("zookeeper.sasl.serverconfig").map(String::as_str).unwrap_or("Server");
+    let Some(path) = cfg.jaas_config.as_ref() else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read JAAS file {}", path.display()))?;
+    let section = cfg
+        .properties
+        .get("zookeeper.sasl.serverconfig")
+        .map(String::as_str)
+        .unwrap_or("Server");
     match rzk::auth::jaas::parse_jaas_server_section(&text, section) {
         Ok(users) => Ok(Some(users)),
         Err(e) => anyhow::bail!("{}: {e}", path.display()),
@@ -126,12 +146,17 @@ fn run_tool(tool: Tool) -> Result<()> {
 }
 
 fn run(cfg: Config) -> Result<()> {
-    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
     let users = sasl_users(&cfg)?;
     rzk::auth::sasl_gssapi_setup::export_krb5_config(&cfg);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
-        let listener = launch::bind(&cfg).await.with_context(|| format!("cannot bind client port {}", cfg.client_port))?;
+        let listener = launch::bind(&cfg)
+            .await
+            .with_context(|| format!("cannot bind client port {}", cfg.client_port))?;
         launch::serve(cfg, users, listener, shutdown_signal()).await?;
         anyhow::Ok(())
     })?;

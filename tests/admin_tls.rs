@@ -18,7 +18,8 @@ struct Identity {
 }
 
 fn identity() -> Identity {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
     Identity {
         cert_der: ck.cert.der().to_vec(),
         cert_pem: ck.cert.pem(),
@@ -28,7 +29,11 @@ fn identity() -> Identity {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rzk-admin-tls-{}-{}", std::process::id(), rand::random::<u32>()));
+    let dir = std::env::temp_dir().join(format!(
+        "rzk-admin-tls-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir.join(name)
 }
@@ -44,7 +49,10 @@ fn write_pkcs12(id: &Identity, password: &str) -> PathBuf {
     let cert = Certificate::from_der(&id.cert_der).expect("cert");
     let key = PrivateKey::from_der(&id.key_der).expect("key");
     let mut store = KeyStore::new();
-    store.add_entry("admin", KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(b"1".to_vec(), key, vec![cert])));
+    store.add_entry(
+        "admin",
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(b"1".to_vec(), key, vec![cert])),
+    );
     let path = scratch("admin.p12");
     std::fs::write(&path, store.writer(password).write().expect("pkcs12")).expect("p12 written");
     path
@@ -62,7 +70,10 @@ async fn connect(port: u16) -> TcpStream {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 async fn get<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, path: &str) -> String {
@@ -77,7 +88,9 @@ async fn get<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, path: &str) -> String 
 
 async fn https_get(port: u16, cert_der: &[u8], path: &str) -> String {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(cert_der.to_vec())).expect("root");
+    roots
+        .add(CertificateDer::from(cert_der.to_vec()))
+        .expect("root");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -86,7 +99,10 @@ async fn https_get(port: u16, cert_der: &[u8], path: &str) -> String {
         .with_no_client_auth();
     let tcp = connect(port).await;
     let name = ServerName::try_from("localhost").expect("name");
-    match tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await {
+    match tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+    {
         Ok(tls) => get(tls, path).await,
         Err(e) => format!("handshake failed: {e}"),
     }
@@ -111,10 +127,16 @@ async fn force_https_serves_commands_over_tls_only() {
     let srv = start_server(&admin_cfg(port, "admin.forceHttps", &write_pem(&id), "")).await;
     let answer = https_get(port, &id.cert_der, "/commands/ruok").await;
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
-    assert!(answer.contains("Strict-Transport-Security: max-age=86400; includeSubDomains\r\n"), "{answer}");
+    assert!(
+        answer.contains("Strict-Transport-Security: max-age=86400; includeSubDomains\r\n"),
+        "{answer}"
+    );
     assert!(answer.contains("\"command\" : \"ruok\""), "{answer}");
     let plain = http_get(port, "/commands/ruok").await;
-    assert!(!plain.starts_with("HTTP/1.1 200"), "plain HTTP must not be served: {plain}");
+    assert!(
+        !plain.starts_with("HTTP/1.1 200"),
+        "plain HTTP must not be served: {plain}"
+    );
     srv.stop().await;
 }
 
@@ -122,11 +144,23 @@ async fn force_https_serves_commands_over_tls_only() {
 async fn port_unification_serves_https_and_http_on_one_port_from_pkcs12() {
     let id = identity();
     let port = free_port();
-    let srv = start_server(&admin_cfg(port, "admin.portUnification", &write_pkcs12(&id, "changeit"), "changeit")).await;
+    let srv = start_server(&admin_cfg(
+        port,
+        "admin.portUnification",
+        &write_pkcs12(&id, "changeit"),
+        "changeit",
+    ))
+    .await;
     let secure = https_get(port, &id.cert_der, "/commands/srvr").await;
-    assert!(secure.starts_with("HTTP/1.1 200 OK\r\n") && secure.contains("\"server_stats\""), "{secure}");
+    assert!(
+        secure.starts_with("HTTP/1.1 200 OK\r\n") && secure.contains("\"server_stats\""),
+        "{secure}"
+    );
     let plain = http_get(port, "/commands/ruok").await;
-    assert!(plain.starts_with("HTTP/1.1 200 OK\r\n") && !plain.contains("Strict-Transport-Security"), "{plain}");
+    assert!(
+        plain.starts_with("HTTP/1.1 200 OK\r\n") && !plain.contains("Strict-Transport-Security"),
+        "{plain}"
+    );
     srv.stop().await;
 }
 
@@ -134,9 +168,22 @@ async fn port_unification_serves_https_and_http_on_one_port_from_pkcs12() {
 async fn a_wrong_key_store_password_leaves_the_server_without_admin_server() {
     let id = identity();
     let port = free_port();
-    let srv = start_server(&admin_cfg(port, "admin.forceHttps", &write_pkcs12(&id, "changeit"), "wrong")).await;
-    assert_eq!(four_letter(srv.addr, "srvr").await.lines().last(), Some("Node count: 5"), "the server itself runs");
+    let srv = start_server(&admin_cfg(
+        port,
+        "admin.forceHttps",
+        &write_pkcs12(&id, "changeit"),
+        "wrong",
+    ))
+    .await;
+    assert_eq!(
+        four_letter(srv.addr, "srvr").await.lines().last(),
+        Some("Node count: 5"),
+        "the server itself runs"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err(), "no AdminServer without its key");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).await.is_err(),
+        "no AdminServer without its key"
+    );
     srv.stop().await;
 }

@@ -43,7 +43,10 @@ async fn unknown_opcode_gets_unimplemented_then_close() {
     out.put_i32(999);
     c.send_raw(&out).await;
     let body = c.read_frame().await.expect("a reply");
-    assert_eq!(&body[..], &[0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfa]);
+    assert_eq!(
+        &body[..],
+        &[0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfa]
+    );
     assert!(c.closed_by_server().await);
     healthy(srv.addr).await;
     srv.stop().await;
@@ -61,7 +64,11 @@ async fn truncated_read_request_gets_marshalling_error() {
     c.send_raw(&out).await;
     let (h, _) = c.reply_to(OpCode::GetData).await.expect("reply");
     assert_eq!(h.err, ErrorCode::MarshallingError.code());
-    assert_eq!(c.exists("/", false).await.map(|_| ()), Ok(()), "the connection stays usable");
+    assert_eq!(
+        c.exists("/", false).await.map(|_| ()),
+        Ok(()),
+        "the connection stays usable"
+    );
     srv.stop().await;
 }
 
@@ -123,9 +130,14 @@ async fn garbage_before_the_handshake_closes_the_connection() {
     let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // A request header where the ConnectRequest should be: too short to be one.
-    s.write_all(&[0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4]).await.unwrap();
+    s.write_all(&[0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4])
+        .await
+        .unwrap();
     let mut buf = Vec::new();
-    let n = tokio::time::timeout(WAIT, s.read_to_end(&mut buf)).await.expect("closed in time").unwrap_or(0);
+    let n = tokio::time::timeout(WAIT, s.read_to_end(&mut buf))
+        .await
+        .expect("closed in time")
+        .unwrap_or(0);
     assert_eq!(n, 0, "no reply, just closed");
     healthy(srv.addr).await;
     srv.stop().await;
@@ -145,8 +157,17 @@ async fn truncated_frame_then_eof_harms_no_one() {
 async fn auth_with_unknown_scheme_fails_and_closes() {
     let srv = start_server("").await;
     let mut c = Client::connect(srv.addr).await;
-    let (h, _) = c.call(Request::Auth(AuthPacket { auth_type: 0, scheme: "nosuch".into(), auth: b"x".to_vec() })).await;
-    assert_eq!((h.xid, h.zxid, h.err), (-4, 0, ErrorCode::AuthFailed.code()));
+    let (h, _) = c
+        .call(Request::Auth(AuthPacket {
+            auth_type: 0,
+            scheme: "nosuch".into(),
+            auth: b"x".to_vec(),
+        }))
+        .await;
+    assert_eq!(
+        (h.xid, h.zxid, h.err),
+        (-4, 0, ErrorCode::AuthFailed.code())
+    );
     assert!(c.closed_by_server().await);
     healthy(srv.addr).await;
     srv.stop().await;

@@ -22,7 +22,10 @@ struct Frame {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 /// Frames in file order, each tagged with the connection named by its decode comment.
@@ -32,7 +35,12 @@ fn parse_frames(text: &str) -> Vec<Frame> {
         let dir = line.get(..4);
         if dir == Some("C>S ") || dir == Some("S>C ") {
             let bytes = unhex(line[4..].trim());
-            frames.push(Frame { to_server: dir == Some("C>S "), conn: String::new(), bytes, line: n + 1 });
+            frames.push(Frame {
+                to_server: dir == Some("C>S "),
+                conn: String::new(),
+                bytes,
+                line: n + 1,
+            });
         } else if let Some(tag) = line.strip_prefix("# [") {
             let last = frames.last_mut().filter(|f| f.conn.is_empty());
             if let (Some(f), Some(end)) = (last, tag.find(']')) {
@@ -40,7 +48,10 @@ fn parse_frames(text: &str) -> Vec<Frame> {
             }
         }
     }
-    assert!(frames.iter().all(|f| !f.conn.is_empty()), "every frame names its connection");
+    assert!(
+        frames.iter().all(|f| !f.conn.is_empty()),
+        "every frame names its connection"
+    );
     frames
 }
 
@@ -53,8 +64,15 @@ struct Conn {
 }
 
 fn body_of(f: &Frame) -> &[u8] {
-    let (len, body) = split_frame(&f.bytes, Limits::default().max_frame).unwrap().expect("whole frame");
-    assert_eq!(len + 4, f.bytes.len(), "line {}: one frame per line", f.line);
+    let (len, body) = split_frame(&f.bytes, Limits::default().max_frame)
+        .unwrap()
+        .expect("whole frame");
+    assert_eq!(
+        len + 4,
+        f.bytes.len(),
+        "line {}: one frame per line",
+        f.line
+    );
     body
 }
 
@@ -97,7 +115,10 @@ fn server_frame(c: &mut Conn, f: &Frame) -> BytesMut {
         return out;
     }
     let xid = i32::from_be_bytes(body[..4].try_into().unwrap());
-    let op = c.pending.remove(&xid).unwrap_or_else(|| panic!("line {}: reply to unknown xid {xid}", f.line));
+    let op = c
+        .pending
+        .remove(&xid)
+        .unwrap_or_else(|| panic!("line {}: reply to unknown xid {xid}", f.line));
     let (hdr, resp) = decode_reply(body, op.unwrap_or(OpCode::Ping), &Limits::default())
         .unwrap_or_else(|e| panic!("line {}: {e}", f.line));
     if op.is_none() {
@@ -112,8 +133,18 @@ fn walk(text: &str) -> usize {
     let frames = parse_frames(text);
     for f in &frames {
         let c = conns.entry(f.conn.clone()).or_default();
-        let out = if f.to_server { client_frame(c, f) } else { server_frame(c, f) };
-        assert_eq!(&out[..], &f.bytes[..], "line {} [{}] re-encodes identically", f.line, f.conn);
+        let out = if f.to_server {
+            client_frame(c, f)
+        } else {
+            server_frame(c, f)
+        };
+        assert_eq!(
+            &out[..],
+            &f.bytes[..],
+            "line {} [{}] re-encodes identically",
+            f.line,
+            f.conn
+        );
     }
     frames.len()
 }
@@ -147,7 +178,9 @@ fn log_entries(file: &[u8]) -> Vec<(i64, &[u8])> {
     while let Some(head) = file.get(pos..pos + 12) {
         let sum = i64::from_be_bytes(head[..8].try_into().unwrap());
         let len = i32::from_be_bytes(head[8..].try_into().unwrap()) as usize;
-        let Some(entry) = file.get(pos + 12..pos + 12 + len + 1) else { break };
+        let Some(entry) = file.get(pos + 12..pos + 12 + len + 1) else {
+            break;
+        };
         if len == 0 {
             break;
         }
@@ -185,5 +218,9 @@ fn every_logged_txn_round_trips_byte_for_byte() {
         }
     }
     let types: Vec<i32> = all.keys().copied().collect();
-    assert_eq!(types, [-11, -10, -1, 1, 2, 5, 7, 14, 15, 19, 21], "txn types the fixture logs hold");
+    assert_eq!(
+        types,
+        [-11, -10, -1, 1, 2, 5, 7, 14, 15, 19, 21],
+        "txn types the fixture logs hold"
+    );
 }

@@ -22,7 +22,10 @@ fn raw() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn acl() -> impl Strategy<Value = Acl> {
-    (any::<i32>(), text(), text()).prop_map(|(perms, scheme, id)| Acl { perms, id: Id { scheme, id } })
+    (any::<i32>(), text(), text()).prop_map(|(perms, scheme, id)| Acl {
+        perms,
+        id: Id { scheme, id },
+    })
 }
 
 fn acls() -> impl Strategy<Value = Vec<Acl>> {
@@ -34,8 +37,12 @@ fn names() -> impl Strategy<Value = Vec<String>> {
 }
 
 fn stat() -> impl Strategy<Value = Stat> {
-    (any::<(i64, i64, i64, i64)>(), any::<(i32, i32, i32)>(), any::<(i64, i32, i32, i64)>()).prop_map(
-        |(a, b, c)| Stat {
+    (
+        any::<(i64, i64, i64, i64)>(),
+        any::<(i32, i32, i32)>(),
+        any::<(i64, i32, i32, i64)>(),
+    )
+        .prop_map(|(a, b, c)| Stat {
             czxid: a.0,
             mzxid: a.1,
             ctime: a.2,
@@ -47,8 +54,7 @@ fn stat() -> impl Strategy<Value = Stat> {
             data_length: c.1,
             num_children: c.2,
             pzxid: c.3,
-        },
-    )
+        })
 }
 
 fn create() -> impl Strategy<Value = CreateRequest> {
@@ -80,19 +86,25 @@ fn write_op() -> impl Strategy<Value = Request> {
             flags: c.flags,
             ttl
         })),
-        (text(), any::<i32>()).prop_map(|(path, version)| Request::Delete(DeleteRequest { path, version })),
-        (text(), data(), any::<i32>()).prop_map(|(path, data, version)| Request::SetData(SetDataRequest {
-            path,
-            data,
-            version
-        })),
+        (text(), any::<i32>())
+            .prop_map(|(path, version)| Request::Delete(DeleteRequest { path, version })),
+        (text(), data(), any::<i32>()).prop_map(|(path, data, version)| Request::SetData(
+            SetDataRequest {
+                path,
+                data,
+                version
+            }
+        )),
         (text(), any::<i32>())
             .prop_map(|(path, version)| Request::Check(CheckVersionRequest { path, version })),
     ]
 }
 
 fn read_op() -> impl Strategy<Value = Request> {
-    prop_oneof![path_watch().prop_map(Request::GetData), path_watch().prop_map(Request::GetChildren)]
+    prop_oneof![
+        path_watch().prop_map(Request::GetData),
+        path_watch().prop_map(Request::GetChildren)
+    ]
 }
 
 fn path_requests() -> impl Strategy<Value = Request> {
@@ -127,11 +139,13 @@ fn session_requests() -> impl Strategy<Value = Request> {
         Just(Request::Ping),
         Just(Request::WhoAmI),
         Just(Request::CloseSession),
-        (any::<i32>(), text(), raw()).prop_map(|(auth_type, scheme, auth)| Request::Auth(AuthPacket {
-            auth_type,
-            scheme,
-            auth
-        })),
+        (any::<i32>(), text(), raw()).prop_map(|(auth_type, scheme, auth)| Request::Auth(
+            AuthPacket {
+                auth_type,
+                scheme,
+                auth
+            }
+        )),
         set_watches(false).prop_map(Request::SetWatches),
         set_watches(true).prop_map(Request::SetWatches2),
         raw().prop_map(Request::Sasl),
@@ -140,11 +154,8 @@ fn session_requests() -> impl Strategy<Value = Request> {
 
 fn other_requests() -> impl Strategy<Value = Request> {
     prop_oneof![
-        (text(), acls(), any::<i32>()).prop_map(|(path, acl, version)| Request::SetAcl(SetAclRequest {
-            path,
-            acl,
-            version
-        })),
+        (text(), acls(), any::<i32>())
+            .prop_map(|(path, acl, version)| Request::SetAcl(SetAclRequest { path, acl, version })),
         (text(), text(), text(), any::<i64>()).prop_map(|t| Request::Reconfig(ReconfigRequest {
             joining_servers: t.0,
             leaving_servers: t.1,
@@ -153,14 +164,21 @@ fn other_requests() -> impl Strategy<Value = Request> {
         })),
         watches().prop_map(Request::CheckWatches),
         watches().prop_map(Request::RemoveWatches),
-        (text(), any::<i32>()).prop_map(|(path, mode)| Request::AddWatch(AddWatchRequest { path, mode })),
+        (text(), any::<i32>())
+            .prop_map(|(path, mode)| Request::AddWatch(AddWatchRequest { path, mode })),
         vec(write_op(), 0..4).prop_map(Request::Multi),
         vec(read_op(), 0..4).prop_map(Request::MultiRead),
     ]
 }
 
 fn request() -> impl Strategy<Value = Request> {
-    prop_oneof![write_op(), read_op(), path_requests(), session_requests(), other_requests()]
+    prop_oneof![
+        write_op(),
+        read_op(),
+        path_requests(),
+        session_requests(),
+        other_requests()
+    ]
 }
 
 fn error_code() -> impl Strategy<Value = ErrorCode> {
@@ -197,14 +215,19 @@ fn data_responses() -> impl Strategy<Value = (OpCode, Response)> {
     use OpCode as O;
     prop_oneof![
         text().prop_map(|p| (O::Create, Response::Create(p))),
-        (op(&[O::Create2, O::CreateContainer, O::CreateTtl]), create2())
+        (
+            op(&[O::Create2, O::CreateContainer, O::CreateTtl]),
+            create2()
+        )
             .prop_map(|(o, c)| (o, Response::Create2(c))),
         (op(&[O::Exists, O::SetData, O::SetAcl]), stat()).prop_map(|(o, s)| (o, Response::Stat(s))),
         (op(&[O::GetData, O::Reconfig]), get_data()).prop_map(|(o, g)| (o, Response::GetData(g))),
         (acls(), stat()).prop_map(|(acl, stat)| (O::GetAcl, Response::GetAcl { acl, stat })),
         names().prop_map(|v| (O::GetChildren, Response::GetChildren(v))),
-        (names(), stat())
-            .prop_map(|(children, stat)| (O::GetChildren2, Response::GetChildren2 { children, stat })),
+        (names(), stat()).prop_map(|(children, stat)| (
+            O::GetChildren2,
+            Response::GetChildren2 { children, stat }
+        )),
         text().prop_map(|p| (O::Sync, Response::Sync(p))),
     ]
 }
@@ -224,7 +247,8 @@ fn session_responses() -> impl Strategy<Value = (OpCode, Response)> {
     ];
     let info = (text(), text()).prop_map(|(auth_scheme, user)| ClientInfo { auth_scheme, user });
     prop_oneof![
-        (op(&[O::Multi, O::MultiRead]), vec(multi_result(), 0..4)).prop_map(|(o, r)| (o, Response::Multi(r))),
+        (op(&[O::Multi, O::MultiRead]), vec(multi_result(), 0..4))
+            .prop_map(|(o, r)| (o, Response::Multi(r))),
         raw().prop_map(|t| (O::Sasl, Response::Sasl(t))),
         names().prop_map(|v| (O::GetEphemerals, Response::GetEphemerals(v))),
         any::<i32>().prop_map(|n| (O::GetAllChildrenNumber, Response::AllChildrenNumber(n))),
@@ -239,11 +263,22 @@ fn sub_txn() -> impl Strategy<Value = Txn> {
         create_txn().prop_map(Txn::Create),
         create_txn().prop_map(Txn::Create2),
         (text(), data(), acls(), any::<i32>()).prop_map(|(path, data, acl, parent_cversion)| {
-            Txn::CreateContainer(CreateContainerTxn { path, data, acl, parent_cversion })
+            Txn::CreateContainer(CreateContainerTxn {
+                path,
+                data,
+                acl,
+                parent_cversion,
+            })
         }),
         (text(), data(), acls(), any::<i32>(), any::<i64>()).prop_map(
             |(path, data, acl, parent_cversion, ttl)| {
-                Txn::CreateTtl(CreateTtlTxn { path, data, acl, parent_cversion, ttl })
+                Txn::CreateTtl(CreateTtlTxn {
+                    path,
+                    data,
+                    acl,
+                    parent_cversion,
+                    ttl,
+                })
             }
         ),
         text().prop_map(Txn::Delete),
@@ -267,7 +302,11 @@ fn create_txn() -> impl Strategy<Value = CreateTxn> {
 }
 
 fn set_data_txn() -> impl Strategy<Value = SetDataTxn> {
-    (text(), data(), any::<i32>()).prop_map(|(path, data, version)| SetDataTxn { path, data, version })
+    (text(), data(), any::<i32>()).prop_map(|(path, data, version)| SetDataTxn {
+        path,
+        data,
+        version,
+    })
 }
 
 fn txn() -> impl Strategy<Value = Txn> {
@@ -286,18 +325,31 @@ fn txn() -> impl Strategy<Value = Txn> {
 }
 
 fn txn_entry() -> impl Strategy<Value = TxnEntry> {
-    let header = any::<(i64, i32, i64, i64)>().prop_map(|(client_id, cxid, zxid, time)| TxnHeader {
-        client_id,
-        cxid,
-        zxid,
-        time,
-    });
-    let digest =
-        option::of(any::<(i32, i64)>().prop_map(|(version, tree_digest)| TxnDigest { version, tree_digest }));
+    let header =
+        any::<(i64, i32, i64, i64)>().prop_map(|(client_id, cxid, zxid, time)| TxnHeader {
+            client_id,
+            cxid,
+            zxid,
+            time,
+        });
+    let digest = option::of(
+        any::<(i32, i64)>().prop_map(|(version, tree_digest)| TxnDigest {
+            version,
+            tree_digest,
+        }),
+    );
     (header, txn(), digest).prop_map(|(header, txn, digest)| {
         // A record-less closeSession only exists in logs written before digests.
-        let digest = if txn == Txn::CloseSession(None) { None } else { digest };
-        TxnEntry { header, txn, digest }
+        let digest = if txn == Txn::CloseSession(None) {
+            None
+        } else {
+            digest
+        };
+        TxnEntry {
+            header,
+            txn,
+            digest,
+        }
     })
 }
 
@@ -393,7 +445,14 @@ fn decode_all(bytes: &[u8]) {
     if let Ok((hdr, rest)) = decode_request_header(bytes) {
         let _ = decode_request(&hdr, rest, &lim);
         for op in OpCode::ALL {
-            let _ = decode_request(&RequestHeader { xid: 0, op: op.code() }, rest, &lim);
+            let _ = decode_request(
+                &RequestHeader {
+                    xid: 0,
+                    op: op.code(),
+                },
+                rest,
+                &lim,
+            );
         }
     }
     let _ = decode_connect_request(bytes, &lim);

@@ -19,7 +19,11 @@ const ROUNDS: usize = 8;
 const WRITERS: usize = 4;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn spawn_server(cfg: &Path) -> Child {
@@ -35,7 +39,9 @@ fn spawn_server(cfg: &Path) -> Child {
 async fn wait_ready(addr: SocketAddr) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() && four_letter(addr, "srvr").await.contains("Mode:") {
+        if tokio::net::TcpStream::connect(addr).await.is_ok()
+            && four_letter(addr, "srvr").await.contains("Mode:")
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -44,8 +50,15 @@ async fn wait_ready(addr: SocketAddr) {
 }
 
 /// Creates `/w<writer>-<round>-<i>` until the connection breaks; records acknowledged ones.
-async fn writer(addr: SocketAddr, id: usize, round: usize, acked: Arc<Mutex<BTreeMap<String, Vec<u8>>>>) {
-    let Some(mut c) = Client::connect_with(addr, 30_000, 0, vec![0; 16]).await else { return };
+async fn writer(
+    addr: SocketAddr,
+    id: usize,
+    round: usize,
+    acked: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+) {
+    let Some(mut c) = Client::connect_with(addr, 30_000, 0, vec![0; 16]).await else {
+        return;
+    };
     for i in 0.. {
         let path = format!("/w{id}-{round}-{i}");
         let data = format!("payload {id} {round} {i}").into_bytes();
@@ -72,13 +85,21 @@ async fn verify(addr: SocketAddr, acked: &BTreeMap<String, Vec<u8>>) {
     let mut c = Client::connect(addr).await;
     for (path, data) in acked {
         let got = c.get_data(path, false).await;
-        assert_eq!(got.map(|d| d.data), Ok(Some(data.clone())), "acknowledged write {path} lost");
+        assert_eq!(
+            got.map(|d| d.data),
+            Ok(Some(data.clone())),
+            "acknowledged write {path} lost"
+        );
     }
     c.close().await;
 }
 
 fn setup() -> (PathBuf, SocketAddr) {
-    let dir = std::env::temp_dir().join(format!("rzk-crash-{}-{}", std::process::id(), rand::random::<u32>()));
+    let dir = std::env::temp_dir().join(format!(
+        "rzk-crash-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let cfg = dir.join("zoo.cfg");
@@ -100,7 +121,9 @@ async fn acknowledged_writes_survive_sigkill() {
         wait_ready(addr).await;
         let so_far = acked.lock().unwrap().clone();
         verify(addr, &so_far).await;
-        let tasks: Vec<_> = (0..WRITERS).map(|id| tokio::spawn(writer(addr, id, round, acked.clone()))).collect();
+        let tasks: Vec<_> = (0..WRITERS)
+            .map(|id| tokio::spawn(writer(addr, id, round, acked.clone())))
+            .collect();
         let delay = 100 + rand::random::<u64>() % 700;
         tokio::time::sleep(Duration::from_millis(delay)).await;
         server.kill().expect("SIGKILL");
@@ -112,7 +135,11 @@ async fn acknowledged_writes_survive_sigkill() {
     let mut server = spawn_server(&dir.join("zoo.cfg"));
     wait_ready(addr).await;
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > ROUNDS * WRITERS, "the writers made progress: {}", acked.len());
+    assert!(
+        acked.len() > ROUNDS * WRITERS,
+        "the writers made progress: {}",
+        acked.len()
+    );
     verify(addr, &acked).await;
     server.kill().unwrap();
     let _ = server.wait();

@@ -20,14 +20,35 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 static SERIAL: Mutex<()> = Mutex::new(());
 
 const JARS: &[&str] = &[
-    "zookeeper", "zookeeper-jute", "slf4j-api", "slf4j-log4j12", "log4j-1.2", "netty-buffer", "netty-codec",
-    "netty-common", "netty-handler", "netty-resolver", "netty-transport", "netty-transport-native-epoll",
-    "netty-transport-native-unix-common", "commons-cli", "commons-io", "metrics-core", "snappy-java",
+    "zookeeper",
+    "zookeeper-jute",
+    "slf4j-api",
+    "slf4j-log4j12",
+    "log4j-1.2",
+    "netty-buffer",
+    "netty-codec",
+    "netty-common",
+    "netty-handler",
+    "netty-resolver",
+    "netty-transport",
+    "netty-transport-native-epoll",
+    "netty-transport-native-unix-common",
+    "commons-cli",
+    "commons-io",
+    "metrics-core",
+    "snappy-java",
 ];
 
 fn classpath() -> Option<String> {
-    let jars: Vec<String> = JARS.iter().map(|j| format!("/usr/share/java/{j}.jar")).collect();
-    let java = Command::new("java").arg("-version").stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    let jars: Vec<String> = JARS
+        .iter()
+        .map(|j| format!("/usr/share/java/{j}.jar"))
+        .collect();
+    let java = Command::new("java")
+        .arg("-version")
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     (java && jars.iter().all(|j| Path::new(j).exists())).then(|| jars.join(":"))
 }
 
@@ -38,13 +59,24 @@ struct Ports {
 }
 
 fn free_ports(n: usize) -> Vec<Ports> {
-    let ls: Vec<_> = (0..n * 3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    let ls: Vec<_> = (0..n * 3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
     let p: Vec<u16> = ls.iter().map(|l| l.local_addr().unwrap().port()).collect();
-    p.chunks(3).map(|c| Ports { quorum: c[0], election: c[1], client: c[2] }).collect()
+    p.chunks(3)
+        .map(|c| Ports {
+            quorum: c[0],
+            election: c[1],
+            client: c[2],
+        })
+        .collect()
 }
 
 fn server_lines(ports: &BTreeMap<i64, Ports>) -> String {
-    ports.iter().map(|(id, p)| format!("server.{id}=127.0.0.1:{}:{}\n", p.quorum, p.election)).collect()
+    ports
+        .iter()
+        .map(|(id, p)| format!("server.{id}=127.0.0.1:{}:{}\n", p.quorum, p.election))
+        .collect()
 }
 
 /// A Java peer; killed when dropped.
@@ -83,7 +115,11 @@ fn start_java(dir: &Path, id: i64, ports: &BTreeMap<i64, Ports>, cp: &str) -> Ja
     let child = Command::new("java")
         .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
         .arg(format!("-Dlog4j.configuration=file:{}", log4j.display()))
-        .args(["-cp", cp, "org.apache.zookeeper.server.quorum.QuorumPeerMain"])
+        .args([
+            "-cp",
+            cp,
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+        ])
         .arg(&cfg_path)
         .stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
@@ -96,8 +132,17 @@ fn start_java(dir: &Path, id: i64, ports: &BTreeMap<i64, Ports>, cp: &str) -> Ja
 /// The leader the Java peer settled on, from `FastLeaderElection.leaveInstance`'s line.
 fn java_leader(peer: &JavaPeer) -> Option<(i64, String)> {
     let text = std::fs::read_to_string(&peer.log).ok()?;
-    let line = text.lines().find(|l| l.contains("About to leave FLE instance: leader="))?;
-    let leader = line.split("leader=").nth(1)?.split(',').next()?.trim().parse().ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.contains("About to leave FLE instance: leader="))?;
+    let leader = line
+        .split("leader=")
+        .nth(1)?
+        .split(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()?;
     let state = line.split("my state=").nth(1)?.trim().to_string();
     Some((leader, state))
 }
@@ -124,11 +169,14 @@ async fn await_log(peer: &JavaPeer, needle: &str) {
 }
 
 async fn srvr_mode(port: u16) -> Option<String> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
     s.write_all(b"srvr").await.ok()?;
     let mut out = String::new();
     s.read_to_string(&mut out).await.ok()?;
-    out.lines().find_map(|l| l.strip_prefix("Mode: ").map(str::to_string))
+    out.lines()
+        .find_map(|l| l.strip_prefix("Mode: ").map(str::to_string))
 }
 
 async fn await_mode(port: u16, want: &str) {
@@ -142,8 +190,12 @@ async fn await_mode(port: u16, want: &str) {
 }
 
 fn rzk_settings(id: i64, ports: &BTreeMap<i64, Ports>) -> QuorumSettings {
-    let text = format!("tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=/nonexistent\n{}", server_lines(ports));
-    let mut cfg = Config::from_entries("zoo.cfg", &zoo_cfg::parse(&text), &BTreeMap::new()).unwrap();
+    let text = format!(
+        "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=/nonexistent\n{}",
+        server_lines(ports)
+    );
+    let mut cfg =
+        Config::from_entries("zoo.cfg", &zoo_cfg::parse(&text), &BTreeMap::new()).unwrap();
     cfg.server_id = id;
     QuorumSettings::from_config(&cfg).unwrap()
 }
@@ -180,7 +232,11 @@ impl Drop for Ensemble {
 }
 
 async fn run(case: Case, cp: &str) -> Ensemble {
-    let dir = std::env::temp_dir().join(format!("rzk-ensemble-{}-{}", std::process::id(), case.rzk_id));
+    let dir = std::env::temp_dir().join(format!(
+        "rzk-ensemble-{}-{}",
+        std::process::id(),
+        case.rzk_id
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     let mut ids: Vec<i64> = case.java_ids.to_vec();
     ids.push(case.rzk_id);
@@ -188,29 +244,63 @@ async fn run(case: Case, cp: &str) -> Ensemble {
     let ports: BTreeMap<i64, Ports> = ids.iter().copied().zip(free_ports(3)).collect();
     let mut java = Vec::new();
     if !case.rzk_first {
-        java = case.java_ids.iter().map(|id| start_java(&dir, *id, &ports, cp)).collect();
+        java = case
+            .java_ids
+            .iter()
+            .map(|id| start_java(&dir, *id, &ports, cp))
+            .collect();
         for peer in &java {
             await_log(peer, "is accepting connections now").await;
         }
     }
-    let (election, cnx) = election_driver::start(&rzk_settings(case.rzk_id, &ports)).await.unwrap();
+    let (election, cnx) = election_driver::start(&rzk_settings(case.rzk_id, &ports))
+        .await
+        .unwrap();
     let looking = tokio::spawn(async move {
         let d = election.look(Zxid(0), 0).await;
         (d, election)
     });
     if case.rzk_first {
-        java = case.java_ids.iter().map(|id| start_java(&dir, *id, &ports, cp)).collect();
+        java = case
+            .java_ids
+            .iter()
+            .map(|id| start_java(&dir, *id, &ports, cp))
+            .collect();
     }
-    let (decision, election) = tokio::time::timeout(Duration::from_secs(60), looking).await.expect("rzk decides").unwrap();
+    let (decision, election) = tokio::time::timeout(Duration::from_secs(60), looking)
+        .await
+        .expect("rzk decides")
+        .unwrap();
     let decision = decision.expect("the election driver runs");
-    let want = if case.leader == case.rzk_id { PeerState::Leading } else { PeerState::Following };
-    assert_eq!((decision.state, decision.vote.leader.0), (want, case.leader));
+    let want = if case.leader == case.rzk_id {
+        PeerState::Leading
+    } else {
+        PeerState::Following
+    };
+    assert_eq!(
+        (decision.state, decision.vote.leader.0),
+        (want, case.leader)
+    );
     for (peer, id) in java.iter().zip(case.java_ids) {
         let (leader, state) = await_java_leader(peer).await;
-        let want = if id == case.leader { "LEADING" } else { "FOLLOWING" };
-        assert_eq!((leader, state.as_str()), (case.leader, want), "Java peer {id}");
+        let want = if id == case.leader {
+            "LEADING"
+        } else {
+            "FOLLOWING"
+        };
+        assert_eq!(
+            (leader, state.as_str()),
+            (case.leader, want),
+            "Java peer {id}"
+        );
     }
-    Ensemble { java, ports, dir, election, cnx }
+    Ensemble {
+        java,
+        ports,
+        dir,
+        election,
+        cnx,
+    }
 }
 
 /// Runs one case alone on a runtime of its own, or says why it cannot.
@@ -220,7 +310,11 @@ fn serial(body: impl FnOnce(String) -> std::pin::Pin<Box<dyn std::future::Future
         eprintln!("skipped: java or the Apache ZooKeeper jars in /usr/share/java are missing");
         return;
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(body(cp));
 }
 
@@ -228,7 +322,16 @@ fn serial(body: impl FnOnce(String) -> std::pin::Pin<Box<dyn std::future::Future
 fn rzk_with_the_highest_sid_is_elected_by_two_java_peers() {
     serial(|cp| {
         Box::pin(async move {
-            run(Case { rzk_first: true, rzk_id: 3, java_ids: [1, 2], leader: 3 }, &cp).await;
+            run(
+                Case {
+                    rzk_first: true,
+                    rzk_id: 3,
+                    java_ids: [1, 2],
+                    leader: 3,
+                },
+                &cp,
+            )
+            .await;
         })
     });
 }
@@ -237,14 +340,29 @@ fn rzk_with_the_highest_sid_is_elected_by_two_java_peers() {
 fn rzk_with_the_lowest_sid_follows_the_java_leader_and_the_java_pair_serves() {
     serial(|cp| {
         Box::pin(async move {
-            let e = run(Case { rzk_first: false, rzk_id: 1, java_ids: [2, 3], leader: 3 }, &cp).await;
+            let e = run(
+                Case {
+                    rzk_first: false,
+                    rzk_id: 1,
+                    java_ids: [2, 3],
+                    leader: 3,
+                },
+                &cp,
+            )
+            .await;
             // Two of three is a quorum: the Java pair forms its ensemble without rzk.
             await_mode(e.ports[&3].client, "leader").await;
             await_mode(e.ports[&2].client, "follower").await;
             // Looking again (as after losing a leader) rzk is told of the running
             // leader by the settled Java peers and joins it in their round.
-            let again = tokio::time::timeout(Duration::from_secs(30), e.election.look(Zxid(0), 0)).await.unwrap().unwrap();
-            assert_eq!((again.state, again.vote.leader.0), (PeerState::Following, 3));
+            let again = tokio::time::timeout(Duration::from_secs(30), e.election.look(Zxid(0), 0))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (again.state, again.vote.leader.0),
+                (PeerState::Following, 3)
+            );
         })
     });
 }

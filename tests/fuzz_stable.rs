@@ -16,14 +16,27 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
 }
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz").join("corpus").join(target);
-    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("corpus dir").flatten().map(|e| e.path()).collect();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz")
+        .join("corpus")
+        .join(target);
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     names.sort();
-    names.into_iter().map(|p| std::fs::read(p).expect("seed")).collect()
+    names
+        .into_iter()
+        .map(|p| std::fs::read(p).expect("seed"))
+        .collect()
 }
 
 /// Runs `f` on `input`; on a panic, saves the input and fails the test with it.
@@ -31,16 +44,29 @@ fn check(target: &str, f: fn(&[u8]), input: &[u8]) {
     if catch_unwind(AssertUnwindSafe(|| f(input))).is_ok() {
         return;
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("fuzz-failures");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("fuzz-failures");
     let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join(format!("{target}-{:016x}", Rng::new(input.len() as u64 + 1).next_u64()));
+    let path = dir.join(format!(
+        "{target}-{:016x}",
+        Rng::new(input.len() as u64 + 1).next_u64()
+    ));
     let _ = std::fs::write(&path, input);
     let hex: String = input.iter().map(|b| format!("{b:02x}")).collect();
-    panic!("{target} failed on {} bytes (saved to {}): {hex}", input.len(), path.display());
+    panic!(
+        "{target} failed on {} bytes (saved to {}): {hex}",
+        input.len(),
+        path.display()
+    );
 }
 
 fn run(target: &str) {
-    let f = targets::TARGETS.iter().find(|(n, _)| *n == target).map(|(_, f)| *f).expect("known target");
+    let f = targets::TARGETS
+        .iter()
+        .find(|(n, _)| *n == target)
+        .map(|(_, f)| *f)
+        .expect("known target");
     let seeds = corpus(target);
     assert!(!seeds.is_empty(), "{target} has a seed corpus");
     for s in &seeds {
@@ -54,13 +80,19 @@ fn run(target: &str) {
         let input = if rng.below(10) == 0 {
             random_input(&mut rng)
         } else {
-            let (a, b) = (&seeds[rng.below(seeds.len())], &seeds[rng.below(seeds.len())]);
+            let (a, b) = (
+                &seeds[rng.below(seeds.len())],
+                &seeds[rng.below(seeds.len())],
+            );
             mutate(a, b, &mut rng)
         };
         check(target, f, &input);
         done += 1;
     }
-    println!("fuzz {target}: {} seeds, {done} mutants, no failure", seeds.len());
+    println!(
+        "fuzz {target}: {} seeds, {done} mutants, no failure",
+        seeds.len()
+    );
 }
 
 #[test]

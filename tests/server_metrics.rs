@@ -17,7 +17,11 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 fn fresh_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rzk-metrics-{}-{}", std::process::id(), rand::random::<u32>()));
+    let d = std::env::temp_dir().join(format!(
+        "rzk-metrics-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -41,8 +45,12 @@ async fn metric(addr: SocketAddr, key: &str) -> i64 {
         tokio::time::sleep(Duration::from_millis(20)).await;
         m = four_letter(addr, "mntr").await;
     }
-    let v = m.lines().find_map(|l| l.strip_prefix(&format!("zk_{key}\t")).map(str::to_string));
-    v.unwrap_or_else(|| panic!("no {key} in\n{m}")).parse::<f64>().unwrap() as i64
+    let v = m
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("zk_{key}\t")).map(str::to_string));
+    v.unwrap_or_else(|| panic!("no {key} in\n{m}"))
+        .parse::<f64>()
+        .unwrap() as i64
 }
 
 /// Polls until `key` reaches `want` (values sent by other threads arrive a little later).
@@ -63,8 +71,16 @@ async fn the_log_writer_counts_txns_and_batches_and_a_restart_counts_the_txns_re
     let addr = srv.addr;
     assert_eq!(metric(addr, "cnt_dbinittime").await, 1);
     assert_eq!(metric(addr, "cnt_startup_snap_load_time").await, 1);
-    assert_eq!(metric(addr, "cnt_startup_txns_loaded").await, 0, "a fresh database replays nothing");
-    assert_eq!(metric(addr, "cnt_snapshottime").await, 1, "the startup snapshot");
+    assert_eq!(
+        metric(addr, "cnt_startup_txns_loaded").await,
+        0,
+        "a fresh database replays nothing"
+    );
+    assert_eq!(
+        metric(addr, "cnt_snapshottime").await,
+        1,
+        "the startup snapshot"
+    );
     let mut c = Client::connect(addr).await;
     for i in 0..5 {
         c.create(&format!("/n{i}"), b"x", 0).await;
@@ -75,14 +91,28 @@ async fn the_log_writer_counts_txns_and_batches_and_a_restart_counts_the_txns_re
     // sync processor unlogged.
     wait_for(addr, "sync_processor_request_queued", 8).await;
     wait_for(addr, "sum_sync_processor_batch_size", 7).await;
-    assert_eq!(metric(addr, "cnt_sync_processor_queue_and_flush_time_ms").await, 7);
+    assert_eq!(
+        metric(addr, "cnt_sync_processor_queue_and_flush_time_ms").await,
+        7
+    );
     assert_eq!(metric(addr, "cnt_sync_processor_queue_time_ms").await, 7);
     assert_eq!(metric(addr, "cnt_sync_process_time").await, 7);
-    assert_eq!(metric(addr, "cnt_sync_processor_queue_size").await, 8, "one more before the first wait");
+    assert_eq!(
+        metric(addr, "cnt_sync_processor_queue_size").await,
+        8,
+        "one more before the first wait"
+    );
     let batches = metric(addr, "cnt_sync_processor_batch_size").await;
     assert!((1..=7).contains(&batches));
-    assert_eq!(metric(addr, "cnt_sync_processor_queue_flush_time_ms").await, batches);
-    assert_eq!(metric(addr, "cnt_fsynctime").await, batches, "one log file, one fsync per commit");
+    assert_eq!(
+        metric(addr, "cnt_sync_processor_queue_flush_time_ms").await,
+        batches
+    );
+    assert_eq!(
+        metric(addr, "cnt_fsynctime").await,
+        batches,
+        "one log file, one fsync per commit"
+    );
     srv.stop().await;
 
     let srv = start(&dir, "").await;
@@ -142,8 +172,17 @@ async fn reads_count_into_sync_processor_request_queued_but_auth_does_not() {
     let srv = start(&dir, "").await;
     let mut c = Client::connect(srv.addr).await;
     c.exists("/", false).await.unwrap();
-    let (_, _) = c.call(Request::GetChildren(PathWatchRequest { path: "/".into(), watch: false })).await;
-    let auth = AuthPacket { auth_type: 0, scheme: "digest".into(), auth: b"u:p".to_vec() };
+    let (_, _) = c
+        .call(Request::GetChildren(PathWatchRequest {
+            path: "/".into(),
+            watch: false,
+        }))
+        .await;
+    let auth = AuthPacket {
+        auth_type: 0,
+        scheme: "digest".into(),
+        auth: b"u:p".to_vec(),
+    };
     let (hdr, _) = c.call(Request::Auth(auth)).await;
     assert_eq!(hdr.err, 0);
     c.exists("/", false).await.unwrap();
@@ -155,7 +194,10 @@ async fn reads_count_into_sync_processor_request_queued_but_auth_does_not() {
 
 /// `bytes_received_count` grows by what one exchange sent, measured by the `mntr`s
 /// around it (each counts its own 4 bytes before answering).
-async fn bytes_received_by<F: std::future::Future<Output = ()>>(addr: SocketAddr, exchange: F) -> i64 {
+async fn bytes_received_by<F: std::future::Future<Output = ()>>(
+    addr: SocketAddr,
+    exchange: F,
+) -> i64 {
     let before = metric(addr, "bytes_received_count").await;
     exchange.await;
     metric(addr, "bytes_received_count").await - before - 4
@@ -166,8 +208,12 @@ async fn rejected(addr: SocketAddr, bytes: &[u8]) {
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(bytes).await.unwrap();
     let mut out = Vec::new();
-    let read = tokio::time::timeout(WAIT, tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out)).await;
-    assert!(read.is_ok(), "the server closes the connection after {bytes:?}");
+    let read =
+        tokio::time::timeout(WAIT, tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out)).await;
+    assert!(
+        read.is_ok(),
+        "the server closes the connection after {bytes:?}"
+    );
 }
 
 #[tokio::test]
@@ -179,12 +225,26 @@ async fn bytes_received_count_counts_every_four_letter_word_and_frames_that_do_n
     // `checkFourLetterWord`: `packetReceived(4)`, also for the words answered without the
     // server's state; `stmk`'s mask is read after and not counted.
     for word in ["ruok", "gtmk", "envi", "srvr"] {
-        assert_eq!(bytes_received_by(addr, async { four_letter(addr, word).await; }).await, 4, "{word}");
+        assert_eq!(
+            bytes_received_by(addr, async {
+                four_letter(addr, word).await;
+            })
+            .await,
+            4,
+            "{word}"
+        );
     }
     let stmk = [b"stmk".as_slice(), &0i64.to_be_bytes()].concat();
-    assert_eq!(bytes_received_by(addr, rejected(addr, &stmk)).await, 4, "stmk");
+    assert_eq!(
+        bytes_received_by(addr, rejected(addr, &stmk)).await,
+        4,
+        "stmk"
+    );
     // A ConnectRequest that does not decode is counted whole, as any frame read.
-    assert_eq!(bytes_received_by(addr, rejected(addr, &[0, 0, 0, 3, 1, 2, 3])).await, 7);
+    assert_eq!(
+        bytes_received_by(addr, rejected(addr, &[0, 0, 0, 3, 1, 2, 3])).await,
+        7
+    );
     // So is a request whose header does not decode, after a good ConnectRequest (49 bytes).
     let bad_header = async {
         let mut c = Client::connect(addr).await;
@@ -194,13 +254,21 @@ async fn bytes_received_count_counts_every_four_letter_word_and_frames_that_do_n
     assert_eq!(bytes_received_by(addr, bad_header).await, 49 + 6);
     // A frame whose length Java refuses (`readLength`) is never read: not counted. An
     // empty ConnectRequest is read (4 bytes) and does not decode. Both are closed at once.
-    assert_eq!(bytes_received_by(addr, rejected(addr, &[0xff, 0xff, 0xff, 0xf0])).await, 0);
-    assert_eq!(bytes_received_by(addr, rejected(addr, &[0, 0, 0, 0])).await, 4);
+    assert_eq!(
+        bytes_received_by(addr, rejected(addr, &[0xff, 0xff, 0xff, 0xf0])).await,
+        0
+    );
+    assert_eq!(
+        bytes_received_by(addr, rejected(addr, &[0, 0, 0, 0])).await,
+        4
+    );
     srv.stop().await;
     // A word the whitelist does not enable is still counted.
     let srv = start(&dir, "4lw.commands.whitelist=mntr").await;
     let conf = bytes_received_by(srv.addr, async {
-        assert!(four_letter(srv.addr, "conf").await.contains("not in the whitelist"));
+        assert!(four_letter(srv.addr, "conf")
+            .await
+            .contains("not in the whitelist"));
     });
     assert_eq!(conf.await, 4);
     srv.stop().await;

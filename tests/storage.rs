@@ -16,7 +16,11 @@ use std::time::Duration;
 use support::*;
 
 fn fresh_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rzk-storage-{}-{}", std::process::id(), rand::random::<u32>()));
+    let d = std::env::temp_dir().join(format!(
+        "rzk-storage-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -30,14 +34,20 @@ fn config(dir: &Path, extra: &str) -> Config {
 }
 
 async fn start(dir: &Path, extra: &str) -> Running {
-    Running::start(config(dir, extra), None).await.expect("server starts")
+    Running::start(config(dir, extra), None)
+        .await
+        .expect("server starts")
 }
 
 /// Starts and expects the start to fail; returns the error text.
 async fn start_error(dir: &Path) -> String {
     let cfg = config(dir, "");
     let listener = launch::bind(&cfg).await.unwrap();
-    let r = tokio::time::timeout(WAIT, launch::serve(cfg, None, listener, std::future::pending())).await;
+    let r = tokio::time::timeout(
+        WAIT,
+        launch::serve(cfg, None, listener, std::future::pending()),
+    )
+    .await;
     match r {
         Ok(Err(e)) => e.to_string(),
         other => panic!("server started: {other:?}"),
@@ -45,14 +55,25 @@ async fn start_error(dir: &Path) -> String {
 }
 
 async fn snapshot_of(c: &mut Client, path: &str) -> (Option<Vec<u8>>, Stat, Vec<Acl>) {
-    let data = c.get_data(path, false).await.unwrap_or_else(|e| panic!("{path}: {e:?}"));
-    let (_, acl) = c.call(Request::GetAcl(PathRequest { path: path.into() })).await;
-    let Response::GetAcl { acl, .. } = acl else { panic!("{acl:?}") };
+    let data = c
+        .get_data(path, false)
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e:?}"));
+    let (_, acl) = c
+        .call(Request::GetAcl(PathRequest { path: path.into() }))
+        .await;
+    let Response::GetAcl { acl, .. } = acl else {
+        panic!("{acl:?}")
+    };
     (data.data, data.stat, acl)
 }
 
 fn log_files(dir: &Path) -> Vec<PathBuf> {
-    list(&dir.join("version-2"), LOG_PREFIX).unwrap().into_iter().map(|f| f.path).collect()
+    list(&dir.join("version-2"), LOG_PREFIX)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect()
 }
 
 #[tokio::test]
@@ -62,16 +83,36 @@ async fn data_stat_and_acl_survive_a_restart() {
     let mut c = Client::connect(srv.addr).await;
     c.create("/a", b"one", 0).await;
     c.create("/a/s-", b"", 2).await;
-    c.call(Request::SetData(SetDataRequest { path: "/a".into(), data: Some(b"two".to_vec()), version: -1 })).await;
-    let acl = vec![Acl::new(perms::READ | perms::WRITE | perms::CREATE, "world", "anyone")];
-    c.call(Request::SetAcl(SetAclRequest { path: "/a".into(), acl, version: -1 })).await;
-    let before = (snapshot_of(&mut c, "/a").await, snapshot_of(&mut c, "/a/s-0000000000").await);
+    c.call(Request::SetData(SetDataRequest {
+        path: "/a".into(),
+        data: Some(b"two".to_vec()),
+        version: -1,
+    }))
+    .await;
+    let acl = vec![Acl::new(
+        perms::READ | perms::WRITE | perms::CREATE,
+        "world",
+        "anyone",
+    )];
+    c.call(Request::SetAcl(SetAclRequest {
+        path: "/a".into(),
+        acl,
+        version: -1,
+    }))
+    .await;
+    let before = (
+        snapshot_of(&mut c, "/a").await,
+        snapshot_of(&mut c, "/a/s-0000000000").await,
+    );
     c.close().await;
     srv.stop().await;
 
     let srv = start(&dir, "").await;
     let mut c = Client::connect(srv.addr).await;
-    let after = (snapshot_of(&mut c, "/a").await, snapshot_of(&mut c, "/a/s-0000000000").await);
+    let after = (
+        snapshot_of(&mut c, "/a").await,
+        snapshot_of(&mut c, "/a/s-0000000000").await,
+    );
     assert_eq!(before, after);
     let (e, path) = c.create("/a/s-", b"", 2).await;
     assert_eq!((e, path.as_str()), (ErrorCode::Ok, "/a/s-0000000001"));
@@ -82,15 +123,22 @@ async fn data_stat_and_acl_survive_a_restart() {
 async fn a_restored_session_keeps_its_ephemeral_then_expires() {
     let dir = fresh_dir();
     let srv = start(&dir, "").await;
-    let mut c = Client::connect_with(srv.addr, 1_000, 0, vec![0; 16]).await.unwrap();
+    let mut c = Client::connect_with(srv.addr, 1_000, 0, vec![0; 16])
+        .await
+        .unwrap();
     c.create("/eph", b"", 1).await;
     let (id, pw) = (c.session_id, c.passwd.clone());
     srv.stop().await;
     drop(c);
 
     let srv = start(&dir, "").await;
-    let mut back = Client::connect_with(srv.addr, 1_000, id, pw).await.expect("session restored");
-    assert_eq!(back.exists("/eph", false).await.unwrap().ephemeral_owner, id);
+    let mut back = Client::connect_with(srv.addr, 1_000, id, pw)
+        .await
+        .expect("session restored");
+    assert_eq!(
+        back.exists("/eph", false).await.unwrap().ephemeral_owner,
+        id
+    );
     drop(back);
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let mut other = Client::connect(srv.addr).await;
@@ -150,9 +198,14 @@ async fn a_torn_last_entry_is_cut_and_named() {
     let r = recover(&storage).expect("recovers");
     assert_eq!(r.notes.len(), 1);
     let note = &r.notes[0];
-    assert!(note.contains(&log.display().to_string()) && note.contains(&format!("offset {end}")), "{note}");
+    assert!(
+        note.contains(&log.display().to_string()) && note.contains(&format!("offset {end}")),
+        "{note}"
+    );
     assert!(note.contains("partial"), "{note}");
-    assert!(matches!(scan(&std::fs::read(&log).unwrap()).unwrap().end, LogEnd::Clean { offset } if offset == end));
+    assert!(
+        matches!(scan(&std::fs::read(&log).unwrap()).unwrap().end, LogEnd::Clean { offset } if offset == end)
+    );
 
     let srv = start(&dir, "").await;
     let mut c = Client::connect(srv.addr).await;
@@ -192,7 +245,13 @@ async fn a_last_log_that_never_got_its_header_is_dropped() {
     let empty = dir.join("version-2").join("log.ff");
     std::fs::write(&empty, vec![0u8; 4096]).unwrap();
     let r = recover(&StorageConfig::from_config(&config(&dir, ""))).expect("recovers");
-    assert!(r.notes.iter().any(|n| n.contains("log.ff") && n.contains("empty log file")), "{:?}", r.notes);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("log.ff") && n.contains("empty log file")),
+        "{:?}",
+        r.notes
+    );
     assert!(!empty.exists());
 }
 
@@ -202,7 +261,9 @@ async fn a_last_log_with_only_its_header_does_not_block_the_next_start() {
     let storage = StorageConfig::from_config(&config(&dir, ""));
     let next = recover(&storage).unwrap().last_zxid + 1;
     let stale = dir.join("version-2").join(format!("log.{next:x}"));
-    let mut bytes = rzk::storage::txnlog::format::FileHeader::txn_log().encode().to_vec();
+    let mut bytes = rzk::storage::txnlog::format::FileHeader::txn_log()
+        .encode()
+        .to_vec();
     bytes.resize(4096, 0);
     std::fs::write(&stale, bytes).unwrap();
     let srv = start(&dir, "").await;
@@ -228,17 +289,47 @@ impl rzk::node::driver::TxnLog for FailingLog {
 fn a_failed_append_stops_the_core_with_the_reason_and_acknowledges_nothing() {
     use rzk::node::driver::{run, Event, Out};
     use rzk::node::{Core, CoreConfig, Input};
-    let core = Core::new(CoreConfig::from_config(&Config::standalone_default(), None), 0, 0, 1);
+    let core = Core::new(
+        CoreConfig::from_config(&Config::standalone_default(), None),
+        0,
+        0,
+        1,
+    );
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel(16);
     let peer = "127.0.0.1:5000".parse().unwrap();
-    tx.try_send(Event::Open { conn: 1, peer, out: out_tx, auth: Vec::new(), closing: Default::default() }).unwrap();
-    let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 30_000, session_id: 0, passwd: vec![0; 16], read_only: Some(false) };
-    tx.try_send(Event::Input(Input::Connect { conn: 1, req, bytes: 49 })).unwrap();
+    tx.try_send(Event::Open {
+        conn: 1,
+        peer,
+        out: out_tx,
+        auth: Vec::new(),
+        closing: Default::default(),
+    })
+    .unwrap();
+    let req = ConnectRequest {
+        protocol_version: 0,
+        last_zxid_seen: 0,
+        timeout_ms: 30_000,
+        session_id: 0,
+        passwd: vec![0; 16],
+        read_only: Some(false),
+    };
+    tx.try_send(Event::Input(Input::Connect {
+        conn: 1,
+        req,
+        bytes: 49,
+    }))
+    .unwrap();
     let err = run(core, FailingLog, rx).unwrap_err();
-    assert!(err.contains("transaction log append failed") && err.contains("No space left"), "{err}");
+    assert!(
+        err.contains("transaction log append failed") && err.contains("No space left"),
+        "{err}"
+    );
     while let Ok(out) = out_rx.try_recv() {
-        assert!(!matches!(out, Out::Established | Out::Frame(_)), "nothing acknowledged: {out:?}");
+        assert!(
+            !matches!(out, Out::Established | Out::Frame(_)),
+            "nothing acknowledged: {out:?}"
+        );
     }
 }
 
@@ -255,13 +346,21 @@ async fn autopurge_keeps_the_newest_snapshots_and_the_logs_they_need() {
     let v2 = dir.join("version-2");
     assert!(list(&v2, SNAPSHOT_PREFIX).unwrap().len() > 3);
 
-    let srv = start(&dir, "snapCount=10\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3").await;
+    let srv = start(
+        &dir,
+        "snapCount=10\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let snaps = list(&v2, SNAPSHOT_PREFIX).unwrap();
     assert_eq!(snaps.len(), 3, "{snaps:?}");
     let oldest = snaps[0].zxid;
     let logs = list(&v2, LOG_PREFIX).unwrap();
-    assert_eq!(logs.iter().filter(|f| f.zxid <= oldest).count(), 1, "{logs:?}");
+    assert_eq!(
+        logs.iter().filter(|f| f.zxid <= oldest).count(),
+        1,
+        "{logs:?}"
+    );
     srv.stop().await;
     let srv = start(&dir, "").await;
     let mut c = Client::connect(srv.addr).await;
@@ -282,7 +381,9 @@ async fn data_log_dir_holds_the_logs_and_data_dir_the_snapshots() {
     srv.stop().await;
     assert!(log_files(&dir).is_empty());
     assert_eq!(log_files(&logs).len(), 1);
-    assert!(!list(&dir.join("version-2"), SNAPSHOT_PREFIX).unwrap().is_empty());
+    assert!(!list(&dir.join("version-2"), SNAPSHOT_PREFIX)
+        .unwrap()
+        .is_empty());
     let srv = start(&dir, &extra).await;
     let mut c = Client::connect(srv.addr).await;
     assert!(c.exists("/x", false).await.is_ok());

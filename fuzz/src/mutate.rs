@@ -25,7 +25,20 @@ impl Rng {
 }
 
 /// Integers that sit on the edges jute length and count checks care about.
-const INTERESTING_I32: [i32; 12] = [0, 1, -1, 2, 16, 255, 4096, 0x000F_FFFF, 0x0010_0000, i32::MAX, i32::MIN, -2];
+const INTERESTING_I32: [i32; 12] = [
+    0,
+    1,
+    -1,
+    2,
+    16,
+    255,
+    4096,
+    0x000F_FFFF,
+    0x0010_0000,
+    i32::MAX,
+    i32::MIN,
+    -2,
+];
 const INTERESTING_I64: [i64; 6] = [0, 1, -1, i64::MAX, i64::MIN, 0x1_0000_0000];
 
 /// A random input: empty, short noise, or noise that starts with a plausible length.

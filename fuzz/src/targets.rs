@@ -9,16 +9,16 @@ use bytes::BytesMut;
 use rzk::config::{zoo_cfg, Config};
 use rzk::jute::frame::{split_frame, Limits};
 use rzk::proto::codec::{
-    decode_connect_request, decode_request, decode_request_header, decode_txn, encode_connect_request,
-    encode_request, encode_txn,
+    decode_connect_request, decode_request, decode_request_header, decode_txn,
+    encode_connect_request, encode_request, encode_txn,
 };
 use rzk::proto::quorum::{
     decode_connection_header, decode_notification, encode_connection_header, encode_notification,
     encode_quorum_packet, split_quorum_packet, Packet,
 };
+use rzk::proto::{ConnectRequest, Request, TxnEntry};
 use rzk::storage::snapshot::format::SnapshotContents;
 use rzk::storage::txnlog::format::scan;
-use rzk::proto::{ConnectRequest, Request, TxnEntry};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
@@ -41,13 +41,19 @@ pub const TARGETS: &[(&str, Target)] = &[
 
 /// Small limits, so that length checks are reached by short inputs too.
 fn limits() -> Limits {
-    Limits { max_frame: 4096, max_field: 8192 }
+    Limits {
+        max_frame: 4096,
+        max_field: 8192,
+    }
 }
 
 /// Limits for decoding a re-encoding: invalid UTF-8 decodes to U+FFFD (as in Java), whose
 /// three bytes can make the re-encoding larger than the input was.
 fn roomy() -> Limits {
-    Limits { max_frame: 1 << 24, max_field: 1 << 24 }
+    Limits {
+        max_frame: 1 << 24,
+        max_field: 1 << 24,
+    }
 }
 
 /// Checks `encode`/`decode` on a value `v1` decoded from `input`: encoding it decodes
@@ -79,19 +85,27 @@ fn unframed(out: BytesMut) -> Vec<u8> {
 
 /// The body of a ConnectRequest frame (`NIOServerCnxn.readConnectRequest`).
 pub fn client_connect(data: &[u8]) {
-    let Ok(req) = decode_connect_request(data, &limits()) else { return };
+    let Ok(req) = decode_connect_request(data, &limits()) else {
+        return;
+    };
     let encode = |r: &ConnectRequest| {
         let mut out = BytesMut::new();
         encode_connect_request(r, &mut out);
         unframed(out)
     };
-    round_trip("ConnectRequest", data, req, encode, |b| decode_connect_request(b, &roomy()).ok());
+    round_trip("ConnectRequest", data, req, encode, |b| {
+        decode_connect_request(b, &roomy()).ok()
+    });
 }
 
 /// The body of a request frame after the handshake: header, then the op's record.
 pub fn client_request(data: &[u8]) {
-    let Ok((hdr, rest)) = decode_request_header(data) else { return };
-    let Ok(req) = decode_request(&hdr, rest, &limits()) else { return };
+    let Ok((hdr, rest)) = decode_request_header(data) else {
+        return;
+    };
+    let Ok(req) = decode_request(&hdr, rest, &limits()) else {
+        return;
+    };
     let encode = |(xid, r): &(i32, Request)| {
         let mut out = BytesMut::new();
         encode_request(*xid, r, &mut out);
@@ -122,7 +136,9 @@ pub fn client_stream(data: &[u8]) {
 
 /// One txn log entry (`SerializeUtils.deserializeTxn`).
 pub fn txn_entry(data: &[u8]) {
-    let Ok(entry) = decode_txn(data, &limits()) else { return };
+    let Ok(entry) = decode_txn(data, &limits()) else {
+        return;
+    };
     let encode = |e: &TxnEntry| {
         let mut out = BytesMut::new();
         encode_txn(e, &mut out);
@@ -143,7 +159,9 @@ pub fn txn_log_file(data: &[u8]) {
 /// A whole uncompressed snapshot: decoded as records, re-encoded, and loaded into a tree.
 pub fn snapshot(data: &[u8]) {
     if let Ok(contents) = SnapshotContents::decode(data) {
-        round_trip("snapshot", data, contents, SnapshotContents::encode, |b| SnapshotContents::decode(b).ok());
+        round_trip("snapshot", data, contents, SnapshotContents::encode, |b| {
+            SnapshotContents::decode(b).ok()
+        });
     }
     let _ = rzk::storage::snapshot::reader::load(data, true, 0);
 }
@@ -156,15 +174,23 @@ pub fn quorum_packets(data: &[u8]) {
         rest = rest.get(used..).unwrap_or_default();
         let mut out = BytesMut::new();
         encode_quorum_packet(&p, &mut out);
-        let (again, n) = split_quorum_packet(&out, &roomy()).expect("decodes").expect("whole");
-        assert_eq!((again.clone(), n), (p.clone(), out.len()), "quorum packet round trip");
+        let (again, n) = split_quorum_packet(&out, &roomy())
+            .expect("decodes")
+            .expect("whole");
+        assert_eq!(
+            (again.clone(), n),
+            (p.clone(), out.len()),
+            "quorum packet round trip"
+        );
         if let Ok(typed) = Packet::from_record(&p, &limits()) {
             let encode = |t: &Packet| {
                 let mut out = BytesMut::new();
                 encode_quorum_packet(&t.to_record(), &mut out);
                 out.to_vec()
             };
-            let decode = |b: &[u8]| Packet::from_record(&split_quorum_packet(b, &roomy()).ok()??.0, &roomy()).ok();
+            let decode = |b: &[u8]| {
+                Packet::from_record(&split_quorum_packet(b, &roomy()).ok()??.0, &roomy()).ok()
+            };
             round_trip("typed quorum packet", data, typed, encode, decode);
         }
     }
@@ -172,11 +198,15 @@ pub fn quorum_packets(data: &[u8]) {
 
 /// The first bytes a peer sends on the election port.
 pub fn election_header(data: &[u8]) {
-    let Ok(Some((h, used))) = decode_connection_header(data) else { return };
+    let Ok(Some((h, used))) = decode_connection_header(data) else {
+        return;
+    };
     assert!(used <= data.len(), "a header consumes only its input");
     let mut out = BytesMut::new();
     encode_connection_header(&h, &mut out);
-    let (again, n) = decode_connection_header(&out).expect("decodes").expect("whole");
+    let (again, n) = decode_connection_header(&out)
+        .expect("decodes")
+        .expect("whole");
     assert_eq!(n, out.len());
     let mut out2 = BytesMut::new();
     encode_connection_header(&again, &mut out2);
@@ -185,7 +215,9 @@ pub fn election_header(data: &[u8]) {
 
 /// One election notification body (`FastLeaderElection.Messenger.WorkerReceiver`).
 pub fn election_notification(data: &[u8]) {
-    let Ok(n) = decode_notification(data) else { return };
+    let Ok(n) = decode_notification(data) else {
+        return;
+    };
     let mut out = BytesMut::new();
     encode_notification(&n, &mut out);
     let again = decode_notification(&out).expect("a re-encoded notification decodes");

@@ -15,7 +15,9 @@ const INITIAL_BINS: usize = 16;
 
 /// The jute-generated `Id.hashCode`.
 fn java_id_hash(id: &Id) -> i32 {
-    let r = 17i32.wrapping_mul(37).wrapping_add(java_string_hash(&id.scheme));
+    let r = 17i32
+        .wrapping_mul(37)
+        .wrapping_add(java_string_hash(&id.scheme));
     r.wrapping_mul(37).wrapping_add(java_string_hash(&id.id))
 }
 
@@ -33,7 +35,10 @@ pub struct AuthInfo {
 
 impl Default for AuthInfo {
     fn default() -> Self {
-        AuthInfo { bins: vec![Vec::new(); INITIAL_BINS], len: 0 }
+        AuthInfo {
+            bins: vec![Vec::new(); INITIAL_BINS],
+            len: 0,
+        }
     }
 }
 
@@ -74,9 +79,10 @@ impl AuthInfo {
         for (i, bin) in std::mem::take(&mut self.bins).into_iter().enumerate() {
             let side = |h: usize| h & n != 0;
             let run_start = match bin.last() {
-                Some((h, _)) => {
-                    bin.iter().rposition(|(x, _)| side(*x) != side(*h)).map_or(0, |p| p + 1)
-                }
+                Some((h, _)) => bin
+                    .iter()
+                    .rposition(|(x, _)| side(*x) != side(*h))
+                    .map_or(0, |p| p + 1),
                 None => continue,
             };
             let (mut lo, mut hi) = (Vec::new(), Vec::new());
@@ -125,7 +131,11 @@ impl AuthInfo {
 
     /// The ids in Java's iteration order.
     pub fn ids(&self) -> Vec<Id> {
-        self.bins.iter().flatten().map(|(_, id)| id.clone()).collect()
+        self.bins
+            .iter()
+            .flatten()
+            .map(|(_, id)| id.clone())
+            .collect()
     }
 }
 
@@ -194,7 +204,10 @@ mod tests {
             digest:u27:x digest:u26:x digest:u10:x digest:u19:x digest:u13:x digest:u14:x \
             digest:u11:x digest:u12:x digest:u18:x digest:u17:x digest:u15:x digest:u16:x";
         let listed: Vec<&str> = listed.split_whitespace().collect();
-        assert_eq!(java_set_order(&parse(&added.join(" "))), parse(&listed.join(" ")));
+        assert_eq!(
+            java_set_order(&parse(&added.join(" "))),
+            parse(&listed.join(" "))
+        );
     }
 
     #[test]
@@ -208,7 +221,9 @@ mod tests {
 
     #[test]
     fn growing_keeps_every_id() {
-        let ids: Vec<Id> = (0..40).map(|i| Id::new("digest", &format!("u{i}:x"))).collect();
+        let ids: Vec<Id> = (0..40)
+            .map(|i| Id::new("digest", &format!("u{i}:x")))
+            .collect();
         let ordered = java_set_order(&ids);
         assert_eq!(ordered.len(), 40);
         let mut sorted = ordered.clone();

@@ -41,8 +41,14 @@ mod tests {
 
     #[test]
     fn digest_ids_match_known_vectors() {
-        assert_eq!(digest_id("alice:secret"), "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=");
-        assert_eq!(digest_id("super:test"), "super:D/InIHSb7yEEbrWz8b9l71RjZJU=");
+        assert_eq!(
+            digest_id("alice:secret"),
+            "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E="
+        );
+        assert_eq!(
+            digest_id("super:test"),
+            "super:D/InIHSb7yEEbrWz8b9l71RjZJU="
+        );
         // From the golden frames: the ACL a 3.8.0 server stored for user:pass.
         assert_eq!(digest_id("user:pass"), "user:smGaoVKd/cQkjm7b88GyorAUz20=");
     }
@@ -59,7 +65,10 @@ mod tests {
         let ids = authenticate_digest(b"super:test", Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU="));
         assert_eq!(
             ids,
-            vec![Id::new("super", ""), Id::new("digest", "super:D/InIHSb7yEEbrWz8b9l71RjZJU=")]
+            vec![
+                Id::new("super", ""),
+                Id::new("digest", "super:D/InIHSb7yEEbrWz8b9l71RjZJU=")
+            ]
         );
         let ids = authenticate_digest(b"super:wrong", Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU="));
         assert_eq!(ids.len(), 1);

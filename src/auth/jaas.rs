@@ -132,7 +132,9 @@ impl Lexer<'_> {
 }
 
 fn tokenize(text: &str) -> Result<Vec<Token>, String> {
-    let mut lexer = Lexer { chars: text.chars().peekable() };
+    let mut lexer = Lexer {
+        chars: text.chars().peekable(),
+    };
     let mut out = Vec::new();
     while let Some(t) = lexer.next_token()? {
         out.push(t);
@@ -195,7 +197,10 @@ impl Parser {
     fn entry(&mut self) -> Result<Entry, String> {
         let class = self.value("module class name")?;
         let flag = self.value("controlFlag")?.to_ascii_uppercase();
-        if !matches!(flag.as_str(), "REQUIRED" | "REQUISITE" | "SUFFICIENT" | "OPTIONAL") {
+        if !matches!(
+            flag.as_str(),
+            "REQUIRED" | "REQUISITE" | "SUFFICIENT" | "OPTIONAL"
+        ) {
             return Err(format!("Invalid control flag, flag = {flag}"));
         }
         let mut options = BTreeMap::new();
@@ -213,7 +218,10 @@ impl Parser {
 /// The login-module entries of section `section`, after checking the whole file parses
 /// as the JDK's `ConfigFile` would.
 fn section_entries(text: &str, section: &str) -> Result<Vec<Entry>, String> {
-    let mut parser = Parser { tokens: tokenize(text)?.into_iter(), peeked: None };
+    let mut parser = Parser {
+        tokens: tokenize(text)?.into_iter(),
+        peeked: None,
+    };
     let mut found: Option<Vec<Entry>> = None;
     let mut seen = Vec::new();
     while parser.peek().is_some() {
@@ -267,7 +275,11 @@ pub fn parse_jaas_kerberos(text: &str, section: &str) -> Result<Option<Krb5Login
         .into_iter()
         .find(|(class, _)| class == KRB5_LOGIN_MODULE);
     Ok(entry.map(|(_, options)| {
-        let flag = |k: &str| options.get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let flag = |k: &str| {
+            options
+                .get(k)
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        };
         Krb5Login {
             principal: options.get("principal").cloned(),
             key_tab: options.get("keyTab").cloned(),
@@ -296,14 +308,22 @@ Client {
 "#;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn reads_users_of_the_server_section() {
         let users = parse_jaas_server_section(TYPICAL, "Server").unwrap();
-        assert_eq!(users, map(&[("bob", "bobsecret"), ("super", "adminsecret")]));
-        assert!(parse_jaas_server_section(TYPICAL, "Client").unwrap().is_empty());
+        assert_eq!(
+            users,
+            map(&[("bob", "bobsecret"), ("super", "adminsecret")])
+        );
+        assert!(parse_jaas_server_section(TYPICAL, "Client")
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -325,7 +345,10 @@ Client {
     #[test]
     fn later_definitions_of_a_user_win() {
         let text = "Server { a.B required user_x=\"1\"; c.D required user_x=\"2\"; };";
-        assert_eq!(parse_jaas_server_section(text, "Server").unwrap(), map(&[("x", "2")]));
+        assert_eq!(
+            parse_jaas_server_section(text, "Server").unwrap(),
+            map(&[("x", "2")])
+        );
     }
 
     #[test]
@@ -365,7 +388,9 @@ Client {
                 store_key: true,
             }
         );
-        assert!(parse_jaas_server_section(text, "Server").unwrap().is_empty());
+        assert!(parse_jaas_server_section(text, "Server")
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -376,6 +401,8 @@ Client {
 
     #[test]
     fn empty_section_has_no_users() {
-        assert!(parse_jaas_server_section("Server { };", "Server").unwrap().is_empty());
+        assert!(parse_jaas_server_section("Server { };", "Server")
+            .unwrap()
+            .is_empty());
     }
 }

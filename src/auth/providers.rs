@@ -21,7 +21,11 @@ pub struct AuthProviders {
 impl AuthProviders {
     /// `super_digest` is `zookeeper.DigestAuthenticationProvider.superDigest`.
     pub fn new(super_digest: Option<String>) -> Self {
-        AuthProviders { super_digest, digest_enabled: true, extra: BTreeSet::new() }
+        AuthProviders {
+            super_digest,
+            digest_enabled: true,
+            extra: BTreeSet::new(),
+        }
     }
 
     pub fn set_digest_enabled(&mut self, enabled: bool) {
@@ -77,7 +81,10 @@ impl AuthProviders {
                     "digest" => user_of(&id.id).to_string(),
                     _ => id.id.clone(),
                 };
-                ClientInfo { auth_scheme: id.scheme, user }
+                ClientInfo {
+                    auth_scheme: id.scheme,
+                    user,
+                }
             })
             .collect()
     }
@@ -94,7 +101,10 @@ mod tests {
     use super::*;
 
     fn info(scheme: &str, user: &str) -> ClientInfo {
-        ClientInfo { auth_scheme: scheme.to_string(), user: user.to_string() }
+        ClientInfo {
+            auth_scheme: scheme.to_string(),
+            user: user.to_string(),
+        }
     }
 
     #[test]
@@ -102,15 +112,24 @@ mod tests {
         let p = AuthProviders::new(Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU=".into()));
         assert_eq!(
             p.authenticate("digest", b"alice:secret"),
-            Ok(vec![Id::new("digest", "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=")])
+            Ok(vec![Id::new(
+                "digest",
+                "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E="
+            )])
         );
-        assert_eq!(p.authenticate("digest", b"super:test").map(|v| v.len()), Ok(2));
+        assert_eq!(
+            p.authenticate("digest", b"super:test").map(|v| v.len()),
+            Ok(2)
+        );
     }
 
     #[test]
     fn unknown_and_unusable_schemes_fail() {
         let mut p = AuthProviders::default();
-        assert_eq!(p.authenticate("nosuchscheme", b"x"), Err(ErrorCode::AuthFailed));
+        assert_eq!(
+            p.authenticate("nosuchscheme", b"x"),
+            Err(ErrorCode::AuthFailed)
+        );
         assert_eq!(p.authenticate("sasl", b"x"), Err(ErrorCode::AuthFailed));
         assert_eq!(p.authenticate("super", b""), Err(ErrorCode::AuthFailed));
         p.register("sasl");
@@ -121,13 +140,18 @@ mod tests {
 
     #[test]
     fn ip_auth_succeeds_and_adds_nothing_new() {
-        assert_eq!(AuthProviders::default().authenticate("ip", b"whatever"), Ok(vec![]));
+        assert_eq!(
+            AuthProviders::default().authenticate("ip", b"whatever"),
+            Ok(vec![])
+        );
     }
 
     #[test]
     fn whoami_matches_the_golden_reply() {
-        let ids =
-            [Id::new("ip", "127.0.0.1"), Id::new("digest", "user:smGaoVKd/cQkjm7b88GyorAUz20=")];
+        let ids = [
+            Id::new("ip", "127.0.0.1"),
+            Id::new("digest", "user:smGaoVKd/cQkjm7b88GyorAUz20="),
+        ];
         let got = AuthProviders::default().client_info(&ids);
         assert_eq!(got, vec![info("ip", "127.0.0.1"), info("digest", "user")]);
     }
@@ -135,7 +159,11 @@ mod tests {
     #[test]
     fn whoami_names_super_and_unregistered_schemes_with_an_empty_user() {
         let mut p = AuthProviders::default();
-        let ids = [Id::new("ip", "192.168.0.17"), Id::new("sasl", "bob"), Id::new("super", "")];
+        let ids = [
+            Id::new("ip", "192.168.0.17"),
+            Id::new("sasl", "bob"),
+            Id::new("super", ""),
+        ];
         let got = p.client_info(&ids);
         assert!(got.contains(&info("sasl", "")) && got.contains(&info("super", "")));
         p.register("sasl");
@@ -151,7 +179,10 @@ mod tests {
         assert_eq!(p.client_info(&ids), vec![info("x509", "CN=alice,O=Apache")]);
         assert!(p.is_authenticated("x509"));
         // The id comes from the TLS handshake, never from an AuthPacket.
-        assert_eq!(p.authenticate("x509", b"CN=alice"), Err(ErrorCode::AuthFailed));
+        assert_eq!(
+            p.authenticate("x509", b"CN=alice"),
+            Err(ErrorCode::AuthFailed)
+        );
     }
 
     #[test]

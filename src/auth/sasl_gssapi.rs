@@ -77,10 +77,16 @@ const RECV_MAX_BUF: u32 = 65536;
 enum State {
     Context,
     /// Context established and its last token sent: the client answers with nothing.
-    AwaitEmpty { peer: String },
+    AwaitEmpty {
+        peer: String,
+    },
     /// The wrapped offer was sent: the client answers with its choice.
-    AwaitChoice { peer: String },
-    Complete { id: String },
+    AwaitChoice {
+        peer: String,
+    },
+    Complete {
+        id: String,
+    },
     Failed,
 }
 
@@ -92,12 +98,17 @@ pub struct GssapiServer {
 
 impl fmt::Debug for GssapiServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GssapiServer").field("id", &self.authorization_id()).finish()
+        f.debug_struct("GssapiServer")
+            .field("id", &self.authorization_id())
+            .finish()
     }
 }
 
 fn gss_failure(e: GssError) -> SaslError {
-    SaslError(format!("GSS initiate failed [Caused by GSSException: {}]", e.0))
+    SaslError(format!(
+        "GSS initiate failed [Caused by GSSException: {}]",
+        e.0
+    ))
 }
 
 fn failure(msg: &str) -> SaslError {
@@ -106,7 +117,11 @@ fn failure(msg: &str) -> SaslError {
 
 impl GssapiServer {
     pub fn new(acceptor: Box<dyn GssAcceptor>, rules: NameRules) -> GssapiServer {
-        GssapiServer { acceptor, rules, state: State::Context }
+        GssapiServer {
+            acceptor,
+            rules,
+            state: State::Context,
+        }
     }
 
     /// One client token; `Ok(Some(token))` to send back, `Ok(None)` for the null token
@@ -163,9 +178,10 @@ impl GssapiServer {
             )));
         }
         let [_, b1, b2, b3] = RECV_MAX_BUF.to_be_bytes();
-        let wrapped = self.acceptor.wrap(&[LAYER_NONE, b1, b2, b3]).map_err(|e| {
-            SaslError(format!("Problem wrapping handshake1: {}", e.0))
-        })?;
+        let wrapped = self
+            .acceptor
+            .wrap(&[LAYER_NONE, b1, b2, b3])
+            .map_err(|e| SaslError(format!("Problem wrapping handshake1: {}", e.0)))?;
         self.state = State::AwaitChoice { peer };
         Ok(Some(wrapped))
     }
@@ -182,14 +198,19 @@ impl GssapiServer {
             return Err(failure("Final handshake message too short"));
         };
         if layer & LAYER_NONE == 0 {
-            return Err(SaslError(format!("Client selected unsupported protection: {layer}")));
+            return Err(SaslError(format!(
+                "Client selected unsupported protection: {layer}"
+            )));
         }
         // The JDK decodes the authorization id as UTF-8, replacing bad sequences.
         let authzid = match authzid {
             [] => peer.to_string(),
             bytes => String::from_utf8_lossy(bytes).into_owned(),
         };
-        let id = self.rules.authorized_id(peer, &authzid).map_err(SaslError)?;
+        let id = self
+            .rules
+            .authorized_id(peer, &authzid)
+            .map_err(SaslError)?;
         self.state = State::Complete { id };
         Ok(())
     }
@@ -209,8 +230,14 @@ mod tests {
     impl GssAcceptor for Fake {
         fn accept(&mut self, token: &[u8]) -> Result<Accepted, GssError> {
             match token {
-                b"ctx-last" => Ok(Accepted { token: self.reply_to_last.clone(), established: true }),
-                t if t.starts_with(b"ctx") => Ok(Accepted { token: b"more".to_vec(), established: false }),
+                b"ctx-last" => Ok(Accepted {
+                    token: self.reply_to_last.clone(),
+                    established: true,
+                }),
+                t if t.starts_with(b"ctx") => Ok(Accepted {
+                    token: b"more".to_vec(),
+                    established: false,
+                }),
                 _ => Err(GssError("Defective token detected".into())),
             }
         }
@@ -218,7 +245,10 @@ mod tests {
             Ok([b"W:".as_slice(), message].concat())
         }
         fn unwrap(&mut self, token: &[u8]) -> Result<Vec<u8>, GssError> {
-            token.strip_prefix(b"W:").map(<[u8]>::to_vec).ok_or(GssError("bad MIC".into()))
+            token
+                .strip_prefix(b"W:")
+                .map(<[u8]>::to_vec)
+                .ok_or(GssError("bad MIC".into()))
         }
         fn peer_name(&mut self) -> Result<String, GssError> {
             Ok(self.peer.clone())
@@ -226,11 +256,17 @@ mod tests {
     }
 
     fn rules() -> NameRules {
-        NameRules { default_realm: "EXAMPLE.COM".into(), ..NameRules::default() }
+        NameRules {
+            default_realm: "EXAMPLE.COM".into(),
+            ..NameRules::default()
+        }
     }
 
     fn server(reply_to_last: &[u8]) -> GssapiServer {
-        let fake = Fake { reply_to_last: reply_to_last.to_vec(), peer: "client@EXAMPLE.COM".into() };
+        let fake = Fake {
+            reply_to_last: reply_to_last.to_vec(),
+            peer: "client@EXAMPLE.COM".into(),
+        };
         GssapiServer::new(Box::new(fake), rules())
     }
 
@@ -274,10 +310,14 @@ mod tests {
 
     #[test]
     fn bad_choices_fail() {
-        assert!(fails_at_choice(b"W:\x04\x00\x00\x00").0.contains("unsupported protection"));
+        assert!(fails_at_choice(b"W:\x04\x00\x00\x00")
+            .0
+            .contains("unsupported protection"));
         assert!(fails_at_choice(b"W:\x01\x00\x00").0.contains("too short"));
         assert!(fails_at_choice(b"W:").0.contains("too short"));
-        assert!(fails_at_choice(b"\x01\x00\x00\x00").0.contains("unwrapping"));
+        assert!(fails_at_choice(b"\x01\x00\x00\x00")
+            .0
+            .contains("unwrapping"));
     }
 
     #[test]

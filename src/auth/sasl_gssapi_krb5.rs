@@ -35,7 +35,9 @@ pub struct Krb5Service {
 
 impl fmt::Debug for Krb5Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Krb5Service").field("principal", &self.principal).finish()
+        f.debug_struct("Krb5Service")
+            .field("principal", &self.principal)
+            .finish()
     }
 }
 
@@ -46,12 +48,20 @@ impl Krb5Service {
     /// Acquires the acceptor credential the JAAS login names. Without `useKeyTab` the
     /// default keytab is used; without `principal`, any key of the keytab is accepted.
     pub fn acquire(login: &Krb5Login) -> Result<Krb5Service, String> {
-        let keytab = if login.use_key_tab { login.key_tab.clone() } else { None };
+        let keytab = if login.use_key_tab {
+            login.key_tab.clone()
+        } else {
+            None
+        };
         let principal = login.principal.clone().unwrap_or_default();
         let cstr = |s: &str| CString::new(s).map_err(|_| format!("NUL byte in {s:?}"));
         let keytab = keytab.as_deref().map(cstr).transpose()?;
-        let cred = unsafe { acquire_from(&principal, keytab.as_ref()) }
-            .map_err(|e| format!("cannot get the acceptor credential of {principal:?}: {}", gss_error(e).0))?;
+        let cred = unsafe { acquire_from(&principal, keytab.as_ref()) }.map_err(|e| {
+            format!(
+                "cannot get the acceptor credential of {principal:?}: {}",
+                gss_error(e).0
+            )
+        })?;
         Ok(Krb5Service { cred, principal })
     }
 }
@@ -61,7 +71,10 @@ impl Krb5Service {
 /// # Safety
 /// Plain FFI: every pointer handed over lives across the calls.
 unsafe fn acquire_from(principal: &str, keytab: Option<&CString>) -> Result<Cred, Error> {
-    let fail = |major, minor| Error { major: MajorFlags::from_bits_retain(major), minor };
+    let fail = |major, minor| Error {
+        major: MajorFlags::from_bits_retain(major),
+        minor,
+    };
     let mut minor: sys::OM_uint32 = 0;
     let mut name: sys::gss_name_t = ptr::null_mut();
     if !principal.is_empty() {
@@ -69,7 +82,10 @@ unsafe fn acquire_from(principal: &str, keytab: Option<&CString>) -> Result<Cred
             length: NT_KRB5_PRINCIPAL.len() as sys::OM_uint32,
             elements: NT_KRB5_PRINCIPAL.as_ptr() as *mut _,
         };
-        let mut buf = sys::gss_buffer_desc { length: principal.len(), value: principal.as_ptr() as *mut _ };
+        let mut buf = sys::gss_buffer_desc {
+            length: principal.len(),
+            value: principal.as_ptr() as *mut _,
+        };
         let major = sys::gss_import_name(&mut minor, &mut buf, &mut oid, &mut name);
         if major != 0 {
             return Err(fail(major, minor));
@@ -78,9 +94,15 @@ unsafe fn acquire_from(principal: &str, keytab: Option<&CString>) -> Result<Cred
     let key = c"keytab";
     let mut elements: Vec<sys::gss_key_value_element_desc> = keytab
         .iter()
-        .map(|k| sys::gss_key_value_element_desc { key: key.as_ptr(), value: k.as_ptr() })
+        .map(|k| sys::gss_key_value_element_desc {
+            key: key.as_ptr(),
+            value: k.as_ptr(),
+        })
         .collect();
-    let store = sys::gss_key_value_set_desc { count: elements.len() as sys::OM_uint32, elements: elements.as_mut_ptr() };
+    let store = sys::gss_key_value_set_desc {
+        count: elements.len() as sys::OM_uint32,
+        elements: elements.as_mut_ptr(),
+    };
     let mut cred: sys::gss_cred_id_t = ptr::null_mut();
     let major = sys::gss_acquire_cred_from(
         &mut minor,
@@ -112,7 +134,9 @@ pub fn default_realm() -> String {
     match qualified {
         Ok(buf) => {
             let text = String::from_utf8_lossy(&buf);
-            text.split_once('@').map(|(_, realm)| realm.to_string()).unwrap_or_default()
+            text.split_once('@')
+                .map(|(_, realm)| realm.to_string())
+                .unwrap_or_default()
         }
         Err(_) => String::new(),
     }
@@ -120,7 +144,9 @@ pub fn default_realm() -> String {
 
 impl GssAcceptorFactory for Krb5Service {
     fn new_acceptor(&self) -> Result<Box<dyn GssAcceptor>, GssError> {
-        Ok(Box::new(Krb5Acceptor(ServerCtx::new(Some(self.cred.clone())))))
+        Ok(Box::new(Krb5Acceptor(ServerCtx::new(Some(
+            self.cred.clone(),
+        )))))
     }
 }
 
@@ -130,11 +156,17 @@ impl GssAcceptor for Krb5Acceptor {
     fn accept(&mut self, token: &[u8]) -> Result<Accepted, GssError> {
         let out = self.0.step(token).map_err(gss_error)?;
         let token = out.map(|b| b.to_vec()).unwrap_or_default();
-        Ok(Accepted { token, established: self.0.is_complete() })
+        Ok(Accepted {
+            token,
+            established: self.0.is_complete(),
+        })
     }
 
     fn wrap(&mut self, message: &[u8]) -> Result<Vec<u8>, GssError> {
-        self.0.wrap(false, message).map(|b| b.to_vec()).map_err(gss_error)
+        self.0
+            .wrap(false, message)
+            .map(|b| b.to_vec())
+            .map_err(gss_error)
     }
 
     fn unwrap(&mut self, token: &[u8]) -> Result<Vec<u8>, GssError> {

@@ -46,7 +46,10 @@ impl SaslSession {
             },
             SaslSession::Gssapi(s) => s.step(token)?,
         };
-        Ok(SaslReply { token, authorization_id: self.authorization_id().map(str::to_string) })
+        Ok(SaslReply {
+            token,
+            authorization_id: self.authorization_id().map(str::to_string),
+        })
     }
 
     pub fn authorization_id(&self) -> Option<&str> {
@@ -100,7 +103,10 @@ mod tests {
     }
 
     fn service(factory: Arc<dyn GssAcceptorFactory>) -> GssapiService {
-        GssapiService { factory, rules: NameRules::default() }
+        GssapiService {
+            factory,
+            rules: NameRules::default(),
+        }
     }
 
     #[test]

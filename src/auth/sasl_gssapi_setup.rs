@@ -19,7 +19,11 @@ const KRB5_CONF_PROPERTY: &str = "java.security.krb5.conf";
 /// give one, as the JVM this replaces would read it. Call before any thread starts:
 /// it changes the process environment.
 pub fn export_krb5_config(cfg: &Config) {
-    if let Some(path) = cfg.properties.get(KRB5_CONF_PROPERTY).filter(|p| !p.is_empty()) {
+    if let Some(path) = cfg
+        .properties
+        .get(KRB5_CONF_PROPERTY)
+        .filter(|p| !p.is_empty())
+    {
         std::env::set_var("KRB5_CONFIG", path);
     }
 }
@@ -27,7 +31,9 @@ pub fn export_krb5_config(cfg: &Config) {
 /// The Kerberos login of the JAAS server section, if the server is set up for SASL and
 /// the section names `Krb5LoginModule`.
 pub fn kerberos_login(cfg: &Config) -> Result<Option<Krb5Login>, String> {
-    let Some(path) = cfg.jaas_config.as_ref() else { return Ok(None) };
+    let Some(path) = cfg.jaas_config.as_ref() else {
+        return Ok(None);
+    };
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read JAAS file {}: {e}", path.display()))?;
     let section = cfg
@@ -55,13 +61,21 @@ fn start(cfg: &Config, login: &Krb5Login) -> Result<GssapiService, String> {
     let realm = default_realm();
     let rules = NameRules::from_properties(&realm, &cfg.properties)?;
     let service = Krb5Service::acquire(login)?;
-    tracing::info!("SASL GSSAPI with {service:?}, default realm {realm:?}, auth_to_local {}", rules.rules);
-    Ok(GssapiService { factory: Arc::new(service), rules })
+    tracing::info!(
+        "SASL GSSAPI with {service:?}, default realm {realm:?}, auth_to_local {}",
+        rules.rules
+    );
+    Ok(GssapiService {
+        factory: Arc::new(service),
+        rules,
+    })
 }
 
 #[cfg(not(feature = "gssapi"))]
 fn start(_cfg: &Config, _login: &Krb5Login) -> Result<GssapiService, String> {
-    Err("the JAAS server section uses Krb5LoginModule, but this rzk was built without \
+    Err(
+        "the JAAS server section uses Krb5LoginModule, but this rzk was built without \
          the `gssapi` feature"
-        .to_string())
+            .to_string(),
+    )
 }

@@ -75,13 +75,20 @@ impl<'a> Tlv<'a> {
                 return Err(CertError("unsupported length"));
             }
             let bytes = after_len.get(..n).ok_or(CertError("truncated"))?;
-            let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            let len = bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
             (len, after_len.get(n..).unwrap_or_default())
         };
         let value = body.get(..len).ok_or(CertError("truncated"))?;
         let header = input.len() - body.len();
         let raw = input.get(..header + len).ok_or(CertError("truncated"))?;
-        Ok(Tlv { tag, raw, value, rest: body.get(len..).unwrap_or_default() })
+        Ok(Tlv {
+            tag,
+            raw,
+            value,
+            rest: body.get(len..).unwrap_or_default(),
+        })
     }
 
     fn expect(self, tag: u8, why: &'static str) -> Result<(&'a [u8], &'a [u8]), CertError> {
@@ -148,7 +155,10 @@ fn der_string(tag: u8, value: &[u8]) -> Option<String> {
     match tag {
         0x13 | 0x14 | 0x16 | 0x1b | 0x0c => Some(String::from_utf8_lossy(value).into_owned()),
         0x1e => {
-            let units: Vec<u16> = value.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> = value
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
             Some(String::from_utf16_lossy(&units))
         }
         _ => None,
@@ -225,7 +235,13 @@ mod tests {
     }
 
     fn ava(oid: &[u8], tag: u8, value: &str) -> Vec<u8> {
-        tlv(SET, &tlv(SEQUENCE, &[tlv(OID, oid), tlv(tag, value.as_bytes())].concat()))
+        tlv(
+            SET,
+            &tlv(
+                SEQUENCE,
+                &[tlv(OID, oid), tlv(tag, value.as_bytes())].concat(),
+            ),
+        )
     }
 
     const CN: &[u8] = &[0x55, 0x04, 0x03];
@@ -235,15 +251,32 @@ mod tests {
 
     fn cert_with_subject(rdns: &[Vec<u8>]) -> Vec<u8> {
         let subject = tlv(SEQUENCE, &rdns.concat());
-        let alg = tlv(SEQUENCE, &tlv(OID, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]));
-        let tbs = [tlv(0xa0, &tlv(0x02, &[2])), tlv(0x02, &[1]), alg.clone(), tlv(SEQUENCE, &[]), tlv(SEQUENCE, &[]), subject]
-            .concat();
-        tlv(SEQUENCE, &[tlv(SEQUENCE, &tbs), alg, tlv(0x03, &[0])].concat())
+        let alg = tlv(
+            SEQUENCE,
+            &tlv(OID, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]),
+        );
+        let tbs = [
+            tlv(0xa0, &tlv(0x02, &[2])),
+            tlv(0x02, &[1]),
+            alg.clone(),
+            tlv(SEQUENCE, &[]),
+            tlv(SEQUENCE, &[]),
+            subject,
+        ]
+        .concat();
+        tlv(
+            SEQUENCE,
+            &[tlv(SEQUENCE, &tbs), alg, tlv(0x03, &[0])].concat(),
+        )
     }
 
     #[test]
     fn subject_prints_most_specific_rdn_first() {
-        let cert = cert_with_subject(&[ava(C, 0x13, "US"), ava(O, 0x0c, "Apache"), ava(CN, 0x0c, "alice")]);
+        let cert = cert_with_subject(&[
+            ava(C, 0x13, "US"),
+            ava(O, 0x0c, "Apache"),
+            ava(CN, 0x0c, "alice"),
+        ]);
         assert_eq!(subject_dn(&cert).unwrap(), "CN=alice,O=Apache,C=US");
     }
 
@@ -256,7 +289,10 @@ mod tests {
     #[test]
     fn attributes_without_an_rfc2253_keyword_print_as_oid_and_hex() {
         let cert = cert_with_subject(&[ava(EMAIL, 0x16, "a@b"), ava(CN, 0x0c, "bob")]);
-        assert_eq!(subject_dn(&cert).unwrap(), "CN=bob,1.2.840.113549.1.9.1=#1603614062");
+        assert_eq!(
+            subject_dn(&cert).unwrap(),
+            "CN=bob,1.2.840.113549.1.9.1=#1603614062"
+        );
     }
 
     #[test]
@@ -266,12 +302,20 @@ mod tests {
             client_ids(&cert, Some("CN=root")).unwrap(),
             vec![Id::new("super", "CN=root"), Id::new("x509", "CN=root")]
         );
-        assert_eq!(client_ids(&cert, Some("CN=other")).unwrap(), vec![Id::new("x509", "CN=root")]);
+        assert_eq!(
+            client_ids(&cert, Some("CN=other")).unwrap(),
+            vec![Id::new("x509", "CN=root")]
+        );
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bad in [&[][..], &[0x30], &[0x30, 0x85, 1, 1, 1, 1, 1], &[0x30, 0x05, 0x30, 0x03]] {
+        for bad in [
+            &[][..],
+            &[0x30],
+            &[0x30, 0x85, 1, 1, 1, 1, 1],
+            &[0x30, 0x05, 0x30, 0x03],
+        ] {
             assert!(subject_dn(bad).is_err());
         }
     }
@@ -279,6 +323,9 @@ mod tests {
     #[test]
     fn oids_decode_multi_byte_arcs() {
         assert_eq!(dotted_oid(EMAIL).unwrap(), "1.2.840.113549.1.9.1");
-        assert_eq!(dotted_oid(&[0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19]).unwrap(), "0.9.2342.19200300.100.1.25");
+        assert_eq!(
+            dotted_oid(&[0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19]).unwrap(),
+            "0.9.2342.19200300.100.1.25"
+        );
     }
 }

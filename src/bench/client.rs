@@ -14,7 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::jute::frame::{split_frame, Limits};
-use crate::proto::codec::{decode_connect_response, decode_reply, encode_connect_request, encode_request, reply_header};
+use crate::proto::codec::{
+    decode_connect_response, decode_reply, encode_connect_request, encode_request, reply_header,
+};
 use crate::proto::{ConnectRequest, ReplyHeader, Request, Response};
 
 /// Xid of watch notifications (`ClientCnxn`'s `NOTIFICATION_XID`).
@@ -40,15 +42,32 @@ pub struct BenchConn {
 impl BenchConn {
     /// Connects and establishes a new session of `timeout_ms`.
     pub async fn connect(addr: SocketAddr, timeout_ms: i32) -> io::Result<BenchConn> {
-        let stream = tokio::time::timeout(WAIT, TcpStream::connect(addr)).await.map_err(|_| broken("connect timed out"))??;
+        let stream = tokio::time::timeout(WAIT, TcpStream::connect(addr))
+            .await
+            .map_err(|_| broken("connect timed out"))??;
         stream.set_nodelay(true)?;
         let max_frame = Limits::default().max_frame.max(64 << 20);
-        let mut c = BenchConn { stream, rbuf: BytesMut::with_capacity(64 << 10), wbuf: BytesMut::new(), session_id: 0, xid: 0, max_frame };
-        let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms, session_id: 0, passwd: vec![0; 16], read_only: Some(false) };
+        let mut c = BenchConn {
+            stream,
+            rbuf: BytesMut::with_capacity(64 << 10),
+            wbuf: BytesMut::new(),
+            session_id: 0,
+            xid: 0,
+            max_frame,
+        };
+        let req = ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0,
+            timeout_ms,
+            session_id: 0,
+            passwd: vec![0; 16],
+            read_only: Some(false),
+        };
         encode_connect_request(&req, &mut c.wbuf);
         c.flush().await?;
         let body = c.next_frame().await?;
-        let rsp = decode_connect_response(&body).map_err(|e| broken(&format!("connect response: {e}")))?;
+        let rsp = decode_connect_response(&body)
+            .map_err(|e| broken(&format!("connect response: {e}")))?;
         if rsp.timeout_ms <= 0 {
             return Err(broken("session refused"));
         }
@@ -121,9 +140,14 @@ impl BenchConn {
             if self.rbuf.capacity() - self.rbuf.len() < 16 << 10 {
                 self.rbuf.reserve(64 << 10);
             }
-            let n = tokio::time::timeout(WAIT, self.stream.read_buf(&mut self.rbuf)).await.map_err(|_| broken("no reply within 30 s"))??;
+            let n = tokio::time::timeout(WAIT, self.stream.read_buf(&mut self.rbuf))
+                .await
+                .map_err(|_| broken("no reply within 30 s"))??;
             if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed the connection",
+                ));
             }
         }
     }
@@ -131,7 +155,9 @@ impl BenchConn {
     /// The next frame's reply header (notifications included: xid -1).
     pub async fn next_header(&mut self) -> io::Result<ReplyHeader> {
         let body = self.next_frame().await?;
-        reply_header(&body).map(|(_, h)| h).map_err(|_| broken("short reply header"))
+        reply_header(&body)
+            .map(|(_, h)| h)
+            .map_err(|_| broken("short reply header"))
     }
 
     /// Sends `req` alone and waits for its decoded reply, skipping notifications.
@@ -142,7 +168,8 @@ impl BenchConn {
             let body = self.next_frame().await?;
             let (_, hdr) = reply_header(&body).map_err(|_| broken("short reply header"))?;
             if hdr.xid == xid {
-                return decode_reply(&body, req.op_code(), &Limits::default()).map_err(|e| broken(&e.to_string()));
+                return decode_reply(&body, req.op_code(), &Limits::default())
+                    .map_err(|e| broken(&e.to_string()));
             }
         }
     }
@@ -200,7 +227,10 @@ mod tests {
 
     #[test]
     fn template_requests_decode_like_fresh_ones() {
-        let req = Request::GetData(PathWatchRequest { path: "/a".into(), watch: false });
+        let req = Request::GetData(PathWatchRequest {
+            path: "/a".into(),
+            watch: false,
+        });
         let mut frame = template(&req);
         frame[4..8].copy_from_slice(&7i32.to_be_bytes());
         let (hdr, rest) = decode_request_header(&frame[4..]).expect("header");

@@ -26,8 +26,16 @@ pub struct FanoutPlan {
 }
 
 /// Connects `n` sessions, at most 64 handshakes at a time.
-pub async fn connect_many(addr: SocketAddr, n: usize, timeout_ms: i32) -> io::Result<Vec<BenchConn>> {
-    stream::iter(0..n).map(|_| BenchConn::connect(addr, timeout_ms)).buffer_unordered(64).try_collect().await
+pub async fn connect_many(
+    addr: SocketAddr,
+    n: usize,
+    timeout_ms: i32,
+) -> io::Result<Vec<BenchConn>> {
+    stream::iter(0..n)
+        .map(|_| BenchConn::connect(addr, timeout_ms))
+        .buffer_unordered(64)
+        .try_collect()
+        .await
 }
 
 fn fan_path() -> String {
@@ -35,17 +43,34 @@ fn fan_path() -> String {
 }
 
 async fn arm(c: &mut BenchConn) -> io::Result<()> {
-    let (h, _) = c.call(&Request::GetData(PathWatchRequest { path: fan_path(), watch: true })).await?;
+    let (h, _) = c
+        .call(&Request::GetData(PathWatchRequest {
+            path: fan_path(),
+            watch: true,
+        }))
+        .await?;
     if h.err != 0 {
-        return Err(io::Error::other(format!("getData on {} failed: {}", fan_path(), h.err)));
+        return Err(io::Error::other(format!(
+            "getData on {} failed: {}",
+            fan_path(),
+            h.err
+        )));
     }
     Ok(())
 }
 
 /// One round: arm every watch, set, wait for every notification; the set→last latency.
-async fn round(watchers: &mut [BenchConn], writer: &mut BenchConn, value: &[u8]) -> io::Result<Duration> {
+async fn round(
+    watchers: &mut [BenchConn],
+    writer: &mut BenchConn,
+    value: &[u8],
+) -> io::Result<Duration> {
     try_join_all(watchers.iter_mut().map(arm)).await?;
-    let set = Request::SetData(SetDataRequest { path: fan_path(), data: Some(value.to_vec()), version: -1 });
+    let set = Request::SetData(SetDataRequest {
+        path: fan_path(),
+        data: Some(value.to_vec()),
+        version: -1,
+    });
     let start = Instant::now();
     writer.queue(&set);
     writer.flush().await?;
@@ -77,5 +102,11 @@ pub async fn run(addr: SocketAddr, plan: &FanoutPlan) -> io::Result<Summary> {
     let name = format!("fanout-{}", watchers.len());
     watchers.push(writer);
     close_all(watchers).await;
-    Ok(Summary::new(&name, notifications, busy.as_secs_f64(), 0, &lat))
+    Ok(Summary::new(
+        &name,
+        notifications,
+        busy.as_secs_f64(),
+        0,
+        &lat,
+    ))
 }

@@ -14,10 +14,12 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 
 use super::client::{payload, put_template, template, BenchConn, NOTIFICATION_XID};
-use crate::proto::codec::encode_request;
 use super::stats::{Latencies, Summary};
 use super::Workload;
-use crate::proto::{Acl, CreateRequest, DeleteRequest, ErrorCode, PathWatchRequest, Request, SetDataRequest};
+use crate::proto::codec::encode_request;
+use crate::proto::{
+    Acl, CreateRequest, DeleteRequest, ErrorCode, PathWatchRequest, Request, SetDataRequest,
+};
 
 /// Root of every znode the benchmark touches.
 pub const ROOT: &str = "/rzk-bench";
@@ -46,10 +48,27 @@ impl OpSource {
         let value = payload(plan.value_size);
         let own = own_node(conn);
         let shared = format!("{ROOT}/data");
-        let get_path = if plan.workload == Workload::Mix { own.clone() } else { shared };
-        let get = template(&Request::GetData(PathWatchRequest { path: get_path, watch: false }));
-        let set = template(&Request::SetData(SetDataRequest { path: own, data: Some(value.clone()), version: -1 }));
-        OpSource { conn, get, set, value, workload: plan.workload }
+        let get_path = if plan.workload == Workload::Mix {
+            own.clone()
+        } else {
+            shared
+        };
+        let get = template(&Request::GetData(PathWatchRequest {
+            path: get_path,
+            watch: false,
+        }));
+        let set = template(&Request::SetData(SetDataRequest {
+            path: own,
+            data: Some(value.clone()),
+            version: -1,
+        }));
+        OpSource {
+            conn,
+            get,
+            set,
+            value,
+            workload: plan.workload,
+        }
     }
 
     /// Queues the `seq`-th request of this session.
@@ -78,7 +97,12 @@ impl OpSource {
     fn create_delete(&self, seq: u64) -> Request {
         let path = format!("{ROOT}/cd-{}-{}", self.conn, seq / 2);
         if seq.is_multiple_of(2) {
-            Request::Create(CreateRequest { path, data: Some(self.value.clone()), acl: Acl::open_unsafe(), flags: 0 })
+            Request::Create(CreateRequest {
+                path,
+                data: Some(self.value.clone()),
+                acl: Acl::open_unsafe(),
+                flags: 0,
+            })
         } else {
             Request::Delete(DeleteRequest { path, version: -1 })
         }
@@ -93,20 +117,36 @@ fn own_node(conn: usize) -> String {
 pub async fn setup(addr: SocketAddr, plan: &LoadPlan) -> io::Result<()> {
     let mut c = BenchConn::connect(addr, 30_000).await?;
     let value = payload(plan.value_size);
-    let mut paths = vec![ROOT.to_string(), format!("{ROOT}/data"), format!("{ROOT}/fan")];
+    let mut paths = vec![
+        ROOT.to_string(),
+        format!("{ROOT}/data"),
+        format!("{ROOT}/fan"),
+    ];
     paths.extend((0..plan.connections).map(own_node));
     for path in &paths {
-        c.queue(&Request::Create(CreateRequest { path: path.clone(), data: None, acl: Acl::open_unsafe(), flags: 0 }));
+        c.queue(&Request::Create(CreateRequest {
+            path: path.clone(),
+            data: None,
+            acl: Acl::open_unsafe(),
+            flags: 0,
+        }));
     }
     for path in paths.iter().skip(1) {
-        c.queue(&Request::SetData(SetDataRequest { path: path.clone(), data: Some(value.clone()), version: -1 }));
+        c.queue(&Request::SetData(SetDataRequest {
+            path: path.clone(),
+            data: Some(value.clone()),
+            version: -1,
+        }));
     }
     c.flush().await?;
     for _ in 0..paths.len() * 2 - 1 {
         let h = c.next_header().await?;
         let ok = h.err == 0 || h.err == ErrorCode::NodeExists.code();
         if !ok {
-            return Err(io::Error::other(format!("setup failed with error {}", h.err)));
+            return Err(io::Error::other(format!(
+                "setup failed with error {}",
+                h.err
+            )));
         }
     }
     c.close().await;
@@ -121,7 +161,12 @@ pub(super) struct SessionResult {
     pub(super) errors: u64,
 }
 
-async fn drive_session(mut c: BenchConn, src: OpSource, depth: usize, deadline: Instant) -> io::Result<SessionResult> {
+async fn drive_session(
+    mut c: BenchConn,
+    src: OpSource,
+    depth: usize,
+    deadline: Instant,
+) -> io::Result<SessionResult> {
     let mut res = SessionResult::default();
     let mut sent: VecDeque<Instant> = VecDeque::with_capacity(depth);
     let mut seq = 0u64;
@@ -172,7 +217,14 @@ pub async fn run(addrs: &[SocketAddr], plan: &LoadPlan) -> io::Result<Summary> {
     let tasks: Vec<_> = conns
         .into_iter()
         .enumerate()
-        .map(|(i, c)| tokio::spawn(drive_session(c, OpSource::new(plan, i), plan.depth.max(1), deadline)))
+        .map(|(i, c)| {
+            tokio::spawn(drive_session(
+                c,
+                OpSource::new(plan, i),
+                plan.depth.max(1),
+                deadline,
+            ))
+        })
         .collect();
     let (mut lat, mut ops, mut errors) = (Latencies::new(), 0, 0);
     for t in tasks {
@@ -190,7 +242,13 @@ mod tests {
     use super::*;
 
     fn plan(workload: Workload) -> LoadPlan {
-        LoadPlan { workload, connections: 1, depth: 1, duration: Duration::from_secs(1), value_size: 8 }
+        LoadPlan {
+            workload,
+            connections: 1,
+            depth: 1,
+            duration: Duration::from_secs(1),
+            value_size: 8,
+        }
     }
 
     #[test]

@@ -59,7 +59,12 @@ impl Workload {
 #[derive(clap::Args, Debug, Clone)]
 pub struct LoadArgs {
     /// Workloads to run, in order.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "get,set,create-delete,mix,fanout,storm")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "get,set,create-delete,mix,fanout,storm"
+    )]
     pub workload: Vec<Workload>,
     /// Sessions of the closed-loop workloads.
     #[arg(long, default_value_t = 32)]
@@ -111,17 +116,31 @@ impl LoadArgs {
 /// Runs one workload against `addrs` (creating what it needs first, on the first):
 /// request workloads spread their sessions round-robin over all of them, fan-out and
 /// storm use the first.
-pub async fn run_workload(addrs: &[SocketAddr], args: &LoadArgs, w: Workload) -> io::Result<Vec<Summary>> {
+pub async fn run_workload(
+    addrs: &[SocketAddr],
+    args: &LoadArgs,
+    w: Workload,
+) -> io::Result<Vec<Summary>> {
     let plan = args.load_plan(w);
-    let addr = *addrs.first().ok_or_else(|| io::Error::other("no server address"))?;
+    let addr = *addrs
+        .first()
+        .ok_or_else(|| io::Error::other("no server address"))?;
     load::setup(addr, &plan).await?;
     match w {
         Workload::Fanout => {
-            let p = fanout::FanoutPlan { watchers: args.watchers, duration: args.duration(), value_size: args.value_size };
+            let p = fanout::FanoutPlan {
+                watchers: args.watchers,
+                duration: args.duration(),
+                value_size: args.value_size,
+            };
             Ok(vec![fanout::run(addr, &p).await?])
         }
         Workload::Storm => {
-            let p = storm::StormPlan { sessions: args.sessions, pings: args.pings, concurrency: args.storm_concurrency };
+            let p = storm::StormPlan {
+                sessions: args.sessions,
+                pings: args.pings,
+                concurrency: args.storm_concurrency,
+            };
             storm::run(addr, &p).await
         }
         _ => match args.rate {
@@ -133,5 +152,8 @@ pub async fn run_workload(addrs: &[SocketAddr], args: &LoadArgs, w: Workload) ->
 
 /// A tokio runtime with `threads` workers for the load generator.
 pub fn runtime(threads: usize) -> io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(threads.max(1)).enable_all().build()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()
 }

@@ -45,12 +45,21 @@ struct Paced {
 /// round-robin over them), after `load::setup`.
 pub async fn run(addrs: &[SocketAddr], plan: &LoadPlan, rate: f64) -> io::Result<Summary> {
     let conns = connect_spread(addrs, plan.connections).await?;
-    let socks = conns.into_iter().map(|c| c.into_std()).collect::<io::Result<Vec<_>>>()?;
+    let socks = conns
+        .into_iter()
+        .map(|c| c.into_std())
+        .collect::<io::Result<Vec<_>>>()?;
     let plan = plan.clone();
-    tokio::task::spawn_blocking(move || run_threads(socks, &plan, rate)).await.map_err(io::Error::other)?
+    tokio::task::spawn_blocking(move || run_threads(socks, &plan, rate))
+        .await
+        .map_err(io::Error::other)?
 }
 
-fn run_threads(socks: Vec<(TcpStream, BytesMut)>, plan: &LoadPlan, rate: f64) -> io::Result<Summary> {
+fn run_threads(
+    socks: Vec<(TcpStream, BytesMut)>,
+    plan: &LoadPlan,
+    rate: f64,
+) -> io::Result<Summary> {
     let n = socks.len().max(1);
     let interval = Duration::from_secs_f64(n as f64 / rate.max(0.001));
     let start = Instant::now() + Duration::from_millis(20);
@@ -62,10 +71,27 @@ fn run_threads(socks: Vec<(TcpStream, BytesMut)>, plan: &LoadPlan, rate: f64) ->
             .map(|(i, (sock, rbuf))| {
                 let first = start + interval.mul_f64(i as f64 / n as f64);
                 let src = OpSource::new(plan, i);
-                s.spawn(move || session(sock, rbuf, &src, Schedule { first, interval, deadline }))
+                s.spawn(move || {
+                    session(
+                        sock,
+                        rbuf,
+                        &src,
+                        Schedule {
+                            first,
+                            interval,
+                            deadline,
+                        },
+                    )
+                })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(io::Error::other("session thread panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("session thread panicked")))
+            })
+            .collect()
     });
     let mut total = Paced::default();
     for r in results {
@@ -77,7 +103,13 @@ fn run_threads(socks: Vec<(TcpStream, BytesMut)>, plan: &LoadPlan, rate: f64) ->
         total.errors += r.errors;
     }
     let name = format!("{}@{}/s", plan.workload.name(), rate.round());
-    let mut summary = Summary::new(&name, total.ops, plan.duration.as_secs_f64(), total.errors, &total.lat);
+    let mut summary = Summary::new(
+        &name,
+        total.ops,
+        plan.duration.as_secs_f64(),
+        total.errors,
+        &total.lat,
+    );
     summary.send_lag_ms = Some(total.lag.figures_ms());
     summary.from_send_ms = Some(total.from_send.figures_ms());
     Ok(summary)
@@ -94,13 +126,20 @@ struct Schedule {
 /// One session: a writer on the schedule (this thread) and a reader matching replies to
 /// scheduled times, in order; then closeSession.
 fn session(sock: TcpStream, rbuf: BytesMut, src: &OpSource, sched: Schedule) -> io::Result<Paced> {
-    let mut reader = FrameReader { sock: sock.try_clone()?, buf: rbuf };
+    let mut reader = FrameReader {
+        sock: sock.try_clone()?,
+        buf: rbuf,
+    };
     let (tx, rx) = mpsc::channel::<(Instant, Instant)>();
     let mut writer = sock;
     let (written, read) = thread::scope(|s| {
         let r = s.spawn(move || read_replies(&mut reader, rx).map(|p| (p, reader)));
         let w = write_paced(&mut writer, src, sched, tx);
-        (w, r.join().unwrap_or_else(|_| Err(io::Error::other("reader thread panicked"))))
+        (
+            w,
+            r.join()
+                .unwrap_or_else(|_| Err(io::Error::other("reader thread panicked"))),
+        )
     });
     let (lag, next_xid) = written?;
     let (mut paced, mut reader) = read?;
@@ -115,7 +154,12 @@ fn session(sock: TcpStream, rbuf: BytesMut, src: &OpSource, sched: Schedule) -> 
 
 /// Sends every request when it is due (all overdue ones at once when late); returns the
 /// send lag and the next free xid.
-fn write_paced(sock: &mut TcpStream, src: &OpSource, sched: Schedule, tx: mpsc::Sender<(Instant, Instant)>) -> io::Result<(Latencies, i32)> {
+fn write_paced(
+    sock: &mut TcpStream,
+    src: &OpSource,
+    sched: Schedule,
+    tx: mpsc::Sender<(Instant, Instant)>,
+) -> io::Result<(Latencies, i32)> {
     let (mut next, mut seq, mut xid) = (sched.first, 0u64, 0i32);
     let mut lag = Latencies::new();
     let mut out = BytesMut::new();
@@ -146,7 +190,10 @@ fn write_paced(sock: &mut TcpStream, src: &OpSource, sched: Schedule, tx: mpsc::
 
 /// Reads one reply per request the writer reports written (scheduled and actual send
 /// times), until it stops.
-fn read_replies(reader: &mut FrameReader, rx: mpsc::Receiver<(Instant, Instant)>) -> io::Result<Paced> {
+fn read_replies(
+    reader: &mut FrameReader,
+    rx: mpsc::Receiver<(Instant, Instant)>,
+) -> io::Result<Paced> {
     let mut p = Paced::default();
     for (scheduled, sent) in rx {
         let h = loop {
@@ -178,7 +225,9 @@ impl FrameReader {
                 Ok(Some((len, _))) => {
                     self.buf.advance(4);
                     let body = self.buf.split_to(len);
-                    return reply_header(&body).map(|(_, h)| h).map_err(|_| io::Error::other("short reply header"));
+                    return reply_header(&body)
+                        .map(|(_, h)| h)
+                        .map_err(|_| io::Error::other("short reply header"));
                 }
                 Ok(None) => {}
                 Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
@@ -186,9 +235,13 @@ impl FrameReader {
             let mut chunk = [0u8; 16 << 10];
             let n = self.sock.read(&mut chunk)?;
             if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed the connection",
+                ));
             }
-            self.buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            self.buf
+                .extend_from_slice(chunk.get(..n).unwrap_or_default());
         }
     }
 }

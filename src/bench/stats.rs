@@ -27,7 +27,8 @@ impl Latencies {
         // 1 µs .. 60 s at 3 significant digits: constant bounds that the crate accepts
         // (no input reaches them), checked by the tests below.
         #[allow(clippy::expect_used)]
-        let hist = Histogram::new_with_bounds(1, 60_000_000, 3).expect("constant histogram bounds are valid");
+        let hist = Histogram::new_with_bounds(1, 60_000_000, 3)
+            .expect("constant histogram bounds are valid");
         Latencies { hist }
     }
 
@@ -56,7 +57,11 @@ impl Latencies {
 
     /// p50, p999 and max in milliseconds.
     pub fn figures_ms(&self) -> [f64; 3] {
-        [self.quantile_ms(0.5), self.quantile_ms(0.999), self.max_ms()]
+        [
+            self.quantile_ms(0.5),
+            self.quantile_ms(0.999),
+            self.max_ms(),
+        ]
     }
 }
 
@@ -106,10 +111,16 @@ impl Summary {
     pub fn line(&self) -> String {
         let mut line = self.latency_line();
         if let Some([p50, p999, max]) = self.send_lag_ms {
-            let _ = write!(line, "  send lag p50 {p50:.3} p999 {p999:.3} max {max:.3} ms");
+            let _ = write!(
+                line,
+                "  send lag p50 {p50:.3} p999 {p999:.3} max {max:.3} ms"
+            );
         }
         if let Some([p50, p999, max]) = self.from_send_ms {
-            let _ = write!(line, "  from send p50 {p50:.3} p999 {p999:.3} max {max:.3} ms");
+            let _ = write!(
+                line,
+                "  from send p50 {p50:.3} p999 {p999:.3} max {max:.3} ms"
+            );
         }
         line
     }
@@ -186,7 +197,14 @@ mod tests {
     fn json_has_every_figure() {
         let s = Summary::new("set", 10, 1.0, 0, &Latencies::new());
         let j = s.json();
-        for key in ["workload", "ops_per_sec", "p50_ms", "p99_ms", "p999_ms", "max_ms"] {
+        for key in [
+            "workload",
+            "ops_per_sec",
+            "p50_ms",
+            "p99_ms",
+            "p999_ms",
+            "max_ms",
+        ] {
             assert!(j.contains(key), "{j}");
         }
     }

@@ -46,8 +46,11 @@ async fn ping_loop(mut c: BenchConn, pings: usize) -> io::Result<(BenchConn, Lat
 /// latencies) and `storm-ping` (pings per second with every session open).
 pub async fn run(addr: SocketAddr, plan: &StormPlan) -> io::Result<Vec<Summary>> {
     let start = Instant::now();
-    let conns: Vec<(BenchConn, Duration)> =
-        stream::iter(0..plan.sessions).map(|_| timed_connect(addr)).buffer_unordered(plan.concurrency.max(1)).try_collect().await?;
+    let conns: Vec<(BenchConn, Duration)> = stream::iter(0..plan.sessions)
+        .map(|_| timed_connect(addr))
+        .buffer_unordered(plan.concurrency.max(1))
+        .try_collect()
+        .await?;
     let connect_secs = start.elapsed().as_secs_f64();
     let mut connect_lat = Latencies::new();
     for (_, d) in &conns {
@@ -55,7 +58,8 @@ pub async fn run(addr: SocketAddr, plan: &StormPlan) -> io::Result<Vec<Summary>>
     }
     let ping_start = Instant::now();
     let pinged: Vec<(BenchConn, Latencies)> =
-        futures::future::try_join_all(conns.into_iter().map(|(c, _)| ping_loop(c, plan.pings))).await?;
+        futures::future::try_join_all(conns.into_iter().map(|(c, _)| ping_loop(c, plan.pings)))
+            .await?;
     let ping_secs = ping_start.elapsed().as_secs_f64();
     let mut ping_lat = Latencies::new();
     let mut open = Vec::with_capacity(pinged.len());

@@ -8,7 +8,11 @@ use rzk::bench::{run_workload, runtime, LoadArgs};
 use std::net::SocketAddr;
 
 #[derive(Parser, Debug)]
-#[command(name = "rzk-bench", version, about = "ZooKeeper load generator and side-by-side benchmark")]
+#[command(
+    name = "rzk-bench",
+    version,
+    about = "ZooKeeper load generator and side-by-side benchmark"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// Server to load (repeat or comma-separate for several: sessions go round-robin).
@@ -33,7 +37,11 @@ enum Cmd {
     Compare(Box<CompareArgs>),
     /// Writes a dataDir holding ZNODES znodes of 100 bytes (the large-database runs of
     /// `compare` load such a dataDir), to start either server on by hand.
-    MakeDatadir { dir: std::path::PathBuf, #[arg(long, default_value_t = 1_000_000)] znodes: usize },
+    MakeDatadir {
+        dir: std::path::PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        znodes: usize,
+    },
 }
 
 fn main() {
@@ -52,7 +60,9 @@ fn main() {
 fn load(cli: &Cli) -> Result<(), String> {
     let rt = runtime(cli.threads).map_err(|e| e.to_string())?;
     for &w in &cli.load.workload {
-        let summaries = rt.block_on(run_workload(&cli.server, &cli.load, w)).map_err(|e| format!("{}: {e}", w.name()))?;
+        let summaries = rt
+            .block_on(run_workload(&cli.server, &cli.load, w))
+            .map_err(|e| format!("{}: {e}", w.name()))?;
         for s in summaries {
             println!("{}", if cli.json { s.json() } else { s.line() });
         }

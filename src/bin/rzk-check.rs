@@ -15,7 +15,10 @@ fn main() -> ExitCode {
     }
     let mut all = vec![];
     for f in &files {
-        match std::fs::read_to_string(f).map_err(|e| e.to_string()).and_then(|t| history::parse(&t).map_err(|e| e.to_string())) {
+        match std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| history::parse(&t).map_err(|e| e.to_string()))
+        {
             Ok(h) => all.extend(h),
             Err(e) => {
                 eprintln!("rzk-check: {f}: {e}");
@@ -31,7 +34,10 @@ fn main() -> ExitCode {
             Some(_) => inconclusive += 1,
         }
     }
-    println!("histories checked {}, anomalies {anomalies}, inconclusive {inconclusive}", all.len());
+    println!(
+        "histories checked {}, anomalies {anomalies}, inconclusive {inconclusive}",
+        all.len()
+    );
     if anomalies + inconclusive > 0 {
         ExitCode::from(1)
     } else {
@@ -46,12 +52,25 @@ fn judge(named: &Named) -> Option<Anomaly> {
     let ms = started.elapsed().as_millis();
     match result {
         Ok(()) => {
-            println!("history {}: {} operations, linearizable ({ms} ms)", named.name, h.len());
+            println!(
+                "history {}: {} operations, linearizable ({ms} ms)",
+                named.name,
+                h.len()
+            );
             None
         }
         Err(a) => {
-            let kind = if a.is_violation() { "ANOMALY" } else { "INCONCLUSIVE" };
-            println!("history {}: {} operations, {kind}: {}", named.name, h.len(), history::describe(&a, h));
+            let kind = if a.is_violation() {
+                "ANOMALY"
+            } else {
+                "INCONCLUSIVE"
+            };
+            println!(
+                "history {}: {} operations, {kind}: {}",
+                named.name,
+                h.len(),
+                history::describe(&a, h)
+            );
             Some(a)
         }
     }

@@ -57,7 +57,10 @@ pub fn parse(text: &str) -> Result<Vec<Named>, ParseError> {
         let err = |why: String| ParseError { line: n + 1, why };
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
-            ["history", name] => out.push(Named { name: (*name).to_string(), history: History::new() }),
+            ["history", name] => out.push(Named {
+                name: (*name).to_string(),
+                history: History::new(),
+            }),
             ["history", ..] => return Err(err("`history` takes one name".into())),
             ["initial", key, rest @ ..] => {
                 let value = value(rest).map_err(err)?;
@@ -74,14 +77,20 @@ pub fn parse(text: &str) -> Result<Vec<Named>, ParseError> {
 
 fn current(out: &mut Vec<Named>) -> &mut History {
     if out.is_empty() {
-        out.push(Named { name: "-".into(), history: History::new() });
+        out.push(Named {
+            name: "-".into(),
+            history: History::new(),
+        });
     }
     let last = out.len() - 1;
     &mut out[last].history
 }
 
 fn operation(words: &[&str]) -> Result<Operation, String> {
-    let arrow = words.iter().position(|w| *w == "->").ok_or("no `->` between operation and outcome")?;
+    let arrow = words
+        .iter()
+        .position(|w| *w == "->")
+        .ok_or("no `->` between operation and outcome")?;
     let (head, outcome_words) = words.split_at(arrow);
     let [invoke, complete, client, key, op_words @ ..] = head else {
         return Err("expected INVOKE COMPLETE CLIENT KEY OP -> OUTCOME".into());
@@ -102,9 +111,16 @@ fn operation(words: &[&str]) -> Result<Operation, String> {
 
 fn op(words: &[&str]) -> Result<Op, String> {
     Ok(match words {
-        ["create", data] => Op::Create { data: decode(data)? },
-        ["set", data, v] => Op::SetData { data: decode(data)?, expected: expected(v)? },
-        ["delete", v] => Op::Delete { expected: expected(v)? },
+        ["create", data] => Op::Create {
+            data: decode(data)?,
+        },
+        ["set", data, v] => Op::SetData {
+            data: decode(data)?,
+            expected: expected(v)?,
+        },
+        ["delete", v] => Op::Delete {
+            expected: expected(v)?,
+        },
         ["read"] => Op::Read,
         _ => return Err(format!("unknown operation `{}`", words.join(" "))),
     })
@@ -113,7 +129,9 @@ fn op(words: &[&str]) -> Result<Op, String> {
 fn outcome(words: &[&str]) -> Result<Outcome, String> {
     Ok(match words {
         ["ok"] => Outcome::Done,
-        ["written", v] => Outcome::Written { version: number(v, "version")? },
+        ["written", v] => Outcome::Written {
+            version: number(v, "version")?,
+        },
         ["read", rest @ ..] => Outcome::Read(value(rest)?),
         ["error", code] => Outcome::Failed(error_code(code)?),
         ["unknown"] => Outcome::Unknown,
@@ -124,7 +142,10 @@ fn outcome(words: &[&str]) -> Result<Outcome, String> {
 fn value(words: &[&str]) -> Result<Value, String> {
     match words {
         ["absent"] => Ok(None),
-        [data, v] => Ok(Some(Versioned { data: decode(data)?, version: number(v, "version")? })),
+        [data, v] => Ok(Some(Versioned {
+            data: decode(data)?,
+            version: number(v, "version")?,
+        })),
         _ => Err("a value is `absent` or `DATA VERSION`".into()),
     }
 }
@@ -150,7 +171,10 @@ fn error_code(word: &str) -> Result<ErrorCode, String> {
     if let Ok(n) = word.parse::<i32>() {
         return ErrorCode::try_from(n).map_err(|_| format!("unknown error code {n}"));
     }
-    ErrorCode::ALL.into_iter().find(|c| format!("{c:?}") == word).ok_or_else(|| format!("unknown error code `{word}`"))
+    ErrorCode::ALL
+        .into_iter()
+        .find(|c| format!("{c:?}") == word)
+        .ok_or_else(|| format!("unknown error code `{word}`"))
 }
 
 fn decode(word: &str) -> Result<Vec<u8>, String> {
@@ -162,8 +186,12 @@ fn decode(word: &str) -> Result<Vec<u8>, String> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-            let v = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| format!("bad escape in `{word}`"))?;
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            let v = hex
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad escape in `{word}`"))?;
             out.push(v);
             i += 3;
         } else {
@@ -201,7 +229,9 @@ fn fmt_value(v: &Value) -> String {
 pub fn format_op(o: &Operation) -> String {
     let op = match &o.op {
         Op::Create { data } => format!("create {}", encode(data)),
-        Op::SetData { data, expected } => format!("set {} {}", encode(data), expected.unwrap_or(-1)),
+        Op::SetData { data, expected } => {
+            format!("set {} {}", encode(data), expected.unwrap_or(-1))
+        }
         Op::Delete { expected } => format!("delete {}", expected.unwrap_or(-1)),
         Op::Read => "read".into(),
     };
@@ -213,7 +243,10 @@ pub fn format_op(o: &Operation) -> String {
         Outcome::Unknown => "unknown".into(),
     };
     let complete = o.complete.map_or("-".to_string(), |c| c.to_string());
-    format!("{} {complete} {:#x} {} {op} -> {outcome}", o.invoke, o.client, o.key)
+    format!(
+        "{} {complete} {:#x} {} {op} -> {outcome}",
+        o.invoke, o.client, o.key
+    )
 }
 
 /// Histories in the format, readable back by [`parse`].
@@ -233,9 +266,18 @@ pub fn format(histories: &[Named]) -> String {
 
 /// An anomaly with the operations it names shown as lines of the format.
 pub fn describe(a: &Anomaly, h: &History) -> String {
-    let show = |i: &usize| h.ops().get(*i).map_or(format!("#{i}?"), |o| format!("#{i} {}", format_op(o)));
+    let show = |i: &usize| {
+        h.ops()
+            .get(*i)
+            .map_or(format!("#{i}?"), |o| format!("#{i} {}", format_op(o)))
+    };
     match a {
-        Anomaly::NotLinearizable { key, prefix, state, stuck } => {
+        Anomaly::NotLinearizable {
+            key,
+            prefix,
+            state,
+            stuck,
+        } => {
             let p: Vec<String> = prefix.iter().map(show).collect();
             let s: Vec<String> = stuck.iter().map(show).collect();
             format!(

@@ -33,23 +33,61 @@ fn lines_round_trip_through_the_format() {
 fn fields_are_read_as_documented() {
     let parsed = parse(SAMPLE).unwrap();
     let ops = parsed[0].history.ops();
-    assert_eq!(ops[1].op, Op::SetData { data: b"v2".to_vec(), expected: None });
-    assert_eq!(ops[2].op, Op::SetData { data: b"v3".to_vec(), expected: Some(0) });
+    assert_eq!(
+        ops[1].op,
+        Op::SetData {
+            data: b"v2".to_vec(),
+            expected: None
+        }
+    );
+    assert_eq!(
+        ops[2].op,
+        Op::SetData {
+            data: b"v3".to_vec(),
+            expected: Some(0)
+        }
+    );
     assert_eq!(ops[2].outcome, Outcome::Failed(ErrorCode::BadVersion));
     assert_eq!(ops[4].complete, None);
     assert_eq!(ops[5].client, 256);
-    assert_eq!(ops[6].op, Op::SetData { data: vec![], expected: None });
+    assert_eq!(
+        ops[6].op,
+        Op::SetData {
+            data: vec![],
+            expected: None
+        }
+    );
     assert_eq!(ops[6].outcome, Outcome::Failed(ErrorCode::NoNode));
-    let seed = parsed[0].history.initial().get("/seed").cloned().flatten().unwrap();
-    assert_eq!(seed, Versioned { data: b"x y".to_vec(), version: 3 });
-    assert_eq!(parsed[1].history.ops()[0].op, Op::Create { data: b"%-".to_vec() });
+    let seed = parsed[0]
+        .history
+        .initial()
+        .get("/seed")
+        .cloned()
+        .flatten()
+        .unwrap();
+    assert_eq!(
+        seed,
+        Versioned {
+            data: b"x y".to_vec(),
+            version: 3
+        }
+    );
+    assert_eq!(
+        parsed[1].history.ops()[0].op,
+        Op::Create {
+            data: b"%-".to_vec()
+        }
+    );
 }
 
 #[test]
 fn awkward_bytes_survive_encoding() {
     for data in [&b""[..], b"-", b"--", b"%", b"a b\n\xff", b"plain"] {
         let word = encode(data);
-        assert!(!word.is_empty() && !word.contains(char::is_whitespace), "{word:?}");
+        assert!(
+            !word.is_empty() && !word.contains(char::is_whitespace),
+            "{word:?}"
+        );
         assert_eq!(decode(&word).unwrap(), data, "{word}");
     }
 }
@@ -78,7 +116,10 @@ fn bad_lines_are_errors_with_their_line_number() {
     for (text, line) in cases {
         let err = parse(text).unwrap_err();
         assert_eq!(err.line, line, "{text:?}: {err}");
-        assert!(err.to_string().starts_with(&format!("line {line}: ")), "{err}");
+        assert!(
+            err.to_string().starts_with(&format!("line {line}: ")),
+            "{err}"
+        );
     }
 }
 
@@ -95,7 +136,10 @@ history stale-read
     let a = check(h).unwrap_err();
     assert!(a.is_violation());
     let report = describe(&a, h);
-    assert!(report.contains("#2 4 5 0x2 /k read -> read a 0"), "{report}");
+    assert!(
+        report.contains("#2 4 5 0x2 /k read -> read a 0"),
+        "{report}"
+    );
     assert!(report.contains("state then: b 1"), "{report}");
 }
 

@@ -36,10 +36,17 @@ pub type Value = Option<Versioned>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
-    Create { data: Vec<u8> },
+    Create {
+        data: Vec<u8>,
+    },
     /// `expected: None` is version -1 (unconditional); `Some(v)` is compare-and-set.
-    SetData { data: Vec<u8>, expected: Option<i32> },
-    Delete { expected: Option<i32> },
+    SetData {
+        data: Vec<u8>,
+        expected: Option<i32>,
+    },
+    Delete {
+        expected: Option<i32>,
+    },
     Read,
 }
 
@@ -48,7 +55,9 @@ pub enum Outcome {
     /// A create or delete succeeded.
     Done,
     /// A setData succeeded; the node's new version.
-    Written { version: i32 },
+    Written {
+        version: i32,
+    },
     /// What a read returned (`None`: NoNode).
     Read(Value),
     Failed(ErrorCode),
@@ -118,7 +127,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_states: 200_000 }
+        Limits {
+            max_states: 200_000,
+        }
     }
 }
 
@@ -127,7 +138,12 @@ pub enum Anomaly {
     /// No linearization exists. `prefix` is the longest legal order found (history
     /// indexes), `state` the key's state after it, `stuck` the operations that could have
     /// come next in real time but whose outcome contradicts that state.
-    NotLinearizable { key: String, prefix: Vec<usize>, state: Value, stuck: Vec<usize> },
+    NotLinearizable {
+        key: String,
+        prefix: Vec<usize>,
+        state: Value,
+        stuck: Vec<usize>,
+    },
     /// The search hit `Limits::max_states` without an answer.
     Inconclusive { key: String, explored: usize },
     /// An operation that cannot be judged (completed before invoked, or an outcome that
@@ -143,9 +159,18 @@ impl Anomaly {
 
     /// A readable account, listing the operations involved.
     pub fn describe(&self, h: &History) -> String {
-        let show = |i: &usize| h.ops.get(*i).map_or(format!("#{i}?"), |o| format!("#{i} {}", fmt_op(o)));
+        let show = |i: &usize| {
+            h.ops
+                .get(*i)
+                .map_or(format!("#{i}?"), |o| format!("#{i} {}", fmt_op(o)))
+        };
         match self {
-            Anomaly::NotLinearizable { key, prefix, state, stuck } => {
+            Anomaly::NotLinearizable {
+                key,
+                prefix,
+                state,
+                stuck,
+            } => {
                 let p: Vec<String> = prefix.iter().map(show).collect();
                 let s: Vec<String> = stuck.iter().map(show).collect();
                 format!(
@@ -161,16 +186,27 @@ impl Anomaly {
 
 fn fmt_op(o: &Operation) -> String {
     let done = o.complete.map_or("…".to_string(), |c| c.to_string());
-    format!("[{}..{}] client {:#x} {:?} -> {:?}", o.invoke, done, o.client, o.op, o.outcome)
+    format!(
+        "[{}..{}] client {:#x} {:?} -> {:?}",
+        o.invoke, done, o.client, o.op, o.outcome
+    )
 }
 
 impl fmt::Display for Anomaly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Anomaly::NotLinearizable { key, prefix, stuck, .. } => {
-                write!(f, "{key} not linearizable after {} ops, stuck at {stuck:?}", prefix.len())
+            Anomaly::NotLinearizable {
+                key, prefix, stuck, ..
+            } => {
+                write!(
+                    f,
+                    "{key} not linearizable after {} ops, stuck at {stuck:?}",
+                    prefix.len()
+                )
             }
-            Anomaly::Inconclusive { key, explored } => write!(f, "{key}: inconclusive after {explored} states"),
+            Anomaly::Inconclusive { key, explored } => {
+                write!(f, "{key}: inconclusive after {explored} states")
+            }
             Anomaly::Malformed { index, why } => write!(f, "operation #{index} malformed: {why}"),
         }
     }
@@ -205,7 +241,10 @@ pub fn check_with(h: &History, limits: Limits) -> Result<(), Anomaly> {
 
 fn validate(index: usize, o: &Operation) -> Result<(), Anomaly> {
     if o.complete.is_some_and(|c| c < o.invoke) {
-        return Err(Anomaly::Malformed { index, why: "completed before it was invoked" });
+        return Err(Anomaly::Malformed {
+            index,
+            why: "completed before it was invoked",
+        });
     }
     let fits = matches!(
         (&o.op, &o.outcome),
@@ -215,16 +254,25 @@ fn validate(index: usize, o: &Operation) -> Result<(), Anomaly> {
             | (Op::SetData { .. }, Outcome::Written { .. })
     );
     if !fits {
-        return Err(Anomaly::Malformed { index, why: "outcome does not fit the operation" });
+        return Err(Anomaly::Malformed {
+            index,
+            why: "outcome does not fit the operation",
+        });
     }
     if o.complete.is_none() && !is_unknown(&o.outcome) {
-        return Err(Anomaly::Malformed { index, why: "an answer without a completion time" });
+        return Err(Anomaly::Malformed {
+            index,
+            why: "an answer without a completion time",
+        });
     }
     Ok(())
 }
 
 fn is_unknown(o: &Outcome) -> bool {
-    matches!(o, Outcome::Unknown | Outcome::Failed(ErrorCode::ConnectionLoss | ErrorCode::OperationTimeout))
+    matches!(
+        o,
+        Outcome::Unknown | Outcome::Failed(ErrorCode::ConnectionLoss | ErrorCode::OperationTimeout)
+    )
 }
 
 /// Operations that constrain the search: not failures that applied nothing, not reads
@@ -244,14 +292,30 @@ pub fn apply(state: &Value, op: &Op) -> (Outcome, Value) {
     match (op, state) {
         (Op::Read, _) => (Outcome::Read(state.clone()), state.clone()),
         (Op::Create { .. }, Some(_)) => fail(ErrorCode::NodeExists),
-        (Op::Create { data }, None) => (Outcome::Done, Some(Versioned { data: data.clone(), version: 0 })),
+        (Op::Create { data }, None) => (
+            Outcome::Done,
+            Some(Versioned {
+                data: data.clone(),
+                version: 0,
+            }),
+        ),
         (Op::SetData { .. } | Op::Delete { .. }, None) => fail(ErrorCode::NoNode),
-        (Op::SetData { expected: Some(e), .. } | Op::Delete { expected: Some(e) }, Some(v)) if *e != v.version => {
-            fail(ErrorCode::BadVersion)
-        }
+        (
+            Op::SetData {
+                expected: Some(e), ..
+            }
+            | Op::Delete { expected: Some(e) },
+            Some(v),
+        ) if *e != v.version => fail(ErrorCode::BadVersion),
         (Op::SetData { data, .. }, Some(v)) => {
             let version = v.version.wrapping_add(1);
-            (Outcome::Written { version }, Some(Versioned { data: data.clone(), version }))
+            (
+                Outcome::Written { version },
+                Some(Versioned {
+                    data: data.clone(),
+                    version,
+                }),
+            )
         }
         (Op::Delete { .. }, Some(_)) => (Outcome::Done, None),
     }
@@ -297,30 +361,69 @@ mod search {
 
     impl<'a> Key<'a> {
         fn new(all: &'a [Operation], idx: &[usize]) -> Key<'a> {
-            let mut ops: Vec<(usize, &Operation)> = idx.iter().filter_map(|i| all.get(*i).map(|o| (*i, o))).collect();
+            let mut ops: Vec<(usize, &Operation)> = idx
+                .iter()
+                .filter_map(|i| all.get(*i).map(|o| (*i, o)))
+                .collect();
             ops.sort_by_key(|(i, o)| (o.invoke, *i));
-            let deadline: Vec<u64> =
-                ops.iter().map(|(_, o)| if is_unknown(&o.outcome) { u64::MAX } else { o.complete.unwrap_or(u64::MAX) }).collect();
+            let deadline: Vec<u64> = ops
+                .iter()
+                .map(|(_, o)| {
+                    if is_unknown(&o.outcome) {
+                        u64::MAX
+                    } else {
+                        o.complete.unwrap_or(u64::MAX)
+                    }
+                })
+                .collect();
             let required = deadline.iter().filter(|d| **d != u64::MAX).count();
-            Key { ops, deadline, required }
+            Key {
+                ops,
+                deadline,
+                required,
+            }
         }
 
         /// Operations that may come next: invoked no later than the earliest deadline
         /// among those not yet linearized.
         fn candidates(&self, b: &Bits) -> Vec<usize> {
             let open = || (0..self.ops.len()).filter(|i| !has(b, *i));
-            let first_deadline = open().map(|i| self.deadline.get(i).copied().unwrap_or(u64::MAX)).min().unwrap_or(u64::MAX);
-            open().take_while(|i| self.ops.get(*i).is_some_and(|(_, o)| o.invoke <= first_deadline)).collect()
+            let first_deadline = open()
+                .map(|i| self.deadline.get(i).copied().unwrap_or(u64::MAX))
+                .min()
+                .unwrap_or(u64::MAX);
+            open()
+                .take_while(|i| {
+                    self.ops
+                        .get(*i)
+                        .is_some_and(|(_, o)| o.invoke <= first_deadline)
+                })
+                .collect()
         }
     }
 
-    pub(super) fn check_key(key: &str, all: &[Operation], idx: &[usize], init: Value, lim: Limits) -> Result<(), Anomaly> {
+    pub(super) fn check_key(
+        key: &str,
+        all: &[Operation],
+        idx: &[usize],
+        init: Value,
+        lim: Limits,
+    ) -> Result<(), Anomaly> {
         let k = Key::new(all, idx);
         let words = k.ops.len().div_ceil(64);
-        let mut arena = vec![Node { parent: usize::MAX, op: usize::MAX, done: 0, depth: 0 }];
+        let mut arena = vec![Node {
+            parent: usize::MAX,
+            op: usize::MAX,
+            done: 0,
+            depth: 0,
+        }];
         let mut seen: HashSet<(Bits, Value)> = HashSet::new();
         let mut stack = vec![(vec![0u64; words], init, 0usize)];
-        let mut deepest = (0usize, stack.first().map(|s| s.1.clone()).unwrap_or(None), vec![0u64; words]);
+        let mut deepest = (
+            0usize,
+            stack.first().map(|s| s.1.clone()).unwrap_or(None),
+            vec![0u64; words],
+        );
         while let Some((bits, state, at)) = stack.pop() {
             let (done, d) = arena.get(at).map_or((0, 0), |n| (n.done, n.depth));
             if done == k.required {
@@ -331,16 +434,26 @@ mod search {
             }
             for c in k.candidates(&bits).into_iter().rev() {
                 let Some((_, o)) = k.ops.get(c) else { continue };
-                let Some(next) = step(&state, o) else { continue };
+                let Some(next) = step(&state, o) else {
+                    continue;
+                };
                 let nb = with(&bits, c);
                 if !seen.insert((nb.clone(), next.clone())) {
                     continue;
                 }
                 if seen.len() > lim.max_states {
-                    return Err(Anomaly::Inconclusive { key: key.to_string(), explored: seen.len() });
+                    return Err(Anomaly::Inconclusive {
+                        key: key.to_string(),
+                        explored: seen.len(),
+                    });
                 }
                 let req = usize::from(k.deadline.get(c).is_some_and(|d| *d != u64::MAX));
-                arena.push(Node { parent: at, op: c, done: done + req, depth: d + 1 });
+                arena.push(Node {
+                    parent: at,
+                    op: c,
+                    done: done + req,
+                    depth: d + 1,
+                });
                 stack.push((nb, next, arena.len() - 1));
             }
         }
@@ -358,8 +471,17 @@ mod search {
             at = n.parent;
         }
         prefix.reverse();
-        let stuck = k.candidates(&bits).into_iter().filter_map(|c| k.ops.get(c).map(|(i, _)| *i)).collect();
-        Anomaly::NotLinearizable { key: key.to_string(), prefix, state, stuck }
+        let stuck = k
+            .candidates(&bits)
+            .into_iter()
+            .filter_map(|c| k.ops.get(c).map(|(i, _)| *i))
+            .collect();
+        Anomaly::NotLinearizable {
+            key: key.to_string(),
+            prefix,
+            state,
+            stuck,
+        }
     }
 }
 

@@ -16,7 +16,11 @@ impl fmt::Display for ConfigError {
         if self.line == 0 {
             write!(f, "{}: {}: {}", self.file, self.key, self.reason)
         } else {
-            write!(f, "{}:{}: {}: {}", self.file, self.line, self.key, self.reason)
+            write!(
+                f,
+                "{}:{}: {}: {}",
+                self.file, self.line, self.key, self.reason
+            )
         }
     }
 }

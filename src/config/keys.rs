@@ -50,18 +50,45 @@ pub struct KeyDef {
     pub doc: &'static str,
 }
 
-const INT: Kind = Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 };
-const POS: Kind = Kind::Int { min: 1, max: i32::MAX as i64 };
-const NONNEG: Kind = Kind::Int { min: 0, max: i32::MAX as i64 };
-const LONG: Kind = Kind::Int { min: i64::MIN, max: i64::MAX };
+const INT: Kind = Kind::Int {
+    min: i32::MIN as i64,
+    max: i32::MAX as i64,
+};
+const POS: Kind = Kind::Int {
+    min: 1,
+    max: i32::MAX as i64,
+};
+const NONNEG: Kind = Kind::Int {
+    min: 0,
+    max: i32::MAX as i64,
+};
+const LONG: Kind = Kind::Int {
+    min: i64::MIN,
+    max: i64::MAX,
+};
 const H: Support = Support::Honoured;
 const QUORUM: Support = Support::Reported("not used by rzk's ensemble members");
 const TLS: Support = Support::Reported("TLS is available on the client ports only");
-const DISK: Support = Support::Reported("slow fsyncs are not logged; the fsync time is in the metrics");
+const DISK: Support =
+    Support::Reported("slow fsyncs are not logged; the fsync time is in the metrics");
 const TUNING: Support = Support::Reported("Java implementation tuning with no counterpart in rzk");
 
-const fn key(name: &'static str, kind: Kind, default: &'static str, target: Target, support: Support, doc: &'static str) -> KeyDef {
-    KeyDef { name, kind, default, target, support, doc }
+const fn key(
+    name: &'static str,
+    kind: Kind,
+    default: &'static str,
+    target: Target,
+    support: Support,
+    doc: &'static str,
+) -> KeyDef {
+    KeyDef {
+        name,
+        kind,
+        default,
+        target,
+        support,
+        doc,
+    }
 }
 
 use Target::{Peer, SysProp};
@@ -188,16 +215,53 @@ pub const KEYS: &[KeyDef] = &[
 /// Keys matched by prefix: `server.<id>`, `group.<gid>`, `weight.<id>`,
 /// `authProvider.<n>`, `metricsProvider.<x>`.
 pub const PREFIXES: &[KeyDef] = &[
-    key("server.", Kind::Text, "", Peer, H, "host:quorumPort:electionPort[:role][;[clientHost:]clientPort]"),
-    key("group.", Kind::Text, "", Peer, QUORUM, "hierarchical quorum group"),
-    key("weight.", LONG, "1", Peer, QUORUM, "hierarchical quorum weight"),
-    key("authProvider.", Kind::Text, "", SysProp, H, "authentication provider class (SASL and X509AuthenticationProvider are understood)"),
-    key("metricsProvider.", Kind::Text, "", Peer, H, "passed to the metrics provider (httpHost, httpPort, exportJvmInfo, …)"),
+    key(
+        "server.",
+        Kind::Text,
+        "",
+        Peer,
+        H,
+        "host:quorumPort:electionPort[:role][;[clientHost:]clientPort]",
+    ),
+    key(
+        "group.",
+        Kind::Text,
+        "",
+        Peer,
+        QUORUM,
+        "hierarchical quorum group",
+    ),
+    key(
+        "weight.",
+        LONG,
+        "1",
+        Peer,
+        QUORUM,
+        "hierarchical quorum weight",
+    ),
+    key(
+        "authProvider.",
+        Kind::Text,
+        "",
+        SysProp,
+        H,
+        "authentication provider class (SASL and X509AuthenticationProvider are understood)",
+    ),
+    key(
+        "metricsProvider.",
+        Kind::Text,
+        "",
+        Peer,
+        H,
+        "passed to the metrics provider (httpHost, httpPort, exportJvmInfo, …)",
+    ),
 ];
 
 /// The definition of `name`, exact keys first.
 pub fn lookup(name: &str) -> Option<&'static KeyDef> {
-    KEYS.iter().find(|k| k.name == name).or_else(|| PREFIXES.iter().find(|k| name.starts_with(k.name)))
+    KEYS.iter()
+        .find(|k| k.name == name)
+        .or_else(|| PREFIXES.iter().find(|k| name.starts_with(k.name)))
 }
 
 /// Checks `value` against `kind`; the error is the reason part of the message.
@@ -215,7 +279,13 @@ pub fn check(kind: Kind, value: &str) -> Result<(), String> {
         },
         Kind::Bool if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false") => Ok(()),
         Kind::Bool => Err(format!("expected true or false, got {v:?}")),
-        Kind::YesNo if ["yes", "no", "true", "false"].iter().any(|w| v.eq_ignore_ascii_case(w)) => Ok(()),
+        Kind::YesNo
+            if ["yes", "no", "true", "false"]
+                .iter()
+                .any(|w| v.eq_ignore_ascii_case(w)) =>
+        {
+            Ok(())
+        }
         Kind::YesNo => Err(format!("expected yes or no, got {v:?}")),
         Kind::Choice(words) if words.contains(&v) => Ok(()),
         Kind::Choice(words) => Err(format!("expected one of {}, got {v:?}", words.join(", "))),
@@ -239,7 +309,10 @@ mod tests {
 
     #[test]
     fn every_default_is_a_valid_value() {
-        for k in KEYS.iter().filter(|k| !k.default.is_empty() && !k.default.contains(['<', '*'])) {
+        for k in KEYS
+            .iter()
+            .filter(|k| !k.default.is_empty() && !k.default.contains(['<', '*']))
+        {
             assert_eq!(check(k.kind, k.default), Ok(()), "{}", k.name);
         }
     }
@@ -247,18 +320,39 @@ mod tests {
     #[test]
     fn prefixed_keys_are_found() {
         assert_eq!(lookup("server.3").map(|k| k.name), Some("server."));
-        assert_eq!(lookup("metricsProvider.httpPort").map(|k| k.name), Some("metricsProvider."));
-        assert_eq!(lookup("metricsProvider.className").map(|k| k.name), Some("metricsProvider.className"));
+        assert_eq!(
+            lookup("metricsProvider.httpPort").map(|k| k.name),
+            Some("metricsProvider.")
+        );
+        assert_eq!(
+            lookup("metricsProvider.className").map(|k| k.name),
+            Some("metricsProvider.className")
+        );
         assert_eq!(lookup("noSuchKey"), None);
     }
 
     #[test]
     fn values_are_checked_by_kind() {
-        assert_eq!(check(POS, "0"), Err("0 is out of range (1..=2147483647)".into()));
-        assert_eq!(check(INT, "12x"), Err("not a valid integer: \"12x\"".into()));
-        assert_eq!(check(Kind::Port, "70000"), Err("not a valid port: \"70000\"".into()));
-        assert_eq!(check(Kind::Bool, "yes"), Err("expected true or false, got \"yes\"".into()));
+        assert_eq!(
+            check(POS, "0"),
+            Err("0 is out of range (1..=2147483647)".into())
+        );
+        assert_eq!(
+            check(INT, "12x"),
+            Err("not a valid integer: \"12x\"".into())
+        );
+        assert_eq!(
+            check(Kind::Port, "70000"),
+            Err("not a valid port: \"70000\"".into())
+        );
+        assert_eq!(
+            check(Kind::Bool, "yes"),
+            Err("expected true or false, got \"yes\"".into())
+        );
         assert_eq!(check(Kind::YesNo, "yes"), Ok(()));
-        assert_eq!(check(Kind::Choice(&["3"]), "1"), Err("expected one of 3, got \"1\"".into()));
+        assert_eq!(
+            check(Kind::Choice(&["3"]), "1"),
+            Err("expected one of 3, got \"1\"".into())
+        );
     }
 }

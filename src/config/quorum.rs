@@ -36,7 +36,9 @@ impl ServerSpec {
     /// Parses the value of `server.<id>` (`QuorumServer.initializeWithAddressString`).
     pub fn parse(id: ServerId, value: &str) -> Result<ServerSpec, String> {
         let value = value.trim();
-        let wrong = || format!("{value} does not have the form server_config or server_config;client_config where server_config is the pattern host:port:port or host:port:port:type");
+        let wrong = || {
+            format!("{value} does not have the form server_config or server_config;client_config where server_config is the pattern host:port:port or host:port:port:type")
+        };
         let mut halves = value.split(';');
         let server = halves.next().unwrap_or("");
         let client = halves.next();
@@ -44,7 +46,9 @@ impl ServerSpec {
             return Err(wrong());
         }
         if server.contains('|') {
-            return Err(format!("several addresses for server.{id} are not supported (multiAddress)"));
+            return Err(format!(
+                "several addresses for server.{id} are not supported (multiAddress)"
+            ));
         }
         let parts = host_and_port(server);
         if !(3..=4).contains(&parts.len()) {
@@ -63,7 +67,14 @@ impl ServerSpec {
             Some(t) => return Err(format!("Unrecognised peertype: {t}")),
         };
         let client = client.map(|c| client_addr(&host, c, &wrong)).transpose()?;
-        Ok(ServerSpec { id, host, quorum_port, election_port, role, client })
+        Ok(ServerSpec {
+            id,
+            host,
+            quorum_port,
+            election_port,
+            role,
+            client,
+        })
     }
 
     /// `host:port` of the quorum (Zab) port.
@@ -82,7 +93,12 @@ impl ServerSpec {
             LearnerType::Participant => "participant",
             LearnerType::Observer => "observer",
         };
-        let mut s = format!("{}:{}:{}", bracketed(&self.host), self.quorum_port, self.election_port);
+        let mut s = format!(
+            "{}:{}:{}",
+            bracketed(&self.host),
+            self.quorum_port,
+            self.election_port
+        );
         s.push(':');
         s.push_str(role);
         if let Some((h, p)) = &self.client {
@@ -113,7 +129,9 @@ fn host_and_port(s: &str) -> Vec<String> {
 }
 
 fn port(host: &str, p: &str) -> Result<u16, String> {
-    p.trim().parse().map_err(|_| format!("Address unresolved: {host}:{p}"))
+    p.trim()
+        .parse()
+        .map_err(|_| format!("Address unresolved: {host}:{p}"))
 }
 
 fn client_addr(host: &str, c: &str, wrong: &dyn Fn() -> String) -> Result<(String, u16), String> {
@@ -146,22 +164,38 @@ pub struct QuorumSettings {
 impl QuorumSettings {
     /// Reads the ensemble settings of a quorum configuration whose `myid` is loaded.
     pub fn from_config(cfg: &Config) -> Result<QuorumSettings, ConfigError> {
-        let err = |key: &str, reason: String| ConfigError { file: cfg.source.clone(), line: 0, key: key.into(), reason };
+        let err = |key: &str, reason: String| ConfigError {
+            file: cfg.source.clone(),
+            line: 0,
+            key: key.into(),
+            reason,
+        };
         let mut servers = BTreeMap::new();
         for (id, value) in &cfg.servers {
-            let spec = ServerSpec::parse(ServerId(*id), value).map_err(|r| err(&format!("server.{id}"), r))?;
+            let spec = ServerSpec::parse(ServerId(*id), value)
+                .map_err(|r| err(&format!("server.{id}"), r))?;
             servers.insert(ServerId(*id), spec);
         }
-        let init_limit = cfg.init_limit.ok_or_else(|| err("initLimit", "initLimit is not set".into()))?;
-        let sync_limit = cfg.sync_limit.ok_or_else(|| err("syncLimit", "syncLimit is not set".into()))?;
+        let init_limit = cfg
+            .init_limit
+            .ok_or_else(|| err("initLimit", "initLimit is not set".into()))?;
+        let sync_limit = cfg
+            .sync_limit
+            .ok_or_else(|| err("syncLimit", "syncLimit is not set".into()))?;
         let my_id = ServerId(cfg.server_id);
         if !servers.contains_key(&my_id) {
-            return Err(err("myid", format!("no server.{} line for this server's id", my_id.0)));
+            return Err(err(
+                "myid",
+                format!("no server.{} line for this server's id", my_id.0),
+            ));
         }
         let prop = |name: &str, default: u32| -> Result<u32, ConfigError> {
             match cfg.properties.get(name) {
                 None => Ok(default),
-                Some(v) => v.trim().parse().map_err(|_| err(name, format!("not a valid number: {v:?}"))),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| err(name, format!("not a valid number: {v:?}"))),
             }
         };
         let positive = |v: i32| u32::try_from(v).unwrap_or(0).max(1);
@@ -172,7 +206,11 @@ impl QuorumSettings {
             tick_time_ms: positive(cfg.tick_time_ms),
             init_limit: positive(init_limit),
             sync_limit: positive(sync_limit),
-            connect_limit: if connect > 0 { positive(connect) } else { positive(init_limit) },
+            connect_limit: if connect > 0 {
+                positive(connect)
+            } else {
+                positive(init_limit)
+            },
             listen_on_all_ips: cfg.quorum_listen_on_all_ips,
             election_port_bind_retry: prop("zookeeper.electionPortBindRetry", 3)?,
             cnx_timeout_ms: prop("zookeeper.cnxTimeout", 5000)?,
@@ -193,7 +231,11 @@ impl QuorumSettings {
     }
 
     fn by_role(&self, role: LearnerType) -> BTreeSet<ServerId> {
-        self.servers.values().filter(|s| s.role == role).map(|s| s.id).collect()
+        self.servers
+            .values()
+            .filter(|s| s.role == role)
+            .map(|s| s.id)
+            .collect()
     }
 
     /// The static (version 0) quorum config text, as `QuorumMaj.toString` prints it:
@@ -222,10 +264,16 @@ mod tests {
     #[test]
     fn server_line_with_role_and_client_address() {
         let s = spec("10.0.0.1:2888:3888:observer;127.0.0.1:2181").unwrap();
-        assert_eq!((s.host.as_str(), s.quorum_port, s.election_port), ("10.0.0.1", 2888, 3888));
+        assert_eq!(
+            (s.host.as_str(), s.quorum_port, s.election_port),
+            ("10.0.0.1", 2888, 3888)
+        );
         assert_eq!(s.role, LearnerType::Observer);
         assert_eq!(s.client, Some(("127.0.0.1".into(), 2181)));
-        assert_eq!(s.config_value(), "10.0.0.1:2888:3888:observer;127.0.0.1:2181");
+        assert_eq!(
+            s.config_value(),
+            "10.0.0.1:2888:3888:observer;127.0.0.1:2181"
+        );
     }
 
     #[test]
@@ -246,25 +294,39 @@ mod tests {
 
     #[test]
     fn malformed_server_lines_are_refused() {
-        assert!(spec("h:2888").unwrap_err().contains("does not have the form"));
-        assert!(spec("h:1:2:3:4").unwrap_err().contains("does not have the form"));
+        assert!(spec("h:2888")
+            .unwrap_err()
+            .contains("does not have the form"));
+        assert!(spec("h:1:2:3:4")
+            .unwrap_err()
+            .contains("does not have the form"));
         assert_eq!(spec("h:x:2").unwrap_err(), "Address unresolved: h:x");
         assert!(spec("h:5:5").unwrap_err().contains("must be different"));
-        assert_eq!(spec("h:1:2:leader").unwrap_err(), "Unrecognised peertype: leader");
+        assert_eq!(
+            spec("h:1:2:leader").unwrap_err(),
+            "Unrecognised peertype: leader"
+        );
         assert!(spec("a:1:2|b:1:2").unwrap_err().contains("multiAddress"));
     }
 
     fn settings(extra: &str) -> Result<QuorumSettings, ConfigError> {
         let text = format!("tickTime=2000\ndataDir=/d\nserver.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890:observer\n{extra}");
-        let mut cfg = Config::from_entries("zoo.cfg", &zoo_cfg::parse(&text), &Default::default()).unwrap();
+        let mut cfg =
+            Config::from_entries("zoo.cfg", &zoo_cfg::parse(&text), &Default::default()).unwrap();
         cfg.server_id = 2;
         QuorumSettings::from_config(&cfg)
     }
 
     #[test]
     fn limits_are_required() {
-        assert_eq!(settings("syncLimit=2\n").unwrap_err().reason, "initLimit is not set");
-        assert_eq!(settings("initLimit=5\n").unwrap_err().reason, "syncLimit is not set");
+        assert_eq!(
+            settings("syncLimit=2\n").unwrap_err().reason,
+            "initLimit is not set"
+        );
+        assert_eq!(
+            settings("initLimit=5\n").unwrap_err().reason,
+            "syncLimit is not set"
+        );
     }
 
     #[test]

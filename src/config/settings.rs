@@ -108,18 +108,30 @@ pub struct Notice {
 
 fn notice(e: &Entry, def: Option<&KeyDef>) -> Option<Notice> {
     let (message, warning) = match def.map(|d| d.support) {
-        None => (format!("unknown key, kept as system property zookeeper.{}", e.key), true),
+        None => (
+            format!("unknown key, kept as system property zookeeper.{}", e.key),
+            true,
+        ),
         Some(Support::Reported(why)) => (format!("accepted, has no effect: {why}"), false),
         Some(Support::Honoured) => return None,
     };
-    Some(Notice { line: e.line, key: e.key.clone(), message, warning })
+    Some(Notice {
+        line: e.line,
+        key: e.key.clone(),
+        message,
+        warning,
+    })
 }
 
 impl Config {
     /// Quorum mode (`QuorumPeerConfig`): several participants, or one with
     /// `standaloneEnabled=false`. Otherwise the server runs standalone.
     pub fn is_quorum(&self) -> bool {
-        let participants = self.servers.values().filter(|v| !v.contains(":observer")).count();
+        let participants = self
+            .servers
+            .values()
+            .filter(|v| !v.contains(":observer"))
+            .count();
         !self.servers.is_empty() && (participants > 1 || !self.standalone_enabled)
     }
 }
@@ -133,7 +145,12 @@ pub(super) struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub(super) fn err(&self, key: &str, reason: String) -> ConfigError {
         let line = self.entries.get(key).map(|e| e.line).unwrap_or(0);
-        ConfigError { file: self.source.to_string(), line, key: key.to_string(), reason }
+        ConfigError {
+            file: self.source.to_string(),
+            line,
+            key: key.to_string(),
+            reason,
+        }
     }
 
     fn raw(&self, key: &str) -> Option<&'a str> {
@@ -146,26 +163,39 @@ impl<'a> Reader<'a> {
     }
 
     /// The values of every property whose name starts with `prefix`.
-    pub(super) fn props_with_prefix<'b>(&'b self, prefix: &'b str) -> impl Iterator<Item = &'b str> + 'b {
-        self.props.iter().filter(move |(k, _)| k.starts_with(prefix)).map(|(_, v)| v.as_str())
+    pub(super) fn props_with_prefix<'b>(
+        &'b self,
+        prefix: &'b str,
+    ) -> impl Iterator<Item = &'b str> + 'b {
+        self.props
+            .iter()
+            .filter(move |(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v.as_str())
     }
 
     fn num<T: std::str::FromStr>(&self, key: &str, default: T) -> Result<T, ConfigError> {
         match self.raw(key) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| self.err(key, format!("not a valid number: {v:?}"))),
+            Some(v) => v
+                .parse()
+                .map_err(|_| self.err(key, format!("not a valid number: {v:?}"))),
         }
     }
 
     fn prop_num(&self, name: &str, default: i64) -> Result<i64, ConfigError> {
         match self.prop(name) {
             None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|_| self.err(name, format!("not a valid number: {v:?}"))),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| self.err(name, format!("not a valid number: {v:?}"))),
         }
     }
 
     fn prop_bool(&self, name: &str, default: bool) -> bool {
-        self.prop(name).map(|v| v.trim().eq_ignore_ascii_case("true")).unwrap_or(default)
+        self.prop(name)
+            .map(|v| v.trim().eq_ignore_ascii_case("true"))
+            .unwrap_or(default)
     }
 }
 
@@ -191,16 +221,26 @@ impl Config {
             }
             notices.extend(notice(e, def));
             if def.is_none_or(|d| d.target == Target::SysProp) {
-                let name = if e.key.starts_with("zookeeper.") { e.key.clone() } else { format!("zookeeper.{}", e.key) };
+                let name = if e.key.starts_with("zookeeper.") {
+                    e.key.clone()
+                } else {
+                    format!("zookeeper.{}", e.key)
+                };
                 props.insert(name, e.value.clone());
             }
             // Friendlier than Java, where only -Djute.maxbuffer counts.
             if e.key == "jute.maxbuffer" {
-                props.entry("jute.maxbuffer".to_string()).or_insert_with(|| e.value.clone());
+                props
+                    .entry("jute.maxbuffer".to_string())
+                    .or_insert_with(|| e.value.clone());
             }
             by_key.insert(e.key.as_str(), e);
         }
-        let r = Reader { source, entries: by_key, props };
+        let r = Reader {
+            source,
+            entries: by_key,
+            props,
+        };
         let mut cfg = build(&r)?;
         cfg.notices = notices;
         Ok(cfg)
@@ -221,8 +261,14 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
     if tick <= 0 {
         return Err(r.err("tickTime", "must be positive".into()));
     }
-    let data_dir: PathBuf = r.raw("dataDir").ok_or_else(|| r.err("dataDir", "dataDir is not set".into()))?.into();
-    let data_log_dir = r.raw("dataLogDir").map(PathBuf::from).unwrap_or_else(|| data_dir.clone());
+    let data_dir: PathBuf = r
+        .raw("dataDir")
+        .ok_or_else(|| r.err("dataDir", "dataDir is not set".into()))?
+        .into();
+    let data_log_dir = r
+        .raw("dataLogDir")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir.clone());
     let port: i64 = r.num("clientPort", 0)?;
     if !(0..=65535).contains(&port) {
         return Err(r.err("clientPort", format!("port out of range: {port}")));
@@ -232,10 +278,16 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
     let min = if min == -1 { tick * 2 } else { min };
     let max = if max == -1 { tick * 20 } else { max };
     if min > max {
-        return Err(r.err("minSessionTimeout", "minSessionTimeout must not be larger than maxSessionTimeout".into()));
+        return Err(r.err(
+            "minSessionTimeout",
+            "minSessionTimeout must not be larger than maxSessionTimeout".into(),
+        ));
     }
     if r.raw("clientPortAddress").is_some() && r.raw("clientPort").is_none() {
-        return Err(r.err("clientPortAddress", "clientPortAddress is set but clientPort is not".into()));
+        return Err(r.err(
+            "clientPortAddress",
+            "clientPortAddress is set but clientPort is not".into(),
+        ));
     }
     let jute_max = r.prop_num("jute.maxbuffer", 0xfffff)?;
     let secure = secure_client_port(r)?;
@@ -256,30 +308,50 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
         super_digest: r.prop("zookeeper.DigestAuthenticationProvider.superDigest"),
         sasl_enabled: sasl_enabled(r),
         jaas_config: r.prop("java.security.auth.login.config").map(PathBuf::from),
-        skip_acl: r.prop("zookeeper.skipACL").is_some_and(|v| v.trim() == "yes"),
+        skip_acl: r
+            .prop("zookeeper.skipACL")
+            .is_some_and(|v| v.trim() == "yes"),
         enforce_quota: r.prop_bool("zookeeper.enforceQuota", false),
-        reconfig_enabled: r.raw("reconfigEnabled").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+        reconfig_enabled: r
+            .raw("reconfigEnabled")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         jute_max_buffer: jute_max.max(1024) as usize,
         container_check_interval_ms: container_prop(r, "checkIntervalMs", 60_000)?,
         container_max_per_minute: container_prop(r, "maxPerMinute", 10_000)?,
         container_max_never_used_ms: container_prop(r, "maxNeverUsedIntervalMs", 0)?,
-        max_outgoing_frames: r.prop_num("zookeeper.rzk.maxOutgoingFrames", 100_000)?.max(16) as usize,
+        max_outgoing_frames: r
+            .prop_num("zookeeper.rzk.maxOutgoingFrames", 100_000)?
+            .max(16) as usize,
         server_id: 0,
         autopurge_snap_retain_count: r.num("autopurge.snapRetainCount", 3)?,
         autopurge_purge_interval_hours: r.num("autopurge.purgeInterval", 0)?,
         properties: r.props.clone(),
-        metrics_provider_class: r.raw("metricsProvider.className").map(|v| v.trim().to_string()),
+        metrics_provider_class: r
+            .raw("metricsProvider.className")
+            .map(|v| v.trim().to_string()),
         metrics_provider: metrics_provider(r),
         servers: servers(r)?,
-        standalone_enabled: r.raw("standaloneEnabled").is_none_or(|v| v.trim().eq_ignore_ascii_case("true")),
-        init_limit: r.raw("initLimit").map(|_| r.num("initLimit", 0)).transpose()?,
-        sync_limit: r.raw("syncLimit").map(|_| r.num("syncLimit", 0)).transpose()?,
+        standalone_enabled: r
+            .raw("standaloneEnabled")
+            .is_none_or(|v| v.trim().eq_ignore_ascii_case("true")),
+        init_limit: r
+            .raw("initLimit")
+            .map(|_| r.num("initLimit", 0))
+            .transpose()?,
+        sync_limit: r
+            .raw("syncLimit")
+            .map(|_| r.num("syncLimit", 0))
+            .transpose()?,
         connect_to_learner_master_limit: r.num("connectToLearnerMasterLimit", 0)?,
         peer_type_observer: r.raw("peerType").is_some_and(|v| v.trim() == "observer"),
-        quorum_listen_on_all_ips: r.raw("quorumListenOnAllIPs").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+        quorum_listen_on_all_ips: r
+            .raw("quorumListenOnAllIPs")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         notices: Vec::new(),
         secure_client_port: secure,
-        secure_client_port_address: r.raw("secureClientPortAddress").map(|a| a.trim().to_string()),
+        secure_client_port_address: r
+            .raw("secureClientPortAddress")
+            .map(|a| a.trim().to_string()),
         port_unification,
         tls: super::tls::settings(r, tls_wanted)?,
         x509_enabled: super::tls::x509_registered(r, tls_wanted),
@@ -292,7 +364,10 @@ fn secure_client_port(r: &Reader) -> Result<Option<u16>, ConfigError> {
     let port: u16 = r.num("secureClientPort", 0)?;
     if port == 0 {
         if r.raw("secureClientPortAddress").is_some() {
-            return Err(r.err("secureClientPortAddress", "secureClientPortAddress is set but secureClientPort is not".into()));
+            return Err(r.err(
+                "secureClientPortAddress",
+                "secureClientPortAddress is set but secureClientPort is not".into(),
+            ));
         }
         return Ok(None);
     }
@@ -307,7 +382,8 @@ fn secure_client_port(r: &Reader) -> Result<Option<u16>, ConfigError> {
 
 /// `zookeeper.serverCnxnFactory` names the Netty factory.
 fn netty_factory(r: &Reader) -> bool {
-    r.prop("zookeeper.serverCnxnFactory").is_some_and(|v| v.trim() == "org.apache.zookeeper.server.NettyServerCnxnFactory")
+    r.prop("zookeeper.serverCnxnFactory")
+        .is_some_and(|v| v.trim() == "org.apache.zookeeper.server.NettyServerCnxnFactory")
 }
 
 /// `ContainerManager` reads `znode.container.*` system properties; a zoo.cfg line can
@@ -324,7 +400,11 @@ fn whitelist(r: &Reader) -> FourLetterWhitelist {
     let Some(list) = r.prop("zookeeper.4lw.commands.whitelist") else {
         return FourLetterWhitelist::Only(["srvr".to_string()].into());
     };
-    let words: BTreeSet<String> = list.split(',').map(|w| w.trim().to_string()).filter(|w| !w.is_empty()).collect();
+    let words: BTreeSet<String> = list
+        .split(',')
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty())
+        .collect();
     if words.contains("*") {
         return FourLetterWhitelist::All;
     }
@@ -340,7 +420,12 @@ fn whitelist(r: &Reader) -> FourLetterWhitelist {
 fn metrics_provider(r: &Reader) -> BTreeMap<String, String> {
     r.entries
         .iter()
-        .filter_map(|(k, e)| Some((k.strip_prefix("metricsProvider.")?.to_string(), e.value.trim().to_string())))
+        .filter_map(|(k, e)| {
+            Some((
+                k.strip_prefix("metricsProvider.")?.to_string(),
+                e.value.trim().to_string(),
+            ))
+        })
         .filter(|(k, _)| k != "className")
         .collect()
 }
@@ -349,10 +434,18 @@ fn servers(r: &Reader) -> Result<BTreeMap<i64, String>, ConfigError> {
     let mut out = BTreeMap::new();
     for (k, e) in r.entries.iter().filter(|(k, _)| k.starts_with("server.")) {
         let id = k.trim_start_matches("server.");
-        let id: i64 = id.parse().map_err(|_| r.err(k, format!("server id is not a number: {id:?}")))?;
+        let id: i64 = id
+            .parse()
+            .map_err(|_| r.err(k, format!("server id is not a number: {id:?}")))?;
         let addr = e.value.split(';').next().unwrap_or("");
         if addr.split(':').count() < 3 {
-            return Err(r.err(k, format!("{} does not have the form host:port:port or host:port:port:type", e.value)));
+            return Err(r.err(
+                k,
+                format!(
+                    "{} does not have the form host:port:port or host:port:port:type",
+                    e.value
+                ),
+            ));
         }
         out.insert(id, e.value.clone());
     }
@@ -377,19 +470,26 @@ mod tests {
     #[test]
     fn session_timeout_bounds_derive_from_tick_time() {
         let c = cfg("tickTime=2000\ndataDir=/tmp/x\nclientPort=2181\n").unwrap();
-        assert_eq!((c.min_session_timeout_ms, c.max_session_timeout_ms), (4000, 40000));
+        assert_eq!(
+            (c.min_session_timeout_ms, c.max_session_timeout_ms),
+            (4000, 40000)
+        );
         assert_eq!(c.data_log_dir, PathBuf::from("/tmp/x"));
     }
 
     #[test]
     fn bad_value_names_file_line_and_key() {
         let e = cfg("dataDir=/tmp/x\ntickTime=abc\n").unwrap_err();
-        assert_eq!(e.to_string(), "zoo.cfg:2: tickTime: not a valid integer: \"abc\"");
+        assert_eq!(
+            e.to_string(),
+            "zoo.cfg:2: tickTime: not a valid integer: \"abc\""
+        );
     }
 
     #[test]
     fn unknown_keys_become_zookeeper_properties() {
-        let c = cfg("dataDir=/d\nextendedTypesEnabled=true\n4lw.commands.whitelist=ruok, stat\n").unwrap();
+        let c = cfg("dataDir=/d\nextendedTypesEnabled=true\n4lw.commands.whitelist=ruok, stat\n")
+            .unwrap();
         assert!(c.extended_types);
         assert!(c.four_letter_words.allows("ruok"));
         assert!(c.four_letter_words.allows("srvr"));

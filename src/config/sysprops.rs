@@ -31,9 +31,15 @@ mod tests {
 
     #[test]
     fn reads_dash_d_flags() {
-        let p = parse_jvm_flags(&["-Xmx1g -Djute.maxbuffer=4194304", "-Djava.security.auth.login.config=/etc/jaas.conf -Dflag"]);
+        let p = parse_jvm_flags(&[
+            "-Xmx1g -Djute.maxbuffer=4194304",
+            "-Djava.security.auth.login.config=/etc/jaas.conf -Dflag",
+        ]);
         assert_eq!(p.get("jute.maxbuffer").map(String::as_str), Some("4194304"));
-        assert_eq!(p.get("java.security.auth.login.config").map(String::as_str), Some("/etc/jaas.conf"));
+        assert_eq!(
+            p.get("java.security.auth.login.config").map(String::as_str),
+            Some("/etc/jaas.conf")
+        );
         assert_eq!(p.get("flag").map(String::as_str), Some(""));
     }
 }

@@ -81,9 +81,17 @@ pub(super) fn settings(r: &Reader, wanted: bool) -> Result<Option<TlsSettings>, 
         "" | "NEED" => ClientAuth::Need,
         "WANT" => ClientAuth::Want,
         "NONE" => ClientAuth::None,
-        _ => return Err(err(r, "zookeeper.ssl.clientAuth", format!("expected none, want or need, got {raw:?}"))),
+        _ => {
+            return Err(err(
+                r,
+                "zookeeper.ssl.clientAuth",
+                format!("expected none, want or need, got {raw:?}"),
+            ))
+        }
     };
-    let protocol = r.prop(&format!("{PREFIX}protocol")).unwrap_or_else(|| DEFAULT_PROTOCOL.to_string());
+    let protocol = r
+        .prop(&format!("{PREFIX}protocol"))
+        .unwrap_or_else(|| DEFAULT_PROTOCOL.to_string());
     let enabled_protocols = match r.prop(&format!("{PREFIX}enabledProtocols")) {
         Some(list) => list.split(',').map(|p| p.trim().to_string()).collect(),
         None => vec![protocol.clone()],
@@ -94,7 +102,9 @@ pub(super) fn settings(r: &Reader, wanted: bool) -> Result<Option<TlsSettings>, 
         client_auth,
         protocol,
         enabled_protocols,
-        cipher_suites: r.prop(&format!("{PREFIX}ciphersuites")).map(|l| l.split(',').map(|c| c.trim().to_string()).collect()),
+        cipher_suites: r
+            .prop(&format!("{PREFIX}ciphersuites"))
+            .map(|l| l.split(',').map(|c| c.trim().to_string()).collect()),
         super_user: r.prop(crate::auth::x509::SUPER_USER_PROPERTY),
     }))
 }
@@ -127,7 +137,16 @@ fn store(r: &Reader, which: &str) -> Result<Option<Store>, ConfigError> {
     let (store_type, blame) = match r.prop(&type_key).filter(|t| !t.is_empty()) {
         Some(t) => {
             let named = store_type_named(&t);
-            (named.ok_or_else(|| err(r, &type_key, format!("expected PEM, PKCS12, JKS or BCFKS, got {t:?}")))?, &type_key)
+            (
+                named.ok_or_else(|| {
+                    err(
+                        r,
+                        &type_key,
+                        format!("expected PEM, PKCS12, JKS or BCFKS, got {t:?}"),
+                    )
+                })?,
+                &type_key,
+            )
         }
         None => {
             let of_file = store_type_of_file(&location).ok_or_else(|| {
@@ -139,12 +158,20 @@ fn store(r: &Reader, which: &str) -> Result<Option<Store>, ConfigError> {
     if let Some(why) = unreadable(store_type, &location) {
         return Err(err(r, blame, why));
     }
-    let mut password = r.prop(&format!("{PREFIX}{which}.password")).unwrap_or_default();
+    let mut password = r
+        .prop(&format!("{PREFIX}{which}.password"))
+        .unwrap_or_default();
     let path_key = format!("{PREFIX}{which}.passwordPath");
     if let Some(path) = r.prop(&path_key).filter(|p| !p.is_empty()) {
-        password = read_secret(&path).map_err(|e| err(r, &path_key, format!("cannot read {path}: {e}")))?;
+        password = read_secret(&path)
+            .map_err(|e| err(r, &path_key, format!("cannot read {path}: {e}")))?;
     }
-    Ok(Some(Store { location: PathBuf::from(location), password, store_type, key: short(&location_key).to_string() }))
+    Ok(Some(Store {
+        location: PathBuf::from(location),
+        password,
+        store_type,
+        key: short(&location_key).to_string(),
+    }))
 }
 
 /// Why rzk cannot read a store of this type: BCFKS is a Bouncy Castle format; PKCS12
@@ -192,14 +219,16 @@ fn read_secret(path: &str) -> std::io::Result<String> {
 
 /// Whether `zookeeper.client.portUnification` is on (`Boolean.getBoolean`).
 pub(super) fn port_unification(r: &Reader) -> bool {
-    r.prop("zookeeper.client.portUnification").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    r.prop("zookeeper.client.portUnification")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 /// Whether the `x509` provider is registered: named by an `authProvider.*` setting, or
 /// added by `configureSSLAuth` because a secure port or port unification needs it.
 pub(super) fn x509_registered(r: &Reader, tls_wanted: bool) -> bool {
     tls_wanted
-        || r.props_with_prefix("zookeeper.authProvider.").any(|v| v.trim() == "org.apache.zookeeper.server.auth.X509AuthenticationProvider")
+        || r.props_with_prefix("zookeeper.authProvider.")
+            .any(|v| v.trim() == "org.apache.zookeeper.server.auth.X509AuthenticationProvider")
 }
 
 #[cfg(test)]

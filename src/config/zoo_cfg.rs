@@ -28,7 +28,11 @@ fn parse_line(line: usize, raw: &str) -> Option<Entry> {
     let key = trimmed[..split].trim().to_string();
     let rest = trimmed[split..].trim_start();
     let rest = rest.strip_prefix(['=', ':']).unwrap_or(rest);
-    Some(Entry { line, key, value: rest.trim().to_string() })
+    Some(Entry {
+        line,
+        key,
+        value: rest.trim().to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -38,10 +42,18 @@ mod tests {
     #[test]
     fn parses_properties_style_lines() {
         let e = parse("# c\n! c\n\ntickTime=2000\n  clientPort : 2181 \ndataDir /var/zk\nempty=\n");
-        let kv: Vec<_> = e.iter().map(|e| (e.line, e.key.as_str(), e.value.as_str())).collect();
+        let kv: Vec<_> = e
+            .iter()
+            .map(|e| (e.line, e.key.as_str(), e.value.as_str()))
+            .collect();
         assert_eq!(
             kv,
-            vec![(4, "tickTime", "2000"), (5, "clientPort", "2181"), (6, "dataDir", "/var/zk"), (7, "empty", "")]
+            vec![
+                (4, "tickTime", "2000"),
+                (5, "clientPort", "2181"),
+                (6, "dataDir", "/var/zk"),
+                (7, "empty", "")
+            ]
         );
     }
 

@@ -35,21 +35,36 @@ pub struct ElectionConfig {
 pub enum Input {
     /// Enter LOOKING (at startup, or after leaving a leader or follower role) with the
     /// last logged zxid (-1: empty database not trusted) and `currentEpoch`.
-    Start { last_zxid: Zxid, current_epoch: i64 },
+    Start {
+        last_zxid: Zxid,
+        current_epoch: i64,
+    },
     /// A notification that arrived from `from` on the election port.
-    Received { from: ServerId, n: Notification },
+    Received {
+        from: ServerId,
+        n: Notification,
+    },
     Tick,
     /// The role this peer took established `epoch` (`QuorumPeer.updateElectionVote`):
     /// the vote it answers LOOKING peers with now carries that epoch, as the leader's
     /// and every Java member's does, so a joining peer sees them agree.
-    EpochEstablished { epoch: i64 },
+    EpochEstablished {
+        epoch: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    Send { to: ServerId, n: Notification },
+    Send {
+        to: ServerId,
+        n: Notification,
+    },
     /// The election is over: take this role (LEADING, FOLLOWING or OBSERVING) under `vote`.
-    Decided { state: PeerState, vote: Vote, election_epoch: i64 },
+    Decided {
+        state: PeerState,
+        vote: Vote,
+        election_epoch: i64,
+    },
 }
 
 /// The election state of one peer.
@@ -73,7 +88,12 @@ pub struct Fle {
 
 impl Fle {
     pub fn new(cfg: ElectionConfig) -> Fle {
-        let current = Ballot { vote: Vote::NONE, election_epoch: 0, state: PeerState::Looking, version: NOTIFICATION_VERSION };
+        let current = Ballot {
+            vote: Vote::NONE,
+            election_epoch: 0,
+            state: PeerState::Looking,
+            version: NOTIFICATION_VERSION,
+        };
         let timeout = cfg.initial_timeout.max(1);
         Fle {
             cfg,
@@ -107,7 +127,10 @@ impl Fle {
 
     pub fn step(&mut self, input: Input) -> Vec<Action> {
         match input {
-            Input::Start { last_zxid, current_epoch } => self.start(last_zxid, current_epoch),
+            Input::Start {
+                last_zxid,
+                current_epoch,
+            } => self.start(last_zxid, current_epoch),
             Input::EpochEstablished { epoch } => {
                 if self.state != PeerState::Looking {
                     self.current.vote.peer_epoch = epoch;
@@ -128,7 +151,11 @@ impl Fle {
         self.state = PeerState::Looking;
         self.trusted = last_zxid != Zxid::NONE;
         self.init = if self.is_voter() {
-            Vote { leader: self.cfg.my_id, zxid: last_zxid, peer_epoch: current_epoch }
+            Vote {
+                leader: self.cfg.my_id,
+                zxid: last_zxid,
+                peer_epoch: current_epoch,
+            }
         } else {
             Vote::NONE
         };
@@ -159,10 +186,18 @@ impl Fle {
     fn broadcast(&mut self) {
         let n = self.note(self.proposal, self.clock, PeerState::Looking);
         for to in self.cfg.voters.iter().filter(|s| **s != self.cfg.my_id) {
-            self.actions.push(Action::Send { to: *to, n: n.clone() });
+            self.actions.push(Action::Send {
+                to: *to,
+                n: n.clone(),
+            });
         }
         if self.is_voter() {
-            let own = Ballot { vote: self.proposal, election_epoch: self.clock, state: PeerState::Looking, version: 0 };
+            let own = Ballot {
+                vote: self.proposal,
+                election_epoch: self.clock,
+                state: PeerState::Looking,
+                version: 0,
+            };
             self.recv.insert(self.cfg.my_id, own);
         }
     }
@@ -196,7 +231,11 @@ impl Fle {
     }
 
     fn look(&mut self, from: ServerId, n: Notification) {
-        let vote = Vote { leader: ServerId(n.leader), zxid: Zxid(n.zxid), peer_epoch: n.peer_epoch };
+        let vote = Vote {
+            leader: ServerId(n.leader),
+            zxid: Zxid(n.zxid),
+            peer_epoch: n.peer_epoch,
+        };
         if self.finalizing.is_some() {
             if !vote.beats(&self.proposal, &self.cfg.voters) {
                 return;
@@ -210,7 +249,12 @@ impl Fle {
             PeerState::Looking => self.looking_vote(from, vote, n.election_epoch),
             PeerState::Observing => {}
             PeerState::Following | PeerState::Leading => {
-                let b = Ballot { vote, election_epoch: n.election_epoch, state: n.state, version: n.version };
+                let b = Ballot {
+                    vote,
+                    election_epoch: n.election_epoch,
+                    state: n.state,
+                    version: n.version,
+                };
                 self.settled_vote(from, b);
             }
         }
@@ -223,20 +267,36 @@ impl Fle {
         if epoch > self.clock {
             self.clock = epoch;
             self.recv.clear();
-            self.proposal = if vote.beats(&self.init, &self.cfg.voters) { vote } else { self.init };
+            self.proposal = if vote.beats(&self.init, &self.cfg.voters) {
+                vote
+            } else {
+                self.init
+            };
             self.broadcast();
         } else if vote.beats(&self.proposal, &self.cfg.voters) {
             self.proposal = vote;
             self.broadcast();
         }
-        let b = Ballot { vote, election_epoch: epoch, state: PeerState::Looking, version: 0 };
+        let b = Ballot {
+            vote,
+            election_epoch: epoch,
+            state: PeerState::Looking,
+            version: 0,
+        };
         self.recv.insert(from, b);
         self.check_looking_quorum();
     }
 
     fn check_looking_quorum(&mut self) {
-        let target = Ballot { vote: self.proposal, election_epoch: self.clock, state: PeerState::Looking, version: 0 };
-        if self.proposal == Vote::NONE || !is_quorum(&supporters(&self.recv, &target), &self.cfg.voters) {
+        let target = Ballot {
+            vote: self.proposal,
+            election_epoch: self.clock,
+            state: PeerState::Looking,
+            version: 0,
+        };
+        if self.proposal == Vote::NONE
+            || !is_quorum(&supporters(&self.recv, &target), &self.cfg.voters)
+        {
             return;
         }
         if self.cfg.finalize_wait == 0 {
@@ -260,7 +320,13 @@ impl Fle {
         }
         self.out_of_election.insert(from, b);
         let ok = is_quorum(&supporters(&self.out_of_election, &b), &self.cfg.voters)
-            && leader_confirmed(&self.out_of_election, b.vote.leader, b.election_epoch, me, clock);
+            && leader_confirmed(
+                &self.out_of_election,
+                b.vote.leader,
+                b.election_epoch,
+                me,
+                clock,
+            );
         if ok {
             self.clock = b.election_epoch;
             self.decide(b.vote, b.election_epoch);
@@ -277,8 +343,17 @@ impl Fle {
         };
         self.state = state;
         self.finalizing = None;
-        self.current = Ballot { vote, election_epoch, state, version: NOTIFICATION_VERSION };
-        self.actions.push(Action::Decided { state, vote, election_epoch });
+        self.current = Ballot {
+            vote,
+            election_epoch,
+            state,
+            version: NOTIFICATION_VERSION,
+        };
+        self.actions.push(Action::Decided {
+            state,
+            vote,
+            election_epoch,
+        });
     }
 
     fn tick(&mut self) {
@@ -296,7 +371,10 @@ impl Fle {
         self.ticks_left = self.ticks_left.saturating_sub(1);
         if self.ticks_left == 0 {
             self.broadcast();
-            self.timeout = self.timeout.saturating_mul(2).min(self.cfg.max_timeout.max(1));
+            self.timeout = self
+                .timeout
+                .saturating_mul(2)
+                .min(self.cfg.max_timeout.max(1));
             self.ticks_left = self.timeout;
         }
     }

@@ -16,13 +16,18 @@ pub struct Vote {
 
 impl Vote {
     /// What observers propose (`Long.MIN_VALUE` everywhere): loses to every real vote.
-    pub const NONE: Vote = Vote { leader: ServerId(i64::MIN), zxid: Zxid(i64::MIN), peer_epoch: i64::MIN };
+    pub const NONE: Vote = Vote {
+        leader: ServerId(i64::MIN),
+        zxid: Zxid(i64::MIN),
+        peer_epoch: i64::MIN,
+    };
 
     /// `totalOrderPredicate`: is `self` a better leader than `other`? Order is
     /// (peer epoch, zxid, sid); a candidate that cannot vote never wins.
     pub fn beats(&self, other: &Vote, voters: &BTreeSet<ServerId>) -> bool {
         voters.contains(&self.leader)
-            && (self.peer_epoch, self.zxid, self.leader) > (other.peer_epoch, other.zxid, other.leader)
+            && (self.peer_epoch, self.zxid, self.leader)
+                > (other.peer_epoch, other.zxid, other.leader)
     }
 }
 
@@ -52,16 +57,26 @@ impl Ballot {
 
 /// The voters whose recorded ballot agrees with `target`.
 pub fn supporters(set: &BTreeMap<ServerId, Ballot>, target: &Ballot) -> BTreeSet<ServerId> {
-    set.iter().filter(|(_, b)| b.agrees(target)).map(|(sid, _)| *sid).collect()
+    set.iter()
+        .filter(|(_, b)| b.agrees(target))
+        .map(|(sid, _)| *sid)
+        .collect()
 }
 
 /// `checkLeader`: a settled quorum is trusted only if the leader itself said LEADING, or
 /// the leader is us and we were in that round.
-pub fn leader_confirmed(set: &BTreeMap<ServerId, Ballot>, leader: ServerId, epoch: i64, me: ServerId, clock: i64) -> bool {
+pub fn leader_confirmed(
+    set: &BTreeMap<ServerId, Ballot>,
+    leader: ServerId,
+    epoch: i64,
+    me: ServerId,
+    clock: i64,
+) -> bool {
     if leader == me {
         return clock == epoch;
     }
-    set.get(&leader).is_some_and(|b| b.state == PeerState::Leading)
+    set.get(&leader)
+        .is_some_and(|b| b.state == PeerState::Leading)
 }
 
 /// Majority of `voters` (`QuorumMaj.containsQuorum`).
@@ -74,7 +89,11 @@ mod tests {
     use super::*;
 
     fn v(sid: i64, zxid: i64, epoch: i64) -> Vote {
-        Vote { leader: ServerId(sid), zxid: Zxid(zxid), peer_epoch: epoch }
+        Vote {
+            leader: ServerId(sid),
+            zxid: Zxid(zxid),
+            peer_epoch: epoch,
+        }
     }
 
     fn voters() -> BTreeSet<ServerId> {
@@ -97,10 +116,23 @@ mod tests {
 
     #[test]
     fn settled_ballots_agree_on_the_leader_only() {
-        let a = Ballot { vote: v(2, 5, 3), election_epoch: 4, state: PeerState::Following, version: 2 };
-        let b = Ballot { vote: v(2, 9, 4), election_epoch: 7, state: PeerState::Leading, version: 2 };
+        let a = Ballot {
+            vote: v(2, 5, 3),
+            election_epoch: 4,
+            state: PeerState::Following,
+            version: 2,
+        };
+        let b = Ballot {
+            vote: v(2, 9, 4),
+            election_epoch: 7,
+            state: PeerState::Leading,
+            version: 2,
+        };
         assert!(a.agrees(&b));
-        let looking = Ballot { state: PeerState::Looking, ..b };
+        let looking = Ballot {
+            state: PeerState::Looking,
+            ..b
+        };
         assert!(!a.agrees(&looking));
     }
 

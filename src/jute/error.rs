@@ -23,7 +23,10 @@ pub enum DecodeError {
 
 impl DecodeError {
     pub fn invalid(what: &'static str, value: impl Into<i64>) -> DecodeError {
-        DecodeError::Invalid { what, value: value.into() }
+        DecodeError::Invalid {
+            what,
+            value: value.into(),
+        }
     }
 }
 

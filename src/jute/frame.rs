@@ -19,7 +19,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_frame: DEFAULT_MAX_BUFFER, max_field: DEFAULT_MAX_BUFFER + DEFAULT_MAX_BUFFER }
+        Limits {
+            max_frame: DEFAULT_MAX_BUFFER,
+            max_field: DEFAULT_MAX_BUFFER + DEFAULT_MAX_BUFFER,
+        }
     }
 }
 
@@ -116,9 +119,15 @@ mod tests {
     fn frame_longer_than_max_is_refused_before_its_body_arrives() {
         let r = split_frame(&[0, 0, 0, 11], 10);
         assert!(matches!(r, Err(FrameError::TooLarge { len: 11, max: 10 })));
-        let mut c = FrameCodec::new(Limits { max_frame: 10, max_field: 10 });
+        let mut c = FrameCodec::new(Limits {
+            max_frame: 10,
+            max_field: 10,
+        });
         let mut src = BytesMut::from(&[0u8, 0x10, 0, 0][..]);
-        assert!(matches!(c.decode(&mut src), Err(FrameError::TooLarge { .. })));
+        assert!(matches!(
+            c.decode(&mut src),
+            Err(FrameError::TooLarge { .. })
+        ));
     }
 
     #[test]
@@ -135,7 +144,8 @@ mod tests {
     fn encoder_passes_framed_bytes_through() {
         let mut c = FrameCodec::default();
         let mut dst = BytesMut::new();
-        c.encode(Bytes::from_static(&[0, 0, 0, 1, 9]), &mut dst).unwrap();
+        c.encode(Bytes::from_static(&[0, 0, 0, 1, 9]), &mut dst)
+            .unwrap();
         assert_eq!(&dst[..], &[0, 0, 0, 1, 9]);
     }
 

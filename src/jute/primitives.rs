@@ -52,7 +52,10 @@ fn length<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, Option<usize>> {
     }
     match usize::try_from(len) {
         Ok(n) if n <= lim.max_field => Ok((i, Some(n))),
-        _ => Err(nom::Err::Failure(DecodeError::TooLarge { len: len.into(), max: lim.max_field })),
+        _ => Err(nom::Err::Failure(DecodeError::TooLarge {
+            len: len.into(),
+            max: lim.max_field,
+        })),
     }
 }
 
@@ -110,7 +113,10 @@ pub fn vector<'a, T>(
     };
     let max = i.len() / min_elem.max(1);
     if n > max {
-        return fail(DecodeError::TooLarge { len: count.into(), max });
+        return fail(DecodeError::TooLarge {
+            len: count.into(),
+            max,
+        });
     }
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
@@ -213,7 +219,10 @@ mod tests {
         let lim = Limits::default();
         let mut buf = Vec::new();
         put_bytes(&mut buf, b"/a\xffb");
-        assert_eq!(ustring(&buf, &lim).map(|(_, s)| s), Ok("/a\u{FFFD}b".to_string()));
+        assert_eq!(
+            ustring(&buf, &lim).map(|(_, s)| s),
+            Ok("/a\u{FFFD}b".to_string())
+        );
         buf.clear();
         put_bytes(&mut buf, "/é".as_bytes());
         assert_eq!(ustring(&buf, &lim).map(|(_, s)| s), Ok("/é".to_string()));
@@ -238,12 +247,21 @@ mod tests {
     #[test]
     fn buffer_length_below_minus_one_is_too_large() {
         let e = finish(buffer(&(-2i32).to_be_bytes(), &lim())).unwrap_err();
-        assert_eq!(e, DecodeError::TooLarge { len: -2, max: lim().max_field });
+        assert_eq!(
+            e,
+            DecodeError::TooLarge {
+                len: -2,
+                max: lim().max_field
+            }
+        );
     }
 
     #[test]
     fn buffer_length_above_max_field_is_too_large() {
-        let small = Limits { max_frame: 16, max_field: 8 };
+        let small = Limits {
+            max_frame: 16,
+            max_field: 8,
+        };
         let mut b = 9i32.to_be_bytes().to_vec();
         b.extend_from_slice(&[0; 9]);
         let e = finish(buffer(&b, &small)).unwrap_err();
@@ -253,7 +271,10 @@ mod tests {
     #[test]
     fn buffer_shorter_than_its_length_is_truncated() {
         let b = [0, 0, 0, 5, 1, 2];
-        assert_eq!(finish(buffer(&b, &lim())).unwrap_err(), DecodeError::Truncated);
+        assert_eq!(
+            finish(buffer(&b, &lim())).unwrap_err(),
+            DecodeError::Truncated
+        );
     }
 
     #[test]
@@ -270,7 +291,10 @@ mod tests {
         let e = finish(strings(&b, &lim())).unwrap_err();
         assert_eq!(e, DecodeError::TooLarge { len: 1000, max: 2 });
         let huge = i32::MAX.to_be_bytes();
-        assert!(matches!(finish(strings(&huge, &lim())), Err(DecodeError::TooLarge { .. })));
+        assert!(matches!(
+            finish(strings(&huge, &lim())),
+            Err(DecodeError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -17,7 +17,11 @@ pub enum Queued {
     /// ensemble): answered when the matching commit or SYNC comes back.
     Forwarded { xid: i32 },
     /// A read (or any non-transaction request) to answer when it reaches the head.
-    Read { xid: i32, body: RequestBody, received_ms: i64 },
+    Read {
+        xid: i32,
+        body: RequestBody,
+        received_ms: i64,
+    },
 }
 
 #[derive(Debug, Default, Clone)]
@@ -44,7 +48,11 @@ impl ConnStats {
         self.last_zxid = zxid;
         self.last_response_ms = now_ms;
         self.last_latency_ms = latency;
-        self.min_latency_ms = if self.count == 0 { latency } else { self.min_latency_ms.min(latency) };
+        self.min_latency_ms = if self.count == 0 {
+            latency
+        } else {
+            self.min_latency_ms.min(latency)
+        };
         self.max_latency_ms = self.max_latency_ms.max(latency);
         self.total_latency_ms += latency;
         self.count += 1;
@@ -52,7 +60,11 @@ impl ConnStats {
 
     pub fn reset(&mut self) {
         let established = self.established_ms;
-        *self = ConnStats { established_ms: established, last_op: "NA", ..Default::default() };
+        *self = ConnStats {
+            established_ms: established,
+            last_op: "NA",
+            ..Default::default()
+        };
     }
 }
 
@@ -96,7 +108,11 @@ impl Conn {
             auth: vec![Id::new("ip", &peer.ip().to_string())],
             queue: VecDeque::new(),
             sasl: None,
-            stats: ConnStats { established_ms: now_ms, last_op: "NA", ..Default::default() },
+            stats: ConnStats {
+                established_ms: now_ms,
+                last_op: "NA",
+                ..Default::default()
+            },
             closing: false,
         }
     }
@@ -120,7 +136,11 @@ impl Conn {
 
     /// The connection is gone: what it had queued leaves the counts.
     pub fn forget(&self, tally: &mut QueueTally) {
-        tally.reads -= self.queue.iter().filter(|q| matches!(q, Queued::Read { .. })).count();
+        tally.reads -= self
+            .queue
+            .iter()
+            .filter(|q| matches!(q, Queued::Read { .. }))
+            .count();
         tally.busy -= usize::from(!self.queue.is_empty());
     }
 }

@@ -3,8 +3,8 @@
 
 use super::conn::{Conn, Queued};
 use super::{Action, ConnId, Input};
-use crate::config::settings::FourLetterWhitelist;
 use crate::auth::AuthProviders;
+use crate::config::settings::FourLetterWhitelist;
 use crate::pipeline::acl::AuthSchemes;
 use crate::pipeline::prep::{Prep, PrepConfig};
 use crate::proto::{ServerId, SessionId, TxnEntry};
@@ -50,7 +50,10 @@ pub struct CoreConfig {
 }
 
 impl CoreConfig {
-    pub fn from_config(c: &crate::config::Config, sasl_users: Option<BTreeMap<String, String>>) -> CoreConfig {
+    pub fn from_config(
+        c: &crate::config::Config,
+        sasl_users: Option<BTreeMap<String, String>>,
+    ) -> CoreConfig {
         CoreConfig {
             server_id: c.server_id,
             tick_ms: c.tick_time_ms as i64,
@@ -74,7 +77,10 @@ impl CoreConfig {
             max_client_cnxns: c.max_client_cnxns,
             x509: c.x509_enabled,
             response_cache_size: cache_size(c, "zookeeper.maxResponseCacheSize"),
-            children_response_cache_size: cache_size(c, "zookeeper.maxGetChildrenResponseCacheSize"),
+            children_response_cache_size: cache_size(
+                c,
+                "zookeeper.maxGetChildrenResponseCacheSize",
+            ),
         }
     }
 }
@@ -182,7 +188,11 @@ impl Core {
             standalone: true,
             max_never_used_container_ms: cfg.container_max_never_used_ms,
         });
-        prep.set_schemes(AuthSchemes { digest: true, sasl: cfg.sasl_users.is_some(), x509: cfg.x509 });
+        prep.set_schemes(AuthSchemes {
+            digest: true,
+            sasl: cfg.sasl_users.is_some(),
+            x509: cfg.x509,
+        });
         let sessions = SessionTracker::new(ServerId(cfg.server_id), now_wall_ms, cfg.tick_ms);
         let tree = DataTree::with_extended_types(cfg.extended_types);
         let mut auth = AuthProviders::new(cfg.super_digest.clone());
@@ -248,21 +258,32 @@ impl Core {
         match input {
             Input::Opened { conn, peer, auth } => {
                 let mut c = Conn::new(peer, self.now_wall_ms);
-                c.auth.extend(auth.into_iter().filter(|id| !c.auth.contains(id)).collect::<Vec<_>>());
+                c.auth.extend(
+                    auth.into_iter()
+                        .filter(|id| !c.auth.contains(id))
+                        .collect::<Vec<_>>(),
+                );
                 self.conns.insert(conn, c);
             }
             Input::Connect { conn, req, bytes } => {
                 self.record_received(bytes);
                 self.handle_connect(conn, req)
             }
-            Input::Request { conn, xid, body, bytes } => {
+            Input::Request {
+                conn,
+                xid,
+                body,
+                bytes,
+            } => {
                 self.record_received(bytes);
                 self.handle_request(conn, xid, body)
             }
             Input::Closed { conn } => self.handle_closed(conn),
             Input::Tick => self.handle_tick(),
             Input::Persisted { upto } => self.handle_persisted(upto),
-            Input::Samples(samples) => samples.into_iter().for_each(|x| self.stats.recorded.record(x)),
+            Input::Samples(samples) => samples
+                .into_iter()
+                .for_each(|x| self.stats.recorded.record(x)),
             other => self.handle_quorum_input(other),
         }
     }
@@ -327,7 +348,11 @@ impl Core {
 
     fn handle_tick(&mut self) {
         // Only the leader (or a standalone server) expires sessions and reaps containers.
-        if matches!(self.role, super::quorum::Role::Standalone | super::quorum::Role::Leading) && self.serving {
+        if matches!(
+            self.role,
+            super::quorum::Role::Standalone | super::quorum::Role::Leading
+        ) && self.serving
+        {
             self.expire_sessions();
             self.maybe_reap_containers();
         }

@@ -3,9 +3,9 @@
 //! log). The only place where the core meets the outside world.
 
 use super::four_letter::Query;
-use super::stats::ServerSnapshot;
 use super::recorded::{Counter, Sample};
 use super::snapshot::SnapshotSlice;
+use super::stats::ServerSnapshot;
 use super::{Action, ConnId, Core, Input};
 use crate::proto::TxnEntry;
 use bytes::Bytes;
@@ -41,7 +41,10 @@ pub enum Event {
     },
     Input(Input),
     /// The operations surface asks for the server's state (`crate::ops`).
-    Query { what: Query, reply: oneshot::Sender<ServerSnapshot> },
+    Query {
+        what: Query,
+        reply: oneshot::Sender<ServerSnapshot>,
+    },
     /// The log writer asks for a snapshot (it has just rolled the log).
     Snapshot,
     /// Persistence failed (fsync error, full disk): the server must stop before it
@@ -74,7 +77,10 @@ pub struct MemoryLog {
 
 impl MemoryLog {
     pub fn new(capacity: usize) -> MemoryLog {
-        MemoryLog { capacity, entries: VecDeque::new() }
+        MemoryLog {
+            capacity,
+            entries: VecDeque::new(),
+        }
     }
 }
 
@@ -97,10 +103,23 @@ pub const MAX_BATCH: usize = 1024;
 
 /// The queues of the open connections, where the core's frames go.
 #[derive(Default)]
-pub struct Outs(BTreeMap<ConnId, (mpsc::Sender<Out>, std::sync::Arc<std::sync::atomic::AtomicBool>)>);
+pub struct Outs(
+    BTreeMap<
+        ConnId,
+        (
+            mpsc::Sender<Out>,
+            std::sync::Arc<std::sync::atomic::AtomicBool>,
+        ),
+    >,
+);
 
 impl Outs {
-    pub fn open(&mut self, conn: ConnId, out: mpsc::Sender<Out>, closing: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    pub fn open(
+        &mut self,
+        conn: ConnId,
+        out: mpsc::Sender<Out>,
+        closing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) {
         self.0.insert(conn, (out, closing));
     }
 
@@ -137,10 +156,14 @@ impl Outs {
     }
 
     fn deliver(&mut self, conn: ConnId, out: Out) {
-        let Some((tx, _)) = self.0.get(&conn) else { return };
+        let Some((tx, _)) = self.0.get(&conn) else {
+            return;
+        };
         if let Err(e) = tx.try_send(out) {
             if matches!(e, mpsc::error::TrySendError::Full(_)) {
-                warn!("connection {conn}: client is not reading its replies; closing the connection");
+                warn!(
+                    "connection {conn}: client is not reading its replies; closing the connection"
+                );
             }
             // Dropping the sender ends the connection task, which reports Closed.
             self.0.remove(&conn);
@@ -152,7 +175,13 @@ impl Outs {
 /// do the same with these); every other event is given back.
 pub fn to_core(core: &mut Core, outs: &mut Outs, ev: Event) -> Option<Event> {
     match ev {
-        Event::Open { conn, peer, out, auth, closing } => {
+        Event::Open {
+            conn,
+            peer,
+            out,
+            auth,
+            closing,
+        } => {
             outs.open(conn, out, closing);
             core.step(Input::Opened { conn, peer, auth });
         }
@@ -175,7 +204,10 @@ pub fn to_core(core: &mut Core, outs: &mut Outs, ev: Event) -> Option<Event> {
 
 /// Wall and monotonic clock readings in ms, the latter from `start`.
 pub fn clock_ms(start: Instant) -> (i64, i64) {
-    let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
     (wall, start.elapsed().as_millis() as i64)
 }
 
@@ -188,7 +220,10 @@ pub struct Inbox {
 
 impl Inbox {
     pub fn new(rx: mpsc::Receiver<Event>) -> Inbox {
-        Inbox { rx, deferred: VecDeque::new() }
+        Inbox {
+            rx,
+            deferred: VecDeque::new(),
+        }
     }
 
     fn try_next(&mut self) -> Result<Event, mpsc::error::TryRecvError> {
@@ -199,7 +234,9 @@ impl Inbox {
     }
 
     fn blocking_next(&mut self) -> Option<Event> {
-        self.deferred.pop_front().or_else(|| self.rx.blocking_recv())
+        self.deferred
+            .pop_front()
+            .or_else(|| self.rx.blocking_recv())
     }
 
     /// Moves what has arrived aside, so that senders blocked on a full channel (the
@@ -308,7 +345,14 @@ pub const SNAPSHOT_SLICE_NODES: usize = 2_000;
 /// Runs the core until `Event::Shutdown` or until every sender is gone; an error when
 /// it stopped because persistence failed.
 pub fn run<L: TxnLog>(core: Core, log: L, rx: mpsc::Receiver<Event>) -> Result<(), String> {
-    let mut d = Driver { core, log, outs: Outs::default(), inbox: Inbox::new(rx), failed: None, unlogged: 0 };
+    let mut d = Driver {
+        core,
+        log,
+        outs: Outs::default(),
+        inbox: Inbox::new(rx),
+        failed: None,
+        unlogged: 0,
+    };
     run_batches(&mut d, Instant::now());
     let result = d.stopped();
     // Close the channel before the log is dropped, so a log thread blocked on sending
@@ -331,7 +375,9 @@ impl<L: TxnLog> Host for Driver<L> {
         if let Event::Input(Input::Request { body, .. }) = &ev {
             self.unlogged += i64::from(passes_sync_unlogged(body));
         }
-        let Some(ev) = to_core(&mut self.core, &mut self.outs, ev) else { return true };
+        let Some(ev) = to_core(&mut self.core, &mut self.outs, ev) else {
+            return true;
+        };
         match ev {
             Event::Failed(why) => self.failed = Some(why),
             Event::Peer(_) => warn!("ignoring an ensemble event on a standalone server"),
@@ -346,7 +392,10 @@ impl<L: TxnLog> Host for Driver<L> {
     fn execute(&mut self) {
         if self.unlogged > 0 {
             let n = std::mem::take(&mut self.unlogged);
-            self.core.step(Input::Samples(vec![Sample::Count(Counter::SyncProcessorRequestQueued, n)]));
+            self.core.step(Input::Samples(vec![Sample::Count(
+                Counter::SyncProcessorRequestQueued,
+                n,
+            )]));
         }
         loop {
             let actions = self.core.take_actions();
@@ -386,7 +435,9 @@ impl<L: TxnLog> Driver<L> {
     }
 
     fn execute_one(&mut self, a: Action) {
-        let Some(a) = self.outs.execute(a) else { return };
+        let Some(a) = self.outs.execute(a) else {
+            return;
+        };
         match a {
             Action::Send { .. } | Action::Established { .. } | Action::Close { .. } => {}
             Action::Persist { entries } => match self.log.append(entries) {
@@ -399,7 +450,9 @@ impl<L: TxnLog> Driver<L> {
             | Action::Forward(_)
             | Action::Sync(_)
             | Action::Revalidate { .. }
-            | Action::RevalidateAnswer { .. } => warn!("ignoring a replication action on a standalone server"),
+            | Action::RevalidateAnswer { .. } => {
+                warn!("ignoring a replication action on a standalone server")
+            }
         }
     }
 }
@@ -414,28 +467,63 @@ mod tests {
 
     #[test]
     fn requests_java_passes_through_its_sync_processor_unlogged() {
-        let exists = RequestBody::Ok(Request::Exists(PathWatchRequest { path: "/".into(), watch: false }));
+        let exists = RequestBody::Ok(Request::Exists(PathWatchRequest {
+            path: "/".into(),
+            watch: false,
+        }));
         assert!(passes_sync_unlogged(&exists));
         assert!(passes_sync_unlogged(&RequestBody::Ok(Request::Ping)));
-        assert!(passes_sync_unlogged(&RequestBody::Malformed(OpCode::GetData)));
+        assert!(passes_sync_unlogged(&RequestBody::Malformed(
+            OpCode::GetData
+        )));
         assert!(passes_sync_unlogged(&RequestBody::Unknown(77)));
-        let auth = AuthPacket { auth_type: 0, scheme: "digest".into(), auth: b"u:p".to_vec() };
+        let auth = AuthPacket {
+            auth_type: 0,
+            scheme: "digest".into(),
+            auth: b"u:p".to_vec(),
+        };
         assert!(!passes_sync_unlogged(&RequestBody::Ok(Request::Auth(auth))));
         assert!(!passes_sync_unlogged(&RequestBody::Malformed(OpCode::Sasl)));
-        assert!(!passes_sync_unlogged(&RequestBody::Malformed(OpCode::Create)), "a write is counted by the log");
-        assert!(!passes_sync_unlogged(&RequestBody::Ok(Request::CloseSession)));
+        assert!(
+            !passes_sync_unlogged(&RequestBody::Malformed(OpCode::Create)),
+            "a write is counted by the log"
+        );
+        assert!(!passes_sync_unlogged(&RequestBody::Ok(
+            Request::CloseSession
+        )));
     }
 
     #[test]
     fn the_standalone_driver_counts_them_once_per_batch() {
-        let core = Core::new(CoreConfig::from_config(&Config::standalone_default(), None), 1_000, 0, 7);
+        let core = Core::new(
+            CoreConfig::from_config(&Config::standalone_default(), None),
+            1_000,
+            0,
+            7,
+        );
         let (_tx, rx) = mpsc::channel(1);
-        let mut d = Driver { core, log: MemoryLog::new(8), outs: Outs::default(), inbox: Inbox::new(rx), failed: None, unlogged: 0 };
+        let mut d = Driver {
+            core,
+            log: MemoryLog::new(8),
+            outs: Outs::default(),
+            inbox: Inbox::new(rx),
+            failed: None,
+            unlogged: 0,
+        };
         let counted = |d: &mut Driver<MemoryLog>| {
-            d.core.answer_query(super::super::four_letter::Query::snapshot()).stats.recorded.counter(Counter::SyncProcessorRequestQueued)
+            d.core
+                .answer_query(super::super::four_letter::Query::snapshot())
+                .stats
+                .recorded
+                .counter(Counter::SyncProcessorRequestQueued)
         };
         for xid in 1..=3 {
-            assert!(d.handle(Event::Input(Input::Request { conn: 1, xid, body: RequestBody::Ok(Request::Ping), bytes: 12 })));
+            assert!(d.handle(Event::Input(Input::Request {
+                conn: 1,
+                xid,
+                body: RequestBody::Ok(Request::Ping),
+                bytes: 12
+            })));
         }
         assert_eq!(counted(&mut d), 0, "recorded when the batch is executed");
         d.execute();

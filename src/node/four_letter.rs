@@ -29,7 +29,10 @@ pub struct Query {
 
 impl Query {
     pub fn snapshot() -> Query {
-        Query { four_letter_conn: None, reset: Reset::None }
+        Query {
+            four_letter_conn: None,
+            reset: Reset::None,
+        }
     }
 }
 
@@ -40,7 +43,9 @@ impl Core {
                 c.stats.packets_received += 1;
                 self.stats.packets_received += 1;
                 // `NIOServerCnxn.checkFourLetterWord`: `packetReceived(4)`.
-                self.stats.recorded.count(super::recorded::Counter::BytesReceivedCount, 4);
+                self.stats
+                    .recorded
+                    .count(super::recorded::Counter::BytesReceivedCount, 4);
             }
         }
         match q.reset {

@@ -50,7 +50,10 @@ impl Core {
     /// hands each on as it arrives, so both queues are empty.
     pub(super) fn record_learner_entry(&mut self, received_ms: i64) {
         let r = &mut self.stats.recorded;
-        r.time(Advanced::RequestThrottleQueueTimeMs, self.now_mono_ms - received_ms);
+        r.time(
+            Advanced::RequestThrottleQueueTimeMs,
+            self.now_mono_ms - received_ms,
+        );
         if !self.metrics.learner_waited {
             // The processor's first wait, before any request.
             self.metrics.learner_waited = true;
@@ -75,7 +78,9 @@ impl Core {
     /// A frame read from a client (`ServerCnxn.packetReceived`): every frame counts,
     /// whatever becomes of it.
     pub(super) fn record_received(&mut self, bytes: u32) {
-        self.stats.recorded.count(Counter::BytesReceivedCount, i64::from(bytes));
+        self.stats
+            .recorded
+            .count(Counter::BytesReceivedCount, i64::from(bytes));
     }
 
     /// A closeSession was prepared (`pRequest2Txn`'s closeSession case).
@@ -89,12 +94,17 @@ impl Core {
     /// a connection here, which `applyRequest` then closes.
     pub(super) fn record_propagation(&mut self, hdr: &TxnHeader, txn: &Txn, origin: Origin) {
         let connless = !matches!(origin, Origin::Request { .. } | Origin::Connect { .. });
-        if connless && matches!(txn, Txn::CloseSession(_)) && self.session_conns.contains_key(&SessionId(hdr.client_id)) {
+        if connless
+            && matches!(txn, Txn::CloseSession(_))
+            && self.session_conns.contains_key(&SessionId(hdr.client_id))
+        {
             return;
         }
         let latency = self.now_wall_ms - hdr.time;
         if latency >= 0 {
-            self.stats.recorded.time(Advanced::PropagationLatency, latency);
+            self.stats
+                .recorded
+                .time(Advanced::PropagationLatency, latency);
         }
     }
 
@@ -123,7 +133,12 @@ impl Core {
     /// `ServerCnxn.serialize` for a successful getData (`children` false) or
     /// getChildren2 reply: a hit or a miss of Java's response cache. Replies for
     /// `.../zookeeper_stats` nodes bypass it.
-    pub(super) fn record_cached_reply(&mut self, children: bool, path: &str, stat: &crate::proto::Stat) {
+    pub(super) fn record_cached_reply(
+        &mut self,
+        children: bool,
+        path: &str,
+        stat: &crate::proto::Stat,
+    ) {
         if path.ends_with("zookeeper_stats") || self.stats.recorded.is_paused() {
             return;
         }
@@ -134,7 +149,11 @@ impl Core {
                 Counter::ResponsePacketGetChildrenCacheMisses,
             )
         } else {
-            (&mut self.metrics.data_cache, Counter::ResponsePacketCacheHits, Counter::ResponsePacketCacheMisses)
+            (
+                &mut self.metrics.data_cache,
+                Counter::ResponsePacketCacheHits,
+                Counter::ResponsePacketCacheMisses,
+            )
         };
         let metric = if cache.lookup(path, stat) { hit } else { miss };
         self.stats.recorded.count(metric, 1);

@@ -8,7 +8,12 @@ use crate::config::Config;
 use crate::proto::*;
 
 fn core() -> Core {
-    Core::new(CoreConfig::from_config(&Config::standalone_default(), None), 1_000, 0, 7)
+    Core::new(
+        CoreConfig::from_config(&Config::standalone_default(), None),
+        1_000,
+        0,
+        7,
+    )
 }
 
 /// Steps `input`, then makes whatever it prepared durable; returns the actions.
@@ -31,29 +36,70 @@ fn run(c: &mut Core, input: Input) -> Vec<Action> {
 }
 
 fn connect(c: &mut Core, conn: ConnId, session_id: i64, passwd: Vec<u8>) -> Vec<Action> {
-    c.step(Input::Opened { conn, peer: "127.0.0.1:5000".parse().unwrap(), auth: Vec::new() });
-    let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 10_000, session_id, passwd, read_only: None };
-    run(c, Input::Connect { conn, req, bytes: 49 })
+    c.step(Input::Opened {
+        conn,
+        peer: "127.0.0.1:5000".parse().unwrap(),
+        auth: Vec::new(),
+    });
+    let req = ConnectRequest {
+        protocol_version: 0,
+        last_zxid_seen: 0,
+        timeout_ms: 10_000,
+        session_id,
+        passwd,
+        read_only: None,
+    };
+    run(
+        c,
+        Input::Connect {
+            conn,
+            req,
+            bytes: 49,
+        },
+    )
 }
 
 fn req(c: &mut Core, conn: ConnId, xid: i32, r: Request) -> Vec<Action> {
-    run(c, Input::Request { conn, xid, body: RequestBody::Ok(r), bytes: 12 })
+    run(
+        c,
+        Input::Request {
+            conn,
+            xid,
+            body: RequestBody::Ok(r),
+            bytes: 12,
+        },
+    )
 }
 
 fn pw(path: &str, watch: bool) -> PathWatchRequest {
-    PathWatchRequest { path: path.into(), watch }
+    PathWatchRequest {
+        path: path.into(),
+        watch,
+    }
 }
 
 fn create(path: &str) -> Request {
-    Request::Create(CreateRequest { path: path.into(), data: Some(vec![b'x'; 100]), acl: Acl::open_unsafe(), flags: 0 })
+    Request::Create(CreateRequest {
+        path: path.into(),
+        data: Some(vec![b'x'; 100]),
+        acl: Acl::open_unsafe(),
+        flags: 0,
+    })
 }
 
 fn set(path: &str) -> Request {
-    Request::SetData(SetDataRequest { path: path.into(), data: Some(vec![b'y'; 10]), version: -1 })
+    Request::SetData(SetDataRequest {
+        path: path.into(),
+        data: Some(vec![b'y'; 10]),
+        version: -1,
+    })
 }
 
 fn delete(path: &str) -> Request {
-    Request::Delete(DeleteRequest { path: path.into(), version: -1 })
+    Request::Delete(DeleteRequest {
+        path: path.into(),
+        version: -1,
+    })
 }
 
 fn summary(c: &Core, b: Basic) -> (u64, i64) {
@@ -126,12 +172,19 @@ fn the_comparison_workload_gives_javas_prep_and_change_counts() {
 fn propagation_latency_is_wall_time_since_the_txn_was_stamped() {
     let mut c = core();
     connect(&mut c, 1, 0, vec![0; 16]);
-    c.step(Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create("/a")), bytes: 0 });
+    c.step(Input::Request {
+        conn: 1,
+        xid: 1,
+        body: RequestBody::Ok(create("/a")),
+        bytes: 0,
+    });
     let acts = c.take_actions();
     c.set_time(1_000 + 25, 25);
     for a in acts {
         if let Action::Persist { entries } = a {
-            c.step(Input::Persisted { upto: entries[0].header.zxid });
+            c.step(Input::Persisted {
+                upto: entries[0].header.zxid,
+            });
         }
     }
     let s = c.stats.recorded.advanced(Advanced::PropagationLatency);
@@ -152,8 +205,17 @@ fn the_response_cache_hits_while_the_node_is_unchanged() {
     // A failed read is not serialized through the cache.
     req(&mut c, 1, 8, Request::GetData(pw("/nope", false)));
     let r = &c.stats.recorded;
-    assert_eq!((r.counter(Counter::ResponsePacketCacheHits), r.counter(Counter::ResponsePacketCacheMisses)), (1, 2));
-    let children = (r.counter(Counter::ResponsePacketGetChildrenCacheHits), r.counter(Counter::ResponsePacketGetChildrenCacheMisses));
+    assert_eq!(
+        (
+            r.counter(Counter::ResponsePacketCacheHits),
+            r.counter(Counter::ResponsePacketCacheMisses)
+        ),
+        (1, 2)
+    );
+    let children = (
+        r.counter(Counter::ResponsePacketGetChildrenCacheHits),
+        r.counter(Counter::ResponsePacketGetChildrenCacheMisses),
+    );
     assert_eq!(children, (1, 1));
 }
 
@@ -187,9 +249,18 @@ fn reconnects_count_as_revalidations_and_expiries_as_stale_sessions() {
     connect(&mut c, 2, session.0, passwd);
     connect(&mut c, 3, session.0, vec![1; 16]);
     let r = &c.stats.recorded;
-    assert_eq!((r.counter(Counter::ConnectionRequestCount), r.counter(Counter::ConnectionRevalidateCount)), (3, 2));
+    assert_eq!(
+        (
+            r.counter(Counter::ConnectionRequestCount),
+            r.counter(Counter::ConnectionRevalidateCount)
+        ),
+        (3, 2)
+    );
     assert_eq!(summary(&c, Basic::ConnectionTokenDeficit), (3, 0));
-    let before = c.stats.recorded.counter(Counter::PrepProcessorRequestQueued);
+    let before = c
+        .stats
+        .recorded
+        .counter(Counter::PrepProcessorRequestQueued);
     c.set_time(1_000 + 60_000, 60_000);
     run(&mut c, Input::Tick);
     let r = &c.stats.recorded;
@@ -203,14 +274,31 @@ fn reconnects_count_as_revalidations_and_expiries_as_stale_sessions() {
 fn replies_for_closed_connections_are_stale() {
     let mut c = core();
     connect(&mut c, 1, 0, vec![0; 16]);
-    c.step(Input::Request { conn: 1, xid: 1, body: RequestBody::Ok(create("/a")), bytes: 0 });
-    c.step(Input::Request { conn: 1, xid: 2, body: RequestBody::Ok(Request::Ping), bytes: 0 });
-    c.step(Input::Request { conn: 1, xid: 3, body: RequestBody::Ok(Request::Exists(pw("/a", false))), bytes: 0 });
+    c.step(Input::Request {
+        conn: 1,
+        xid: 1,
+        body: RequestBody::Ok(create("/a")),
+        bytes: 0,
+    });
+    c.step(Input::Request {
+        conn: 1,
+        xid: 2,
+        body: RequestBody::Ok(Request::Ping),
+        bytes: 0,
+    });
+    c.step(Input::Request {
+        conn: 1,
+        xid: 3,
+        body: RequestBody::Ok(Request::Exists(pw("/a", false))),
+        bytes: 0,
+    });
     let acts = c.take_actions();
     c.step(Input::Closed { conn: 1 });
     for a in acts {
         if let Action::Persist { entries } = a {
-            c.step(Input::Persisted { upto: entries[0].header.zxid });
+            c.step(Input::Persisted {
+                upto: entries[0].header.zxid,
+            });
         }
     }
     // The create's reply and the two reads queued behind it.
@@ -221,15 +309,37 @@ fn replies_for_closed_connections_are_stale() {
 fn auth_packets_do_not_enter_prep_and_learners_have_no_prep() {
     let mut c = core();
     connect(&mut c, 1, 0, vec![0; 16]);
-    let before = c.stats.recorded.counter(Counter::PrepProcessorRequestQueued);
-    req(&mut c, 1, -4, Request::Auth(AuthPacket { auth_type: 0, scheme: "digest".into(), auth: b"u:p".to_vec() }));
+    let before = c
+        .stats
+        .recorded
+        .counter(Counter::PrepProcessorRequestQueued);
+    req(
+        &mut c,
+        1,
+        -4,
+        Request::Auth(AuthPacket {
+            auth_type: 0,
+            scheme: "digest".into(),
+            auth: b"u:p".to_vec(),
+        }),
+    );
     req(&mut c, 1, 1, Request::Ping);
-    assert_eq!(c.stats.recorded.counter(Counter::PrepProcessorRequestQueued), before + 1);
+    assert_eq!(
+        c.stats
+            .recorded
+            .counter(Counter::PrepProcessorRequestQueued),
+        before + 1
+    );
 
     let mut l = core();
     l.set_role(super::Role::Following);
     l.start_serving(0);
     connect(&mut l, 1, 0, vec![0; 16]);
-    assert_eq!(l.stats.recorded.counter(Counter::PrepProcessorRequestQueued), 0);
+    assert_eq!(
+        l.stats
+            .recorded
+            .counter(Counter::PrepProcessorRequestQueued),
+        0
+    );
     assert_eq!(l.stats.recorded.counter(Counter::ConnectionRequestCount), 1);
 }

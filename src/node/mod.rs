@@ -20,25 +20,25 @@
 pub mod conn;
 pub mod core;
 pub mod driver;
-mod reads;
-mod requests;
 pub mod four_letter;
 mod measured;
 #[cfg(test)]
 mod measured_tests;
 pub mod quorum;
+mod reads;
 pub mod recorded;
+mod replies;
+mod requests;
+mod response_cache;
 pub mod restore;
+mod sessions;
 pub mod snapshot;
 pub mod stats;
-mod replies;
-mod response_cache;
-mod sessions;
 mod writes;
 
 pub use self::core::{Core, CoreConfig};
-pub use self::restore::SnapshotView;
 pub use self::quorum::Role;
+pub use self::restore::SnapshotView;
 
 use crate::proto::quorum::{ForwardedRequest, SessionTouch};
 use crate::proto::{ConnectRequest, Request, ServerId, SessionId, TxnEntry};
@@ -61,10 +61,23 @@ pub enum RequestBody {
 pub enum Input {
     /// A connection was accepted from `peer` (`ip:port`); `auth` are the ids its TLS
     /// handshake proved (x509), added after the connection's `ip` id.
-    Opened { conn: ConnId, peer: std::net::SocketAddr, auth: Vec<crate::proto::Id> },
+    Opened {
+        conn: ConnId,
+        peer: std::net::SocketAddr,
+        auth: Vec<crate::proto::Id>,
+    },
     /// `bytes`: the frame as read, length prefix included (`bytes_received_count`).
-    Connect { conn: ConnId, req: ConnectRequest, bytes: u32 },
-    Request { conn: ConnId, xid: i32, body: RequestBody, bytes: u32 },
+    Connect {
+        conn: ConnId,
+        req: ConnectRequest,
+        bytes: u32,
+    },
+    Request {
+        conn: ConnId,
+        xid: i32,
+        body: RequestBody,
+        bytes: u32,
+    },
     /// The socket closed (or the connection was dropped by the shell).
     Closed { conn: ConnId },
     /// Time passed; the clock readings are set with [`Core::set_time`].
@@ -74,11 +87,18 @@ pub enum Input {
     /// Ensemble: this txn is committed (delivered in zxid order).
     Committed(TxnEntry),
     /// Leader: a learner forwarded a client request.
-    Forwarded { from: ServerId, req: ForwardedRequest },
+    Forwarded {
+        from: ServerId,
+        req: ForwardedRequest,
+    },
     /// Leader: sessions a learner reported active in its PING.
     Touches(Vec<SessionTouch>),
     /// Leader: a learner asks whether a session is still alive.
-    RevalidateAsk { from: ServerId, session: SessionId, timeout_ms: i32 },
+    RevalidateAsk {
+        from: ServerId,
+        session: SessionId,
+        timeout_ms: i32,
+    },
     /// Learner: the leader's answer to `Action::Revalidate`.
     Revalidated { session: SessionId, valid: bool },
     /// The oldest sync this server asked for is done.
@@ -107,5 +127,9 @@ pub enum Action {
     /// Learner: ask the leader whether `session` is alive.
     Revalidate { session: SessionId, timeout_ms: i32 },
     /// Leader: answer a learner's revalidation.
-    RevalidateAnswer { to: ServerId, session: SessionId, valid: bool },
+    RevalidateAnswer {
+        to: ServerId,
+        session: SessionId,
+        valid: bool,
+    },
 }

@@ -24,7 +24,9 @@ use crate::jute::Limits;
 use crate::pipeline::prep::RequestCtx;
 use crate::proto::codec::{decode_request, put_request_record};
 use crate::proto::quorum::{ForwardedRequest, SessionTouch};
-use crate::proto::{ErrorCode, OpCode, Request, RequestHeader, Response, ServerId, SessionId, Txn, TxnEntry};
+use crate::proto::{
+    ErrorCode, OpCode, Request, RequestHeader, Response, ServerId, SessionId, Txn, TxnEntry,
+};
 use crate::zab::Origin as SyncOrigin;
 use tracing::{debug, info, warn};
 
@@ -64,8 +66,15 @@ impl Role {
 /// Who waits for a request forwarded to the leader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Waiting {
-    Request { conn: ConnId, xid: i32, received_ms: i64 },
-    Connect { conn: ConnId, received_ms: i64 },
+    Request {
+        conn: ConnId,
+        xid: i32,
+        received_ms: i64,
+    },
+    Connect {
+        conn: ConnId,
+        received_ms: i64,
+    },
 }
 
 /// A commit's session as `CommitProcessor` sees it before the write is applied.
@@ -119,7 +128,11 @@ impl Core {
             }
         }
         self.serving = true;
-        info!("serving clients as {} from zxid 0x{:x}", self.role.name(), self.last_applied_zxid);
+        info!(
+            "serving clients as {} from zxid 0x{:x}",
+            self.role.name(),
+            self.last_applied_zxid
+        );
     }
 
     pub fn is_serving(&self) -> bool {
@@ -146,7 +159,10 @@ impl Core {
     pub fn take_touches(&mut self) -> Vec<SessionTouch> {
         std::mem::take(&mut self.touched)
             .into_iter()
-            .map(|(session, timeout_ms)| SessionTouch { session, timeout_ms })
+            .map(|(session, timeout_ms)| SessionTouch {
+                session,
+                timeout_ms,
+            })
             .collect()
     }
 
@@ -157,14 +173,38 @@ impl Core {
     }
 
     /// Learner: a client write goes to the leader; its reply waits for the commit.
-    pub(super) fn forward_write(&mut self, conn: ConnId, xid: i32, session: SessionId, req: Option<&Request>, op: OpCode) {
+    pub(super) fn forward_write(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        session: SessionId,
+        req: Option<&Request>,
+        op: OpCode,
+    ) {
         let mut body = Vec::new();
         if let Some(r) = req {
             put_request_record(&mut body, r);
         }
-        let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
-        let waiting = Waiting::Request { conn, xid, received_ms: self.now_mono_ms };
-        self.forward(ForwardedRequest { session, cxid: xid, op: op.code(), body, auth }, waiting);
+        let auth = self
+            .conns
+            .get(&conn)
+            .map(|c| c.auth.clone())
+            .unwrap_or_default();
+        let waiting = Waiting::Request {
+            conn,
+            xid,
+            received_ms: self.now_mono_ms,
+        };
+        self.forward(
+            ForwardedRequest {
+                session,
+                cxid: xid,
+                op: op.code(),
+                body,
+                auth,
+            },
+            waiting,
+        );
         self.enqueue(conn, Queued::Forwarded { xid });
     }
 
@@ -178,7 +218,13 @@ impl Core {
             body: timeout_ms.to_be_bytes().to_vec(),
             auth: Vec::new(),
         };
-        self.forward(req, Waiting::Connect { conn, received_ms: self.now_mono_ms });
+        self.forward(
+            req,
+            Waiting::Connect {
+                conn,
+                received_ms: self.now_mono_ms,
+            },
+        );
         self.record_learner_entry(self.now_mono_ms);
         self.wait_connless(id);
         self.request_entered(false, Some(1));
@@ -192,11 +238,16 @@ impl Core {
     /// Learner: the leader must confirm a session a client brings back here.
     pub(super) fn revalidate(&mut self, conn: ConnId, id: SessionId, timeout_ms: i32) {
         self.revalidating.insert(id, conn);
-        self.actions.push(Action::Revalidate { session: id, timeout_ms });
+        self.actions.push(Action::Revalidate {
+            session: id,
+            timeout_ms,
+        });
     }
 
     fn revalidated(&mut self, session: SessionId, valid: bool) {
-        let Some(conn) = self.revalidating.remove(&session) else { return };
+        let Some(conn) = self.revalidating.remove(&session) else {
+            return;
+        };
         if self.conns.get(&conn).and_then(|c| c.session) != Some(session) {
             return;
         }
@@ -211,7 +262,12 @@ impl Core {
     /// A client `sync`: answered once the leader has committed everything proposed
     /// before it (`Leader.processSync`); it keeps its place in the connection's queue.
     pub(super) fn submit_sync(&mut self, conn: ConnId, xid: i32, session: SessionId, path: String) {
-        self.syncs.push_back(PendingSync { conn, xid, path: path.clone(), received_ms: self.now_mono_ms });
+        self.syncs.push_back(PendingSync {
+            conn,
+            xid,
+            path: path.clone(),
+            received_ms: self.now_mono_ms,
+        });
         self.enqueue(conn, Queued::Forwarded { xid });
         if self.role == Role::Leading {
             self.actions.push(Action::Sync(SyncOrigin::Local));
@@ -219,19 +275,44 @@ impl Core {
             let req = Request::Sync(crate::proto::PathRequest { path });
             let mut body = Vec::new();
             put_request_record(&mut body, &req);
-            let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
-            self.actions.push(Action::Forward(ForwardedRequest { session, cxid: xid, op: OpCode::Sync.code(), body, auth }));
+            let auth = self
+                .conns
+                .get(&conn)
+                .map(|c| c.auth.clone())
+                .unwrap_or_default();
+            self.actions.push(Action::Forward(ForwardedRequest {
+                session,
+                cxid: xid,
+                op: OpCode::Sync.code(),
+                body,
+                auth,
+            }));
         }
     }
 
     fn sync_done(&mut self) {
-        let Some(s) = self.syncs.pop_front() else { return };
-        self.record_reply(s.conn, s.xid, OpCode::Sync.short_name(), s.received_ms, false);
-        let Some(c) = self.conns.get_mut(&s.conn) else { return };
+        let Some(s) = self.syncs.pop_front() else {
+            return;
+        };
+        self.record_reply(
+            s.conn,
+            s.xid,
+            OpCode::Sync.short_name(),
+            s.received_ms,
+            false,
+        );
+        let Some(c) = self.conns.get_mut(&s.conn) else {
+            return;
+        };
         if matches!(c.queue().front(), Some(Queued::Forwarded { xid }) if *xid == s.xid) {
             c.dequeue(&mut self.queued);
         }
-        let frame = reply_frame(s.xid, self.last_applied_zxid, ErrorCode::Ok, &Response::Sync(s.path));
+        let frame = reply_frame(
+            s.xid,
+            self.last_applied_zxid,
+            ErrorCode::Ok,
+            &Response::Sync(s.path),
+        );
         self.send(s.conn, frame);
         self.drain_queue(s.conn);
     }
@@ -247,12 +328,20 @@ impl Core {
                     self.sessions.touch(t.session, self.now_mono_ms);
                 }
             }
-            Input::RevalidateAsk { from, session, timeout_ms: _ } => {
+            Input::RevalidateAsk {
+                from,
+                session,
+                timeout_ms: _,
+            } => {
                 let valid = self.sessions.touch(session, self.now_mono_ms);
                 if valid {
                     self.owners.insert(session, from);
                 }
-                self.actions.push(Action::RevalidateAnswer { to: from, session, valid });
+                self.actions.push(Action::RevalidateAnswer {
+                    to: from,
+                    session,
+                    valid,
+                });
             }
             Input::Revalidated { session, valid } => self.revalidated(session, valid),
             Input::SyncDone => self.sync_done(),
@@ -270,8 +359,14 @@ impl Core {
         if self.role == Role::Leading {
             // Every write the leader commits entered its commit processor when it was
             // prepared, its learners' forwarded ones included.
-            let commit = self.inflight.front().filter(|f| f.entry.header.zxid <= zxid).map(|f| (f.origin, f.received_ms));
-            let before = commit.map(|(origin, received_ms)| self.commit_before(origin, Some(received_ms), self.inflight.len()));
+            let commit = self
+                .inflight
+                .front()
+                .filter(|f| f.entry.header.zxid <= zxid)
+                .map(|f| (f.origin, f.received_ms));
+            let before = commit.map(|(origin, received_ms)| {
+                self.commit_before(origin, Some(received_ms), self.inflight.len())
+            });
             self.handle_persisted(zxid);
             if let Some(b) = before {
                 self.commit_after(b);
@@ -281,14 +376,22 @@ impl Core {
         let key = (SessionId(entry.header.client_id), entry.header.cxid);
         let queued_writes = self.forwarded.len();
         let origin = match self.forwarded.remove(&key) {
-            Some(Waiting::Request { conn, xid, received_ms }) => (Origin::Request { conn, xid }, received_ms),
+            Some(Waiting::Request {
+                conn,
+                xid,
+                received_ms,
+            }) => (Origin::Request { conn, xid }, received_ms),
             Some(Waiting::Connect { conn, received_ms }) => (Origin::Connect { conn }, received_ms),
             None => (Origin::Server, self.now_mono_ms),
         };
         let local = !matches!(origin.0, Origin::Server);
         let before = self.commit_before(origin.0, local.then_some(origin.1), queued_writes);
         self.last_prepared_zxid = self.last_prepared_zxid.max(zxid);
-        self.apply_entry(InFlight { entry, origin: origin.0, received_ms: origin.1 });
+        self.apply_entry(InFlight {
+            entry,
+            origin: origin.0,
+            received_ms: origin.1,
+        });
         self.commit_after(before);
     }
 
@@ -298,7 +401,12 @@ impl Core {
     /// time there and the length of its session's queue; for another server's write,
     /// the time since its commit arrived. A commit is applied in the step it arrives
     /// in, so the time from its arrival is 0 ms.
-    fn commit_before(&mut self, origin: Origin, entered_ms: Option<i64>, queued_writes: usize) -> CommitSeen {
+    fn commit_before(
+        &mut self,
+        origin: Origin,
+        entered_ms: Option<i64>,
+        queued_writes: usize,
+    ) -> CommitSeen {
         let pending_sessions = self.queued.busy + self.connless_waiting.len();
         let r = &mut self.stats.recorded;
         r.add(Basic::ReadCommitProcReqQueued, self.queued.reads as i64);
@@ -306,7 +414,11 @@ impl Core {
         r.add(Basic::ReadCommitProcIssued, 0);
         let Some(entered) = entered_ms else {
             r.time(Advanced::ServerWriteCommittedTimeMs, 0);
-            return CommitSeen { conn: None, queue: 0, local: false };
+            return CommitSeen {
+                conn: None,
+                queue: 0,
+                local: false,
+            };
         };
         r.time(Advanced::WriteCommitprocTimeMs, self.now_mono_ms - entered);
         r.time(Advanced::LocalWriteCommittedTimeMs, 0);
@@ -317,9 +429,17 @@ impl Core {
         };
         // A write with no connection here (a session creation, a learner's write on the
         // leader) is alone in its session's queue.
-        let queue = conn.and_then(|c| self.conns.get(&c)).map_or(0, |c| c.queue().len());
-        self.stats.recorded.add(Basic::RequestsInSessionQueue, queue.max(1) as i64);
-        CommitSeen { conn, queue, local: true }
+        let queue = conn
+            .and_then(|c| self.conns.get(&c))
+            .map_or(0, |c| c.queue().len());
+        self.stats
+            .recorded
+            .add(Basic::RequestsInSessionQueue, queue.max(1) as i64);
+        CommitSeen {
+            conn,
+            queue,
+            local: true,
+        }
     }
 
     /// `CommitProcessor.run`, the pass that takes a request that just entered it (rzk
@@ -334,7 +454,11 @@ impl Core {
         let issued = session_queue.is_none();
         // An issued read was never counted among the queued ones; a queued one was.
         let reads = self.queued.reads + usize::from(issued);
-        let writes = if self.role == Role::Leading { self.inflight.len() } else { self.forwarded.len() };
+        let writes = if self.role == Role::Leading {
+            self.inflight.len()
+        } else {
+            self.forwarded.len()
+        };
         let r = &mut self.stats.recorded;
         r.add(Basic::ReadCommitProcReqQueued, reads as i64);
         r.add(Basic::WriteCommitProcReqQueued, writes as i64);
@@ -352,7 +476,10 @@ impl Core {
     pub(super) fn read_issued(&mut self, entered_ms: i64) {
         if self.role.commits() {
             let r = &mut self.stats.recorded;
-            r.time(Advanced::ReadCommitprocTimeMs, self.now_mono_ms - entered_ms);
+            r.time(
+                Advanced::ReadCommitprocTimeMs,
+                self.now_mono_ms - entered_ms,
+            );
             r.time(Advanced::ReadFinalProcTimeMs, 0);
         }
     }
@@ -377,7 +504,10 @@ impl Core {
 
     /// After the commit was applied: the reads of its session released behind it.
     fn commit_after(&mut self, seen: CommitSeen) {
-        let after = seen.conn.and_then(|c| self.conns.get(&c)).map_or(0, |c| c.queue().len());
+        let after = seen
+            .conn
+            .and_then(|c| self.conns.get(&c))
+            .map_or(0, |c| c.queue().len());
         let reads = seen.queue.saturating_sub(after + 1) as i64;
         let r = &mut self.stats.recorded;
         if seen.local {
@@ -403,36 +533,63 @@ impl Core {
         let session = req.session;
         let op = OpCode::try_from(req.op).ok();
         match op {
-            Some(OpCode::Sync) => return self.actions.push(Action::Sync(SyncOrigin::Learner(from))),
+            Some(OpCode::Sync) => {
+                return self.actions.push(Action::Sync(SyncOrigin::Learner(from)))
+            }
             Some(OpCode::CreateSession) => {
-                let timeout_ms = req.body.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
+                let timeout_ms = req
+                    .body
+                    .get(..4)
+                    .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                    .unwrap_or(0);
                 self.sessions.add(session, timeout_ms, self.now_mono_ms);
                 self.owners.insert(session, from);
                 let hdr = self.next_header(session.0, req.cxid);
                 return self.push_txn(hdr, Txn::CreateSession { timeout_ms }, Origin::Remote);
             }
-            Some(OpCode::CloseSession) => return self.submit_close_session(session, req.cxid, Origin::Remote),
+            Some(OpCode::CloseSession) => {
+                return self.submit_close_session(session, req.cxid, Origin::Remote)
+            }
             _ => {}
         }
         let hdr = self.next_header(session.0, req.cxid);
         let decoded = op.filter(|o| o.is_write()).map(|_| {
-            decode_request(&RequestHeader { xid: req.cxid, op: req.op }, &req.body, &Limits::default())
+            decode_request(
+                &RequestHeader {
+                    xid: req.cxid,
+                    op: req.op,
+                },
+                &req.body,
+                &Limits::default(),
+            )
         });
         let txn = match decoded {
             Some(Ok(_)) if self.sessions.is_live(session) && !self.owned_by(session, from) => {
                 Txn::Error(ErrorCode::SessionMoved)
             }
             Some(Ok(r)) if self.sessions.is_live(session) => {
-                let ctx = RequestCtx { session: session.0, cxid: req.cxid, zxid: hdr.zxid, time: hdr.time, auth: &req.auth };
+                let ctx = RequestCtx {
+                    session: session.0,
+                    cxid: req.cxid,
+                    zxid: hdr.zxid,
+                    time: hdr.time,
+                    auth: &req.auth,
+                };
                 self.prep.prepare(&self.tree, &ctx, &r)
             }
             Some(Ok(_)) => Txn::Error(ErrorCode::SessionExpired),
             Some(Err(e)) => {
-                debug!("forwarded request 0x{:x}/{} from {from} does not decode: {e}", session.0, req.cxid);
+                debug!(
+                    "forwarded request 0x{:x}/{} from {from} does not decode: {e}",
+                    session.0, req.cxid
+                );
                 Txn::Error(ErrorCode::MarshallingError)
             }
             None => {
-                warn!("server {from} forwarded op {} which is not a write; answering with an error", req.op);
+                warn!(
+                    "server {from} forwarded op {} which is not a write; answering with an error",
+                    req.op
+                );
                 Txn::Error(ErrorCode::MarshallingError)
             }
         };
@@ -450,8 +607,14 @@ impl Core {
     /// Leader: Zab refused a proposal (its window is full or it lost its quorum); the
     /// client is disconnected rather than left waiting, as when Java's leader shuts down.
     pub fn proposal_refused(&mut self, entry: &TxnEntry) {
-        warn!("proposal 0x{:x} refused; closing the client connection that sent it", entry.header.zxid);
-        let at = self.inflight.iter().position(|f| f.entry.header.zxid == entry.header.zxid);
+        warn!(
+            "proposal 0x{:x} refused; closing the client connection that sent it",
+            entry.header.zxid
+        );
+        let at = self
+            .inflight
+            .iter()
+            .position(|f| f.entry.header.zxid == entry.header.zxid);
         if let Some(f) = at.and_then(|i| self.inflight.remove(i)) {
             if !matches!(f.origin, Origin::Request { .. }) {
                 self.connless_done(SessionId(f.entry.header.client_id));
@@ -465,11 +628,21 @@ impl Core {
 
 impl Core {
     /// Learner: the database the leader streamed after SNAP replaces this one.
-    pub fn load_snapshot(&mut self, tree: crate::tree::DataTree, sessions: &[(i64, i32)], zxid: i64) {
+    pub fn load_snapshot(
+        &mut self,
+        tree: crate::tree::DataTree,
+        sessions: &[(i64, i32)],
+        zxid: i64,
+    ) {
         self.tree = tree;
-        self.sessions = crate::session::SessionTracker::new(ServerId(self.cfg.server_id), self.now_wall_ms, self.cfg.tick_ms);
+        self.sessions = crate::session::SessionTracker::new(
+            ServerId(self.cfg.server_id),
+            self.now_wall_ms,
+            self.cfg.tick_ms,
+        );
         for &(id, timeout_ms) in sessions {
-            self.sessions.add(SessionId(id), timeout_ms, self.now_mono_ms);
+            self.sessions
+                .add(SessionId(id), timeout_ms, self.now_mono_ms);
         }
         self.inflight.clear();
         self.connless_waiting.clear();
@@ -493,7 +666,11 @@ impl Core {
     /// `complete_after`: every txn logged after that zxid is in `logged`. False when
     /// `logged` may miss txns after the last applied one: the caller must reload the
     /// database instead.
-    pub fn fast_forward<'a>(&mut self, logged: impl IntoIterator<Item = &'a TxnEntry>, complete_after: Option<i64>) -> bool {
+    pub fn fast_forward<'a>(
+        &mut self,
+        logged: impl IntoIterator<Item = &'a TxnEntry>,
+        complete_after: Option<i64>,
+    ) -> bool {
         self.inflight.clear();
         self.connless_waiting.clear();
         // The log this snapshot was being written beside is stopped; the next snapshot
@@ -513,7 +690,11 @@ impl Core {
         }
         for e in logged {
             if e.header.zxid > self.last_applied_zxid {
-                let f = InFlight { entry: e.clone(), origin: Origin::Server, received_ms: self.now_mono_ms };
+                let f = InFlight {
+                    entry: e.clone(),
+                    origin: Origin::Server,
+                    received_ms: self.now_mono_ms,
+                };
                 self.apply_entry(f);
             }
         }

@@ -16,15 +16,26 @@ use crate::watch::WatchKind;
 type ReadResult = Result<Response, ErrorCode>;
 
 impl Core {
-    pub(super) fn answer_read(&mut self, conn: ConnId, xid: i32, body: RequestBody, received_ms: i64) {
-        if !matches!(body, RequestBody::Unknown(_)) && self.conns.get(&conn).is_none_or(|c| c.closing) {
+    pub(super) fn answer_read(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        body: RequestBody,
+        received_ms: i64,
+    ) {
+        if !matches!(body, RequestBody::Unknown(_))
+            && self.conns.get(&conn).is_none_or(|c| c.closing)
+        {
             self.record_stale_reply();
         }
         self.read_issued(received_ms);
         let req = match body {
             RequestBody::Unknown(_) => {
                 // UnimplementedRequestProcessor: zxid -1, then the connection is closed.
-                self.send(conn, reply_frame(xid, -1, ErrorCode::Unimplemented, &Response::Empty));
+                self.send(
+                    conn,
+                    reply_frame(xid, -1, ErrorCode::Unimplemented, &Response::Empty),
+                );
                 self.close(conn);
                 return;
             }
@@ -34,11 +45,21 @@ impl Core {
             }
             RequestBody::Ok(req) => req,
         };
-        let session = self.conns.get(&conn).and_then(|c| c.session).unwrap_or_default();
-        let result = if self.sessions.is_live(session) { self.read(conn, &req) } else { Err(ErrorCode::SessionExpired) };
+        let session = self
+            .conns
+            .get(&conn)
+            .and_then(|c| c.session)
+            .unwrap_or_default();
+        let result = if self.sessions.is_live(session) {
+            self.read(conn, &req)
+        } else {
+            Err(ErrorCode::SessionExpired)
+        };
         self.stats.record_read(&req, &result);
         match (&req, &result) {
-            (Request::GetData(r), Ok(Response::GetData(d))) => self.record_cached_reply(false, &r.path, &d.stat),
+            (Request::GetData(r), Ok(Response::GetData(d))) => {
+                self.record_cached_reply(false, &r.path, &d.stat)
+            }
             (Request::GetChildren2(r), Ok(Response::GetChildren2 { stat, .. })) => {
                 self.record_cached_reply(true, &r.path, stat)
             }
@@ -47,7 +68,14 @@ impl Core {
         self.finish_read(conn, xid, req.op_code(), result, received_ms);
     }
 
-    fn finish_read(&mut self, conn: ConnId, xid: i32, op: OpCode, result: ReadResult, received_ms: i64) {
+    fn finish_read(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        op: OpCode,
+        result: ReadResult,
+        received_ms: i64,
+    ) {
         let (err, body) = match result {
             Ok(rsp) => (ErrorCode::Ok, rsp),
             Err(code) => (code, Response::Empty),
@@ -61,13 +89,17 @@ impl Core {
             Request::Ping => Ok(Response::Empty),
             Request::Exists(r) => self.exists(conn, r),
             Request::GetData(r) => self.get_data(conn, &r.path, r.watch).map(Response::GetData),
-            Request::GetChildren(r) => self.get_children(conn, &r.path, r.watch).map(|(c, _)| Response::GetChildren(c)),
+            Request::GetChildren(r) => self
+                .get_children(conn, &r.path, r.watch)
+                .map(|(c, _)| Response::GetChildren(c)),
             Request::GetChildren2(r) => self
                 .get_children(conn, &r.path, r.watch)
                 .map(|(children, stat)| Response::GetChildren2 { children, stat }),
             Request::GetAcl(r) => self.get_acl(conn, &r.path),
             Request::Sync(r) => Ok(Response::Sync(r.path.clone())),
-            Request::MultiRead(ops) => Ok(Response::Multi(ops.iter().map(|op| self.multi_read_op(conn, op)).collect())),
+            Request::MultiRead(ops) => Ok(Response::Multi(
+                ops.iter().map(|op| self.multi_read_op(conn, op)).collect(),
+            )),
             Request::CheckWatches(r) => self.check_watches(conn, r, false),
             Request::RemoveWatches(r) => self.check_watches(conn, r, true),
             Request::SetWatches(w) | Request::SetWatches2(w) => {
@@ -75,10 +107,14 @@ impl Core {
                 Ok(Response::Empty)
             }
             Request::AddWatch(r) => self.add_watch(conn, r),
-            Request::GetEphemerals(r) => Ok(Response::GetEphemerals(self.get_ephemerals(conn, &r.path))),
+            Request::GetEphemerals(r) => {
+                Ok(Response::GetEphemerals(self.get_ephemerals(conn, &r.path)))
+            }
             Request::GetAllChildrenNumber(r) => {
                 self.check_read(conn, &r.path, perms::READ)?;
-                Ok(Response::AllChildrenNumber(self.tree.all_children_number(&r.path)))
+                Ok(Response::AllChildrenNumber(
+                    self.tree.all_children_number(&r.path),
+                ))
             }
             Request::WhoAmI => Ok(Response::WhoAmI(self.auth.client_info(self.auth_of(conn)))),
             _ => Err(ErrorCode::Unimplemented),
@@ -86,7 +122,10 @@ impl Core {
     }
 
     fn auth_of(&self, conn: ConnId) -> &[Id] {
-        self.conns.get(&conn).map(|c| c.auth.as_slice()).unwrap_or(&[])
+        self.conns
+            .get(&conn)
+            .map(|c| c.auth.as_slice())
+            .unwrap_or(&[])
     }
 
     /// NoNode if absent, NoAuth without `perm`.
@@ -106,22 +145,39 @@ impl Core {
         }
         let stat = self.tree.stat(&r.path);
         if r.watch {
-            let kind = if stat.is_some() { WatchKind::Data } else { WatchKind::Exist };
+            let kind = if stat.is_some() {
+                WatchKind::Data
+            } else {
+                WatchKind::Exist
+            };
             self.watches.add(&r.path, conn, kind);
         }
         stat.map(Response::Stat).ok_or(ErrorCode::NoNode)
     }
 
-    fn get_data(&mut self, conn: ConnId, path: &str, watch: bool) -> Result<GetDataResponse, ErrorCode> {
+    fn get_data(
+        &mut self,
+        conn: ConnId,
+        path: &str,
+        watch: bool,
+    ) -> Result<GetDataResponse, ErrorCode> {
         self.check_read(conn, path, perms::READ)?;
         if watch {
             self.watches.add(path, conn, WatchKind::Data);
         }
         let (data, stat) = self.tree.data_and_stat(path).ok_or(ErrorCode::NoNode)?;
-        Ok(GetDataResponse { data: data.map(<[u8]>::to_vec), stat })
+        Ok(GetDataResponse {
+            data: data.map(<[u8]>::to_vec),
+            stat,
+        })
     }
 
-    fn get_children(&mut self, conn: ConnId, path: &str, watch: bool) -> Result<(Vec<String>, Stat), ErrorCode> {
+    fn get_children(
+        &mut self,
+        conn: ConnId,
+        path: &str,
+        watch: bool,
+    ) -> Result<(Vec<String>, Stat), ErrorCode> {
         self.check_read(conn, path, perms::READ)?;
         if watch {
             self.watches.add(path, conn, WatchKind::Child);
@@ -150,8 +206,12 @@ impl Core {
 
     fn multi_read_op(&mut self, conn: ConnId, op: &Request) -> MultiResult {
         let r = match op {
-            Request::GetChildren(r) => self.get_children(conn, &r.path, r.watch).map(|(c, _)| MultiResult::GetChildren(c)),
-            Request::GetData(r) => self.get_data(conn, &r.path, r.watch).map(MultiResult::GetData),
+            Request::GetChildren(r) => self
+                .get_children(conn, &r.path, r.watch)
+                .map(|(c, _)| MultiResult::GetChildren(c)),
+            Request::GetData(r) => self
+                .get_data(conn, &r.path, r.watch)
+                .map(MultiResult::GetData),
             _ => Err(ErrorCode::MarshallingError),
         };
         r.unwrap_or_else(MultiResult::Error)
@@ -171,7 +231,11 @@ impl Core {
         } else {
             self.watches.contains(&r.path, conn, r.watcher_type)
         };
-        if found { Ok(Response::Empty) } else { Err(ErrorCode::NoWatcher) }
+        if found {
+            Ok(Response::Empty)
+        } else {
+            Err(ErrorCode::NoWatcher)
+        }
     }
 
     fn add_watch(&mut self, conn: ConnId, r: &AddWatchRequest) -> ReadResult {
@@ -187,7 +251,11 @@ impl Core {
     /// `getEphemerals` lists a copy of the session's `HashSet`, so paths come in Java's
     /// hash order, then filtered by plain string prefix.
     fn get_ephemerals(&self, conn: ConnId, prefix: &str) -> Vec<String> {
-        let session = self.conns.get(&conn).and_then(|c| c.session).unwrap_or_default();
+        let session = self
+            .conns
+            .get(&conn)
+            .and_then(|c| c.session)
+            .unwrap_or_default();
         let all = JavaHashSet::copy_of(self.tree.ephemerals(session.0)).into_iteration_order();
         let p = prefix.trim();
         if p.is_empty() || p == "/" {
@@ -229,7 +297,11 @@ impl Core {
     }
 
     fn notify(&mut self, conn: ConnId, path: &str, event_type: EventType) {
-        let ev = WatcherEvent { event_type, state: KEEPER_STATE_SYNC_CONNECTED, path: path.to_string() };
+        let ev = WatcherEvent {
+            event_type,
+            state: KEEPER_STATE_SYNC_CONNECTED,
+            path: path.to_string(),
+        };
         self.send(conn, notification_frame(&ev));
     }
 
@@ -242,11 +314,23 @@ impl Core {
         let interval = self.cfg.container_check_interval_ms.max(1);
         self.next_container_check_ms = self.now_mono_ms + interval;
         let budget = (self.cfg.container_max_per_minute.max(1) * interval / 60_000).max(1) as usize;
-        let candidates = self.tree.reap_candidates(self.now_wall_ms, self.cfg.container_max_never_used_ms);
+        let candidates = self
+            .tree
+            .reap_candidates(self.now_wall_ms, self.cfg.container_max_never_used_ms);
         for path in candidates.into_iter().take(budget) {
             let hdr = self.next_header(0, 0);
-            let ctx = crate::pipeline::prep::RequestCtx { session: 0, cxid: 0, zxid: hdr.zxid, time: hdr.time, auth: &[] };
-            let txn = self.prep.prepare(&self.tree, &ctx, &Request::DeleteContainer(PathRequest { path }));
+            let ctx = crate::pipeline::prep::RequestCtx {
+                session: 0,
+                cxid: 0,
+                zxid: hdr.zxid,
+                time: hdr.time,
+                auth: &[],
+            };
+            let txn = self.prep.prepare(
+                &self.tree,
+                &ctx,
+                &Request::DeleteContainer(PathRequest { path }),
+            );
             self.push_txn(hdr, txn, super::core::Origin::Server);
         }
     }

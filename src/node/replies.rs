@@ -2,14 +2,24 @@
 //! `ServerCnxn.sendResponse`).
 
 use crate::proto::codec::{encode_notification, encode_reply};
-use crate::proto::{Create2Response, ErrorCode, MultiResult, ReplyHeader, Response, Txn, WatcherEvent};
+use crate::proto::{
+    Create2Response, ErrorCode, MultiResult, ReplyHeader, Response, Txn, WatcherEvent,
+};
 use crate::tree::TxnResult;
 use bytes::{Bytes, BytesMut};
 
 /// A reply frame: header, then `body` only when `err` is 0.
 pub(super) fn reply_frame(xid: i32, zxid: i64, err: ErrorCode, body: &Response) -> Bytes {
     let mut buf = BytesMut::with_capacity(reply_capacity(body));
-    encode_reply(&ReplyHeader { xid, zxid, err: err.code() }, body, &mut buf);
+    encode_reply(
+        &ReplyHeader {
+            xid,
+            zxid,
+            err: err.code(),
+        },
+        body,
+        &mut buf,
+    );
     buf.freeze()
 }
 
@@ -45,15 +55,29 @@ pub(super) fn notification_frame(ev: &WatcherEvent) -> Bytes {
 /// The reply to an applied write: its error code and body.
 pub(super) fn write_reply(txn: &Txn, result: &TxnResult) -> (ErrorCode, Response) {
     match (txn, result) {
-        (Txn::Multi(subs), TxnResult::Multi(results)) => {
-            (ErrorCode::Ok, Response::Multi(subs.iter().zip(results).map(|(t, r)| multi_result(t, r)).collect()))
-        }
+        (Txn::Multi(subs), TxnResult::Multi(results)) => (
+            ErrorCode::Ok,
+            Response::Multi(
+                subs.iter()
+                    .zip(results)
+                    .map(|(t, r)| multi_result(t, r))
+                    .collect(),
+            ),
+        ),
         (_, TxnResult::Error(code)) => (*code, Response::Empty),
-        (Txn::Create(_), TxnResult::Created { path, .. }) => (ErrorCode::Ok, Response::Create(path.clone())),
-        (_, TxnResult::Created { path, stat }) => {
-            (ErrorCode::Ok, Response::Create2(Create2Response { path: path.clone(), stat: *stat }))
+        (Txn::Create(_), TxnResult::Created { path, .. }) => {
+            (ErrorCode::Ok, Response::Create(path.clone()))
         }
-        (_, TxnResult::SetData { stat }) | (_, TxnResult::SetAcl { stat }) => (ErrorCode::Ok, Response::Stat(*stat)),
+        (_, TxnResult::Created { path, stat }) => (
+            ErrorCode::Ok,
+            Response::Create2(Create2Response {
+                path: path.clone(),
+                stat: *stat,
+            }),
+        ),
+        (_, TxnResult::SetData { stat }) | (_, TxnResult::SetAcl { stat }) => {
+            (ErrorCode::Ok, Response::Stat(*stat))
+        }
         _ => (ErrorCode::Ok, Response::Empty),
     }
 }
@@ -64,7 +88,10 @@ fn multi_result(txn: &Txn, result: &TxnResult) -> MultiResult {
     match (txn, result) {
         (_, TxnResult::Error(code)) => MultiResult::Error(*code),
         (Txn::Create(_), TxnResult::Created { path, .. }) => MultiResult::Create(path.clone()),
-        (_, TxnResult::Created { path, stat }) => MultiResult::Create2(Create2Response { path: path.clone(), stat: *stat }),
+        (_, TxnResult::Created { path, stat }) => MultiResult::Create2(Create2Response {
+            path: path.clone(),
+            stat: *stat,
+        }),
         (_, TxnResult::Deleted) => MultiResult::Delete,
         (_, TxnResult::SetData { stat }) => MultiResult::SetData(*stat),
         (_, TxnResult::Checked) => MultiResult::Check,
@@ -80,15 +107,26 @@ mod tests {
     #[test]
     fn common_replies_fit_their_initial_capacity() {
         let bodies = [
-            Response::GetData(GetDataResponse { data: Some(vec![1; 1024]), stat: Stat::default() }),
+            Response::GetData(GetDataResponse {
+                data: Some(vec![1; 1024]),
+                stat: Stat::default(),
+            }),
             Response::Stat(Stat::default()),
             Response::Create("/a/b".into()),
-            Response::GetChildren2 { children: vec!["x".into(), "yy".into()], stat: Stat::default() },
+            Response::GetChildren2 {
+                children: vec!["x".into(), "yy".into()],
+                stat: Stat::default(),
+            },
             Response::Empty,
         ];
         for body in bodies {
             let frame = reply_frame(1, 2, ErrorCode::Ok, &body);
-            assert!(frame.len() <= reply_capacity(&body), "{body:?}: {} > {}", frame.len(), reply_capacity(&body));
+            assert!(
+                frame.len() <= reply_capacity(&body),
+                "{body:?}: {} > {}",
+                frame.len(),
+                reply_capacity(&body)
+            );
         }
     }
 }

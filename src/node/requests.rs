@@ -18,7 +18,9 @@ const AUTH_XID: i32 = -4;
 impl Core {
     pub(super) fn handle_request(&mut self, conn: ConnId, xid: i32, body: RequestBody) {
         let now = self.now_mono_ms;
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         if c.closing || !c.established {
             return;
         }
@@ -30,7 +32,9 @@ impl Core {
         self.note_touch(session, timeout);
         let prepped = !matches!(
             body,
-            RequestBody::Ok(Request::Auth(_)) | RequestBody::Ok(Request::Sasl(_)) | RequestBody::Unknown(_)
+            RequestBody::Ok(Request::Auth(_))
+                | RequestBody::Ok(Request::Sasl(_))
+                | RequestBody::Unknown(_)
         );
         if prepped && !self.role.is_learner() {
             self.record_prep(now, true);
@@ -46,26 +50,39 @@ impl Core {
             RequestBody::Ok(ref req) if req.op_code().is_write() => {
                 self.submit_write(conn, xid, session, req)
             }
-            RequestBody::Malformed(op) if op.is_write() => self.submit_malformed_write(conn, xid, session, op),
+            RequestBody::Malformed(op) if op.is_write() => {
+                self.submit_malformed_write(conn, xid, session, op)
+            }
             body => self.enqueue_read(conn, xid, body),
         }
     }
 
     fn enqueue_read(&mut self, conn: ConnId, xid: i32, body: RequestBody) {
         let received_ms = self.now_mono_ms;
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         if c.queue().is_empty() {
             self.request_entered(true, None);
             self.answer_read(conn, xid, body, received_ms);
         } else {
-            self.enqueue(conn, Queued::Read { xid, body, received_ms });
+            self.enqueue(
+                conn,
+                Queued::Read {
+                    xid,
+                    body,
+                    received_ms,
+                },
+            );
         }
     }
 
     /// Queues a reply slot behind the connection's earlier ones; in an ensemble the
     /// request joins its session's queue in the commit processor.
     pub(super) fn enqueue(&mut self, conn: ConnId, q: Queued) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         let read = matches!(q, Queued::Read { .. });
         c.enqueue(q, &mut self.queued);
         let n = c.queue().len();
@@ -75,11 +92,18 @@ impl Core {
     /// Answers the reads at the head of the connection's queue, up to its next write.
     pub(super) fn drain_queue(&mut self, conn: ConnId) {
         loop {
-            let Some(c) = self.conns.get_mut(&conn) else { return };
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
             if !matches!(c.queue().front(), Some(Queued::Read { .. })) {
                 return;
             }
-            if let Some(Queued::Read { xid, body, received_ms }) = c.dequeue(&mut self.queued) {
+            if let Some(Queued::Read {
+                xid,
+                body,
+                received_ms,
+            }) = c.dequeue(&mut self.queued)
+            {
                 self.answer_read(conn, xid, body, received_ms);
             }
         }
@@ -88,7 +112,11 @@ impl Core {
     /// `AuthPacket` (xid -4): answered at once with zxid 0; a failure closes the connection.
     fn handle_auth(&mut self, conn: ConnId, scheme: &str, auth: &[u8]) {
         let result = self.auth.authenticate(scheme, auth);
-        let peer = self.conns.get(&conn).map(|c| c.peer.to_string()).unwrap_or_default();
+        let peer = self
+            .conns
+            .get(&conn)
+            .map(|c| c.peer.to_string())
+            .unwrap_or_default();
         let err = match result {
             Ok(ids) => {
                 info!("auth success for scheme {scheme} and address {peer}");
@@ -120,12 +148,17 @@ impl Core {
     fn handle_sasl(&mut self, conn: ConnId, xid: i32, token: &[u8]) {
         let Some(users) = self.cfg.sasl_users.clone() else {
             // No SASL server configured: Java answers OK with a null token.
-            self.send(conn, reply_frame(xid, 0, ErrorCode::Ok, &Response::Sasl(Vec::new())));
+            self.send(
+                conn,
+                reply_frame(xid, 0, ErrorCode::Ok, &Response::Sasl(Vec::new())),
+            );
             return;
         };
         let nonce = self.next_nonce();
         let gssapi = self.cfg.sasl_gssapi.clone();
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         let session = match c.sasl.take() {
             Some(s) => Ok(s),
             None => SaslSession::start(gssapi.as_ref(), &users, nonce),
@@ -136,10 +169,14 @@ impl Core {
             reply
         });
         match result {
-            Ok(SaslReply { token, authorization_id: None }) => {
-                self.send(conn, sasl_frame(xid, ErrorCode::Ok, token.as_deref()))
-            }
-            Ok(SaslReply { token, authorization_id: Some(authz) }) => {
+            Ok(SaslReply {
+                token,
+                authorization_id: None,
+            }) => self.send(conn, sasl_frame(xid, ErrorCode::Ok, token.as_deref())),
+            Ok(SaslReply {
+                token,
+                authorization_id: Some(authz),
+            }) => {
                 info!("adding SASL authorization for authorizationID: {authz}");
                 let mut ids = vec![Id::new("sasl", &authz)];
                 if self.cfg.sasl_super_user.as_deref() == Some(authz.as_str()) {
@@ -165,7 +202,15 @@ fn sasl_frame(xid: i32, err: ErrorCode, token: Option<&[u8]>) -> bytes::Bytes {
         return reply_frame(xid, 0, err, &Response::Sasl(token.to_vec()));
     }
     let mut hdr = BytesMut::new();
-    encode_reply(&ReplyHeader { xid, zxid: 0, err: err.code() }, &Response::Empty, &mut hdr);
+    encode_reply(
+        &ReplyHeader {
+            xid,
+            zxid: 0,
+            err: err.code(),
+        },
+        &Response::Empty,
+        &mut hdr,
+    );
     let mut buf = BytesMut::with_capacity(hdr.len() + 4);
     let len = i32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) + 4;
     buf.put_i32(len);

@@ -27,7 +27,12 @@ pub struct ResponseCache {
 
 impl ResponseCache {
     pub fn new(size: usize) -> ResponseCache {
-        ResponseCache { size, entries: BTreeMap::new(), order: VecDeque::new(), next: 0 }
+        ResponseCache {
+            size,
+            entries: BTreeMap::new(),
+            order: VecDeque::new(),
+            next: 0,
+        }
     }
 
     /// A reply for `path` with `stat` is serialized: true for a hit (`cache.get` found
@@ -46,7 +51,9 @@ impl ResponseCache {
         self.order.push_back((n, path.to_string()));
         // `removeEldestEntry`: size() >= cacheSize after the put.
         while self.entries.len() >= self.size.max(1) {
-            let Some((n, p)) = self.order.pop_front() else { break };
+            let Some((n, p)) = self.order.pop_front() else {
+                break;
+            };
             if self.entries.get(&p).is_some_and(|(_, m)| *m == n) {
                 self.entries.remove(&p);
             }
@@ -55,7 +62,8 @@ impl ResponseCache {
         // when they dominate, so the queue stays proportional to the cache.
         if self.order.len() > 2 * self.entries.len() + 16 {
             let entries = &self.entries;
-            self.order.retain(|(n, p)| entries.get(p).is_some_and(|(_, m)| m == n));
+            self.order
+                .retain(|(n, p)| entries.get(p).is_some_and(|(_, m)| m == n));
         }
         false
     }
@@ -66,7 +74,10 @@ mod tests {
     use super::*;
 
     fn stat(mzxid: i64) -> Stat {
-        Stat { mzxid, ..Stat::default() }
+        Stat {
+            mzxid,
+            ..Stat::default()
+        }
     }
 
     #[test]

@@ -13,21 +13,31 @@ use tracing::{debug, info, warn};
 
 impl Core {
     pub(super) fn handle_connect(&mut self, conn: ConnId, req: ConnectRequest) {
-        let (min, max) = (self.cfg.min_session_timeout_ms, self.cfg.max_session_timeout_ms);
+        let (min, max) = (
+            self.cfg.min_session_timeout_ms,
+            self.cfg.max_session_timeout_ms,
+        );
         let last = self.last_applied_zxid;
         if !self.serving {
             // `NIOServerCnxn.readConnectRequest` while the ZooKeeperServer is not running.
-            info!("refusing a session: this server is not serving requests ({})", self.role.name());
+            info!(
+                "refusing a session: this server is not serving requests ({})",
+                self.role.name()
+            );
             self.close(conn);
             return;
         }
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         c.stats.packets_received += 1;
         self.stats.packets_received += 1;
         // `processConnectRequest`: the connection throttle's deficit, then the count.
         // rzk has no `BlueThrottle`; Java's, disabled by default (no tokens), has none.
         self.stats.recorded.add(Basic::ConnectionTokenDeficit, 0);
-        self.stats.recorded.count(Counter::ConnectionRequestCount, 1);
+        self.stats
+            .recorded
+            .count(Counter::ConnectionRequestCount, 1);
         c.sent_read_only = req.read_only.is_some();
         if req.last_zxid_seen > last {
             info!(
@@ -47,7 +57,9 @@ impl Core {
 
     fn create_session(&mut self, conn: ConnId) {
         let id = self.sessions.next_session_id();
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         let timeout_ms = c.timeout_ms;
         c.session = Some(id);
         if self.role.is_learner() {
@@ -55,7 +67,11 @@ impl Core {
         }
         self.sessions.add(id, timeout_ms, self.now_mono_ms);
         let hdr = self.next_header(id.0, 0);
-        self.push_txn(hdr, Txn::CreateSession { timeout_ms }, Origin::Connect { conn });
+        self.push_txn(
+            hdr,
+            Txn::CreateSession { timeout_ms },
+            Origin::Connect { conn },
+        );
     }
 
     /// A client re-attaches a session: whatever connection held it is closed first (even
@@ -73,14 +89,17 @@ impl Core {
         }
         // `processConnectRequest` counts the attempt once `reopenSession` returned,
         // whether or not the session turns out valid.
-        self.stats.recorded.count(Counter::ConnectionRevalidateCount, 1);
+        self.stats
+            .recorded
+            .count(Counter::ConnectionRevalidateCount, 1);
         if self.role.is_learner() && passwd == session_password(id) {
             let timeout = self.conns.get(&conn).map_or(0, |c| c.timeout_ms);
             return self.revalidate(conn, id, timeout);
         }
         let valid = if passwd == session_password(id) {
             if self.role == super::quorum::Role::Leading {
-                self.owners.insert(id, crate::proto::ServerId(self.cfg.server_id));
+                self.owners
+                    .insert(id, crate::proto::ServerId(self.cfg.server_id));
             }
             self.sessions.touch(id, self.now_mono_ms)
         } else {
@@ -91,13 +110,19 @@ impl Core {
     }
 
     pub(super) fn finish_session_init(&mut self, conn: ConnId, valid: bool) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         let id = c.session.unwrap_or_default();
         let rsp = ConnectResponse {
             protocol_version: 0,
             timeout_ms: if valid { c.timeout_ms } else { 0 },
             session_id: if valid { id.0 } else { 0 },
-            passwd: if valid { session_password(id).to_vec() } else { vec![0; 16] },
+            passwd: if valid {
+                session_password(id).to_vec()
+            } else {
+                vec![0; 16]
+            },
             read_only: c.sent_read_only.then_some(false),
         };
         let mut buf = BytesMut::new();
@@ -128,7 +153,13 @@ impl Core {
     pub(super) fn submit_close_session(&mut self, id: SessionId, cxid: i32, origin: Origin) {
         self.sessions.set_closing(id);
         let hdr = self.next_header(id.0, cxid);
-        let ctx = RequestCtx { session: id.0, cxid, zxid: hdr.zxid, time: hdr.time, auth: &[] };
+        let ctx = RequestCtx {
+            session: id.0,
+            cxid,
+            zxid: hdr.zxid,
+            time: hdr.time,
+            auth: &[],
+        };
         let txn = self.prep.close_session(&self.tree, &ctx);
         self.record_close_session_prep();
         self.push_txn(hdr, txn, origin);

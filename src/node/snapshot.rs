@@ -63,7 +63,11 @@ impl Core {
             warn!("too busy to snap, skipping");
             return false;
         }
-        self.snapshot = Some(FuzzySnapshot { zxid: self.last_applied_zxid, cursor: None, acls_sent: BTreeSet::new() });
+        self.snapshot = Some(FuzzySnapshot {
+            zxid: self.last_applied_zxid,
+            cursor: None,
+            acls_sent: BTreeSet::new(),
+        });
         true
     }
 
@@ -75,7 +79,13 @@ impl Core {
     pub fn snapshot_slice(&mut self, max_nodes: usize) -> Option<SnapshotSlice> {
         let mut snap = self.snapshot.take()?;
         let start = snap.cursor.is_none();
-        let mut slice = SnapshotSlice { zxid: snap.zxid, start, nodes: Vec::new(), acls: Vec::new(), end: None };
+        let mut slice = SnapshotSlice {
+            zxid: snap.zxid,
+            start,
+            nodes: Vec::new(),
+            acls: Vec::new(),
+            end: None,
+        };
         let batch = self.tree.nodes_after(snap.cursor.as_deref(), max_nodes);
         let finished = batch.len() < max_nodes;
         for (key, node) in &batch {
@@ -94,7 +104,10 @@ impl Core {
         snap.cursor = batch.last().map(|(k, _)| k.to_string()).or(snap.cursor);
         if finished {
             let sessions = self.sessions.iter().map(|(id, t)| (id.0, t)).collect();
-            slice.end = Some(SnapshotEnd { sessions, digest: self.tree.last_zxid_digest() });
+            slice.end = Some(SnapshotEnd {
+                sessions,
+                digest: self.tree.last_zxid_digest(),
+            });
         } else {
             self.snapshot = Some(snap);
         }
@@ -120,8 +133,19 @@ mod tests {
     fn create(core: &mut Core, paths: &[&str]) {
         for p in paths {
             let hdr = core.next_header(0, 0);
-            let ctx = crate::pipeline::prep::RequestCtx { session: 0, cxid: 0, zxid: hdr.zxid, time: 1, auth: &[] };
-            let req = Request::Create(CreateRequest { path: p.to_string(), data: Some(b"x".to_vec()), acl: Acl::open_unsafe(), flags: 0 });
+            let ctx = crate::pipeline::prep::RequestCtx {
+                session: 0,
+                cxid: 0,
+                zxid: hdr.zxid,
+                time: 1,
+                auth: &[],
+            };
+            let req = Request::Create(CreateRequest {
+                path: p.to_string(),
+                data: Some(b"x".to_vec()),
+                acl: Acl::open_unsafe(),
+                flags: 0,
+            });
             let txn = core.prep.prepare(&core.tree, &ctx, &req);
             core.push_txn(hdr, txn, super::super::core::Origin::Server);
             core.step(Input::Persisted { upto: hdr.zxid });
@@ -129,7 +153,10 @@ mod tests {
     }
 
     fn assemble(slices: &[SnapshotSlice]) -> SnapshotContents {
-        let end = slices.last().and_then(|s| s.end.as_ref()).expect("finished");
+        let end = slices
+            .last()
+            .and_then(|s| s.end.as_ref())
+            .expect("finished");
         let mut e = Encoder::new();
         e.sessions(&end.sessions);
         let acls: Vec<_> = slices.iter().flat_map(|s| s.acls.iter()).collect();
@@ -142,7 +169,11 @@ mod tests {
         }
         e.end_tree();
         let (zxid, digest) = end.digest.unwrap_or((0, 0));
-        e.digest(ZxidDigest { zxid, version: DIGEST_VERSION, digest });
+        e.digest(ZxidDigest {
+            zxid,
+            version: DIGEST_VERSION,
+            digest,
+        });
         SnapshotContents::decode(&e.take()).expect("decodes")
     }
 
@@ -158,7 +189,19 @@ mod tests {
         }
         let snap = assemble(&slices);
         let paths: Vec<_> = snap.nodes.iter().map(|n| n.path.as_str()).collect();
-        assert_eq!(paths, vec!["", "/a", "/a/b", "/a-b", "/z", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]);
+        assert_eq!(
+            paths,
+            vec![
+                "",
+                "/a",
+                "/a/b",
+                "/a-b",
+                "/z",
+                "/zookeeper",
+                "/zookeeper/config",
+                "/zookeeper/quota"
+            ]
+        );
         assert!(!c.snapshotting());
     }
 
@@ -175,7 +218,16 @@ mod tests {
         }
         let snap = assemble(&slices);
         let paths: Vec<_> = snap.nodes.iter().map(|n| n.path.as_str()).collect();
-        assert_eq!(paths, vec!["", "/a", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]);
+        assert_eq!(
+            paths,
+            vec![
+                "",
+                "/a",
+                "/zookeeper",
+                "/zookeeper/config",
+                "/zookeeper/quota"
+            ]
+        );
         assert_eq!(slices.first().map(|s| s.zxid), Some(1));
     }
 
@@ -194,7 +246,10 @@ mod tests {
         while let Some(s) = c.snapshot_slice(3) {
             slices.push(s);
         }
-        assert_eq!(slices.iter().map(|s| s.start).collect::<Vec<_>>(), vec![true, false, false]);
+        assert_eq!(
+            slices.iter().map(|s| s.start).collect::<Vec<_>>(),
+            vec![true, false, false]
+        );
         assert_eq!(assemble(&slices).nodes.len(), 6);
     }
 }

@@ -30,7 +30,11 @@ pub struct LatencyHistogram {
 
 impl Default for LatencyHistogram {
     fn default() -> Self {
-        LatencyHistogram { counts: Box::new([0; BUCKETS]), count: 0, sum: 0 }
+        LatencyHistogram {
+            counts: Box::new([0; BUCKETS]),
+            count: 0,
+            sum: 0,
+        }
     }
 }
 
@@ -92,7 +96,11 @@ pub struct BufferStats {
 
 impl Default for BufferStats {
     fn default() -> Self {
-        BufferStats { last: -1, min: -1, max: -1 }
+        BufferStats {
+            last: -1,
+            min: -1,
+            max: -1,
+        }
     }
 }
 
@@ -116,7 +124,8 @@ pub struct SizeSummary {
 }
 
 impl SizeSummary {
-    fn record(&mut self, v: i64) {
+    #[inline]
+    pub(super) fn record(&mut self, v: i64) {
         let first = self.histogram.count == 0;
         self.min = if first { v } else { self.min.min(v) };
         self.max = if first { v } else { self.max.max(v) };
@@ -124,8 +133,83 @@ impl SizeSummary {
     }
 }
 
-/// A summary set keyed by top-level namespace (`SummarySet` with label `key`).
+/// A summary set keyed by a string (`SummarySet` with label `key`).
 pub type NamespaceSummaries = BTreeMap<String, SizeSummary>;
+
+/// The summary set of `read_per_namespace` or `write_per_namespace`, keyed by top-level
+/// namespace. Every read or write adds to it, and requests mostly stay in one
+/// namespace, so the one used last is tried before the index.
+#[derive(Clone, Debug, Default)]
+pub struct NamespaceSet {
+    entries: Vec<(String, SizeSummary)>,
+    index: BTreeMap<String, usize>,
+    last: usize,
+}
+
+impl NamespaceSet {
+    fn record(&mut self, ns: &str, bytes: i64) {
+        if let Some((k, s)) = self.entries.get_mut(self.last) {
+            if k == ns {
+                s.record(bytes);
+                return;
+            }
+        }
+        let i = match self.index.get(ns) {
+            Some(&i) => i,
+            None => {
+                self.entries.push((ns.to_string(), SizeSummary::default()));
+                self.index.insert(ns.to_string(), self.entries.len() - 1);
+                self.entries.len() - 1
+            }
+        };
+        self.last = i;
+        if let Some((_, s)) = self.entries.get_mut(i) {
+            s.record(bytes);
+        }
+    }
+
+    /// Sets one namespace's summary.
+    pub fn insert(&mut self, ns: &str, summary: SizeSummary) {
+        match self.index.get(ns) {
+            Some(&i) => self.entries[i].1 = summary,
+            None => {
+                self.entries.push((ns.to_string(), summary));
+                self.index.insert(ns.to_string(), self.entries.len() - 1);
+            }
+        }
+    }
+
+    pub fn get(&self, ns: &str) -> Option<&SizeSummary> {
+        self.index.get(ns).map(|&i| &self.entries[i].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every namespace and its summary, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &SizeSummary)> {
+        self.index.iter().map(|(k, &i)| (k, &self.entries[i].1))
+    }
+
+    /// The same namespaces, each with nothing recorded.
+    fn zeroed(&self) -> NamespaceSet {
+        let entries = self
+            .entries
+            .iter()
+            .map(|(k, _)| (k.clone(), SizeSummary::default()))
+            .collect();
+        NamespaceSet {
+            entries,
+            index: self.index.clone(),
+            last: self.last,
+        }
+    }
+}
 
 /// Server-wide counters behind `srvr`/`stat`/`mntr` (`ServerStats`) and the
 /// `ServerMetrics` values rzk records on the request path.
@@ -149,9 +233,9 @@ pub struct ServerStats {
     /// adds each reply's size; notifications and auth replies are sent elsewhere).
     pub response_bytes: i64,
     /// `read_per_namespace`: bytes read per top-level namespace (`DataTree.updateReadStat`).
-    pub read_per_namespace: NamespaceSummaries,
+    pub read_per_namespace: NamespaceSet,
     /// `write_per_namespace`: bytes written per top-level namespace (`DataTree.updateWriteStat`).
-    pub write_per_namespace: NamespaceSummaries,
+    pub write_per_namespace: NamespaceSet,
     /// The other `ServerMetrics` counters and summaries (`super::recorded`).
     pub recorded: super::recorded::Recorded,
     /// How many times `srst` reset the stats: a consumer that replays deltas (the
@@ -162,7 +246,11 @@ pub struct ServerStats {
 impl ServerStats {
     pub fn record_latency(&mut self, latency_ms: i64) {
         let l = latency_ms.max(0);
-        self.min_latency_ms = if self.count == 0 { l } else { self.min_latency_ms.min(l) };
+        self.min_latency_ms = if self.count == 0 {
+            l
+        } else {
+            self.min_latency_ms.min(l)
+        };
         self.max_latency_ms = self.max_latency_ms.max(l);
         self.total_latency_ms += l;
         self.count += 1;
@@ -191,7 +279,11 @@ impl ServerStats {
         let size = frame.len().saturating_sub(4);
         let size = i32::try_from(size).unwrap_or(i32::MAX);
         self.client_response.record(size);
-        match frame.get(4..8).and_then(|x| x.try_into().ok()).map(i32::from_be_bytes) {
+        match frame
+            .get(4..8)
+            .and_then(|x| x.try_into().ok())
+            .map(i32::from_be_bytes)
+        {
             Some(NOTIFICATION_XID) => self.watch_bytes += i64::from(size),
             Some(AUTH_XID) => {}
             _ => self.response_bytes += i64::from(size),
@@ -202,10 +294,9 @@ impl ServerStats {
     /// as `ServerMetrics.resetAll` does with the default metrics provider, the summaries
     /// (namespace keys stay, with zero values).
     pub fn reset(&mut self) {
-        let zeroed = |m: &NamespaceSummaries| m.keys().map(|k| (k.clone(), SizeSummary::default())).collect();
         *self = ServerStats {
-            read_per_namespace: zeroed(&self.read_per_namespace),
-            write_per_namespace: zeroed(&self.write_per_namespace),
+            read_per_namespace: self.read_per_namespace.zeroed(),
+            write_per_namespace: self.write_per_namespace.zeroed(),
             resets: self.resets + 1,
             ..ServerStats::default()
         };
@@ -242,8 +333,12 @@ impl ServerStats {
             (Request::MultiRead(ops), Response::Multi(results)) => {
                 for (op, r) in ops.iter().zip(results) {
                     match (op, r) {
-                        (Request::GetData(q), MultiResult::GetData(d)) => self.read(&q.path, data_len(&d.data)),
-                        (Request::GetChildren(q), MultiResult::GetChildren(c)) => self.read(&q.path, names_len(c)),
+                        (Request::GetData(q), MultiResult::GetData(d)) => {
+                            self.read(&q.path, data_len(&d.data))
+                        }
+                        (Request::GetChildren(q), MultiResult::GetChildren(c)) => {
+                            self.read(&q.path, names_len(c))
+                        }
                         _ => {}
                     }
                 }
@@ -251,7 +346,9 @@ impl ServerStats {
             (Request::GetData(q), Response::GetData(d)) => self.read(&q.path, data_len(&d.data)),
             (Request::Exists(q), Response::Stat(_)) => self.read(&q.path, 0),
             (Request::GetChildren(q), Response::GetChildren(c))
-            | (Request::GetChildren2(q), Response::GetChildren2 { children: c, .. }) => self.read(&q.path, names_len(c)),
+            | (Request::GetChildren2(q), Response::GetChildren2 { children: c, .. }) => {
+                self.read(&q.path, names_len(c))
+            }
             _ => {}
         }
     }
@@ -259,12 +356,19 @@ impl ServerStats {
     /// A transaction applied: creates and setData add path + data, deletes (also the
     /// ephemerals a closed session loses, `deleted`) the path alone
     /// (`DataTree.updateWriteStat`).
-    pub fn record_writes<'a>(&mut self, txn: &Txn, result: &TxnResult, deleted: impl IntoIterator<Item = &'a String>) {
+    pub fn record_writes<'a>(
+        &mut self,
+        txn: &Txn,
+        result: &TxnResult,
+        deleted: impl IntoIterator<Item = &'a String>,
+    ) {
         if self.recorded.is_paused() {
             return;
         }
         if let (Txn::CloseSession(_), TxnResult::SessionClosed) = (txn, result) {
-            deleted.into_iter().for_each(|p| add(&mut self.write_per_namespace, p, java_len(p)));
+            deleted
+                .into_iter()
+                .for_each(|p| add(&mut self.write_per_namespace, p, java_len(p)));
             return;
         }
         self.record_write(txn, result);
@@ -273,7 +377,9 @@ impl ServerStats {
     fn record_write(&mut self, txn: &Txn, result: &TxnResult) {
         let (path, data) = match (txn, result) {
             (Txn::Multi(subs), TxnResult::Multi(results)) => {
-                subs.iter().zip(results).for_each(|(t, r)| self.record_write(t, r));
+                subs.iter()
+                    .zip(results)
+                    .for_each(|(t, r)| self.record_write(t, r));
                 return;
             }
             (Txn::Create(t) | Txn::Create2(t), TxnResult::Created { .. }) => (&t.path, &t.data),
@@ -283,30 +389,42 @@ impl ServerStats {
             (Txn::Delete(p) | Txn::DeleteContainer(p), TxnResult::Deleted) => (p, &None),
             _ => return,
         };
-        add(&mut self.write_per_namespace, path, java_len(path) + data_len(data));
+        add(
+            &mut self.write_per_namespace,
+            path,
+            java_len(path) + data_len(data),
+        );
     }
 
     fn read(&mut self, path: &str, payload: i64) {
-        add(&mut self.read_per_namespace, path, java_len(path) + payload + STAT_OVERHEAD_BYTES);
+        add(
+            &mut self.read_per_namespace,
+            path,
+            java_len(path) + payload + STAT_OVERHEAD_BYTES,
+        );
     }
 }
 
-fn add(set: &mut NamespaceSummaries, path: &str, bytes: i64) {
-    let Some(ns) = top_namespace(path) else { return };
-    match set.get_mut(ns) {
-        Some(s) => s.record(bytes),
-        None => set.entry(ns.to_string()).or_default().record(bytes),
+fn add(set: &mut NamespaceSet, path: &str, bytes: i64) {
+    if let Some(ns) = top_namespace(path) {
+        set.record(ns, bytes);
     }
 }
 
 /// `PathUtils.getTopNamespace`: the first path component; none for `/`.
 pub fn top_namespace(path: &str) -> Option<&str> {
-    path.strip_prefix('/')?.split('/').next().filter(|n| !n.is_empty())
+    let rest = path.strip_prefix('/')?;
+    let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    rest.get(..end).filter(|n| !n.is_empty())
 }
 
 /// Java's `String.length()`: UTF-16 code units.
 fn java_len(s: &str) -> i64 {
-    (if s.is_ascii() { s.len() } else { s.encode_utf16().count() }) as i64
+    (if s.is_ascii() {
+        s.len()
+    } else {
+        s.encode_utf16().count()
+    }) as i64
 }
 
 fn data_len(data: &Option<Vec<u8>>) -> i64 {
@@ -419,16 +537,39 @@ impl SizeSummary {
         self.record(v);
     }
 
+    /// Adds `n` zeros.
+    pub fn add_zeros(&mut self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let first = self.histogram.count == 0;
+        self.min = if first { 0 } else { self.min.min(0) };
+        self.max = if first { 0 } else { self.max.max(0) };
+        self.histogram.counts[0] += n;
+        self.histogram.count += n;
+    }
+
     /// Adds every value `other` holds.
     pub fn merge(&mut self, other: &SizeSummary) {
         if other.histogram.count == 0 {
             return;
         }
         let first = self.histogram.count == 0;
-        self.min = if first { other.min } else { self.min.min(other.min) };
-        self.max = if first { other.max } else { self.max.max(other.max) };
+        self.min = if first {
+            other.min
+        } else {
+            self.min.min(other.min)
+        };
+        self.max = if first {
+            other.max
+        } else {
+            self.max.max(other.max)
+        };
         let h = &mut self.histogram;
-        h.counts.iter_mut().zip(other.histogram.counts.iter()).for_each(|(a, b)| *a += b);
+        h.counts
+            .iter_mut()
+            .zip(other.histogram.counts.iter())
+            .for_each(|(a, b)| *a += b);
         h.count += other.histogram.count;
         h.sum = h.sum.saturating_add(other.histogram.sum);
     }
@@ -485,9 +626,19 @@ impl Core {
 
     /// Copies out what the operations surface reports.
     pub fn snapshot_stats(&self) -> ServerSnapshot {
-        let session_of = |conn: u64| self.conns.get(&conn).and_then(|c| c.session).map(|s| s.0).unwrap_or(0);
-        let watches_by_session =
-            self.watches.paths_by_watcher().into_iter().map(|(w, paths)| (session_of(w), paths)).collect();
+        let session_of = |conn: u64| {
+            self.conns
+                .get(&conn)
+                .and_then(|c| c.session)
+                .map(|s| s.0)
+                .unwrap_or(0)
+        };
+        let watches_by_session = self
+            .watches
+            .paths_by_watcher()
+            .into_iter()
+            .map(|(w, paths)| (session_of(w), paths))
+            .collect();
         let watches_by_path = self
             .watches
             .watchers_by_path()
@@ -520,7 +671,11 @@ impl Core {
     }
 
     fn session_buckets(&self) -> Vec<(i64, Vec<i64>)> {
-        self.sessions.buckets().into_iter().map(|(t, ids)| (t, ids.into_iter().map(|s| s.0).collect())).collect()
+        self.sessions
+            .buckets()
+            .into_iter()
+            .map(|(t, ids)| (t, ids.into_iter().map(|s| s.0).collect()))
+            .collect()
     }
 
     fn ephemerals_by_session(&self) -> Vec<(i64, Vec<String>)> {
@@ -576,11 +731,14 @@ mod tests {
     }
 
     fn get(path: &str) -> PathWatchRequest {
-        PathWatchRequest { path: path.into(), watch: false }
+        PathWatchRequest {
+            path: path.into(),
+            watch: false,
+        }
     }
 
-    fn summary(set: &NamespaceSummaries, key: &str) -> (u64, i64, i64, i64) {
-        let s = &set[key];
+    fn summary(set: &NamespaceSet, key: &str) -> (u64, i64, i64, i64) {
+        let s = set.get(key).expect("namespace");
         (s.histogram.count, s.histogram.sum, s.min, s.max)
     }
 
@@ -589,7 +747,10 @@ mod tests {
         let mut s = ServerStats::default();
         s.record_request(5, true);
         s.record_response_frame(&[0; 20]);
-        s.record_read(&Request::Exists(get("/app")), &Ok(Response::Stat(Stat::default())));
+        s.record_read(
+            &Request::Exists(get("/app")),
+            &Ok(Response::Stat(Stat::default())),
+        );
         s.reset();
         assert_eq!((s.count, s.update_latency.count, s.resets), (0, 0, 1));
         assert_eq!(s.client_response, BufferStats::default());
@@ -599,11 +760,25 @@ mod tests {
     #[test]
     fn response_sizes_exclude_the_length_prefix_and_start_at_minus_one() {
         let mut s = ServerStats::default();
-        assert_eq!(s.client_response, BufferStats { last: -1, min: -1, max: -1 });
+        assert_eq!(
+            s.client_response,
+            BufferStats {
+                last: -1,
+                min: -1,
+                max: -1
+            }
+        );
         s.record_response_frame(&[0; 97]);
         s.record_response_frame(&[0; 20]);
         s.record_response_frame(&[0; 44]);
-        assert_eq!(s.client_response, BufferStats { last: 40, min: 16, max: 93 });
+        assert_eq!(
+            s.client_response,
+            BufferStats {
+                last: 40,
+                min: 16,
+                max: 93
+            }
+        );
         let mut notification = vec![0, 0, 0, 30];
         notification.extend_from_slice(&(-1i32).to_be_bytes());
         notification.resize(34, 0);
@@ -620,12 +795,24 @@ mod tests {
     #[test]
     fn reads_count_path_payload_and_stat_per_top_namespace() {
         let mut s = ServerStats::default();
-        let data = GetDataResponse { data: Some(b"hello".to_vec()), stat: Stat::default() };
+        let data = GetDataResponse {
+            data: Some(b"hello".to_vec()),
+            stat: Stat::default(),
+        };
         s.record_read(&Request::GetData(get("/app")), &Ok(Response::GetData(data)));
-        s.record_read(&Request::Exists(get("/app/x")), &Ok(Response::Stat(Stat::default())));
-        s.record_read(&Request::GetChildren(get("/app")), &Ok(Response::GetChildren(vec!["x".into()])));
+        s.record_read(
+            &Request::Exists(get("/app/x")),
+            &Ok(Response::Stat(Stat::default())),
+        );
+        s.record_read(
+            &Request::GetChildren(get("/app")),
+            &Ok(Response::GetChildren(vec!["x".into()])),
+        );
         s.record_read(&Request::Exists(get("/nope")), &Err(ErrorCode::NoNode));
-        s.record_read(&Request::GetChildren(get("/")), &Ok(Response::GetChildren(vec!["app".into()])));
+        s.record_read(
+            &Request::GetChildren(get("/")),
+            &Ok(Response::GetChildren(vec!["app".into()])),
+        );
         // The values Apache ZooKeeper 3.8.0 reports for the same requests.
         assert_eq!(summary(&s.read_per_namespace, "app"), (3, 224, 73, 77));
         assert_eq!(s.read_per_namespace.len(), 1);
@@ -634,29 +821,65 @@ mod tests {
     #[test]
     fn multi_reads_count_each_successful_operation() {
         let mut s = ServerStats::default();
-        let req = Request::MultiRead(vec![Request::GetData(get("/a/b")), Request::GetChildren(get("/c"))]);
-        let rsp = Response::Multi(vec![MultiResult::GetData(GetDataResponse { data: None, stat: Stat::default() }), MultiResult::Error(ErrorCode::NoNode)]);
+        let req = Request::MultiRead(vec![
+            Request::GetData(get("/a/b")),
+            Request::GetChildren(get("/c")),
+        ]);
+        let rsp = Response::Multi(vec![
+            MultiResult::GetData(GetDataResponse {
+                data: None,
+                stat: Stat::default(),
+            }),
+            MultiResult::Error(ErrorCode::NoNode),
+        ]);
         s.record_read(&req, &Ok(rsp));
         assert_eq!(summary(&s.read_per_namespace, "a"), (1, 72, 72, 72));
-        assert!(!s.read_per_namespace.contains_key("c"));
+        assert!(s.read_per_namespace.get("c").is_none());
     }
 
     #[test]
     fn writes_count_path_and_data_and_closed_sessions_their_ephemerals() {
         let mut s = ServerStats::default();
         let create = |p: &str, d: &[u8]| {
-            Txn::Create(CreateTxn { path: p.into(), data: Some(d.to_vec()), acl: vec![], ephemeral: false, parent_cversion: 1 })
+            Txn::Create(CreateTxn {
+                path: p.into(),
+                data: Some(d.to_vec()),
+                acl: vec![],
+                ephemeral: false,
+                parent_cversion: 1,
+            })
         };
-        let created = TxnResult::Created { path: String::new(), stat: Stat::default() };
+        let created = TxnResult::Created {
+            path: String::new(),
+            stat: Stat::default(),
+        };
         s.record_writes(&create("/app", b"hello"), &created, []);
         s.record_writes(&create("/app/x", b"ab"), &created, []);
-        s.record_writes(&create("/app/y", b"ab"), &TxnResult::Error(ErrorCode::NodeExists), []);
-        let multi = Txn::Multi(vec![Txn::Delete("/app/x".into()), Txn::Delete("/zookeeper/q".into())]);
-        s.record_writes(&multi, &TxnResult::Multi(vec![TxnResult::Deleted, TxnResult::Deleted]), []);
+        s.record_writes(
+            &create("/app/y", b"ab"),
+            &TxnResult::Error(ErrorCode::NodeExists),
+            [],
+        );
+        let multi = Txn::Multi(vec![
+            Txn::Delete("/app/x".into()),
+            Txn::Delete("/zookeeper/q".into()),
+        ]);
+        s.record_writes(
+            &multi,
+            &TxnResult::Multi(vec![TxnResult::Deleted, TxnResult::Deleted]),
+            [],
+        );
         let gone = ["/app/e".to_string(), "/other/é".to_string()];
-        s.record_writes(&Txn::CloseSession(None), &TxnResult::SessionClosed, gone.iter());
+        s.record_writes(
+            &Txn::CloseSession(None),
+            &TxnResult::SessionClosed,
+            gone.iter(),
+        );
         assert_eq!(summary(&s.write_per_namespace, "app"), (4, 29, 6, 9));
-        assert_eq!(summary(&s.write_per_namespace, "zookeeper"), (1, 12, 12, 12));
+        assert_eq!(
+            summary(&s.write_per_namespace, "zookeeper"),
+            (1, 12, 12, 12)
+        );
         assert_eq!(summary(&s.write_per_namespace, "other"), (1, 8, 8, 8));
     }
 

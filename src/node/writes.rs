@@ -5,20 +5,26 @@ use super::conn::Queued;
 use super::core::{Core, InFlight, Origin};
 use super::replies::{notification_frame, reply_frame, write_reply};
 use super::ConnId;
-use crate::pipeline::prep::RequestCtx;
-use crate::tree::TxnResult;
 use crate::pipeline::acl::check_acl;
+use crate::pipeline::prep::RequestCtx;
 use crate::proto::{
-    perms, Acl, EventType, Request, SessionId, Txn, TxnEntry, TxnHeader, WatcherEvent, KEEPER_STATE_SYNC_CONNECTED,
+    perms, Acl, EventType, Request, SessionId, Txn, TxnEntry, TxnHeader, WatcherEvent,
+    KEEPER_STATE_SYNC_CONNECTED,
 };
 use crate::tree::DataTree;
+use crate::tree::TxnResult;
 use std::collections::BTreeMap;
 use tracing::error;
 
 impl Core {
     /// The header of the next transaction: the next zxid, stamped with the wall clock.
     pub(super) fn next_header(&self, client_id: i64, cxid: i32) -> TxnHeader {
-        TxnHeader { client_id, cxid, zxid: self.last_prepared_zxid + 1, time: self.now_wall_ms }
+        TxnHeader {
+            client_id,
+            cxid,
+            zxid: self.last_prepared_zxid + 1,
+            time: self.now_wall_ms,
+        }
     }
 
     pub(super) fn push_txn(&mut self, header: TxnHeader, txn: Txn, origin: Origin) {
@@ -28,7 +34,11 @@ impl Core {
             self.record_prep(self.now_mono_ms, !matches!(origin, Origin::Remote));
         }
         self.record_changes();
-        let entry = TxnEntry { header, txn, digest: None };
+        let entry = TxnEntry {
+            header,
+            txn,
+            digest: None,
+        };
         if self.role == super::quorum::Role::Leading {
             if !matches!(origin, Origin::Request { .. }) {
                 self.wait_connless(SessionId(header.client_id));
@@ -39,7 +49,11 @@ impl Core {
         } else {
             self.unpersisted.push(entry.clone());
         }
-        self.inflight.push_back(InFlight { entry, origin, received_ms: self.now_mono_ms });
+        self.inflight.push_back(InFlight {
+            entry,
+            origin,
+            received_ms: self.now_mono_ms,
+        });
         if matches!(origin, Origin::Connect { .. } | Origin::Server) {
             // Alone in its session's queue; a learner's request entered in
             // `forwarded_request`, a client's once its connection queued it.
@@ -48,7 +62,13 @@ impl Core {
     }
 
     /// Prepares a client write and queues its reply slot on the connection.
-    pub(super) fn submit_write(&mut self, conn: ConnId, xid: i32, session: SessionId, req: &Request) {
+    pub(super) fn submit_write(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        session: SessionId,
+        req: &Request,
+    ) {
         if self.role.is_learner() {
             return self.forward_write(conn, xid, session, Some(req), req.op_code());
         }
@@ -68,11 +88,18 @@ impl Core {
             let moved = self.role == super::quorum::Role::Leading && !self.owned_by(session, me);
             let hdr = self.next_header(session.0, xid);
             // Borrowed, not cloned: the ids are only read while preparing.
-            let auth: &[crate::proto::Id] = self.conns.get(&conn).map_or(&[], |c| c.auth.as_slice());
+            let auth: &[crate::proto::Id] =
+                self.conns.get(&conn).map_or(&[], |c| c.auth.as_slice());
             let txn = if moved {
                 Txn::Error(crate::proto::ErrorCode::SessionMoved)
             } else if self.sessions.is_live(session) {
-                let ctx = RequestCtx { session: session.0, cxid: xid, zxid: hdr.zxid, time: hdr.time, auth };
+                let ctx = RequestCtx {
+                    session: session.0,
+                    cxid: xid,
+                    zxid: hdr.zxid,
+                    time: hdr.time,
+                    auth,
+                };
                 self.prep.prepare(&self.tree, &ctx, req)
             } else {
                 // PrepRequestProcessor checks the session after creating the header, so a
@@ -81,23 +108,42 @@ impl Core {
             };
             self.push_txn(hdr, txn, origin);
         }
-        self.enqueue(conn, Queued::Write { zxid: self.last_prepared_zxid });
+        self.enqueue(
+            conn,
+            Queued::Write {
+                zxid: self.last_prepared_zxid,
+            },
+        );
     }
 
     /// A write whose body did not decode still becomes a transaction (an error one), as
     /// in `PrepRequestProcessor`'s catch-all.
-    pub(super) fn submit_malformed_write(&mut self, conn: ConnId, xid: i32, session: SessionId, op: crate::proto::OpCode) {
+    pub(super) fn submit_malformed_write(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        session: SessionId,
+        op: crate::proto::OpCode,
+    ) {
         if self.role.is_learner() {
             // The leader fails to decode the empty body: MarshallingError, as for Java.
             return self.forward_write(conn, xid, session, None, op);
         }
         let hdr = self.next_header(session.0, xid);
-        self.push_txn(hdr, Txn::Error(crate::proto::ErrorCode::MarshallingError), Origin::Request { conn, xid });
+        self.push_txn(
+            hdr,
+            Txn::Error(crate::proto::ErrorCode::MarshallingError),
+            Origin::Request { conn, xid },
+        );
         self.enqueue(conn, Queued::Write { zxid: hdr.zxid });
     }
 
     pub(super) fn handle_persisted(&mut self, upto: i64) {
-        while self.inflight.front().is_some_and(|f| f.entry.header.zxid <= upto) {
+        while self
+            .inflight
+            .front()
+            .is_some_and(|f| f.entry.header.zxid <= upto)
+        {
             if let Some(f) = self.inflight.pop_front() {
                 self.apply_entry(f);
             }
@@ -112,9 +158,13 @@ impl Core {
             self.connless_done(SessionId(hdr.client_id));
         }
         let outcome = self.tree.apply(&hdr, &f.entry.txn);
-        self.stats.record_writes(&f.entry.txn, &outcome.result, doomed.keys());
+        self.stats
+            .record_writes(&f.entry.txn, &outcome.result, doomed.keys());
         self.record_propagation(&hdr, &f.entry.txn, f.origin);
-        if matches!((&f.origin, &f.entry.txn), (Origin::Server, Txn::CloseSession(_))) {
+        if matches!(
+            (&f.origin, &f.entry.txn),
+            (Origin::Server, Txn::CloseSession(_))
+        ) {
             // An expired session's connection is closed right after the txn applies
             // (`FinalRequestProcessor.closeSession`), dropping what was queued for it:
             // its own ephemerals' NodeDeleted events never reach it.
@@ -122,14 +172,22 @@ impl Core {
                 self.close(conn);
             }
         }
-        assert!(hdr.zxid > self.last_applied_zxid, "zxids apply in increasing order");
+        assert!(
+            hdr.zxid > self.last_applied_zxid,
+            "zxids apply in increasing order"
+        );
         self.last_applied_zxid = hdr.zxid;
         self.prep.applied(hdr.zxid);
         self.record_changes();
         for (path, event) in &outcome.events {
             let acl = match (event, doomed.get(path)) {
                 (EventType::NodeDeleted, Some(acl)) => acl.clone(),
-                (_, doomed_acl) => self.tree.acl_and_stat(path).map(|(a, _)| a).or(doomed_acl.cloned()).unwrap_or_default(),
+                (_, doomed_acl) => self
+                    .tree
+                    .acl_and_stat(path)
+                    .map(|(a, _)| a)
+                    .or(doomed_acl.cloned())
+                    .unwrap_or_default(),
             };
             self.fire_watch(path, *event, &acl);
         }
@@ -141,7 +199,13 @@ impl Core {
                 }
                 let (err, body) = write_reply(&f.entry.txn, &outcome.result);
                 let frame = reply_frame(xid, self.last_applied_zxid, err, &body);
-                self.record_reply(conn, xid, f.entry.txn.op_code().short_name(), f.received_ms, true);
+                self.record_reply(
+                    conn,
+                    xid,
+                    f.entry.txn.op_code().short_name(),
+                    f.received_ms,
+                    true,
+                );
                 self.pop_write(conn, hdr.zxid, xid);
                 if !unanswered(&f.entry.txn, &outcome.result) {
                     self.send(conn, frame);
@@ -160,11 +224,15 @@ impl Core {
     }
 
     fn pop_write(&mut self, conn: ConnId, zxid: i64, xid: i32) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         match c.dequeue(&mut self.queued) {
             Some(Queued::Write { zxid: z }) if z == zxid => {}
             Some(Queued::Forwarded { xid: x }) if x == xid => {}
-            other => error!("connection {conn}: reply order broken at zxid 0x{zxid:x}: head was {other:?}"),
+            other => error!(
+                "connection {conn}: reply order broken at zxid 0x{zxid:x}: head was {other:?}"
+            ),
         }
     }
 
@@ -174,11 +242,17 @@ impl Core {
     /// `NIOServerCnxn.process(WatchedEvent, List<ACL>)`).
     pub(super) fn fire_watch(&mut self, path: &str, event: EventType, acl: &[Acl]) {
         let (watchers, fired) = self.watches.trigger_counted(path, event);
-        fired.into_iter().for_each(|n| self.record_watchers(event, n));
+        fired
+            .into_iter()
+            .for_each(|n| self.record_watchers(event, n));
         if watchers.is_empty() {
             return;
         }
-        let ev = WatcherEvent { event_type: event, state: KEEPER_STATE_SYNC_CONNECTED, path: path.to_string() };
+        let ev = WatcherEvent {
+            event_type: event,
+            state: KEEPER_STATE_SYNC_CONNECTED,
+            path: path.to_string(),
+        };
         let frame = notification_frame(&ev);
         for w in watchers {
             let ids = self.conns.get(&w).map(|c| c.auth.as_slice()).unwrap_or(&[]);
@@ -188,7 +262,14 @@ impl Core {
         }
     }
 
-    pub(super) fn record_reply(&mut self, conn: ConnId, xid: i32, op: &'static str, received_ms: i64, update: bool) {
+    pub(super) fn record_reply(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        op: &'static str,
+        received_ms: i64,
+        update: bool,
+    ) {
         let (now, zxid) = (self.now_mono_ms, self.last_applied_zxid);
         self.stats.record_request(now - received_ms, update);
         if let Some(c) = self.conns.get_mut(&conn) {
@@ -209,7 +290,12 @@ fn doomed_acls(tree: &DataTree, session: i64, txn: &Txn, out: &mut BTreeMap<Stri
     match txn {
         Txn::Delete(p) | Txn::DeleteContainer(p) => note(p),
         Txn::CloseSession(paths) => {
-            for p in paths.iter().flatten().cloned().chain(tree.ephemerals(session)) {
+            for p in paths
+                .iter()
+                .flatten()
+                .cloned()
+                .chain(tree.ephemerals(session))
+            {
                 note(&p);
             }
         }

@@ -41,29 +41,41 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
 
 /// The primary name of a command or alias.
 pub fn primary(name: &str) -> Option<&'static str> {
-    COMMANDS.iter().find(|(p, aliases)| *p == name || aliases.contains(&name)).map(|(p, _)| *p)
+    COMMANDS
+        .iter()
+        .find(|(p, aliases)| *p == name || aliases.contains(&name))
+        .map(|(p, _)| *p)
 }
 
 /// The `/commands` page: one link per command.
 pub fn index(url: &str) -> String {
-    COMMANDS.iter().map(|(p, _)| format!("<a href=\"{url}/{p}\">{p}</a>\n<br/>\n")).collect()
+    COMMANDS
+        .iter()
+        .map(|(p, _)| format!("<a href=\"{url}/{p}\">{p}</a>\n<br/>\n"))
+        .collect()
 }
 
 /// Fields first, then `command` and `error` (`CommandResponse.toMap`).
 fn ok(command: &str, fields: Json) -> Json {
-    fields.with("command", Json::str(command)).with("error", Json::Null)
+    fields
+        .with("command", Json::str(command))
+        .with("error", Json::Null)
 }
 
 /// A command that failed in its own code: `error` comes first (Java puts it into the
 /// response's data map before `command`).
 fn failed(command: &str, error: &str) -> Json {
-    Json::obj().with("error", Json::str(error)).with("command", Json::str(command))
+    Json::obj()
+        .with("error", Json::str(error))
+        .with("command", Json::str(command))
 }
 
 /// Runs `name` (primary or alias) with its query parameters.
 pub async fn run(ops: &Ops, name: &str, params: &BTreeMap<String, String>) -> Json {
     let Some(cmd) = primary(name) else {
-        return Json::obj().with("command", Json::str(name)).with("error", Json::str(format!("Unknown command: {name}")));
+        return Json::obj()
+            .with("command", Json::str(name))
+            .with("error", Json::str(format!("Unknown command: {name}")));
     };
     if let Some(answer) = without_server(ops, cmd, params) {
         return answer;
@@ -76,7 +88,12 @@ pub async fn run(ops: &Ops, name: &str, params: &BTreeMap<String, String>) -> Js
     if cmd == "observer_connection_stat_reset" {
         ops.reset_observer_stats().await;
     }
-    let snap = ops.query(Query { four_letter_conn: None, reset }).await;
+    let snap = ops
+        .query(Query {
+            four_letter_conn: None,
+            reset,
+        })
+        .await;
     if cmd == "leader" {
         return match snap.as_ref().and_then(|s| super::ensemble::leader(ops, s)) {
             Some(fields) => ok(cmd, fields),
@@ -84,7 +101,9 @@ pub async fn run(ops: &Ops, name: &str, params: &BTreeMap<String, String>) -> Js
         };
     }
     let Some(snap) = snap else {
-        return Json::obj().with("command", Json::str(cmd)).with("error", Json::str(NOT_SERVING));
+        return Json::obj()
+            .with("command", Json::str(cmd))
+            .with("error", Json::str(NOT_SERVING));
     };
     with_server(ops, cmd, &snap, &Facts::gather(ops))
 }
@@ -93,9 +112,22 @@ pub async fn run(ops: &Ops, name: &str, params: &BTreeMap<String, String>) -> Js
 fn without_server(ops: &Ops, cmd: &str, params: &BTreeMap<String, String>) -> Option<Json> {
     Some(match cmd {
         "ruok" => ok(cmd, Json::obj()),
-        "environment" => ok(cmd, string_map(system::environment().into_iter().map(|(k, v)| (k.to_string(), v)))),
-        "get_trace_mask" => ok(cmd, Json::obj().with("tracemask", Json::Int(super::trace_mask()))),
-        "set_trace_mask" => match params.get("traceMask").and_then(|v| v.trim().parse::<i64>().ok()) {
+        "environment" => ok(
+            cmd,
+            string_map(
+                system::environment()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v)),
+            ),
+        ),
+        "get_trace_mask" => ok(
+            cmd,
+            Json::obj().with("tracemask", Json::Int(super::trace_mask())),
+        ),
+        "set_trace_mask" => match params
+            .get("traceMask")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+        {
             Some(mask) => {
                 super::set_trace_mask(mask);
                 ok(cmd, Json::obj().with("tracemask", Json::Int(mask)))
@@ -103,15 +135,24 @@ fn without_server(ops: &Ops, cmd: &str, params: &BTreeMap<String, String>) -> Op
             None => failed(cmd, "setTraceMask requires long traceMask argument"),
         },
         "system_properties" => ok(cmd, string_map(ops.cfg.properties.clone())),
-        "initial_configuration" => {
-            ok(cmd, Json::obj().with("initial_configuration", Json::str(ops.initial_config.clone())))
-        }
+        "initial_configuration" => ok(
+            cmd,
+            Json::obj().with(
+                "initial_configuration",
+                Json::str(ops.initial_config.clone()),
+            ),
+        ),
         _ => return None,
     })
 }
 
 fn string_map(entries: impl IntoIterator<Item = (String, String)>) -> Json {
-    Json::Object(entries.into_iter().map(|(k, v)| (k, Json::Str(v))).collect())
+    Json::Object(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k, Json::Str(v)))
+            .collect(),
+    )
 }
 
 fn with_server(ops: &Ops, cmd: &str, s: &ServerSnapshot, f: &Facts) -> Json {
@@ -131,13 +172,19 @@ fn with_server(ops: &Ops, cmd: &str, s: &ServerSnapshot, f: &Facts) -> Json {
         "stats" => merge(server_stats(s, f), connection_lists(s, true)),
         "voting_view" => super::ensemble::voting_view(ops, s),
         "watch_summary" => Json::obj()
-            .with("num_connections", Json::Int(s.watch_summary.connections as i64))
+            .with(
+                "num_connections",
+                Json::Int(s.watch_summary.connections as i64),
+            )
             .with("num_paths", Json::Int(s.watch_summary.paths as i64))
             .with("num_total_watches", Json::Int(s.watch_summary.total as i64)),
         "watches" => Json::obj().with("session_id_to_watched_paths", watches(s)),
         "watches_by_path" => Json::obj().with("path_to_session_ids", watches_by_path(s)),
-        "zabstate" => super::ensemble::zabstate(ops, s)
-            .unwrap_or_else(|| Json::obj().with("voting", Json::Bool(false)).with("zabstate", Json::str(""))),
+        "zabstate" => super::ensemble::zabstate(ops, s).unwrap_or_else(|| {
+            Json::obj()
+                .with("voting", Json::Bool(false))
+                .with("zabstate", Json::str(""))
+        }),
         _ => Json::obj(),
     };
     ok(cmd, fields)
@@ -157,12 +204,24 @@ fn configuration(ops: &Ops) -> Json {
     let c = &ops.cfg;
     Json::obj()
         .with("client_port", Json::Int(i64::from(c.client_port)))
-        .with("data_dir", Json::str(system::version_dir(&c.data_dir).display().to_string()))
-        .with("data_log_dir", Json::str(system::version_dir(&c.data_log_dir).display().to_string()))
+        .with(
+            "data_dir",
+            Json::str(system::version_dir(&c.data_dir).display().to_string()),
+        )
+        .with(
+            "data_log_dir",
+            Json::str(system::version_dir(&c.data_log_dir).display().to_string()),
+        )
         .with("tick_time", Json::Int(i64::from(c.tick_time_ms)))
         .with("max_client_cnxns", Json::Int(i64::from(c.max_client_cnxns)))
-        .with("min_session_timeout", Json::Int(i64::from(c.min_session_timeout_ms)))
-        .with("max_session_timeout", Json::Int(i64::from(c.max_session_timeout_ms)))
+        .with(
+            "min_session_timeout",
+            Json::Int(i64::from(c.min_session_timeout_ms)),
+        )
+        .with(
+            "max_session_timeout",
+            Json::Int(i64::from(c.max_session_timeout_ms)),
+        )
         .with("server_id", Json::Int(c.server_id))
         .with("client_port_listen_backlog", Json::Int(-1))
 }
@@ -183,7 +242,11 @@ fn connection_info(c: &ConnSnapshot, brief: bool) -> Json {
         .with("packets_received", Json::Int(st.packets_received as i64))
         .with("packets_sent", Json::Int(st.packets_sent as i64));
     if let (false, Some(sid)) = (brief, c.session) {
-        let avg = if st.count == 0 { 0 } else { st.total_latency_ms / st.count as i64 };
+        let avg = if st.count == 0 {
+            0
+        } else {
+            st.total_latency_ms / st.count as i64
+        };
         j = j
             .with("session_id", Json::Int(sid))
             .with("last_operation", Json::str(st.last_op))
@@ -201,8 +264,14 @@ fn connection_info(c: &ConnSnapshot, brief: bool) -> Json {
 }
 
 fn connection_lists(s: &ServerSnapshot, brief: bool) -> Json {
-    let conns = s.connections.iter().map(|c| connection_info(c, brief)).collect();
-    Json::obj().with("connections", Json::Array(conns)).with("secure_connections", Json::Array(vec![]))
+    let conns = s
+        .connections
+        .iter()
+        .map(|c| connection_info(c, brief))
+        .collect();
+    Json::obj()
+        .with("connections", Json::Array(conns))
+        .with("secure_connections", Json::Array(vec![]))
 }
 
 fn dump(s: &ServerSnapshot) -> Json {
@@ -210,12 +279,22 @@ fn dump(s: &ServerSnapshot) -> Json {
         .session_buckets
         .iter()
         .filter(|(_, ids)| !ids.is_empty())
-        .map(|(t, ids)| (t.to_string(), Json::Array(ids.iter().map(|i| Json::Int(*i)).collect())))
+        .map(|(t, ids)| {
+            (
+                t.to_string(),
+                Json::Array(ids.iter().map(|i| Json::Int(*i)).collect()),
+            )
+        })
         .collect();
     let ephemerals = s
         .ephemerals
         .iter()
-        .map(|(sid, paths)| (sid.to_string(), Json::Array(paths.iter().map(|p| Json::str(p.clone())).collect())))
+        .map(|(sid, paths)| {
+            (
+                sid.to_string(),
+                Json::Array(paths.iter().map(|p| Json::str(p.clone())).collect()),
+            )
+        })
         .collect();
     Json::obj()
         .with("expiry_time_to_session_ids", Json::Object(expiry))
@@ -226,7 +305,12 @@ fn watches(s: &ServerSnapshot) -> Json {
     Json::Object(
         s.watches_by_session
             .iter()
-            .map(|(sid, paths)| (sid.to_string(), Json::Array(paths.iter().map(|p| Json::str(p.clone())).collect())))
+            .map(|(sid, paths)| {
+                (
+                    sid.to_string(),
+                    Json::Array(paths.iter().map(|p| Json::str(p.clone())).collect()),
+                )
+            })
             .collect(),
     )
 }
@@ -235,7 +319,12 @@ fn watches_by_path(s: &ServerSnapshot) -> Json {
     Json::Object(
         s.watches_by_path
             .iter()
-            .map(|(p, sids)| (p.clone(), Json::Array(sids.iter().map(|i| Json::Int(*i)).collect())))
+            .map(|(p, sids)| {
+                (
+                    p.clone(),
+                    Json::Array(sids.iter().map(|i| Json::Int(*i)).collect()),
+                )
+            })
             .collect(),
     )
 }
@@ -284,11 +373,17 @@ fn server_stats(s: &ServerSnapshot, f: &Facts) -> Json {
         .with("provider_null", Json::Bool(false))
         .with("server_state", Json::str(s.server_state))
         .with("last_processed_zxid", Json::Int(s.last_zxid))
-        .with("outstanding_requests", Json::Int(s.outstanding_requests as i64))
+        .with(
+            "outstanding_requests",
+            Json::Int(s.outstanding_requests as i64),
+        )
         .with("avg_latency", Json::Double(round4(st.avg_latency())))
         .with("max_latency", Json::Int(st.max_latency_ms))
         .with("min_latency", Json::Int(st.min_latency_ms))
-        .with("num_alive_client_connections", Json::Int(s.connections.len() as i64))
+        .with(
+            "num_alive_client_connections",
+            Json::Int(s.connections.len() as i64),
+        )
         .with("auth_failed_count", Json::Int(0))
         .with("non_mtlsremote_conn_count", Json::Int(0))
         .with("non_mtlslocal_conn_count", Json::Int(0));
@@ -327,7 +422,8 @@ mod tests {
         use crate::config::{zoo_cfg, Config};
         use crate::node::driver::Event;
         let text = format!("dataDir=/tmp/rzk-orst\nclientPort=2181\n{servers}");
-        let cfg = Config::from_entries("zoo.cfg", &zoo_cfg::parse(&text), &BTreeMap::new()).unwrap();
+        let cfg =
+            Config::from_entries("zoo.cfg", &zoo_cfg::parse(&text), &BTreeMap::new()).unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::channel(8);
         let ops = Ops::new(cfg, String::new(), tx);
         // A driver that names what it gets and answers nothing (dropping a query's reply).
@@ -342,7 +438,9 @@ mod tests {
             }
             seen
         };
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let (answer, seen) = rt.block_on(async move {
             let driver = tokio::spawn(driver);
             let answer = run(&ops, name, &BTreeMap::new()).await;
@@ -350,7 +448,12 @@ mod tests {
             (answer, driver.await.unwrap())
         });
         // Nothing answered the query: the command says the server is not serving.
-        assert_eq!(answer.pretty().matches(NOT_SERVING).count(), 1, "{}", answer.pretty());
+        assert_eq!(
+            answer.pretty().matches(NOT_SERVING).count(),
+            1,
+            "{}",
+            answer.pretty()
+        );
         seen
     }
 
@@ -358,7 +461,10 @@ mod tests {
     fn observer_connection_stat_reset_resets_an_ensemble_members_observer_links_before_answering() {
         let ensemble = "server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n";
         assert_eq!(events_of("orst", ensemble), ["reset observers", "query"]);
-        assert_eq!(events_of("observer_connection_stat_reset", ensemble), ["reset observers", "query"]);
+        assert_eq!(
+            events_of("observer_connection_stat_reset", ensemble),
+            ["reset observers", "query"]
+        );
         // A standalone server has no observers; other commands reset nothing of theirs.
         assert_eq!(events_of("orst", ""), ["query"]);
         assert_eq!(events_of("observers", ensemble), ["query"]);
@@ -366,6 +472,9 @@ mod tests {
 
     #[test]
     fn errors_of_a_command_come_before_its_name() {
-        assert_eq!(failed("leader", "server is not initialized").pretty(), "{\n  \"error\" : \"server is not initialized\",\n  \"command\" : \"leader\"\n}");
+        assert_eq!(
+            failed("leader", "server is not initialized").pretty(),
+            "{\n  \"error\" : \"server is not initialized\",\n  \"command\" : \"leader\"\n}"
+        );
     }
 }

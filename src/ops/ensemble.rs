@@ -19,8 +19,12 @@ fn settings(ops: &Ops, s: &ServerSnapshot) -> Option<QuorumSettings> {
 
 /// The lines `conf` prints after `serverId` in an ensemble; empty standalone.
 pub fn conf_lines(ops: &Ops, s: &ServerSnapshot) -> String {
-    let Some(q) = settings(ops, s) else { return String::new() };
-    let Some(me) = q.me() else { return String::new() };
+    let Some(q) = settings(ops, s) else {
+        return String::new();
+    };
+    let Some(me) = q.me() else {
+        return String::new();
+    };
     let peer_type = match me.role {
         LearnerType::Participant => 0,
         LearnerType::Observer => 1,
@@ -56,8 +60,17 @@ pub fn leader(ops: &Ops, s: &ServerSnapshot) -> Option<Json> {
     let quorum = s.quorum.as_ref()?;
     let leading = quorum.leader.is_some();
     let id = quorum.leader_id.unwrap_or(-1);
-    let ip = q.servers.get(&ServerId(id)).map(|l| Json::str(l.host.clone())).unwrap_or(Json::Null);
-    Some(Json::obj().with("is_leader", Json::Bool(leading)).with("leader_id", Json::Int(id)).with("leader_ip", ip))
+    let ip = q
+        .servers
+        .get(&ServerId(id))
+        .map(|l| Json::str(l.host.clone()))
+        .unwrap_or(Json::Null);
+    Some(
+        Json::obj()
+            .with("is_leader", Json::Bool(leading))
+            .with("leader_id", Json::Int(id))
+            .with("leader_ip", ip),
+    )
 }
 
 /// `observers` (`SyncedObserverConsCommand`): on the leader, its synced observers and
@@ -66,13 +79,18 @@ pub fn observers(s: &ServerSnapshot) -> Json {
     let leader = s.quorum.as_ref().and_then(|q| q.leader.as_ref());
     let synced = leader.map_or(0, |l| l.synced_observers);
     let list = leader.map_or_else(Vec::new, |l| l.observers.iter().map(learner_link).collect());
-    Json::obj().with("synced_observers", Json::Int(synced as i64)).with("observers", Json::Array(list))
+    Json::obj()
+        .with("synced_observers", Json::Int(synced as i64))
+        .with("observers", Json::Array(list))
 }
 
 fn learner_link(i: &LearnerLinkInfo) -> Json {
     let n = |v: u64| Json::Int(i64::try_from(v).unwrap_or(i64::MAX));
     Json::obj()
-        .with("remote_socket_address", Json::str(i.remote_socket_address.clone()))
+        .with(
+            "remote_socket_address",
+            Json::str(i.remote_socket_address.clone()),
+        )
         .with("sid", Json::Int(i.sid))
         .with("established", Json::Int(i.established_ms))
         .with("queued_packets", n(i.queued_packets as u64))
@@ -86,9 +104,15 @@ fn learner_link(i: &LearnerLinkInfo) -> Json {
 /// `voting_view`: the voting members and their addresses; only this server's own
 /// client address is known unless a server line gives one.
 pub fn voting_view(ops: &Ops, s: &ServerSnapshot) -> Json {
-    let Some(q) = settings(ops, s) else { return Json::obj().with("current_config", Json::obj()) };
+    let Some(q) = settings(ops, s) else {
+        return Json::obj().with("current_config", Json::obj());
+    };
     let mut view = Json::obj();
-    for spec in q.servers.values().filter(|v| v.role == LearnerType::Participant) {
+    for spec in q
+        .servers
+        .values()
+        .filter(|v| v.role == LearnerType::Participant)
+    {
         view = view.with(&spec.id.0.to_string(), member(ops, &q, spec));
     }
     Json::obj().with("current_config", view)
@@ -140,7 +164,10 @@ fn addresses(host: &str, port: u16) -> Json {
         .with("all_reachable_addresses", list())
         .with("one", one())
         .with("reachable_address", one())
-        .with("wildcard_addresses", Json::Array(vec![Json::str(format!("0.0.0.0:{port}"))]))
+        .with(
+            "wildcard_addresses",
+            Json::Array(vec![Json::str(format!("0.0.0.0:{port}"))]),
+        )
         .with("all_ports", Json::Array(vec![Json::Int(i64::from(port))]))
         .with("all_host_strings", Json::Array(vec![Json::str(host)]))
         .with("all_reachable_addresses_or_all", list())
@@ -148,7 +175,11 @@ fn addresses(host: &str, port: u16) -> Json {
 }
 
 fn client_address(ops: &Ops) -> String {
-    let host = ops.cfg.client_port_address.clone().unwrap_or_else(|| "0.0.0.0".into());
+    let host = ops
+        .cfg
+        .client_port_address
+        .clone()
+        .unwrap_or_else(|| "0.0.0.0".into());
     format!("{host}:{}", ops.cfg.client_port)
 }
 
@@ -160,7 +191,12 @@ mod tests {
     fn settings_of(lines: &[(i64, &str)]) -> QuorumSettings {
         let servers: BTreeMap<ServerId, ServerSpec> = lines
             .iter()
-            .map(|(id, v)| (ServerId(*id), ServerSpec::parse(ServerId(*id), v).expect("server line")))
+            .map(|(id, v)| {
+                (
+                    ServerId(*id),
+                    ServerSpec::parse(ServerId(*id), v).expect("server line"),
+                )
+            })
             .collect();
         QuorumSettings {
             my_id: ServerId(1),
@@ -177,17 +213,39 @@ mod tests {
 
     #[test]
     fn observers_lists_each_synced_observer_connection_in_learner_handler_order() {
-        let info = LearnerLinkInfo { remote_socket_address: "/127.0.0.1:40000".into(), sid: 4, last_zxid: -1, ..Default::default() };
+        let info = LearnerLinkInfo {
+            remote_socket_address: "/127.0.0.1:40000".into(),
+            sid: 4,
+            last_zxid: -1,
+            ..Default::default()
+        };
         let j = learner_link(&info).pretty();
-        let keys = ["remote_socket_address", "sid", "established", "queued_packets", "queued_packets_size", "packets_received", "packets_sent", "requests", "last_zxid"];
-        let at: Vec<usize> = keys.iter().map(|k| j.find(&format!("\"{k}\"")).expect(k)).collect();
+        let keys = [
+            "remote_socket_address",
+            "sid",
+            "established",
+            "queued_packets",
+            "queued_packets_size",
+            "packets_received",
+            "packets_sent",
+            "requests",
+            "last_zxid",
+        ];
+        let at: Vec<usize> = keys
+            .iter()
+            .map(|k| j.find(&format!("\"{k}\"")).expect(k))
+            .collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{j}");
         assert!(j.contains("\"/127.0.0.1:40000\""), "{j}");
     }
 
     #[test]
     fn membership_lists_every_member_with_its_role_and_the_version() {
-        let q = settings_of(&[(1, "127.0.0.1:2888:3888"), (2, "127.0.0.1:2889:3889"), (4, "127.0.0.1:2890:3890:observer")]);
+        let q = settings_of(&[
+            (1, "127.0.0.1:2888:3888"),
+            (2, "127.0.0.1:2889:3889"),
+            (4, "127.0.0.1:2890:3890:observer"),
+        ]);
         assert_eq!(
             membership(&q),
             "server.1=127.0.0.1:2888:3888:participant\nserver.2=127.0.0.1:2889:3889:participant\n\

@@ -3,10 +3,10 @@
 //! `Connection: close`; that is all `curl`, monitoring agents and Prometheus need.
 //! Optionally over TLS ([`serve_tls`]).
 
+use super::tls::HSTS;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
-use super::tls::HSTS;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
@@ -31,11 +31,19 @@ pub struct Response {
 
 impl Response {
     pub fn ok(content_type: &'static str, body: String) -> Response {
-        Response { status: 200, content_type, body }
+        Response {
+            status: 200,
+            content_type,
+            body,
+        }
     }
 
     pub fn not_found() -> Response {
-        Response { status: 404, content_type: "text/html;charset=iso-8859-1", body: "Not Found\n".into() }
+        Response {
+            status: 404,
+            content_type: "text/html;charset=iso-8859-1",
+            body: "Not Found\n".into(),
+        }
     }
 }
 
@@ -54,7 +62,11 @@ pub fn parse_request(head: &str) -> Option<Request> {
             (percent_decode(k), percent_decode(v))
         })
         .collect();
-    Some(Request { method, path: percent_decode(path), params })
+    Some(Request {
+        method,
+        path: percent_decode(path),
+        params,
+    })
 }
 
 fn percent_decode(s: &str) -> String {
@@ -62,7 +74,9 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(b)) => {
                 out.push(b);
@@ -117,10 +131,15 @@ where
     F: Future<Output = Response> + Send,
 {
     loop {
-        let Ok((stream, peer)) = listener.accept().await else { continue };
+        let Ok((stream, peer)) = listener.accept().await else {
+            continue;
+        };
         let (handler, tls) = (handler.clone(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = tokio::time::timeout(idle, connection(stream, tls, handler)).await.unwrap_or(Ok(())) {
+            if let Err(e) = tokio::time::timeout(idle, connection(stream, tls, handler))
+                .await
+                .unwrap_or(Ok(()))
+            {
                 debug!("http connection from {peer}: {e}");
             }
         });
@@ -136,7 +155,9 @@ where
     H: Fn(Request) -> F,
     F: Future<Output = Response>,
 {
-    let Some(tls) = tls else { return one(stream, false, handler).await };
+    let Some(tls) = tls else {
+        return one(stream, false, handler).await;
+    };
     if tls.unified {
         let mut first = [0u8; 1];
         if stream.peek(&mut first).await? == 0 {
@@ -144,7 +165,11 @@ where
         }
         if first[0] != TLS_HANDSHAKE {
             if let Some(core) = &tls.insecure {
-                crate::server::conn::count(core, crate::node::recorded::Counter::InsecureAdminCount).await;
+                crate::server::conn::count(
+                    core,
+                    crate::node::recorded::Counter::InsecureAdminCount,
+                )
+                .await;
             }
             return one(stream, false, handler).await;
         }
@@ -169,11 +194,25 @@ where
         head.extend_from_slice(buf.get(..n).unwrap_or_default());
     }
     let resp = match parse_request(&String::from_utf8_lossy(&head)) {
-        Some(req) if req.method == "GET" || req.method == "POST" || req.method == "HEAD" => handler(req).await,
-        Some(_) => Response { status: 405, content_type: "text/plain", body: String::new() },
-        None => Response { status: 400, content_type: "text/plain", body: String::new() },
+        Some(req) if req.method == "GET" || req.method == "POST" || req.method == "HEAD" => {
+            handler(req).await
+        }
+        Some(_) => Response {
+            status: 405,
+            content_type: "text/plain",
+            body: String::new(),
+        },
+        None => Response {
+            status: 400,
+            content_type: "text/plain",
+            body: String::new(),
+        },
     };
-    let hsts = if secure { format!("{HSTS}\r\n") } else { String::new() };
+    let hsts = if secure {
+        format!("{HSTS}\r\n")
+    } else {
+        String::new()
+    };
     let out = format!(
         "HTTP/1.1 {} {}\r\n{hsts}Content-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
         resp.status,
@@ -192,7 +231,9 @@ mod tests {
 
     #[test]
     fn parses_path_and_query() {
-        let r = parse_request("GET /commands/stmk?traceMask=306&x=a%20b HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let r =
+            parse_request("GET /commands/stmk?traceMask=306&x=a%20b HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
         assert_eq!(r.method, "GET");
         assert_eq!(r.path, "/commands/stmk");
         assert_eq!(r.params.get("traceMask").map(String::as_str), Some("306"));

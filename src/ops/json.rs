@@ -118,7 +118,11 @@ pub fn java_double(v: f64) -> String {
     if v != 0.0 && (v.abs() >= 1e7 || v.abs() < 1e-3) {
         let s = format!("{v:E}");
         let (mantissa, exp) = s.split_once('E').unwrap_or((&s, "0"));
-        let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
+        let mantissa = if mantissa.contains('.') {
+            mantissa.to_string()
+        } else {
+            format!("{mantissa}.0")
+        };
         return format!("{mantissa}E{exp}");
     }
     let s = format!("{v}");
@@ -141,7 +145,10 @@ mod tests {
     #[test]
     fn prints_like_jacksons_default_pretty_printer() {
         let j = Json::obj()
-            .with("connections", Json::Array(vec![Json::obj().with("a", Json::Int(1))]))
+            .with(
+                "connections",
+                Json::Array(vec![Json::obj().with("a", Json::Int(1))]),
+            )
             .with("paths", Json::Array(vec![Json::str("/a"), Json::str("/b")]))
             .with("none", Json::Array(vec![]))
             .with("empty", Json::obj())

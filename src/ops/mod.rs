@@ -30,7 +30,11 @@ use tokio::sync::{mpsc, oneshot};
 
 /// The version every command reports. Clients and scripts rely on the leading
 /// `major.minor.micro` only; the rest follows Java's `Version.getFullVersion` layout.
-pub const VERSION: &str = concat!("3.8.0-rzk-", env!("CARGO_PKG_VERSION"), ", built on 1970-01-01 00:00 UTC");
+pub const VERSION: &str = concat!(
+    "3.8.0-rzk-",
+    env!("CARGO_PKG_VERSION"),
+    ", built on 1970-01-01 00:00 UTC"
+);
 
 /// `ZooTrace`'s mask: process-wide, as in Java. Default 306 (bits 1, 4, 5, 8).
 static TRACE_MASK: AtomicI64 = AtomicI64::new(306);
@@ -56,7 +60,12 @@ pub struct Ops {
 
 impl Ops {
     pub fn new(cfg: Config, initial_config: String, core: mpsc::Sender<Event>) -> Ops {
-        Ops { cfg, initial_config, started: Instant::now(), core }
+        Ops {
+            cfg,
+            initial_config,
+            started: Instant::now(),
+            core,
+        }
     }
 
     /// The core's state, or `None` when it is not serving (stopped or stopping).
@@ -71,7 +80,10 @@ impl Ops {
     /// Sent before the command's own query, so the reset precedes its answer.
     pub async fn reset_observer_stats(&self) {
         if self.cfg.is_quorum() {
-            let _ = self.core.send(Event::Peer(crate::peer::PeerEvent::ResetObserverStats)).await;
+            let _ = self
+                .core
+                .send(Event::Peer(crate::peer::PeerEvent::ResetObserverStats))
+                .await;
         }
     }
 

@@ -11,7 +11,7 @@
 use super::json::round4;
 use super::system::Facts;
 use crate::node::recorded::{Advanced, Basic, Counter};
-use crate::node::stats::{LatencyHistogram, NamespaceSummaries, QuorumSnapshot, ServerSnapshot, SizeSummary};
+use crate::node::stats::{LatencyHistogram, QuorumSnapshot, ServerSnapshot, SizeSummary};
 use std::collections::BTreeMap;
 
 /// A gauge or counter value; Java prints longs as integers and doubles with a decimal.
@@ -48,7 +48,16 @@ pub struct SummaryValue {
 impl SummaryValue {
     #[cfg(test)]
     fn empty(name: &'static str, advanced: bool) -> SummaryValue {
-        SummaryValue { name, advanced, count: 0, sum: 0, min: 0, max: 0, percentiles: [0; 4], histogram: None }
+        SummaryValue {
+            name,
+            advanced,
+            count: 0,
+            sum: 0,
+            min: 0,
+            max: 0,
+            percentiles: [0; 4],
+            histogram: None,
+        }
     }
 
     /// A BASIC summary with exact min and max (`AvgMinMaxCounter`).
@@ -78,7 +87,12 @@ impl SummaryValue {
 
     fn from_histogram(name: &'static str, h: &LatencyHistogram) -> SummaryValue {
         let q = |p: f64| h.quantile(p).unwrap_or(0);
-        let max = h.counts.iter().rposition(|&c| c > 0).map(LatencyHistogram::bucket_floor).unwrap_or(0);
+        let max = h
+            .counts
+            .iter()
+            .rposition(|&c| c > 0)
+            .map(LatencyHistogram::bucket_floor)
+            .unwrap_or(0);
         SummaryValue {
             name,
             advanced: true,
@@ -111,20 +125,43 @@ pub struct SummarySetValue {
 }
 
 impl SummarySetValue {
-    fn from_namespaces(name: &'static str, set: &NamespaceSummaries) -> SummarySetValue {
-        let entries = java_hash_order(set.iter().map(|(k, s)| (k.clone(), SummaryValue::from_sizes(name, s))).collect());
-        SummarySetValue { name, advanced: false, entries }
+    fn from_namespaces<'a>(
+        name: &'static str,
+        set: impl IntoIterator<Item = (&'a String, &'a SizeSummary)>,
+    ) -> SummarySetValue {
+        let entries = java_hash_order(
+            set.into_iter()
+                .map(|(k, s)| (k.clone(), SummaryValue::from_sizes(name, s)))
+                .collect(),
+        );
+        SummarySetValue {
+            name,
+            advanced: false,
+            entries,
+        }
     }
 
-    fn from_histograms(name: &'static str, set: &BTreeMap<String, LatencyHistogram>) -> SummarySetValue {
-        let entries = java_hash_order(set.iter().map(|(k, h)| (k.clone(), SummaryValue::from_histogram(name, h))).collect());
-        SummarySetValue { name, advanced: true, entries }
+    fn from_histograms(
+        name: &'static str,
+        set: &BTreeMap<String, LatencyHistogram>,
+    ) -> SummarySetValue {
+        let entries = java_hash_order(
+            set.iter()
+                .map(|(k, h)| (k.clone(), SummaryValue::from_histogram(name, h)))
+                .collect(),
+        );
+        SummarySetValue {
+            name,
+            advanced: true,
+            entries,
+        }
     }
 }
 
 /// Java's `String.hashCode` over UTF-16 code units.
 fn java_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
 }
 
 /// Sorts `(name, _)` pairs into the order a `ConcurrentHashMap` holding just these
@@ -177,7 +214,10 @@ fn quorum_gauges(q: &QuorumSnapshot) -> Vec<(&'static str, Value)> {
         g.extend([
             ("learners", Int(l.learners as i64)),
             ("synced_followers", Int(l.synced_followers as i64)),
-            ("synced_non_voting_followers", Int(l.synced_non_voting_followers as i64)),
+            (
+                "synced_non_voting_followers",
+                Int(l.synced_non_voting_followers as i64),
+            ),
             ("synced_observers", Int(l.synced_observers as i64)),
             ("pending_syncs", Int(l.pending_syncs as i64)),
             ("leader_uptime", Int(l.uptime_ms)),
@@ -200,10 +240,16 @@ fn server_gauges(s: &ServerSnapshot, f: &Facts) -> Vec<(&'static str, Value)> {
         ("znode_count", Int(s.node_count as i64)),
         ("global_sessions", Int(s.sessions as i64)),
         ("non_mtls_remote_conn_count", Int(0)),
-        ("last_client_response_size", Int(st.client_response.last.into())),
+        (
+            "last_client_response_size",
+            Int(st.client_response.last.into()),
+        ),
         ("packets_sent", Int(st.packets_sent as i64)),
         ("packets_received", Int(st.packets_received as i64)),
-        ("max_client_response_size", Int(st.client_response.max.into())),
+        (
+            "max_client_response_size",
+            Int(st.client_response.max.into()),
+        ),
         ("connection_drop_probability", Double(0.0)),
         ("watch_count", Int(s.watch_count as i64)),
         ("auth_failed_count", Int(0)),
@@ -215,7 +261,10 @@ fn server_gauges(s: &ServerSnapshot, f: &Facts) -> Vec<(&'static str, Value)> {
         ("uptime", Int(f.uptime_ms)),
         ("max_latency", Int(st.max_latency_ms)),
         ("outstanding_tls_handshake", Int(0)),
-        ("min_client_response_size", Int(st.client_response.min.into())),
+        (
+            "min_client_response_size",
+            Int(st.client_response.min.into()),
+        ),
         ("non_mtls_local_conn_count", Int(0)),
     ]
 }
@@ -227,28 +276,59 @@ pub fn collect(s: &ServerSnapshot, f: &Facts) -> Metrics {
         .iter()
         .map(|&b| match q.and_then(|q| basic_quorum_summary(q, b)) {
             Some(sizes) => SummaryValue::from_sizes(b.name(), sizes),
-            None => SummaryValue::from_sizes(b.name(), rec.basic(b)),
+            None => SummaryValue::from_sizes(b.name(), &rec.basic(b)),
         })
         .collect();
-    summaries.extend(Advanced::ALL.iter().map(|&a| match a {
-        Advanced::ReadLatency => SummaryValue::from_histogram(a.name(), &s.stats.read_latency),
-        Advanced::UpdateLatency => SummaryValue::from_histogram(a.name(), &s.stats.update_latency),
-        Advanced::QuorumAckLatency if q.is_some() => {
-            SummaryValue::from_histogram(a.name(), &q.map(|q| &q.summaries.quorum_ack_latency).cloned().unwrap_or_default())
+    summaries.extend(Advanced::ALL.iter().map(|&a| {
+        match a {
+            Advanced::ReadLatency => SummaryValue::from_histogram(a.name(), &s.stats.read_latency),
+            Advanced::UpdateLatency => {
+                SummaryValue::from_histogram(a.name(), &s.stats.update_latency)
+            }
+            Advanced::QuorumAckLatency if q.is_some() => SummaryValue::from_histogram(
+                a.name(),
+                &q.map(|q| &q.summaries.quorum_ack_latency)
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            _ => SummaryValue::from_timings(a.name(), &rec.advanced(a)),
         }
-        _ => SummaryValue::from_timings(a.name(), rec.advanced(a)),
     }));
-    let counters = Counter::ALL.iter().map(|&c| (c.name(), counter(s, c))).collect();
-    Metrics { gauges: gauges(s, f), counters, summaries, summary_sets: summary_sets(s), resets: s.stats.resets }
+    let counters = Counter::ALL
+        .iter()
+        .map(|&c| (c.name(), counter(s, c)))
+        .collect();
+    Metrics {
+        gauges: gauges(s, f),
+        counters,
+        summaries,
+        summary_sets: summary_sets(s),
+        resets: s.stats.resets,
+    }
 }
 
 fn summary_sets(s: &ServerSnapshot) -> Vec<SummarySetValue> {
     let empty = QuorumSnapshot::default();
     let q = &s.quorum.as_ref().unwrap_or(&empty).summaries;
     let mut basic = java_hash_order(vec![
-        ("learner_handler_qp_size", SummarySetValue::from_namespaces("learner_handler_qp_size", &q.learner_handler_qp_size)),
-        ("read_per_namespace", SummarySetValue::from_namespaces("read_per_namespace", &s.stats.read_per_namespace)),
-        ("write_per_namespace", SummarySetValue::from_namespaces("write_per_namespace", &s.stats.write_per_namespace)),
+        (
+            "learner_handler_qp_size",
+            SummarySetValue::from_namespaces("learner_handler_qp_size", &q.learner_handler_qp_size),
+        ),
+        (
+            "read_per_namespace",
+            SummarySetValue::from_namespaces(
+                "read_per_namespace",
+                s.stats.read_per_namespace.iter(),
+            ),
+        ),
+        (
+            "write_per_namespace",
+            SummarySetValue::from_namespaces(
+                "write_per_namespace",
+                s.stats.write_per_namespace.iter(),
+            ),
+        ),
     ]);
     basic.push((
         "learner_handler_qp_time_ms",
@@ -292,7 +372,8 @@ fn counter(s: &ServerSnapshot, c: Counter) -> i64 {
         };
         i64::try_from(v).unwrap_or(i64::MAX)
     });
-    own.saturating_add(peer).saturating_add(s.stats.recorded.counter(c))
+    own.saturating_add(peer)
+        .saturating_add(s.stats.recorded.counter(c))
 }
 
 /// A value of the first `mntr` keys (`dumpMonitorValues`): text or a number.
@@ -322,7 +403,10 @@ pub fn head(s: &ServerSnapshot) -> Vec<(&'static str, HeadValue)> {
     if let Some(q) = &s.quorum {
         out.push(("peer_state", HeadValue::Text(q.peer_state.clone())));
         if s.server_state == "observer" {
-            out.push(("observer_master_id", HeadValue::Int(q.leader_id.unwrap_or(-1))));
+            out.push((
+                "observer_master_id",
+                HeadValue::Int(q.leader_id.unwrap_or(-1)),
+            ));
         }
     }
     out
@@ -332,7 +416,11 @@ pub fn head(s: &ServerSnapshot) -> Vec<(&'static str, HeadValue)> {
 /// the `zk_` prefix (`DefaultMetricsProvider` naming).
 pub fn flat(m: &Metrics) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = m.gauges.iter().map(|(n, v)| (n.to_string(), *v)).collect();
-    out.extend(m.counters.iter().map(|(n, v)| (n.to_string(), Value::Int(*v))));
+    out.extend(
+        m.counters
+            .iter()
+            .map(|(n, v)| (n.to_string(), Value::Int(*v))),
+    );
     for s in &m.summaries {
         push_summary(&mut out, s.name, s);
     }
@@ -366,12 +454,26 @@ mod tests {
     use crate::node::{Core, CoreConfig};
 
     fn snapshot(quorum: Option<QuorumSnapshot>) -> ServerSnapshot {
-        let core = Core::new(CoreConfig::from_config(&Config::standalone_default(), None), 1_000, 0, 7);
-        ServerSnapshot { quorum, ..core.snapshot_stats() }
+        let core = Core::new(
+            CoreConfig::from_config(&Config::standalone_default(), None),
+            1_000,
+            0,
+            7,
+        );
+        ServerSnapshot {
+            quorum,
+            ..core.snapshot_stats()
+        }
     }
 
     fn facts() -> Facts {
-        Facts { uptime_ms: 1, data_dir_size: 0, log_dir_size: 0, open_fds: 1, max_fds: 2 }
+        Facts {
+            uptime_ms: 1,
+            data_dir_size: 0,
+            log_dir_size: 0,
+            open_fds: 1,
+            max_fds: 2,
+        }
     }
 
     fn gauge_names(s: &ServerSnapshot) -> Vec<&'static str> {
@@ -389,14 +491,31 @@ mod tests {
 
     #[test]
     fn gauges_follow_javas_hash_order_in_every_role() {
-        let leader = QuorumSnapshot { leader: Some(LeaderSnapshot::default()), ..Default::default() };
-        assert_eq!(gauge_names(&snapshot(Some(leader))), LEADER_GAUGES.split_whitespace().collect::<Vec<_>>());
+        let leader = QuorumSnapshot {
+            leader: Some(LeaderSnapshot::default()),
+            ..Default::default()
+        };
+        assert_eq!(
+            gauge_names(&snapshot(Some(leader))),
+            LEADER_GAUGES.split_whitespace().collect::<Vec<_>>()
+        );
         let learner: Vec<&str> = LEADER_GAUGES
             .split_whitespace()
-            .filter(|n| !n.contains("proposal_size") && !n.contains("synced") && !["pending_syncs", "leader_uptime", "learners"].contains(n))
+            .filter(|n| {
+                !n.contains("proposal_size")
+                    && !n.contains("synced")
+                    && !["pending_syncs", "leader_uptime", "learners"].contains(n)
+            })
             .collect();
-        assert_eq!(gauge_names(&snapshot(Some(QuorumSnapshot::default()))), learner);
-        let standalone: Vec<&str> = learner.iter().copied().filter(|n| *n != "quorum_size").collect();
+        assert_eq!(
+            gauge_names(&snapshot(Some(QuorumSnapshot::default()))),
+            learner
+        );
+        let standalone: Vec<&str> = learner
+            .iter()
+            .copied()
+            .filter(|n| *n != "quorum_size")
+            .collect();
         assert_eq!(gauge_names(&snapshot(None)), standalone);
     }
 
@@ -404,31 +523,70 @@ mod tests {
     fn summary_sets_print_learner_queues_then_reads_then_writes_then_queue_times() {
         let mut q = QuorumSnapshot::default();
         for sid in ["4", "2", "1"] {
-            q.summaries.learner_handler_qp_size.insert(sid.into(), SizeSummary::default());
-            q.summaries.learner_handler_qp_time.insert(sid.into(), LatencyHistogram::default());
+            q.summaries
+                .learner_handler_qp_size
+                .insert(sid.into(), SizeSummary::default());
+            q.summaries
+                .learner_handler_qp_time
+                .insert(sid.into(), LatencyHistogram::default());
         }
         let mut s = snapshot(Some(q));
         for ns in ["zookeeper", "app"] {
-            s.stats.read_per_namespace.insert(ns.into(), SizeSummary::default());
-            s.stats.write_per_namespace.insert(ns.into(), SizeSummary::default());
+            s.stats
+                .read_per_namespace
+                .insert(ns, SizeSummary::default());
+            s.stats
+                .write_per_namespace
+                .insert(ns, SizeSummary::default());
         }
         let m = collect(&s, &facts());
-        let keys: Vec<String> = flat(&m).into_iter().map(|(k, _)| k).filter(|k| k.starts_with("avg_") && (k.contains("learner_handler") || k.contains("namespace"))).collect();
+        let keys: Vec<String> = flat(&m)
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| {
+                k.starts_with("avg_") && (k.contains("learner_handler") || k.contains("namespace"))
+            })
+            .collect();
         assert_eq!(
             keys,
-            ["avg_1_learner_handler_qp_size", "avg_2_learner_handler_qp_size", "avg_4_learner_handler_qp_size",
-             "avg_app_read_per_namespace", "avg_zookeeper_read_per_namespace", "avg_app_write_per_namespace",
-             "avg_zookeeper_write_per_namespace", "avg_1_learner_handler_qp_time_ms", "avg_2_learner_handler_qp_time_ms",
-             "avg_4_learner_handler_qp_time_ms"]
+            [
+                "avg_1_learner_handler_qp_size",
+                "avg_2_learner_handler_qp_size",
+                "avg_4_learner_handler_qp_size",
+                "avg_app_read_per_namespace",
+                "avg_zookeeper_read_per_namespace",
+                "avg_app_write_per_namespace",
+                "avg_zookeeper_write_per_namespace",
+                "avg_1_learner_handler_qp_time_ms",
+                "avg_2_learner_handler_qp_time_ms",
+                "avg_4_learner_handler_qp_time_ms"
+            ]
         );
     }
 
     #[test]
     fn ensemble_members_print_their_peer_state_and_an_observer_its_leader() {
-        let q = QuorumSnapshot { peer_state: "observing - broadcast".into(), leader_id: Some(3), ..Default::default() };
-        let s = ServerSnapshot { server_state: "observer", ..snapshot(Some(q)) };
-        let keys: Vec<String> = head(&s).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        assert_eq!(keys[1..], ["server_state=observer", "peer_state=observing - broadcast", "observer_master_id=3"]);
+        let q = QuorumSnapshot {
+            peer_state: "observing - broadcast".into(),
+            leader_id: Some(3),
+            ..Default::default()
+        };
+        let s = ServerSnapshot {
+            server_state: "observer",
+            ..snapshot(Some(q))
+        };
+        let keys: Vec<String> = head(&s)
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        assert_eq!(
+            keys[1..],
+            [
+                "server_state=observer",
+                "peer_state=observing - broadcast",
+                "observer_master_id=3"
+            ]
+        );
         assert_eq!(head(&snapshot(None)).len(), 2);
     }
 
@@ -439,7 +597,14 @@ mod tests {
         q.counters.looking_count = 1;
         let m = collect(&snapshot(Some(q)), &facts());
         let get = |n: &str| m.counters.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
-        assert_eq!((get("proposal_count"), get("looking_count"), get("commit_count")), (Some(6), Some(1), Some(0)));
+        assert_eq!(
+            (
+                get("proposal_count"),
+                get("looking_count"),
+                get("commit_count")
+            ),
+            (Some(6), Some(1), Some(0))
+        );
     }
 
     #[test]
@@ -447,7 +612,10 @@ mod tests {
         let m = Metrics {
             gauges: vec![],
             counters: vec![],
-            summaries: vec![SummaryValue::empty("fsynctime", false), SummaryValue::empty("readlatency", true)],
+            summaries: vec![
+                SummaryValue::empty("fsynctime", false),
+                SummaryValue::empty("readlatency", true),
+            ],
             summary_sets: vec![],
             resets: 0,
         };
@@ -472,22 +640,34 @@ mod tests {
         sizes.histogram.record(9);
         sizes.histogram.record(8);
         (sizes.min, sizes.max) = (8, 9);
-        let set: NamespaceSummaries = [("app".to_string(), sizes)].into_iter().collect();
+        let set: crate::node::stats::NamespaceSummaries =
+            [("app".to_string(), sizes)].into_iter().collect();
         let m = Metrics {
             gauges: vec![],
             counters: vec![],
             summaries: vec![],
-            summary_sets: vec![SummarySetValue::from_namespaces("write_per_namespace", &set)],
+            summary_sets: vec![SummarySetValue::from_namespaces(
+                "write_per_namespace",
+                &set,
+            )],
             resets: 0,
         };
         let got = flat(&m);
         let keys: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
-            ["avg_app_write_per_namespace", "min_app_write_per_namespace", "max_app_write_per_namespace",
-             "cnt_app_write_per_namespace", "sum_app_write_per_namespace"]
+            [
+                "avg_app_write_per_namespace",
+                "min_app_write_per_namespace",
+                "max_app_write_per_namespace",
+                "cnt_app_write_per_namespace",
+                "sum_app_write_per_namespace"
+            ]
         );
         assert_eq!(got[0].1, Value::Double(8.5));
-        assert_eq!((got[1].1, got[2].1, got[4].1), (Value::Int(8), Value::Int(9), Value::Int(17)));
+        assert_eq!(
+            (got[1].1, got[2].1, got[4].1),
+            (Value::Int(8), Value::Int(9), Value::Int(17))
+        );
     }
 }

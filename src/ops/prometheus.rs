@@ -21,7 +21,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// `metricsProvider.className` that turns the endpoint on.
-pub const PROVIDER_CLASS: &str = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+pub const PROVIDER_CLASS: &str =
+    "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
 
 /// The label of summary sets (`PrometheusMetricsProvider.LABELS`).
 const KEY_LABEL: &str = "key";
@@ -57,7 +58,8 @@ impl Default for Exporter {
 /// A recorder whose summaries have `quantiles` over a sliding window of ten minutes in
 /// five steps, like simpleclient's defaults (`maxAgeSeconds` 600, `ageBuckets` 5).
 fn recorder(quantiles: &[f64]) -> PrometheusRecorder {
-    let builder = PrometheusBuilder::new().set_bucket_count(std::num::NonZeroU32::MIN.saturating_add(4));
+    let builder =
+        PrometheusBuilder::new().set_bucket_count(std::num::NonZeroU32::MIN.saturating_add(4));
     let builder = match builder.set_bucket_duration(Duration::from_secs(120)) {
         Ok(b) => b,
         Err(_) => PrometheusBuilder::new(),
@@ -70,16 +72,25 @@ fn recorder(quantiles: &[f64]) -> PrometheusRecorder {
 
 impl Exporter {
     pub fn new() -> Exporter {
-        Exporter { advanced: recorder(&[0.5, 0.9, 0.99]), basic: recorder(&[0.5]), fed: Mutex::new(Fed::default()) }
+        Exporter {
+            advanced: recorder(&[0.5, 0.9, 0.99]),
+            basic: recorder(&[0.5]),
+            fed: Mutex::new(Fed::default()),
+        }
     }
 
     /// The exposition text for `m`.
     pub fn render(&self, m: &Metrics) -> String {
-        let Ok(mut fed) = self.fed.lock() else { return String::new() };
+        let Ok(mut fed) = self.fed.lock() else {
+            return String::new();
+        };
         if fed.resets != m.resets {
             // `srst` emptied the core's summaries; Java's Prometheus summaries ignore it
             // (`resetAllValues` is a no-op), so everything recorded since is new here.
-            *fed = Fed { resets: m.resets, counts: BTreeMap::new() };
+            *fed = Fed {
+                resets: m.resets,
+                counts: BTreeMap::new(),
+            };
         }
         metrics::with_local_recorder(&self.advanced, || {
             for (name, v) in &m.gauges {
@@ -111,7 +122,11 @@ impl Fed {
     fn replay_sets<'a>(&mut self, sets: impl Iterator<Item = &'a SummarySetValue>) {
         for set in sets {
             for (key, s) in &set.entries {
-                self.replay(s, key.clone(), &histogram!(set.name, KEY_LABEL => key.clone()));
+                self.replay(
+                    s,
+                    key.clone(),
+                    &histogram!(set.name, KEY_LABEL => key.clone()),
+                );
             }
         }
     }
@@ -119,7 +134,10 @@ impl Fed {
     /// Records into `h` what `s`'s distribution gained since the last scrape.
     fn replay(&mut self, s: &SummaryValue, label: String, h: &Histogram) {
         let Some(current) = &s.histogram else { return };
-        let before = self.counts.entry((s.name, label)).or_insert_with(|| vec![0; current.counts.len()]);
+        let before = self
+            .counts
+            .entry((s.name, label))
+            .or_insert_with(|| vec![0; current.counts.len()]);
         for (i, (now, was)) in current.counts.iter().zip(before.iter_mut()).enumerate() {
             let delta = now.saturating_sub(*was);
             if delta > 0 {
@@ -163,7 +181,12 @@ fn cpu_seconds() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     (ticks(11) + ticks(12)) / 100
 }
 
@@ -187,7 +210,19 @@ mod tests {
         Metrics {
             gauges: vec![("znode_count", Value::Int(5))],
             counters: vec![("commit_count", 0)],
-            summaries: vec![s, SummaryValue { name: "fsynctime", advanced: false, count: 0, sum: 0, min: 0, max: 0, percentiles: [0; 4], histogram: None }],
+            summaries: vec![
+                s,
+                SummaryValue {
+                    name: "fsynctime",
+                    advanced: false,
+                    count: 0,
+                    sum: 0,
+                    min: 0,
+                    max: 0,
+                    percentiles: [0; 4],
+                    histogram: None,
+                },
+            ],
             summary_sets: vec![],
             resets: 0,
         }
@@ -199,7 +234,10 @@ mod tests {
         [1, 2, 3].iter().for_each(|&ms| h.record(ms));
         let e = Exporter::new();
         let text = e.render(&metrics(&h));
-        assert!(text.contains("# TYPE znode_count gauge\nznode_count 5\n"), "{text}");
+        assert!(
+            text.contains("# TYPE znode_count gauge\nznode_count 5\n"),
+            "{text}"
+        );
         assert!(text.contains("# TYPE commit_count counter"), "{text}");
         assert!(text.contains("readlatency{quantile=\"0.5\"}"), "{text}");
         assert!(text.contains("readlatency_count 3"), "{text}");
@@ -213,9 +251,22 @@ mod tests {
     fn with_namespace(resets: u64, sizes: &[i64]) -> Metrics {
         let mut h = LatencyHistogram::default();
         sizes.iter().for_each(|&v| h.record(v));
-        let app = SummaryValue { name: "write_per_namespace", advanced: false, count: h.count, sum: h.sum, min: 0, max: 0, percentiles: [0; 4], histogram: Some(h) };
+        let app = SummaryValue {
+            name: "write_per_namespace",
+            advanced: false,
+            count: h.count,
+            sum: h.sum,
+            min: 0,
+            max: 0,
+            percentiles: [0; 4],
+            histogram: Some(h),
+        };
         let mut m = metrics(&LatencyHistogram::default());
-        m.summary_sets = vec![SummarySetValue { name: "write_per_namespace", advanced: false, entries: vec![("app".into(), app)] }];
+        m.summary_sets = vec![SummarySetValue {
+            name: "write_per_namespace",
+            advanced: false,
+            entries: vec![("app".into(), app)],
+        }];
         m.resets = resets;
         m
     }
@@ -223,11 +274,26 @@ mod tests {
     #[test]
     fn summary_sets_carry_the_key_label_and_basic_summaries_one_quantile() {
         let text = Exporter::new().render(&with_namespace(0, &[9, 8]));
-        assert!(text.contains("# TYPE write_per_namespace summary"), "{text}");
-        assert!(text.contains("write_per_namespace{key=\"app\",quantile=\"0.5\"}"), "{text}");
-        assert!(!text.contains("write_per_namespace{key=\"app\",quantile=\"0.9\"}"), "{text}");
-        assert!(text.contains("write_per_namespace_count{key=\"app\"} 2"), "{text}");
-        assert!(text.contains("write_per_namespace_sum{key=\"app\"} 17"), "{text}");
+        assert!(
+            text.contains("# TYPE write_per_namespace summary"),
+            "{text}"
+        );
+        assert!(
+            text.contains("write_per_namespace{key=\"app\",quantile=\"0.5\"}"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("write_per_namespace{key=\"app\",quantile=\"0.9\"}"),
+            "{text}"
+        );
+        assert!(
+            text.contains("write_per_namespace_count{key=\"app\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("write_per_namespace_sum{key=\"app\"} 17"),
+            "{text}"
+        );
         assert!(!text.contains("fsynctime{quantile=\"0.9\"}"), "{text}");
         assert!(text.contains("readlatency{quantile=\"0.9\"}"), "{text}");
     }
@@ -237,7 +303,13 @@ mod tests {
         let e = Exporter::new();
         e.render(&with_namespace(0, &[9, 8]));
         let text = e.render(&with_namespace(1, &[5]));
-        assert!(text.contains("write_per_namespace_count{key=\"app\"} 3"), "{text}");
-        assert!(text.contains("write_per_namespace_sum{key=\"app\"} 22"), "{text}");
+        assert!(
+            text.contains("write_per_namespace_count{key=\"app\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("write_per_namespace_sum{key=\"app\"} 22"),
+            "{text}"
+        );
     }
 }

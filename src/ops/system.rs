@@ -12,13 +12,22 @@ pub fn version_dir(dir: &Path) -> PathBuf {
 /// Total size of the files directly in `dir` (`FileTxnSnapLog.getDataDirSize`); 0 when
 /// it does not exist.
 pub fn dir_size(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries.flatten().filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// `(open, max)` file descriptors of this process (`UnixOperatingSystemMXBean`).
 pub fn file_descriptors() -> (i64, i64) {
-    let open = std::fs::read_dir("/proc/self/fd").map(|d| d.count() as i64).unwrap_or(-1);
+    let open = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count() as i64)
+        .unwrap_or(-1);
     let max = std::fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|text| {
@@ -30,7 +39,10 @@ pub fn file_descriptors() -> (i64, i64) {
 }
 
 fn read_trimmed(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// Resident and total memory in MB, standing in for the JVM's free/max/total heap.
@@ -57,7 +69,9 @@ fn arch() -> &'static str {
 fn os_name() -> String {
     let os = std::env::consts::OS;
     let mut c = os.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// Java's `Environment.list()`: the same keys in the same order. The JVM entries name
@@ -70,20 +84,48 @@ pub fn environment() -> Vec<(&'static str, String)> {
     let var = |k: &str| std::env::var(k).ok();
     vec![
         ("zookeeper.version", super::VERSION.to_string()),
-        ("host.name", read_trimmed("/proc/sys/kernel/hostname").unwrap_or_else(na)),
+        (
+            "host.name",
+            read_trimmed("/proc/sys/kernel/hostname").unwrap_or_else(na),
+        ),
         ("java.version", na()),
         ("java.vendor", na()),
-        ("java.home", exe.as_ref().and_then(|e| e.parent()).map(|p| p.display().to_string()).unwrap_or_else(na)),
-        ("java.class.path", exe.as_ref().map(|e| e.display().to_string()).unwrap_or_else(na)),
-        ("java.library.path", var("LD_LIBRARY_PATH").unwrap_or_else(na)),
+        (
+            "java.home",
+            exe.as_ref()
+                .and_then(|e| e.parent())
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(na),
+        ),
+        (
+            "java.class.path",
+            exe.as_ref()
+                .map(|e| e.display().to_string())
+                .unwrap_or_else(na),
+        ),
+        (
+            "java.library.path",
+            var("LD_LIBRARY_PATH").unwrap_or_else(na),
+        ),
         ("java.io.tmpdir", std::env::temp_dir().display().to_string()),
         ("java.compiler", na()),
         ("os.name", os_name()),
         ("os.arch", arch().to_string()),
-        ("os.version", read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(na)),
-        ("user.name", var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(na)),
+        (
+            "os.version",
+            read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(na),
+        ),
+        (
+            "user.name",
+            var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(na),
+        ),
         ("user.home", var("HOME").unwrap_or_else(na)),
-        ("user.dir", std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| na())),
+        (
+            "user.dir",
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| na()),
+        ),
         ("os.memory.free", format!("{free}MB")),
         ("os.memory.max", format!("{max}MB")),
         ("os.memory.total", format!("{total}MB")),

@@ -42,9 +42,23 @@ pub struct StoreConfig {
 
 impl StoreConfig {
     /// `<prefix>keyStore.*` or `<prefix>trustStore.*` from the system properties.
-    pub fn from_properties(props: &BTreeMap<String, String>, prefix: &str, store: &str) -> StoreConfig {
-        let get = |k: &str| props.get(&format!("{prefix}{store}.{k}")).map(|v| v.trim().to_string()).unwrap_or_default();
-        StoreConfig { location: get("location"), password: get("password"), password_path: get("passwordPath"), kind: get("type") }
+    pub fn from_properties(
+        props: &BTreeMap<String, String>,
+        prefix: &str,
+        store: &str,
+    ) -> StoreConfig {
+        let get = |k: &str| {
+            props
+                .get(&format!("{prefix}{store}.{k}"))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        StoreConfig {
+            location: get("location"),
+            password: get("password"),
+            password_path: get("passwordPath"),
+            kind: get("type"),
+        }
     }
 
     /// The password, or the contents of `passwordPath` when no password is set
@@ -81,45 +95,77 @@ pub fn store_type(kind: &str, location: &str) -> Result<StoreType, String> {
     if !kind.is_empty() {
         return by_name(kind).ok_or_else(|| format!("unknown key store type {kind:?}"));
     }
-    let ext = location.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    let ext = location
+        .rsplit_once('.')
+        .map(|(_, e)| e)
+        .unwrap_or_default();
     match ext {
         "pem" => Ok(StoreType::Pem),
         "p12" => Ok(StoreType::Pkcs12),
         "jks" => Ok(StoreType::Jks),
         "bcfks" => Ok(StoreType::Bcfks),
-        _ => Err(format!("unable to auto-detect store file type from file name: {location}")),
+        _ => Err(format!(
+            "unable to auto-detect store file type from file name: {location}"
+        )),
     }
 }
 
 /// The certificate chain and private key of a key store.
-pub fn load_identity(store: &StoreConfig) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
-    let data = std::fs::read(&store.location).map_err(|e| format!("cannot read key store {}: {e}", store.location))?;
+pub fn load_identity(
+    store: &StoreConfig,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+    let data = std::fs::read(&store.location)
+        .map_err(|e| format!("cannot read key store {}: {e}", store.location))?;
     match store_type(&store.kind, &store.location)? {
         StoreType::Pem => pem_identity(&data),
         StoreType::Pkcs12 => pkcs12_identity(&data, &store.secret()?),
         StoreType::Jks => {
             let contents = crate::server::tls::jks::read(&data, &store.secret()?)?;
-            let (key, chain) = contents.keys.into_iter().next().ok_or("no private key entry in the JKS key store")?;
-            Ok((chain.into_iter().map(CertificateDer::from).collect(), PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key))))
+            let (key, chain) = contents
+                .keys
+                .into_iter()
+                .next()
+                .ok_or("no private key entry in the JKS key store")?;
+            Ok((
+                chain.into_iter().map(CertificateDer::from).collect(),
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+            ))
         }
-        StoreType::Bcfks => Err("BCFKS key stores are not supported; use PEM, PKCS12 or JKS".into()),
+        StoreType::Bcfks => {
+            Err("BCFKS key stores are not supported; use PEM, PKCS12 or JKS".into())
+        }
     }
 }
 
-fn pem_identity(data: &[u8]) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
-    let certs = CertificateDer::pem_slice_iter(data).collect::<Result<Vec<_>, _>>().map_err(|e| format!("bad PEM certificate: {e}"))?;
-    let key = PrivateKeyDer::from_pem_slice(data).map_err(|e| format!("no usable private key in the PEM key store: {e}"))?;
+fn pem_identity(
+    data: &[u8],
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+    let certs = CertificateDer::pem_slice_iter(data)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("bad PEM certificate: {e}"))?;
+    let key = PrivateKeyDer::from_pem_slice(data)
+        .map_err(|e| format!("no usable private key in the PEM key store: {e}"))?;
     if certs.is_empty() {
         return Err("no certificate in the PEM key store".into());
     }
     Ok((certs, key))
 }
 
-fn pkcs12_identity(data: &[u8], password: &str) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+fn pkcs12_identity(
+    data: &[u8],
+    password: &str,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
     let policy = p12_keystore::Pkcs12ImportPolicy::default();
-    let store = p12_keystore::KeyStore::from_pkcs12(data, password, policy).map_err(|e| format!("bad PKCS12 key store: {e}"))?;
-    let (_, chain) = store.private_key_chain().ok_or("no private key entry in the PKCS12 key store")?;
-    let certs = chain.certs().iter().map(|c| CertificateDer::from(c.as_der().to_vec())).collect();
+    let store = p12_keystore::KeyStore::from_pkcs12(data, password, policy)
+        .map_err(|e| format!("bad PKCS12 key store: {e}"))?;
+    let (_, chain) = store
+        .private_key_chain()
+        .ok_or("no private key entry in the PKCS12 key store")?;
+    let certs = chain
+        .certs()
+        .iter()
+        .map(|c| CertificateDer::from(c.as_der().to_vec()))
+        .collect();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
     Ok((certs, key))
 }
@@ -127,14 +173,22 @@ fn pkcs12_identity(data: &[u8], password: &str) -> Result<(Vec<CertificateDer<'s
 /// The certificates of a trust store (checked for readability only: 3.8 requests no
 /// client certificates).
 pub fn load_trust(store: &StoreConfig) -> Result<usize, String> {
-    let data = std::fs::read(&store.location).map_err(|e| format!("cannot read trust store {}: {e}", store.location))?;
+    let data = std::fs::read(&store.location)
+        .map_err(|e| format!("cannot read trust store {}: {e}", store.location))?;
     match store_type(&store.kind, &store.location)? {
-        StoreType::Pem => Ok(CertificateDer::pem_slice_iter(&data).filter(Result::is_ok).count()),
-        StoreType::Pkcs12 => p12_keystore::KeyStore::from_pkcs12(&data, &store.secret()?, Default::default())
-            .map(|s| s.entries_len())
-            .map_err(|e| format!("bad PKCS12 trust store: {e}")),
-        StoreType::Jks => crate::server::tls::jks::read(&data, &store.secret()?).map(|c| c.trusted.len() + c.keys.len()),
-        StoreType::Bcfks => Err("BCFKS trust stores are not supported; use PEM, PKCS12 or JKS".into()),
+        StoreType::Pem => Ok(CertificateDer::pem_slice_iter(&data)
+            .filter(Result::is_ok)
+            .count()),
+        StoreType::Pkcs12 => {
+            p12_keystore::KeyStore::from_pkcs12(&data, &store.secret()?, Default::default())
+                .map(|s| s.entries_len())
+                .map_err(|e| format!("bad PKCS12 trust store: {e}"))
+        }
+        StoreType::Jks => crate::server::tls::jks::read(&data, &store.secret()?)
+            .map(|c| c.trusted.len() + c.keys.len()),
+        StoreType::Bcfks => {
+            Err("BCFKS trust stores are not supported; use PEM, PKCS12 or JKS".into())
+        }
     }
 }
 
@@ -183,14 +237,20 @@ mod tests {
         .collect();
         let k = StoreConfig::from_properties(&props, "zookeeper.ssl.quorum.", "keyStore");
         assert_eq!((k.location.as_str(), k.password.as_str()), ("/k.p12", "pw"));
-        assert_eq!(StoreConfig::from_properties(&props, "zookeeper.ssl.quorum.", "trustStore").kind, "PEM");
+        assert_eq!(
+            StoreConfig::from_properties(&props, "zookeeper.ssl.quorum.", "trustStore").kind,
+            "PEM"
+        );
     }
 
     #[test]
     fn password_falls_back_to_the_password_file() {
         let path = std::env::temp_dir().join(format!("rzk-pw-{}", std::process::id()));
         std::fs::write(&path, "s3cret\n").unwrap();
-        let store = StoreConfig { password_path: path.display().to_string(), ..Default::default() };
+        let store = StoreConfig {
+            password_path: path.display().to_string(),
+            ..Default::default()
+        };
         assert_eq!(store.secret(), Ok("s3cret".into()));
         let _ = std::fs::remove_file(path);
     }
@@ -199,7 +259,12 @@ mod tests {
     fn missing_key_store_is_an_error() {
         let none = StoreConfig::default();
         assert!(acceptor(&none, &none).is_err());
-        let absent = StoreConfig { location: "/nonexistent/k.pem".into(), ..Default::default() };
-        assert!(acceptor(&absent, &none).err().is_some_and(|e| e.contains("cannot read key store")));
+        let absent = StoreConfig {
+            location: "/nonexistent/k.pem".into(),
+            ..Default::default()
+        };
+        assert!(acceptor(&absent, &none)
+            .err()
+            .is_some_and(|e| e.contains("cannot read key store")));
     }
 }

@@ -14,8 +14,8 @@ use std::fmt::Write;
 
 /// The words Apache ZooKeeper recognises as the first 4 bytes of a connection.
 pub const WORDS: [&str; 18] = [
-    "conf", "cons", "crst", "dump", "envi", "gtmk", "ruok", "stmk", "srvr", "srst", "stat", "wchc", "wchp", "wchs",
-    "mntr", "isro", "hash", "dirs",
+    "conf", "cons", "crst", "dump", "envi", "gtmk", "ruok", "stmk", "srvr", "srst", "stat", "wchc",
+    "wchp", "wchs", "mntr", "isro", "hash", "dirs",
 ];
 
 /// Java's answer to a known word that `4lw.commands.whitelist` does not enable.
@@ -53,7 +53,13 @@ pub async fn answer(ops: &Ops, conn: ConnId, word: &str, arg: Option<i64>) -> St
         "srst" => Reset::Server,
         _ => Reset::None,
     };
-    match ops.query(Query { four_letter_conn: Some(conn), reset }).await {
+    match ops
+        .query(Query {
+            four_letter_conn: Some(conn),
+            reset,
+        })
+        .await
+    {
         Some(snap) => render(word, &snap, ops, &Facts::gather(ops)),
         None if word == "isro" => "null".into(),
         None => format!("{NOT_SERVING}\n"),
@@ -73,7 +79,10 @@ pub fn render(word: &str, s: &ServerSnapshot, ops: &Ops, f: &Facts) -> String {
         "wchs" => wchs(s),
         "wchc" => wchc(s),
         "wchp" => wchp(s),
-        "dirs" => format!("datadir_size: {}\nlogdir_size: {}\n", f.data_dir_size, f.log_dir_size),
+        "dirs" => format!(
+            "datadir_size: {}\nlogdir_size: {}\n",
+            f.data_dir_size, f.log_dir_size
+        ),
         "isro" => "rw".into(),
         "hash" => String::new(),
         "mntr" => mntr(s, f),
@@ -100,7 +109,11 @@ fn srvr(s: &ServerSnapshot, with_clients: bool) -> String {
     }
     let st = &s.stats;
     let avg = java_double(round4(st.avg_latency()));
-    let _ = writeln!(out, "Latency min/avg/max: {}/{}/{}", st.min_latency_ms, avg, st.max_latency_ms);
+    let _ = writeln!(
+        out,
+        "Latency min/avg/max: {}/{}/{}",
+        st.min_latency_ms, avg, st.max_latency_ms
+    );
     let _ = writeln!(out, "Received: {}", st.packets_received);
     let _ = writeln!(out, "Sent: {}", st.packets_sent);
     let _ = writeln!(out, "Connections: {}", s.connections.len());
@@ -109,7 +122,11 @@ fn srvr(s: &ServerSnapshot, with_clients: bool) -> String {
     let _ = writeln!(out, "Mode: {}", s.server_state);
     let _ = writeln!(out, "Node count: {}", s.node_count);
     if let Some(p) = super::ensemble::proposal_sizes(s) {
-        let _ = writeln!(out, "Proposal sizes last/min/max: {}/{}/{}", p.last, p.min, p.max);
+        let _ = writeln!(
+            out,
+            "Proposal sizes last/min/max: {}/{}/{}",
+            p.last, p.min, p.max
+        );
     }
     out
 }
@@ -123,15 +140,28 @@ pub fn connection_line(c: &ConnSnapshot, brief: bool) -> String {
     );
     match c.session {
         Some(sid) if !brief && sid != 0 => {
-            let _ = write!(out, ",sid=0x{sid:x},lop={},est={},to={}", st.last_op, st.established_ms, c.timeout_ms);
+            let _ = write!(
+                out,
+                ",sid=0x{sid:x},lop={},est={},to={}",
+                st.last_op, st.established_ms, c.timeout_ms
+            );
             if st.last_cxid >= 0 {
                 let _ = write!(out, ",lcxid=0x{:x}", st.last_cxid);
             }
-            let avg = if st.count == 0 { 0 } else { st.total_latency_ms / st.count as i64 };
+            let avg = if st.count == 0 {
+                0
+            } else {
+                st.total_latency_ms / st.count as i64
+            };
             let _ = write!(
                 out,
                 ",lzxid=0x{:x},lresp={},llat={},minlat={},avglat={},maxlat={}",
-                st.last_zxid, st.last_response_ms, st.last_latency_ms, st.min_latency_ms, avg, st.max_latency_ms
+                st.last_zxid,
+                st.last_response_ms,
+                st.last_latency_ms,
+                st.min_latency_ms,
+                avg,
+                st.max_latency_ms
             );
         }
         _ => {}
@@ -153,7 +183,11 @@ fn conf(ops: &Ops, s: &ServerSnapshot, f: &Facts) -> String {
     let c = &ops.cfg;
     let data = system::version_dir(&c.data_dir);
     let log = system::version_dir(&c.data_log_dir);
-    let port = if c.client_port == 0 { -1 } else { i64::from(c.client_port) };
+    let port = if c.client_port == 0 {
+        -1
+    } else {
+        i64::from(c.client_port)
+    };
     let mut out = format!(
         "clientPort={port}\nsecureClientPort=-1\ndataDir={}\ndataDirSize={}\ndataLogDir={}\ndataLogSize={}\n\
          tickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\nmaxSessionTimeout={}\n\
@@ -179,9 +213,19 @@ const CNXN_EXPIRY_INTERVAL: i64 = 10_000;
 fn dump(s: &ServerSnapshot) -> String {
     let mut out = String::from("SessionTracker dump:\n");
     let queued: usize = s.session_buckets.iter().map(|(_, ids)| ids.len()).sum();
-    let _ = writeln!(out, "Session Sets ({})/({}):", s.session_buckets.len(), queued);
+    let _ = writeln!(
+        out,
+        "Session Sets ({})/({}):",
+        s.session_buckets.len(),
+        queued
+    );
     for (t, ids) in &s.session_buckets {
-        let _ = writeln!(out, "{} expire at {}:", ids.len(), java_date(s.mono_to_wall(*t)));
+        let _ = writeln!(
+            out,
+            "{} expire at {}:",
+            ids.len(),
+            java_date(s.mono_to_wall(*t))
+        );
         ids.iter().for_each(|id| {
             let _ = writeln!(out, "\t0x{id:x}");
         });
@@ -202,22 +246,44 @@ fn dump(s: &ServerSnapshot) -> String {
 fn dump_connections(s: &ServerSnapshot, out: &mut String) {
     let mut buckets: std::collections::BTreeMap<i64, Vec<&ConnSnapshot>> = Default::default();
     for c in &s.connections {
-        let timeout = if c.session.is_some() { i64::from(c.timeout_ms) } else { CNXN_EXPIRY_INTERVAL };
+        let timeout = if c.session.is_some() {
+            i64::from(c.timeout_ms)
+        } else {
+            CNXN_EXPIRY_INTERVAL
+        };
         let at = ((s.now_mono_ms + timeout) / CNXN_EXPIRY_INTERVAL + 1) * CNXN_EXPIRY_INTERVAL;
         buckets.entry(at).or_default().push(c);
     }
-    let _ = writeln!(out, "Connections Sets ({})/({}):", buckets.len(), s.connections.len());
+    let _ = writeln!(
+        out,
+        "Connections Sets ({})/({}):",
+        buckets.len(),
+        s.connections.len()
+    );
     for (t, conns) in buckets {
-        let _ = writeln!(out, "{} expire at {}:", conns.len(), java_date(s.mono_to_wall(t)));
+        let _ = writeln!(
+            out,
+            "{} expire at {}:",
+            conns.len(),
+            java_date(s.mono_to_wall(t))
+        );
         for c in conns {
-            let _ = writeln!(out, "\tip: /{} sessionId: 0x{:x}", c.peer, c.session.unwrap_or(0));
+            let _ = writeln!(
+                out,
+                "\tip: /{} sessionId: 0x{:x}",
+                c.peer,
+                c.session.unwrap_or(0)
+            );
         }
     }
 }
 
 fn wchs(s: &ServerSnapshot) -> String {
     let w = &s.watch_summary;
-    format!("{} connections watching {} paths\nTotal watches:{}\n", w.connections, w.paths, w.total)
+    format!(
+        "{} connections watching {} paths\nTotal watches:{}\n",
+        w.connections, w.paths, w.total
+    )
 }
 
 fn wchc(s: &ServerSnapshot) -> String {
@@ -265,21 +331,43 @@ mod tests {
     use crate::node::conn::ConnStats;
 
     fn conn(session: Option<i64>) -> ConnSnapshot {
-        let stats = ConnStats { packets_received: 6, packets_sent: 6, last_op: "GETC", last_cxid: 5, ..Default::default() };
-        ConnSnapshot { peer: "127.0.0.1:51804".parse().unwrap(), interest_ops: 1, queued: 0, session, timeout_ms: 30000, stats }
+        let stats = ConnStats {
+            packets_received: 6,
+            packets_sent: 6,
+            last_op: "GETC",
+            last_cxid: 5,
+            ..Default::default()
+        };
+        ConnSnapshot {
+            peer: "127.0.0.1:51804".parse().unwrap(),
+            interest_ops: 1,
+            queued: 0,
+            session,
+            timeout_ms: 30000,
+            stats,
+        }
     }
 
     #[test]
     fn connection_lines_follow_dump_connection_info() {
-        assert_eq!(connection_line(&conn(Some(0x1)), true), " /127.0.0.1:51804[1](queued=0,recved=6,sent=6)");
+        assert_eq!(
+            connection_line(&conn(Some(0x1)), true),
+            " /127.0.0.1:51804[1](queued=0,recved=6,sent=6)"
+        );
         let full = connection_line(&conn(Some(0x1000)), false);
         assert!(full.starts_with(" /127.0.0.1:51804[1](queued=0,recved=6,sent=6,sid=0x1000,lop=GETC,est=0,to=30000,lcxid=0x5,lzxid=0x0,"));
         assert!(full.ends_with(",llat=0,minlat=0,avglat=0,maxlat=0)"));
-        assert_eq!(connection_line(&conn(None), false), " /127.0.0.1:51804[1](queued=0,recved=6,sent=6)");
+        assert_eq!(
+            connection_line(&conn(None), false),
+            " /127.0.0.1:51804[1](queued=0,recved=6,sent=6)"
+        );
     }
 
     #[test]
     fn refusal_is_javas_line() {
-        assert_eq!(refusal("mntr"), "mntr is not executed because it is not in the whitelist.\n");
+        assert_eq!(
+            refusal("mntr"),
+            "mntr is not executed because it is not in the whitelist.\n"
+        );
     }
 }

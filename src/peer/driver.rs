@@ -27,7 +27,9 @@ use super::links::Outgoing;
 use super::metrics::{PeerMetrics, PeerView, Role as MetricsRole};
 use super::samples::PeerSamples;
 use super::{PeerEvent, RoleEnded};
-use crate::node::driver::{clock_ms, run_batches, to_core, Event, Host, Inbox, Outs, TxnLog, SNAPSHOT_SLICE_NODES};
+use crate::node::driver::{
+    clock_ms, run_batches, to_core, Event, Host, Inbox, Outs, TxnLog, SNAPSHOT_SLICE_NODES,
+};
 use crate::node::stats::LearnerLinkInfo;
 use crate::node::{Action as CoreAction, Core, CoreConfig, Input as CoreInput, Role};
 use crate::proto::quorum::{encode_quorum_packet, Packet};
@@ -36,7 +38,6 @@ use crate::quorum::epochs::{ACCEPTED_EPOCH, CURRENT_EPOCH};
 use crate::quorum::{snap_stream, EpochFiles};
 use crate::storage::{self, history, DiskLog, StorageConfig};
 use crate::zab::{self, Durable, EpochKind, Leader, Learner, Zab, ZabConfig};
-
 
 /// What the driver needs besides the core.
 pub struct PeerSetup {
@@ -81,9 +82,15 @@ pub struct PeerDriver {
 }
 
 impl PeerDriver {
-    pub fn new(core: Core, log: DiskLog, setup: PeerSetup, rx: mpsc::Receiver<Event>) -> std::io::Result<PeerDriver> {
+    pub fn new(
+        core: Core,
+        log: DiskLog,
+        setup: PeerSetup,
+        rx: mpsc::Receiver<Event>,
+    ) -> std::io::Result<PeerDriver> {
         let dirs = setup.storage.dirs();
-        let recent: VecDeque<TxnEntry> = history::recent_entries(&dirs, 0, setup.zab.committed_log_max)?.into();
+        let recent: VecDeque<TxnEntry> =
+            history::recent_entries(&dirs, 0, setup.zab.committed_log_max)?.into();
         let recent_after = recent.is_empty().then(|| core.last_applied_zxid());
         let mut d = PeerDriver {
             core,
@@ -135,11 +142,20 @@ impl PeerDriver {
             PeerEvent::Tick => self.feed(zab::Input::Tick),
             PeerEvent::Lead { gen } => self.lead(gen),
             PeerEvent::LeaderConnected { gen, leader, out } => self.follow(gen, leader, out),
-            PeerEvent::LearnerConnected { gen, sid, out, addr, queued_bytes } if gen == self.gen => {
+            PeerEvent::LearnerConnected {
+                gen,
+                sid,
+                out,
+                addr,
+                queued_bytes,
+            } if gen == self.gen => {
                 self.peers.insert(sid, out);
-                self.links.insert(sid, LinkStats::new(addr, self.wall_now(), queued_bytes));
+                self.links
+                    .insert(sid, LinkStats::new(addr, self.wall_now(), queued_bytes));
             }
-            PeerEvent::QueueTime { gen, sid, ms } if gen == self.gen => self.metrics.queue_time(sid, ms),
+            PeerEvent::QueueTime { gen, sid, ms } if gen == self.gen => {
+                self.metrics.queue_time(sid, ms)
+            }
             PeerEvent::ResetObserverStats => self.reset_observer_stats(),
             PeerEvent::Packet { gen, from, pkt } if gen == self.gen => {
                 if let Some(l) = self.links.get_mut(&from) {
@@ -161,7 +177,10 @@ impl PeerDriver {
                     Some(Zab::Learner(l)) => l.leader(),
                     _ => return,
                 };
-                self.feed(zab::Input::Packet { from: leader, pkt: Packet::Snap(zxid) });
+                self.feed(zab::Input::Packet {
+                    from: leader,
+                    pkt: Packet::Snap(zxid),
+                });
             }
             PeerEvent::Down { gen, sid } if gen == self.gen => {
                 self.peers.remove(&sid);
@@ -206,7 +225,11 @@ impl PeerDriver {
         self.peers.clear();
         self.peers.insert(leader, out);
         let observer = !self.setup.zab.voters.contains(&self.setup.zab.my_id);
-        self.core.set_role(if observer { Role::Observing } else { Role::Following });
+        self.core.set_role(if observer {
+            Role::Observing
+        } else {
+            Role::Following
+        });
         self.metrics.elected(self.mono_now());
         self.leader_id = Some(leader);
         let mut learner = Learner::new(self.setup.zab.clone(), leader, self.durable());
@@ -253,19 +276,31 @@ impl PeerDriver {
     }
 
     fn core_action(&mut self, a: CoreAction) {
-        let Some(a) = self.outs.execute(a) else { return };
+        let Some(a) = self.outs.execute(a) else {
+            return;
+        };
         match a {
             CoreAction::Propose(entry) => self.feed(zab::Input::Propose(entry)),
             CoreAction::Forward(req) => self.feed(zab::Input::Forward(req)),
             CoreAction::Sync(origin) => self.feed(zab::Input::SyncRequest(origin)),
-            CoreAction::Revalidate { session, timeout_ms } => self.feed(zab::Input::Revalidate { session, timeout_ms }),
+            CoreAction::Revalidate {
+                session,
+                timeout_ms,
+            } => self.feed(zab::Input::Revalidate {
+                session,
+                timeout_ms,
+            }),
             CoreAction::RevalidateAnswer { to, session, valid } => {
                 self.feed(zab::Input::RevalidateAnswer { to, session, valid })
             }
             CoreAction::Persist { entries } => {
-                error!("{} txns prepared outside a leader role are dropped", entries.len());
+                error!(
+                    "{} txns prepared outside a leader role are dropped",
+                    entries.len()
+                );
             }
-            CoreAction::Send { .. } | CoreAction::Established { .. } | CoreAction::Close { .. } => {}
+            CoreAction::Send { .. } | CoreAction::Established { .. } | CoreAction::Close { .. } => {
+            }
         }
     }
 
@@ -283,7 +318,9 @@ impl PeerDriver {
             }
             A::Persist { entries } => {
                 if matches!(self.zab, Some(Zab::Leader(_))) {
-                    entries.iter().for_each(|e| self.metrics.proposed(proposal_size(e)));
+                    entries
+                        .iter()
+                        .for_each(|e| self.metrics.proposed(proposal_size(e)));
                 }
                 if self.core.role() != Role::Observing {
                     self.samples.logged(&entries);
@@ -306,10 +343,12 @@ impl PeerDriver {
                     // Synchronizing: Java applies these without its commit processor.
                     return self.core.step(CoreInput::Committed(entry));
                 }
-                self.samples.commit_received(self.wall_now(), &entry, !leading);
+                self.samples
+                    .commit_received(self.wall_now(), &entry, !leading);
                 let started = Instant::now();
                 self.core.step(CoreInput::Committed(entry));
-                self.samples.commit_processed(started.elapsed().as_millis() as i64);
+                self.samples
+                    .commit_processed(started.elapsed().as_millis() as i64);
             }
             A::Established { epoch } => {
                 let last = match &self.zab {
@@ -317,26 +356,45 @@ impl PeerDriver {
                     _ => i64::from(epoch) << 32,
                 };
                 info!("LEADING: epoch {epoch} established");
-                self.metrics.broadcasting(self.mono_now(), MetricsRole::Leader);
+                self.metrics
+                    .broadcasting(self.mono_now(), MetricsRole::Leader);
                 self.setup.election.established(i64::from(epoch));
                 self.core.start_serving(last);
             }
             A::Serving { epoch } => {
                 info!("{}: up to date with epoch {epoch}", self.core.role().name());
-                let role = if self.core.role() == Role::Observing { MetricsRole::Observer } else { MetricsRole::Follower };
+                let role = if self.core.role() == Role::Observing {
+                    MetricsRole::Observer
+                } else {
+                    MetricsRole::Follower
+                };
                 self.metrics.broadcasting(self.mono_now(), role);
                 self.setup.election.established(i64::from(epoch));
                 self.core.start_serving(0);
             }
             A::Request { from, req } => self.core.step(CoreInput::Forwarded { from, req }),
             A::TouchSessions { touches, .. } => self.core.step(CoreInput::Touches(touches)),
-            A::Revalidate { from, session, timeout_ms } => {
+            A::Revalidate {
+                from,
+                session,
+                timeout_ms,
+            } => {
                 self.samples.revalidate_asked();
-                self.core.step(CoreInput::RevalidateAsk { from, session, timeout_ms })
+                self.core.step(CoreInput::RevalidateAsk {
+                    from,
+                    session,
+                    timeout_ms,
+                })
             }
-            A::Revalidated { session, valid } => self.core.step(CoreInput::Revalidated { session, valid }),
-            A::SyncDone { origin: zab::Origin::Local } => self.core.step(CoreInput::SyncDone),
-            A::SyncDone { origin: zab::Origin::Learner(_) } => {}
+            A::Revalidated { session, valid } => {
+                self.core.step(CoreInput::Revalidated { session, valid })
+            }
+            A::SyncDone {
+                origin: zab::Origin::Local,
+            } => self.core.step(CoreInput::SyncDone),
+            A::SyncDone {
+                origin: zab::Origin::Learner(_),
+            } => {}
             A::ProposeRefused(entry) => self.core.proposal_refused(&entry),
             A::CloseLearner(sid) => {
                 self.peers.remove(&sid);
@@ -346,7 +404,9 @@ impl PeerDriver {
     }
 
     fn send_raw(&mut self, to: ServerId, bytes: Bytes, zxid: Option<Zxid>) {
-        let Some(tx) = self.peers.get(&to) else { return };
+        let Some(tx) = self.peers.get(&to) else {
+            return;
+        };
         let len = bytes.len();
         if let Some(l) = self.links.get_mut(&to) {
             if l.marker_due() {
@@ -365,7 +425,9 @@ impl PeerDriver {
                 warn!("server {to} is not keeping up with the quorum traffic; dropping its connection")
             }
             // The socket's writer ended (the peer closed the connection): not slowness.
-            Err(mpsc::error::TrySendError::Closed(_)) => info!("the quorum connection with server {to} has closed"),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                info!("the quorum connection with server {to} has closed")
+            }
         }
         self.peers.remove(&to);
         self.feed(zab::Input::PeerDown(to));
@@ -409,7 +471,11 @@ impl PeerDriver {
         let mut b = BytesMut::new();
         encode_quorum_packet(&Packet::Snap(zxid).to_record(), &mut b);
         snap_stream::encode(self.core.tree(), &self.core.session_table(), &mut b);
-        info!("sending a snapshot at 0x{:x} to server {to} ({} bytes)", zxid.0, b.len());
+        info!(
+            "sending a snapshot at 0x{:x} to server {to} ({} bytes)",
+            zxid.0,
+            b.len()
+        );
         self.send_raw(to, b.freeze(), Some(zxid));
     }
 
@@ -437,7 +503,15 @@ impl PeerDriver {
         let r = storage::recover(&self.setup.storage).map_err(|e| e.to_string())?;
         let loading = r.samples();
         let (wall, mono) = clock_ms(self.mono_start);
-        let mut core = Core::recovered(self.setup.core_cfg.clone(), r.tree, &r.sessions, r.last_zxid, wall, mono, rand::random());
+        let mut core = Core::recovered(
+            self.setup.core_cfg.clone(),
+            r.tree,
+            &r.sessions,
+            r.last_zxid,
+            wall,
+            mono,
+            rand::random(),
+        );
         core.set_role(role);
         // Metrics are the server's, not the database's: they outlive a reload as Java's
         // `ServerMetrics` outlive `ZKDatabase.loadDataBase`.
@@ -445,8 +519,13 @@ impl PeerDriver {
         self.core = core;
         self.core.step(CoreInput::Samples(loading));
         let dirs = self.setup.storage.dirs();
-        self.recent = history::recent_entries(&dirs, 0, self.setup.zab.committed_log_max).map_err(|e| e.to_string())?.into();
-        self.recent_after = self.recent.is_empty().then(|| self.core.last_applied_zxid());
+        self.recent = history::recent_entries(&dirs, 0, self.setup.zab.committed_log_max)
+            .map_err(|e| e.to_string())?
+            .into();
+        self.recent_after = self
+            .recent
+            .is_empty()
+            .then(|| self.core.last_applied_zxid());
         Ok(())
     }
 
@@ -458,8 +537,12 @@ impl PeerDriver {
         let role = self.core.role();
         self.with_log_stopped(|d| {
             let dirs = d.setup.storage.dirs();
-            let n = history::truncate_after(&dirs, to.0).map_err(|e| format!("cannot truncate the log: {e}"))?;
-            info!("truncated {n} txns after 0x{:x} at the leader's request", to.0);
+            let n = history::truncate_after(&dirs, to.0)
+                .map_err(|e| format!("cannot truncate the log: {e}"))?;
+            info!(
+                "truncated {n} txns after 0x{:x} at the leader's request",
+                to.0
+            );
             d.reload(role)?;
             d.save_snapshot(Zxid(d.core.last_applied_zxid()))
         });
@@ -470,7 +553,8 @@ impl PeerDriver {
     fn take_snapshot(&mut self, zxid: Zxid) {
         self.with_log_stopped(|d| {
             let dirs = d.setup.storage.dirs();
-            history::truncate_after(&dirs, zxid.0).map_err(|e| format!("cannot truncate the log: {e}"))?;
+            history::truncate_after(&dirs, zxid.0)
+                .map_err(|e| format!("cannot truncate the log: {e}"))?;
             d.save_snapshot(zxid)?;
             d.recent.clear();
             d.recent_after = Some(zxid.0);
@@ -485,8 +569,14 @@ impl PeerDriver {
         let dirs = self.setup.storage.dirs();
         let sessions = self.core.session_table();
         let compression = self.setup.storage.compression;
-        let written = storage::service::save(&dirs.snap_dir, zxid.0, self.core.tree(), &sessions, compression)
-            .map_err(|e| format!("cannot write snapshot 0x{:x}: {e}", zxid.0))?;
+        let written = storage::service::save(
+            &dirs.snap_dir,
+            zxid.0,
+            self.core.tree(),
+            &sessions,
+            compression,
+        )
+        .map_err(|e| format!("cannot write snapshot 0x{:x}: {e}", zxid.0))?;
         self.core.step(CoreInput::Samples(vec![written]));
         Ok(())
     }
@@ -517,7 +607,10 @@ impl PeerDriver {
                 // `ZooKeeperServer.shutdown` → `ZKDatabase.fastForwardDataBase` records
                 // the logged txns it applied as a start-up load does.
                 let ms = storage::elapsed_ms(started);
-                d.core.step(CoreInput::Samples(storage::recovery::txns_loaded(unapplied, ms)));
+                d.core
+                    .step(CoreInput::Samples(storage::recovery::txns_loaded(
+                        unapplied, ms,
+                    )));
                 Ok(())
             } else {
                 d.reload(Role::Looking)
@@ -543,13 +636,17 @@ impl PeerDriver {
 
     /// Packets waiting in the queue of the connection to `sid`.
     fn queued_for(&self, sid: ServerId) -> usize {
-        self.peers.get(&sid).map_or(0, |tx| tx.max_capacity() - tx.capacity())
+        self.peers
+            .get(&sid)
+            .map_or(0, |tx| tx.max_capacity() - tx.capacity())
     }
 
     /// `Leader.resetObserverConnectionStats`: the synced observers' connections start
     /// counting again (followers serve no observers here: no `observerMasterPort`).
     fn reset_observer_stats(&mut self) {
-        let Some(Zab::Leader(leader)) = &self.zab else { return };
+        let Some(Zab::Leader(leader)) = &self.zab else {
+            return;
+        };
         for sid in leader.observing() {
             let waiting = self.queued_for(sid);
             if let Some(l) = self.links.get_mut(&sid) {
@@ -575,11 +672,17 @@ impl PeerDriver {
     fn quorum_snapshot(&self) -> crate::node::stats::QuorumSnapshot {
         let (role, learners) = match &self.zab {
             Some(Zab::Leader(l)) => (Some(MetricsRole::Leader), Some(l.learner_counts())),
-            Some(Zab::Learner(_)) if self.core.role() == Role::Observing => (Some(MetricsRole::Observer), None),
+            Some(Zab::Learner(_)) if self.core.role() == Role::Observing => {
+                (Some(MetricsRole::Observer), None)
+            }
             Some(Zab::Learner(_)) => (Some(MetricsRole::Follower), None),
             None => (None, None),
         };
-        let view = PeerView { quorum_size: self.setup.zab.voters.len(), leader_id: self.leader_id.map(|s| s.0), learners };
+        let view = PeerView {
+            quorum_size: self.setup.zab.voters.len(),
+            leader_id: self.leader_id.map(|s| s.0),
+            learners,
+        };
         let mut snap = self.metrics.snapshot(self.mono_now(), role, view);
         if let (Some(l), Some(Zab::Leader(z))) = (snap.leader.as_mut(), &self.zab) {
             l.observers = self.observer_links(z);

@@ -27,7 +27,11 @@ pub(super) struct LinkStats {
 }
 
 impl LinkStats {
-    pub(super) fn new(addr: std::net::SocketAddr, established_ms: i64, queued_bytes: Arc<AtomicI64>) -> LinkStats {
+    pub(super) fn new(
+        addr: std::net::SocketAddr,
+        established_ms: i64,
+        queued_bytes: Arc<AtomicI64>,
+    ) -> LinkStats {
         LinkStats {
             addr,
             established_ms,
@@ -95,7 +99,11 @@ mod tests {
     use super::*;
 
     fn link() -> LinkStats {
-        LinkStats::new("127.0.0.1:4000".parse().unwrap(), 1_000, Arc::new(AtomicI64::new(0)))
+        LinkStats::new(
+            "127.0.0.1:4000".parse().unwrap(),
+            1_000,
+            Arc::new(AtomicI64::new(0)),
+        )
     }
 
     #[test]
@@ -104,16 +112,48 @@ mod tests {
         for z in 1..=5 {
             l.queued(10, Some(Zxid(z)));
         }
-        l.received(&Packet::Ping { zxid: Zxid(5), touches: None });
-        let req = crate::proto::quorum::ForwardedRequest { session: crate::proto::SessionId(1), cxid: 1, op: 1, body: vec![], auth: vec![] };
+        l.received(&Packet::Ping {
+            zxid: Zxid(5),
+            touches: None,
+        });
+        let req = crate::proto::quorum::ForwardedRequest {
+            session: crate::proto::SessionId(1),
+            cxid: 1,
+            op: 1,
+            body: vec![],
+            auth: vec![],
+        };
         l.received(&Packet::Request(req));
         // Two of the five still wait in the queue.
         let before = l.info(ServerId(4), 2);
-        assert_eq!((before.packets_sent, before.packets_received, before.requests, before.last_zxid), (3, 2, 1, 5));
+        assert_eq!(
+            (
+                before.packets_sent,
+                before.packets_received,
+                before.requests,
+                before.last_zxid
+            ),
+            (3, 2, 1, 5)
+        );
         l.reset(2);
         let after = l.info(ServerId(4), 2);
-        assert_eq!((after.packets_sent, after.packets_received, after.requests, after.last_zxid), (0, 0, 0, -1));
-        assert_eq!((after.queued_packets, after.queued_packets_size, after.established_ms), (2, 50, 1_000));
+        assert_eq!(
+            (
+                after.packets_sent,
+                after.packets_received,
+                after.requests,
+                after.last_zxid
+            ),
+            (0, 0, 0, -1)
+        );
+        assert_eq!(
+            (
+                after.queued_packets,
+                after.queued_packets_size,
+                after.established_ms
+            ),
+            (2, 50, 1_000)
+        );
         // The two waiting ones are sent after the reset and counted, as Java's sender does.
         let drained = l.info(ServerId(4), 0);
         assert_eq!(drained.packets_sent, 2);

@@ -57,7 +57,10 @@ struct LearnerQueue {
 /// Decode limits of quorum packets: a proposal carries a whole client request.
 fn limits(jute_max: usize) -> Limits {
     let max = jute_max.saturating_add(1 << 20);
-    Limits { max_frame: max, max_field: max }
+    Limits {
+        max_frame: max,
+        max_field: max,
+    }
 }
 
 /// Settings the socket tasks need.
@@ -68,7 +71,12 @@ pub struct LinkSettings {
 }
 
 /// Accepts learners until aborted; the learner tasks end with it.
-pub async fn accept_learners(listener: TcpListener, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
+pub async fn accept_learners(
+    listener: TcpListener,
+    gen: u64,
+    events: mpsc::Sender<Event>,
+    s: LinkSettings,
+) {
     let mut tasks = JoinSet::new();
     loop {
         while tasks.try_join_next().is_some() {}
@@ -87,7 +95,13 @@ pub async fn accept_learners(listener: TcpListener, gen: u64, events: mpsc::Send
 }
 
 /// One learner's socket: the first packet (FOLLOWERINFO/OBSERVERINFO) names it.
-async fn learner_handler(sock: TcpStream, addr: SocketAddr, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
+async fn learner_handler(
+    sock: TcpStream,
+    addr: SocketAddr,
+    gen: u64,
+    events: mpsc::Sender<Event>,
+    s: LinkSettings,
+) {
     let (mut rd, wr) = sock.into_split();
     let lim = limits(s.jute_max);
     let mut buf = BytesMut::with_capacity(64 * 1024);
@@ -102,22 +116,51 @@ async fn learner_handler(sock: TcpStream, addr: SocketAddr, gen: u64, events: mp
         _ => None,
     };
     let Some(sid) = sid else {
-        warn!("quorum connection did not start with FOLLOWERINFO/OBSERVERINFO: {:?}", first.ptype());
+        warn!(
+            "quorum connection did not start with FOLLOWERINFO/OBSERVERINFO: {:?}",
+            first.ptype()
+        );
         return;
     };
     info!("learner {sid} connected to the quorum port");
     let (tx, rx) = mpsc::channel(PEER_QUEUE);
     let queued_bytes = Arc::new(AtomicI64::new(0));
-    let queue = LearnerQueue { events: events.clone(), gen, sid, bytes: queued_bytes.clone() };
+    let queue = LearnerQueue {
+        events: events.clone(),
+        gen,
+        sid,
+        bytes: queued_bytes.clone(),
+    };
     let writer = tokio::spawn(write_loop(wr, rx, Some(queue)));
     let send = |ev| events.send(Event::Peer(ev));
-    if send(PeerEvent::LearnerConnected { gen, sid, out: tx, addr, queued_bytes }).await.is_err()
-        || send(PeerEvent::Packet { gen, from: sid, pkt: first }).await.is_err()
+    if send(PeerEvent::LearnerConnected {
+        gen,
+        sid,
+        out: tx,
+        addr,
+        queued_bytes,
+    })
+    .await
+    .is_err()
+        || send(PeerEvent::Packet {
+            gen,
+            from: sid,
+            pkt: first,
+        })
+        .await
+        .is_err()
     {
         return;
     }
     while let Some(pkt) = next_packet(&mut rd, &mut buf, &lim).await {
-        if send(PeerEvent::Packet { gen, from: sid, pkt }).await.is_err() {
+        if send(PeerEvent::Packet {
+            gen,
+            from: sid,
+            pkt,
+        })
+        .await
+        .is_err()
+        {
             break;
         }
     }
@@ -148,23 +191,46 @@ pub async fn connect_leader(addr: &str, within: Duration) -> Option<TcpStream> {
 
 /// The learner's side: registers the writer with the driver, then reads the leader's
 /// packets (and, after SNAP, its database) until the socket closes.
-pub async fn follow_leader(sock: TcpStream, leader: ServerId, gen: u64, events: mpsc::Sender<Event>, s: LinkSettings) {
+pub async fn follow_leader(
+    sock: TcpStream,
+    leader: ServerId,
+    gen: u64,
+    events: mpsc::Sender<Event>,
+    s: LinkSettings,
+) {
     let (mut rd, wr) = sock.into_split();
     let (tx, rx) = mpsc::channel(PEER_QUEUE);
     let writer = tokio::spawn(write_loop(wr, rx, None));
     let send = |ev| events.send(Event::Peer(ev));
-    if send(PeerEvent::LeaderConnected { gen, leader, out: tx }).await.is_err() {
+    if send(PeerEvent::LeaderConnected {
+        gen,
+        leader,
+        out: tx,
+    })
+    .await
+    .is_err()
+    {
         return;
     }
     let lim = limits(s.jute_max);
     let mut buf = BytesMut::with_capacity(64 * 1024);
     while let Some(pkt) = next_packet(&mut rd, &mut buf, &lim).await {
         let ev = match pkt {
-            Packet::Snap(zxid) => match read_snapshot(&mut rd, &mut buf, s.extended_types, zxid.0).await {
-                Some(db) => PeerEvent::Snapshot { gen, zxid, db: Box::new(db) },
-                None => break,
+            Packet::Snap(zxid) => {
+                match read_snapshot(&mut rd, &mut buf, s.extended_types, zxid.0).await {
+                    Some(db) => PeerEvent::Snapshot {
+                        gen,
+                        zxid,
+                        db: Box::new(db),
+                    },
+                    None => break,
+                }
+            }
+            pkt => PeerEvent::Packet {
+                gen,
+                from: leader,
+                pkt,
             },
-            pkt => PeerEvent::Packet { gen, from: leader, pkt },
         };
         if send(ev).await.is_err() {
             break;
@@ -174,7 +240,11 @@ pub async fn follow_leader(sock: TcpStream, leader: ServerId, gen: u64, events: 
     let _ = send(PeerEvent::Down { gen, sid: leader }).await;
 }
 
-async fn write_loop(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>, queue: Option<LearnerQueue>) {
+async fn write_loop(
+    mut wr: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: mpsc::Receiver<Outgoing>,
+    queue: Option<LearnerQueue>,
+) {
     let mut batch = BytesMut::new();
     while let Some(first) = rx.recv().await {
         // Whatever else is queued goes out in the same write: a send per packet (a
@@ -192,7 +262,11 @@ async fn write_loop(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Recei
                 Outgoing::Marker(at) => {
                     if let Some(r) = &queue {
                         let ms = crate::storage::elapsed_ms(at);
-                        let ev = PeerEvent::QueueTime { gen: r.gen, sid: r.sid, ms };
+                        let ev = PeerEvent::QueueTime {
+                            gen: r.gen,
+                            sid: r.sid,
+                            ms,
+                        };
                         let _ = r.events.send(Event::Peer(ev)).await;
                     }
                     next = rx.try_recv().ok();
@@ -232,7 +306,11 @@ async fn flush(wr: &mut tokio::net::tcp::OwnedWriteHalf, batch: &mut BytesMut) -
 }
 
 /// The next packet, or `None` when the socket closed or sent something undecodable.
-async fn next_packet(rd: &mut tokio::net::tcp::OwnedReadHalf, buf: &mut BytesMut, lim: &Limits) -> Option<Packet> {
+async fn next_packet(
+    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    buf: &mut BytesMut,
+    lim: &Limits,
+) -> Option<Packet> {
     loop {
         match split_quorum_packet(buf, lim) {
             Ok(Some((rec, used))) => {
@@ -240,7 +318,10 @@ async fn next_packet(rd: &mut tokio::net::tcp::OwnedReadHalf, buf: &mut BytesMut
                 match Packet::from_record(&rec, lim) {
                     Ok(p) => return Some(p),
                     Err(e) => {
-                        warn!("dropping a quorum connection: undecodable packet of type {}: {e}", rec.ptype);
+                        warn!(
+                            "dropping a quorum connection: undecodable packet of type {}: {e}",
+                            rec.ptype
+                        );
                         return None;
                     }
                 }
@@ -308,8 +389,19 @@ mod tests {
     fn big_tree() -> DataTree {
         let mut t = DataTree::new();
         for i in 0..300i64 {
-            let hdr = TxnHeader { client_id: 1, cxid: i as i32, zxid: i + 1, time: 0 };
-            let txn = CreateTxn { path: format!("/n{i}"), data: Some(vec![7; 1000]), acl: vec![], ephemeral: false, parent_cversion: -1 };
+            let hdr = TxnHeader {
+                client_id: 1,
+                cxid: i as i32,
+                zxid: i + 1,
+                time: 0,
+            };
+            let txn = CreateTxn {
+                path: format!("/n{i}"),
+                data: Some(vec![7; 1000]),
+                acl: vec![],
+                ephemeral: false,
+                parent_cversion: -1,
+            };
             t.apply(&hdr, &Txn::Create(txn));
         }
         t
@@ -341,7 +433,9 @@ mod tests {
         let (mut rd, _wr) = sock.into_split();
         let mut buf = BytesMut::new();
         let started = std::time::Instant::now();
-        let db = read_snapshot(&mut rd, &mut buf, false, 300).await.expect("snapshot");
+        let db = read_snapshot(&mut rd, &mut buf, false, 300)
+            .await
+            .expect("snapshot");
         let took = started.elapsed();
         assert!(db.tree.nodes_preorder().len() > 300);
         assert!(took < Duration::from_millis(2500), "took {took:?}");

@@ -3,7 +3,9 @@
 //! `LearnerHandler`, `Follower` and `Observer` update in Java, kept by the peer driver
 //! (times come in as arguments) and copied into the core's snapshot on a query.
 
-use crate::node::stats::{BufferStats, LeaderSnapshot, QuorumCounters, QuorumSnapshot, QuorumSummaries};
+use crate::node::stats::{
+    BufferStats, LeaderSnapshot, QuorumCounters, QuorumSnapshot, QuorumSummaries,
+};
 use crate::proto::quorum::Packet;
 use crate::proto::ServerId;
 
@@ -57,7 +59,9 @@ impl PeerMetrics {
 
     /// The election decided this peer's role (`ELECTION_TIME`).
     pub fn elected(&mut self, now_ms: i64) {
-        self.summaries.election_time.add(now_ms - self.looking_since);
+        self.summaries
+            .election_time
+            .add(now_ms - self.looking_since);
         self.stage = Stage::Syncing;
         self.role_since = now_ms;
     }
@@ -72,8 +76,14 @@ impl PeerMetrics {
                 self.summaries.leader_unavailable_time.add(unavailable);
                 self.leading_since = Some(now_ms);
             }
-            Role::Follower => self.summaries.follower_sync_time.add(now_ms - self.role_since),
-            Role::Observer => self.summaries.observer_sync_time.add(now_ms - self.role_since),
+            Role::Follower => self
+                .summaries
+                .follower_sync_time
+                .add(now_ms - self.role_since),
+            Role::Observer => self
+                .summaries
+                .observer_sync_time
+                .add(now_ms - self.role_since),
         }
         self.stage = Stage::Broadcast;
     }
@@ -86,14 +96,17 @@ impl PeerMetrics {
     /// The leader proposed a txn of `size` serialized bytes (`Leader.propose`).
     pub fn proposed(&mut self, size: usize) {
         self.counters.proposal_count += 1;
-        self.proposal_sizes.record(i32::try_from(size).unwrap_or(i32::MAX));
+        self.proposal_sizes
+            .record(i32::try_from(size).unwrap_or(i32::MAX));
     }
 
     /// The leader committed a txn created at `created_wall_ms` (`Leader.commit`,
     /// `QUORUM_ACK_LATENCY` from the request's creation).
     pub fn committed(&mut self, now_wall_ms: i64, created_wall_ms: i64) {
         self.counters.commit_count += 1;
-        self.summaries.quorum_ack_latency.record(now_wall_ms - created_wall_ms);
+        self.summaries
+            .quorum_ack_latency
+            .record(now_wall_ms - created_wall_ms);
     }
 
     /// A packet a broadcasting learner received (`Follower`/`Observer.processPacket`).
@@ -103,7 +116,9 @@ impl PeerMetrics {
         }
         match pkt {
             Packet::Proposal { .. } => self.counters.learner_proposal_received_count += 1,
-            Packet::Commit(_) | Packet::Inform { .. } => self.counters.learner_commit_received_count += 1,
+            Packet::Commit(_) | Packet::Inform { .. } => {
+                self.counters.learner_commit_received_count += 1
+            }
             _ => {}
         }
     }
@@ -126,13 +141,24 @@ impl PeerMetrics {
     /// A marker waited `ms` in the queue to learner `sid` (`LearnerHandler.sendPackets`:
     /// `LEARNER_HANDLER_QP_TIME`).
     pub fn queue_time(&mut self, sid: ServerId, ms: i64) {
-        self.summaries.learner_handler_qp_time.entry(sid.0.to_string()).or_default().record(ms);
+        self.summaries
+            .learner_handler_qp_time
+            .entry(sid.0.to_string())
+            .or_default()
+            .record(ms);
     }
 
     fn queued(&mut self, to: ServerId, queued: usize) {
         let key = to.0.to_string();
-        self.summaries.learner_handler_qp_time.entry(key.clone()).or_default();
-        self.summaries.learner_handler_qp_size.entry(key).or_default().add(queued as i64);
+        self.summaries
+            .learner_handler_qp_time
+            .entry(key.clone())
+            .or_default();
+        self.summaries
+            .learner_handler_qp_size
+            .entry(key)
+            .or_default()
+            .add(queued as i64);
     }
 
     /// The quorum part of a snapshot; `leader` holds the live counts when leading.
@@ -199,10 +225,24 @@ mod tests {
         let mut m = PeerMetrics::new(1_000);
         m.elected(1_300);
         m.broadcasting(1_450, Role::Follower);
-        let s = m.snapshot(2_000, Some(Role::Follower), PeerView { quorum_size: 3, leader_id: Some(2), learners: None });
+        let s = m.snapshot(
+            2_000,
+            Some(Role::Follower),
+            PeerView {
+                quorum_size: 3,
+                leader_id: Some(2),
+                learners: None,
+            },
+        );
         assert_eq!(s.peer_state, "following - broadcast");
         assert_eq!(s.counters.looking_count, 1);
-        assert_eq!((s.summaries.election_time.min, s.summaries.election_time.histogram.count), (300, 1));
+        assert_eq!(
+            (
+                s.summaries.election_time.min,
+                s.summaries.election_time.histogram.count
+            ),
+            (300, 1)
+        );
         assert_eq!(s.summaries.unavailable_time.max, 450);
         assert_eq!(s.summaries.follower_sync_time.max, 150);
         assert_eq!(s.summaries.leader_unavailable_time.histogram.count, 0);
@@ -217,11 +257,39 @@ mod tests {
         m.proposed(48);
         m.proposed(89);
         m.committed(1_007, 1_000);
-        let counts = crate::zab::LearnerCounts { learners: 3, synced_followers: 2, synced_observers: 1, ..Default::default() };
-        let s = m.snapshot(120, Some(Role::Leader), PeerView { quorum_size: 3, leader_id: Some(1), learners: Some(counts) });
+        let counts = crate::zab::LearnerCounts {
+            learners: 3,
+            synced_followers: 2,
+            synced_observers: 1,
+            ..Default::default()
+        };
+        let s = m.snapshot(
+            120,
+            Some(Role::Leader),
+            PeerView {
+                quorum_size: 3,
+                leader_id: Some(1),
+                learners: Some(counts),
+            },
+        );
         let l = s.leader.expect("leader part");
-        assert_eq!((l.learners, l.synced_followers, l.synced_observers, l.uptime_ms), (3, 2, 1, 100));
-        assert_eq!(l.proposal_sizes, BufferStats { last: 89, min: 48, max: 89 });
+        assert_eq!(
+            (
+                l.learners,
+                l.synced_followers,
+                l.synced_observers,
+                l.uptime_ms
+            ),
+            (3, 2, 1, 100)
+        );
+        assert_eq!(
+            l.proposal_sizes,
+            BufferStats {
+                last: 89,
+                min: 48,
+                max: 89
+            }
+        );
         assert_eq!((s.counters.proposal_count, s.counters.commit_count), (2, 1));
         assert_eq!(s.summaries.quorum_ack_latency.sum, 7);
         assert_eq!(s.summaries.leader_unavailable_time.max, 20);
@@ -235,7 +303,10 @@ mod tests {
         m.learner_received(&Packet::Commit(Zxid(1)));
         m.broadcasting(5, Role::Observer);
         m.learner_received(&Packet::Commit(Zxid(2)));
-        m.learner_received(&Packet::Ping { zxid: Zxid(2), touches: None });
+        m.learner_received(&Packet::Ping {
+            zxid: Zxid(2),
+            touches: None,
+        });
         let s = m.snapshot(5, Some(Role::Observer), PeerView::default());
         assert_eq!(s.counters.learner_commit_received_count, 1);
         assert_eq!(s.peer_state, "observing - broadcast");

@@ -36,7 +36,11 @@ pub enum PeerEvent {
     /// The election made this server the leader; the quorum port is open.
     Lead { gen: u64 },
     /// Connected to the elected leader; packets for it go to `out`.
-    LeaderConnected { gen: u64, leader: ServerId, out: mpsc::Sender<links::Outgoing> },
+    LeaderConnected {
+        gen: u64,
+        leader: ServerId,
+        out: mpsc::Sender<links::Outgoing>,
+    },
     /// A learner connected to this leader.
     LearnerConnected {
         gen: u64,
@@ -46,9 +50,17 @@ pub enum PeerEvent {
         /// Bytes queued for it and not yet taken by its writer.
         queued_bytes: std::sync::Arc<std::sync::atomic::AtomicI64>,
     },
-    Packet { gen: u64, from: ServerId, pkt: Packet },
+    Packet {
+        gen: u64,
+        from: ServerId,
+        pkt: Packet,
+    },
     /// SNAP and the database that followed it.
-    Snapshot { gen: u64, zxid: Zxid, db: Box<SnapDb> },
+    Snapshot {
+        gen: u64,
+        zxid: Zxid,
+        db: Box<SnapDb>,
+    },
     /// The quorum connection with `sid` closed.
     Down { gen: u64, sid: ServerId },
     /// A marker queued for learner `sid` reached the head of its queue after `ms`.
@@ -89,9 +101,18 @@ pub async fn start(
     let q = crate::config::QuorumSettings::from_config(cfg).map_err(std::io::Error::other)?;
     let storage = crate::storage::StorageConfig::from_config(cfg);
     let epoch_files = crate::quorum::EpochFiles::new(&storage.dirs().snap_dir);
-    let Recovered { core, core_cfg, log, last_zxid } = rec;
+    let Recovered {
+        core,
+        core_cfg,
+        log,
+        last_zxid,
+    } = rec;
     let epochs = epoch_files.load(last_zxid)?;
-    let commit_log = cfg.properties.get("zookeeper.commitLogCount").and_then(|v| v.trim().parse().ok()).unwrap_or(500);
+    let commit_log = cfg
+        .properties
+        .get("zookeeper.commitLogCount")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(500);
     let zab = crate::zab::ZabConfig {
         my_id: q.my_id,
         voters: q.voters(),
@@ -117,10 +138,15 @@ pub async fn start(
         election: election.epoch_notifier(),
     };
     let driver = driver::PeerDriver::new(core, log, setup, rx)?;
-    std::thread::Builder::new().name("rzk-peer".into()).spawn(move || {
-        let _ = done.send(driver.run());
-    })?;
-    let links = links::LinkSettings { jute_max: cfg.jute_max_buffer, extended_types: cfg.extended_types };
+    std::thread::Builder::new()
+        .name("rzk-peer".into())
+        .spawn(move || {
+            let _ = done.send(driver.run());
+        })?;
+    let links = links::LinkSettings {
+        jute_max: cfg.jute_max_buffer,
+        extended_types: cfg.extended_types,
+    };
     let half_tick = std::time::Duration::from_millis(u64::from(q.tick_time_ms / 2).max(1));
     let ticks = events.clone();
     let ticker = tokio::spawn(async move {

@@ -28,15 +28,26 @@ pub async fn run_roles(
 ) {
     let mut gen = 0u64;
     loop {
-        let Some(d) = election.look(last.0, last.1).await else { return };
+        let Some(d) = election.look(last.0, last.1).await else {
+            return;
+        };
         gen += 1;
         let task = match d.state {
             PeerState::Leading => match bind_quorum_port(&q).await {
                 Ok(listener) => {
-                    if events.send(Event::Peer(PeerEvent::Lead { gen })).await.is_err() {
+                    if events
+                        .send(Event::Peer(PeerEvent::Lead { gen }))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
-                    tokio::spawn(accept_learners(listener, gen, events.clone(), links.clone()))
+                    tokio::spawn(accept_learners(
+                        listener,
+                        gen,
+                        events.clone(),
+                        links.clone(),
+                    ))
                 }
                 Err(e) => {
                     warn!("cannot open the quorum port: {e}; electing again");
@@ -50,9 +61,16 @@ pub async fn run_roles(
                     warn!("elected leader {leader} has no server line");
                     continue;
                 };
-                let within = Duration::from_millis(u64::from(q.init_limit) * u64::from(q.tick_time_ms));
+                let within =
+                    Duration::from_millis(u64::from(q.init_limit) * u64::from(q.tick_time_ms));
                 match connect_leader(&addr, within).await {
-                    Some(sock) => tokio::spawn(follow_leader(sock, leader, gen, events.clone(), links.clone())),
+                    Some(sock) => tokio::spawn(follow_leader(
+                        sock,
+                        leader,
+                        gen,
+                        events.clone(),
+                        links.clone(),
+                    )),
                     None => continue,
                 }
             }
@@ -72,12 +90,21 @@ pub async fn run_roles(
             }
         }
         task.abort();
-        info!("role {gen} over; looking for a leader from zxid 0x{:x}", last.0 .0);
+        info!(
+            "role {gen} over; looking for a leader from zxid 0x{:x}",
+            last.0 .0
+        );
     }
 }
 
 async fn bind_quorum_port(q: &QuorumSettings) -> std::io::Result<TcpListener> {
-    let me = q.me().ok_or_else(|| std::io::Error::other("no server line for this server"))?;
-    let host = if q.listen_on_all_ips { "0.0.0.0".to_string() } else { me.host.clone() };
+    let me = q
+        .me()
+        .ok_or_else(|| std::io::Error::other("no server line for this server"))?;
+    let host = if q.listen_on_all_ips {
+        "0.0.0.0".to_string()
+    } else {
+        me.host.clone()
+    };
     TcpListener::bind((host.as_str(), me.quorum_port)).await
 }

@@ -22,13 +22,17 @@ impl PeerSamples {
     /// A follower received a PROPOSAL while broadcasting (`Follower.processPacket`:
     /// `PROPOSAL_LATENCY`, from the txn's creation at the leader).
     pub fn proposal_received(&mut self, now_wall_ms: i64, txn: &TxnEntry) {
-        self.out.push(Sample::Advanced(Advanced::ProposalLatency, now_wall_ms - txn.header.time));
+        self.out.push(Sample::Advanced(
+            Advanced::ProposalLatency,
+            now_wall_ms - txn.header.time,
+        ));
     }
 
     /// A voter (the leader for its own proposals, or a follower) handed txns to its log;
     /// their ACKs are made when the log reports them durable.
     pub fn logged(&mut self, entries: &[TxnEntry]) {
-        self.unacked.extend(entries.iter().map(|e| (Zxid(e.header.zxid), e.header.time)));
+        self.unacked
+            .extend(entries.iter().map(|e| (Zxid(e.header.zxid), e.header.time)));
     }
 
     /// The log is durable through `upto`: one ACK is made per txn
@@ -36,7 +40,10 @@ impl PeerSamples {
     pub fn persisted(&mut self, now_wall_ms: i64, upto: Zxid) {
         while self.unacked.front().is_some_and(|(z, _)| *z <= upto) {
             if let Some((_, created)) = self.unacked.pop_front() {
-                self.out.push(Sample::Advanced(Advanced::ProposalAckCreationLatency, now_wall_ms - created));
+                self.out.push(Sample::Advanced(
+                    Advanced::ProposalAckCreationLatency,
+                    now_wall_ms - created,
+                ));
             }
         }
     }
@@ -51,9 +58,13 @@ impl PeerSamples {
     /// creation (`FollowerZooKeeperServer.commit` on COMMIT, `Observer` on INFORM:
     /// `COMMIT_PROPAGATION_LATENCY`).
     pub fn commit_received(&mut self, now_wall_ms: i64, txn: &TxnEntry, learner: bool) {
-        self.out.push(Sample::Count(Counter::RequestCommitQueued, 1));
+        self.out
+            .push(Sample::Count(Counter::RequestCommitQueued, 1));
         if learner {
-            self.out.push(Sample::Advanced(Advanced::CommitPropagationLatency, now_wall_ms - txn.header.time));
+            self.out.push(Sample::Advanced(
+                Advanced::CommitPropagationLatency,
+                now_wall_ms - txn.header.time,
+            ));
         }
     }
 
@@ -96,7 +107,16 @@ mod tests {
     use crate::proto::{Txn, TxnHeader};
 
     fn txn(zxid: i64, time: i64) -> TxnEntry {
-        TxnEntry { header: TxnHeader { client_id: 1, cxid: 1, zxid, time }, txn: Txn::Delete("/a".into()), digest: None }
+        TxnEntry {
+            header: TxnHeader {
+                client_id: 1,
+                cxid: 1,
+                zxid,
+                time,
+            },
+            txn: Txn::Delete("/a".into()),
+            digest: None,
+        }
     }
 
     #[test]
@@ -120,7 +140,13 @@ mod tests {
         s.commit_received(107, &txn(2, 100), false);
         let got = s.take();
         assert_eq!(got[0], Sample::Advanced(Advanced::ProposalLatency, 3));
-        assert_eq!(got[1..3], [Sample::Count(Counter::RequestCommitQueued, 1), Sample::Advanced(Advanced::CommitPropagationLatency, 7)]);
+        assert_eq!(
+            got[1..3],
+            [
+                Sample::Count(Counter::RequestCommitQueued, 1),
+                Sample::Advanced(Advanced::CommitPropagationLatency, 7)
+            ]
+        );
         assert_eq!(got[3..], [Sample::Count(Counter::RequestCommitQueued, 1)]);
     }
 
@@ -131,6 +157,9 @@ mod tests {
         let got = s.take();
         assert!(got.contains(&Sample::Basic(Basic::WriteCommitProcIssued, 1)));
         assert!(got.contains(&Sample::Advanced(Advanced::WriteFinalProcTimeMs, 4)));
-        assert!(got.contains(&Sample::Basic(Basic::TimeWaitingEmptyPoolInCommitProcessorReadMs, 0)));
+        assert!(got.contains(&Sample::Basic(
+            Basic::TimeWaitingEmptyPoolInCommitProcessorReadMs,
+            0
+        )));
     }
 }

@@ -51,4 +51,3 @@ impl JavaHashSet {
 }
 
 pub(crate) use crate::proto::java_hash::hashmap_hash as spread_hash;
-

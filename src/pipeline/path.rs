@@ -113,7 +113,10 @@ mod tests {
 
     #[test]
     fn ascii_paths_are_judged_as_their_utf16_units_are() {
-        for p in ["/", "/a", "/a/", "//", "/..", "/...", "/a/./b", "/a\0b", "/\u{7F}", "/\u{1F}x", "", "a"] {
+        for p in [
+            "/", "/a", "/a/", "//", "/..", "/...", "/a/./b", "/a\0b", "/\u{7F}", "/\u{1F}x", "",
+            "a",
+        ] {
             let units: Vec<u16> = p.encode_utf16().collect();
             assert_eq!(validate_path(p), validate_units(&units), "{p:?}");
         }

@@ -11,8 +11,27 @@
 
 /// Attribute keywords `X500Principal` reads by name (`AVAKeyword`, RFC 1779 table).
 const KEYWORDS: [&str; 21] = [
-    "CN", "C", "L", "S", "ST", "O", "OU", "T", "IP", "STREET", "DC", "DNQUALIFIER", "DNQ", "SURNAME", "GIVENNAME",
-    "INITIALS", "GENERATION", "EMAIL", "EMAILADDRESS", "UID", "SERIALNUMBER",
+    "CN",
+    "C",
+    "L",
+    "S",
+    "ST",
+    "O",
+    "OU",
+    "T",
+    "IP",
+    "STREET",
+    "DC",
+    "DNQUALIFIER",
+    "DNQ",
+    "SURNAME",
+    "GIVENNAME",
+    "INITIALS",
+    "GENERATION",
+    "EMAIL",
+    "EMAILADDRESS",
+    "UID",
+    "SERIALNUMBER",
 ];
 
 /// True when `name` parses as a distinguished name.
@@ -21,7 +40,9 @@ pub fn is_valid_dn(name: &str) -> bool {
         return true;
     }
     match split_unescaped(name, &[',', ';']) {
-        Some(rdns) => rdns.iter().all(|rdn| split_unescaped(rdn, &['+']).is_some_and(|avas| avas.iter().all(|a| is_valid_ava(a)))),
+        Some(rdns) => rdns.iter().all(|rdn| {
+            split_unescaped(rdn, &['+']).is_some_and(|avas| avas.iter().all(|a| is_valid_ava(a)))
+        }),
         None => false,
     }
 }
@@ -50,13 +71,22 @@ fn split_unescaped<'a>(s: &'a str, seps: &[char]) -> Option<Vec<&'a str>> {
 }
 
 fn is_valid_ava(ava: &str) -> bool {
-    let Some((key, value)) = ava.split_once('=') else { return false };
+    let Some((key, value)) = ava.split_once('=') else {
+        return false;
+    };
     is_valid_keyword(key.trim()) && is_valid_value(value.trim())
 }
 
 fn is_valid_keyword(key: &str) -> bool {
-    let oid = key.strip_prefix("OID.").or_else(|| key.strip_prefix("oid.")).unwrap_or(key);
-    let is_oid = !oid.is_empty() && oid.split('.').count() >= 2 && oid.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let oid = key
+        .strip_prefix("OID.")
+        .or_else(|| key.strip_prefix("oid."))
+        .unwrap_or(key);
+    let is_oid = !oid.is_empty()
+        && oid.split('.').count() >= 2
+        && oid
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     is_oid || KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
@@ -65,7 +95,9 @@ fn is_valid_value(value: &str) -> bool {
         return !hex.is_empty() && hex.len() % 2 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit());
     }
     if let Some(inner) = value.strip_prefix('"') {
-        return inner.strip_suffix('"').is_some_and(|body| !body.replace("\\\"", "").contains('"'));
+        return inner
+            .strip_suffix('"')
+            .is_some_and(|body| !body.replace("\\\"", "").contains('"'));
     }
     let mut escaped = false;
     for c in value.chars() {
@@ -86,14 +118,33 @@ mod tests {
 
     #[test]
     fn names_of_certificates_are_valid() {
-        for n in ["CN=alice,OU=ZooKeeper,O=Apache,C=US", "cn=a; o=b", "CN=a+UID=7,DC=example", "CN=\"a, b\",O=x", "CN=a\\,b", "OID.2.5.4.3=a", "2.5.4.3=#0403616263", ""] {
+        for n in [
+            "CN=alice,OU=ZooKeeper,O=Apache,C=US",
+            "cn=a; o=b",
+            "CN=a+UID=7,DC=example",
+            "CN=\"a, b\",O=x",
+            "CN=a\\,b",
+            "OID.2.5.4.3=a",
+            "2.5.4.3=#0403616263",
+            "",
+        ] {
             assert!(is_valid_dn(n), "{n}");
         }
     }
 
     #[test]
     fn text_that_is_not_a_name_is_refused() {
-        for n in ["not a dn", "CN", "XX=a", "CN=a,", "CN=\"open", "CN=a\\", "2.5=#abc", "CN=a<b", "=a"] {
+        for n in [
+            "not a dn",
+            "CN",
+            "XX=a",
+            "CN=a,",
+            "CN=\"open",
+            "CN=a\\",
+            "2.5=#abc",
+            "CN=a<b",
+            "=a",
+        ] {
             assert!(!is_valid_dn(n), "{n}");
         }
     }

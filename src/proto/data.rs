@@ -11,7 +11,10 @@ pub struct Id {
 
 impl Id {
     pub fn new(scheme: &str, id: &str) -> Id {
-        Id { scheme: scheme.to_string(), id: id.to_string() }
+        Id {
+            scheme: scheme.to_string(),
+            id: id.to_string(),
+        }
     }
 }
 
@@ -34,7 +37,10 @@ pub mod perms {
 
 impl Acl {
     pub fn new(perms: i32, scheme: &str, id: &str) -> Acl {
-        Acl { perms, id: Id::new(scheme, id) }
+        Acl {
+            perms,
+            id: Id::new(scheme, id),
+        }
     }
     /// `ZooDefs.Ids.OPEN_ACL_UNSAFE`
     pub fn open_unsafe() -> Vec<Acl> {
@@ -223,7 +229,10 @@ impl CreateMode {
         self as i32
     }
     pub fn is_ephemeral(self) -> bool {
-        matches!(self, CreateMode::Ephemeral | CreateMode::EphemeralSequential)
+        matches!(
+            self,
+            CreateMode::Ephemeral | CreateMode::EphemeralSequential
+        )
     }
     pub fn is_sequential(self) -> bool {
         matches!(
@@ -237,7 +246,10 @@ impl CreateMode {
         self == CreateMode::Container
     }
     pub fn is_ttl(self) -> bool {
-        matches!(self, CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl)
+        matches!(
+            self,
+            CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl
+        )
     }
 }
 
@@ -253,10 +265,16 @@ mod tests {
 
     #[test]
     fn container_and_ttl_owners_read_as_zero() {
-        let mut s = StatPersisted { ephemeral_owner: CONTAINER_OWNER, ..Default::default() };
+        let mut s = StatPersisted {
+            ephemeral_owner: CONTAINER_OWNER,
+            ..Default::default()
+        };
         assert_eq!(s.to_stat(0, 0).ephemeral_owner, 0);
         s.ephemeral_owner = NodeKind::Ttl(5000).owner();
         assert_eq!(s.to_stat(0, 0).ephemeral_owner, 0);
-        assert_eq!(NodeKind::from_owner(s.ephemeral_owner, true), NodeKind::Ttl(5000));
+        assert_eq!(
+            NodeKind::from_owner(s.ephemeral_owner, true),
+            NodeKind::Ttl(5000)
+        );
     }
 }

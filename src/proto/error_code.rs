@@ -87,7 +87,11 @@ impl ErrorCode {
 impl TryFrom<i32> for ErrorCode {
     type Error = i32;
     fn try_from(v: i32) -> Result<Self, i32> {
-        ErrorCode::ALL.iter().copied().find(|e| e.code() == v).ok_or(v)
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|e| e.code() == v)
+            .ok_or(v)
     }
 }
 

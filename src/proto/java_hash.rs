@@ -5,7 +5,8 @@
 
 /// `String.hashCode`, over UTF-16 code units.
 pub fn string_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)))
+    s.encode_utf16()
+        .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)))
 }
 
 /// `HashMap.hash(key)` of a `String`: the high bits folded into the low ones, the source

@@ -107,7 +107,9 @@ impl OpCode {
     pub fn short_name(self) -> &'static str {
         match self {
             OpCode::Notification => "NOTI",
-            OpCode::Create | OpCode::Create2 | OpCode::CreateContainer | OpCode::CreateTtl => "CREA",
+            OpCode::Create | OpCode::Create2 | OpCode::CreateContainer | OpCode::CreateTtl => {
+                "CREA"
+            }
             OpCode::Delete | OpCode::DeleteContainer => "DELE",
             OpCode::Exists => "EXIS",
             OpCode::GetData => "GETD",
@@ -141,7 +143,11 @@ impl OpCode {
 impl TryFrom<i32> for OpCode {
     type Error = i32;
     fn try_from(v: i32) -> Result<Self, i32> {
-        OpCode::ALL.iter().copied().find(|op| op.code() == v).ok_or(v)
+        OpCode::ALL
+            .iter()
+            .copied()
+            .find(|op| op.code() == v)
+            .ok_or(v)
     }
 }
 

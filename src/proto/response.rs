@@ -18,9 +18,15 @@ pub enum Response {
     Stat(Stat),
     /// `GetDataResponse`; also the reconfig / getConfig answer.
     GetData(GetDataResponse),
-    GetAcl { acl: Vec<Acl>, stat: Stat },
+    GetAcl {
+        acl: Vec<Acl>,
+        stat: Stat,
+    },
     GetChildren(Vec<String>),
-    GetChildren2 { children: Vec<String>, stat: Stat },
+    GetChildren2 {
+        children: Vec<String>,
+        stat: Stat,
+    },
     /// `SyncResponse`: the path echoed.
     Sync(String),
     Multi(Vec<MultiResult>),

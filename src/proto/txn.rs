@@ -81,9 +81,14 @@ pub enum Txn {
     Reconfig(SetDataTxn),
     SetAcl(SetAclTxn),
     /// `CheckVersionTxn` (inside multi only).
-    Check { path: String, version: i32 },
+    Check {
+        path: String,
+        version: i32,
+    },
     /// `CreateSessionTxn`: the negotiated timeout in ms.
-    CreateSession { timeout_ms: i32 },
+    CreateSession {
+        timeout_ms: i32,
+    },
     /// `CloseSessionTxn`; `None` when the record is absent (3.4/3.5 logs).
     CloseSession(Option<Vec<String>>),
     /// `ErrorTxn`.

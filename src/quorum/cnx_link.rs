@@ -11,7 +11,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{info, warn};
 
-use crate::proto::quorum::{decode_connection_header, encode_connection_header, ConnectionHeader, MAX_ELECTION_MESSAGE, PROTOCOL_V1, PROTOCOL_V2};
+use crate::proto::quorum::{
+    decode_connection_header, encode_connection_header, ConnectionHeader, MAX_ELECTION_MESSAGE,
+    PROTOCOL_V1, PROTOCOL_V2,
+};
 
 /// Largest address field of a header (`InitialMessage`).
 const MAX_HEADER_ADDR: i32 = 2048;
@@ -20,7 +23,13 @@ const MAX_HEADER_ADDR: i32 = 2048;
 /// unless `multiAddress.enabled` is set, and what 3.4 peers also accept.
 pub async fn write_header(s: &mut TcpStream, sid: i64, addr: &str) -> io::Result<()> {
     let mut b = BytesMut::new();
-    encode_connection_header(&ConnectionHeader::V1 { sid, addr: addr.to_string() }, &mut b);
+    encode_connection_header(
+        &ConnectionHeader::V1 {
+            sid,
+            addr: addr.to_string(),
+        },
+        &mut b,
+    );
     s.write_all(&b).await?;
     s.flush().await
 }
@@ -35,12 +44,16 @@ pub async fn read_header(s: &mut TcpStream) -> io::Result<ConnectionHeader> {
         return Ok(ConnectionHeader::Legacy { sid: first });
     }
     if first != PROTOCOL_V1 && first != PROTOCOL_V2 {
-        return Err(io::Error::other(format!("unknown election protocol version {first}")));
+        return Err(io::Error::other(format!(
+            "unknown election protocol version {first}"
+        )));
     }
     let sid = s.read_i64().await?;
     let len = s.read_i32().await?;
     if !(1..=MAX_HEADER_ADDR).contains(&len) {
-        return Err(io::Error::other(format!("unreasonable address length {len} in a connection header")));
+        return Err(io::Error::other(format!(
+            "unreasonable address length {len} in a connection header"
+        )));
     }
     let mut addr = vec![0; len as usize];
     s.read_exact(&mut addr).await?;
@@ -66,9 +79,13 @@ pub async fn write_message<W: AsyncWriteExt + Unpin>(w: &mut W, body: &[u8]) -> 
 /// Reads one message; a length outside 1..=512 KiB is an error (`RecvWorker`).
 pub async fn read_message<R: AsyncReadExt + Unpin>(r: &mut R) -> io::Result<Bytes> {
     let len = r.read_i32().await?;
-    let n = usize::try_from(len).ok().filter(|n| (1..=MAX_ELECTION_MESSAGE).contains(n));
+    let n = usize::try_from(len)
+        .ok()
+        .filter(|n| (1..=MAX_ELECTION_MESSAGE).contains(n));
     let Some(n) = n else {
-        return Err(io::Error::other(format!("Received packet with invalid packet: {len}")));
+        return Err(io::Error::other(format!(
+            "Received packet with invalid packet: {len}"
+        )));
     };
     let mut body = vec![0; n];
     r.read_exact(&mut body).await?;
@@ -79,7 +96,12 @@ pub async fn read_message<R: AsyncReadExt + Unpin>(r: &mut R) -> io::Result<Byte
 pub async fn dial(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
     let s = tokio::time::timeout(timeout, TcpStream::connect(addr))
         .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connecting to {addr} timed out")))??;
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("connecting to {addr} timed out"),
+            )
+        })??;
     s.set_nodelay(true)?;
     Ok(s)
 }
@@ -123,7 +145,13 @@ mod tests {
         write_header(&mut a, 3, "127.0.0.1:3888").await.unwrap();
         write_message(&mut a, b"hello").await.unwrap();
         let h = read_header(&mut b).await.unwrap();
-        assert_eq!(h, ConnectionHeader::V1 { sid: 3, addr: "127.0.0.1:3888".into() });
+        assert_eq!(
+            h,
+            ConnectionHeader::V1 {
+                sid: 3,
+                addr: "127.0.0.1:3888".into()
+            }
+        );
         assert_eq!(&read_message(&mut b).await.unwrap()[..], b"hello");
     }
 
@@ -131,7 +159,10 @@ mod tests {
     async fn legacy_header_is_the_bare_sid() {
         let (mut a, mut b) = pair().await;
         a.write_i64(7).await.unwrap();
-        assert_eq!(read_header(&mut b).await.unwrap(), ConnectionHeader::Legacy { sid: 7 });
+        assert_eq!(
+            read_header(&mut b).await.unwrap(),
+            ConnectionHeader::Legacy { sid: 7 }
+        );
     }
 
     #[tokio::test]

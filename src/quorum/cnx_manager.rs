@@ -52,7 +52,12 @@ pub struct CnxConfig {
 }
 
 impl CnxConfig {
-    pub fn new(my_id: ServerId, my_addr: String, listen: SocketAddr, peers: BTreeMap<ServerId, String>) -> CnxConfig {
+    pub fn new(
+        my_id: ServerId,
+        my_addr: String,
+        listen: SocketAddr,
+        peers: BTreeMap<ServerId, String>,
+    ) -> CnxConfig {
         CnxConfig {
             my_id,
             my_addr,
@@ -127,7 +132,9 @@ impl CnxManager {
             inbound: tx,
             listener: Mutex::new(None),
         };
-        let mgr = CnxManager { inner: Arc::new(inner) };
+        let mgr = CnxManager {
+            inner: Arc::new(inner),
+        };
         let accept = tokio::spawn(mgr.clone().accept_loop(listener));
         *lock(&mgr.inner.listener) = Some(accept);
         Ok((mgr, rx))
@@ -162,7 +169,9 @@ impl CnxManager {
 
     /// Is a connection to `sid` up?
     pub fn connected(&self, sid: ServerId) -> bool {
-        lock(&self.inner.peers).get(&sid).is_some_and(|p| p.conn.is_some())
+        lock(&self.inner.peers)
+            .get(&sid)
+            .is_some_and(|p| p.conn.is_some())
     }
 
     /// Closes every connection and stops listening.
@@ -195,7 +204,9 @@ impl CnxManager {
     /// Dials `sid` until a connection is up, nothing waits to be sent, or the peer
     /// dials us; waits out the backoff of earlier failures first.
     async fn dial_loop(self, sid: ServerId) {
-        let Some(addr) = self.inner.cfg.peers.get(&sid).cloned() else { return };
+        let Some(addr) = self.inner.cfg.peers.get(&sid).cloned() else {
+            return;
+        };
         loop {
             let (wait, dial_now) = {
                 let mut peers = lock(&self.inner.peers);
@@ -226,7 +237,11 @@ impl CnxManager {
         let cfg = &self.inner.cfg;
         let mut peers = lock(&self.inner.peers);
         let p = peers.entry(sid).or_default();
-        p.backoff = if ok { cfg.backoff_min } else { (p.backoff * 2).clamp(cfg.backoff_min, cfg.backoff_max) };
+        p.backoff = if ok {
+            cfg.backoff_min
+        } else {
+            (p.backoff * 2).clamp(cfg.backoff_min, cfg.backoff_max)
+        };
         p.next_dial = Some(Instant::now() + p.backoff);
         let again = !ok && p.conn.is_none() && !p.queue.is_empty();
         if !again {
@@ -241,7 +256,10 @@ impl CnxManager {
         let mut s = cnx_link::dial(addr, cfg.cnx_timeout).await?;
         cnx_link::write_header(&mut s, cfg.my_id.0, &cfg.my_addr).await?;
         if sid > cfg.my_id {
-            debug!("have smaller server identifier, so dropping the connection: ({sid}, {})", cfg.my_id);
+            debug!(
+                "have smaller server identifier, so dropping the connection: ({sid}, {})",
+                cfg.my_id
+            );
             return Ok(());
         }
         self.install(sid, s);
@@ -271,11 +289,15 @@ impl CnxManager {
         let header = match header {
             Ok(Ok(h)) => h,
             Ok(Err(e)) => return warn!("dropping election connection from {remote}: {e}"),
-            Err(_) => return warn!("dropping election connection from {remote}: no header in time"),
+            Err(_) => {
+                return warn!("dropping election connection from {remote}: no header in time")
+            }
         };
         let sid = ServerId(header.sid());
         if sid == cfg.my_id {
-            return warn!("election connection from {remote} claims my own id {sid}; check the configuration");
+            return warn!(
+                "election connection from {remote} claims my own id {sid}; check the configuration"
+            );
         }
         if sid < cfg.my_id {
             drop(s);
@@ -314,7 +336,11 @@ impl CnxManager {
         }
         let reader = tokio::spawn(self.clone().read_loop(sid, generation, r));
         let writer = tokio::spawn(self.clone().write_loop(sid, generation, w, p.wake.clone()));
-        p.conn = Some(Conn { generation, reader, writer });
+        p.conn = Some(Conn {
+            generation,
+            reader,
+            writer,
+        });
         p.backoff = self.inner.cfg.backoff_min;
     }
 
@@ -322,7 +348,13 @@ impl CnxManager {
         loop {
             match read_message(&mut r).await {
                 Ok(body) => {
-                    if self.inner.inbound.send(Message { from: sid, body }).await.is_err() {
+                    if self
+                        .inner
+                        .inbound
+                        .send(Message { from: sid, body })
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -335,7 +367,13 @@ impl CnxManager {
         self.drop_conn(sid, generation);
     }
 
-    async fn write_loop(self, sid: ServerId, generation: u64, mut w: OwnedWriteHalf, wake: Arc<Notify>) {
+    async fn write_loop(
+        self,
+        sid: ServerId,
+        generation: u64,
+        mut w: OwnedWriteHalf,
+        wake: Arc<Notify>,
+    ) {
         if let Some(last) = self.resend_candidate(sid) {
             if write_message(&mut w, &last).await.is_err() {
                 return self.drop_conn(sid, generation);

@@ -59,14 +59,23 @@ pub fn election_config(q: &QuorumSettings) -> ElectionConfig {
 /// The connection settings of `q`: the election port of this server's line (every
 /// address with `quorumListenOnAllIPs`), every other server's election address.
 pub async fn cnx_config(q: &QuorumSettings) -> std::io::Result<CnxConfig> {
-    let me = q.me().ok_or_else(|| std::io::Error::other(format!("no server.{} line", q.my_id)))?;
+    let me = q
+        .me()
+        .ok_or_else(|| std::io::Error::other(format!("no server.{} line", q.my_id)))?;
     let listen = if q.listen_on_all_ips {
         std::net::SocketAddr::from(([0, 0, 0, 0], me.election_port))
     } else {
-        let found = tokio::net::lookup_host((me.host.as_str(), me.election_port)).await?.next();
+        let found = tokio::net::lookup_host((me.host.as_str(), me.election_port))
+            .await?
+            .next();
         found.ok_or_else(|| std::io::Error::other(format!("cannot resolve {}", me.host)))?
     };
-    let peers = q.servers.values().filter(|s| s.id != q.my_id).map(|s| (s.id, s.election_addr())).collect();
+    let peers = q
+        .servers
+        .values()
+        .filter(|s| s.id != q.my_id)
+        .map(|s| (s.id, s.election_addr()))
+        .collect();
     let mut cfg = CnxConfig::new(q.my_id, me.election_addr(), listen, peers);
     cfg.cnx_timeout = Duration::from_millis(q.cnx_timeout_ms.into());
     cfg.bind_retry = q.election_port_bind_retry;
@@ -76,11 +85,18 @@ pub async fn cnx_config(q: &QuorumSettings) -> std::io::Result<CnxConfig> {
 /// Binds the election port of `q` and starts its election driver.
 pub async fn start(q: &QuorumSettings) -> std::io::Result<(Election, CnxManager)> {
     let (cnx, inbound) = CnxManager::start(cnx_config(q).await?).await?;
-    Ok((Election::spawn(election_config(q), cnx.clone(), inbound), cnx))
+    Ok((
+        Election::spawn(election_config(q), cnx.clone(), inbound),
+        cnx,
+    ))
 }
 
 enum Command {
-    Look { last_zxid: Zxid, current_epoch: i64, reply: oneshot::Sender<Decision> },
+    Look {
+        last_zxid: Zxid,
+        current_epoch: i64,
+        reply: oneshot::Sender<Decision>,
+    },
     Epoch(i64),
 }
 
@@ -104,7 +120,11 @@ pub struct Election {
 
 impl Election {
     /// Starts the driver over `cnx`, whose received messages come from `inbound`.
-    pub fn spawn(cfg: ElectionConfig, cnx: CnxManager, inbound: mpsc::Receiver<Message>) -> Election {
+    pub fn spawn(
+        cfg: ElectionConfig,
+        cnx: CnxManager,
+        inbound: mpsc::Receiver<Message>,
+    ) -> Election {
         let (tx, rx) = mpsc::channel(16);
         let task = tokio::spawn(run(Fle::new(cfg), cnx, inbound, rx));
         Election { commands: tx, task }
@@ -117,7 +137,14 @@ impl Election {
     /// Enters LOOKING and waits for the decision; `None` if the driver stopped.
     pub async fn look(&self, last_zxid: Zxid, current_epoch: i64) -> Option<Decision> {
         let (reply, rx) = oneshot::channel();
-        self.commands.send(Command::Look { last_zxid, current_epoch, reply }).await.ok()?;
+        self.commands
+            .send(Command::Look {
+                last_zxid,
+                current_epoch,
+                reply,
+            })
+            .await
+            .ok()?;
         rx.await.ok()
     }
 }
@@ -128,7 +155,12 @@ impl Drop for Election {
     }
 }
 
-async fn run(mut fle: Fle, cnx: CnxManager, mut inbound: mpsc::Receiver<Message>, mut commands: mpsc::Receiver<Command>) {
+async fn run(
+    mut fle: Fle,
+    cnx: CnxManager,
+    mut inbound: mpsc::Receiver<Message>,
+    mut commands: mpsc::Receiver<Command>,
+) {
     let mut waiting: Option<oneshot::Sender<Decision>> = None;
     let mut ticks = tokio::time::interval(ELECTION_TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -156,7 +188,10 @@ async fn run(mut fle: Fle, cnx: CnxManager, mut inbound: mpsc::Receiver<Message>
 fn received(fle: &mut Fle, m: Message) -> Vec<Action> {
     match decode_notification(&m.body) {
         Ok(n) => {
-            debug!("notification from {}: {:?} leader {} zxid 0x{:x} round {} epoch {}", m.from, n.state, n.leader, n.zxid, n.election_epoch, n.peer_epoch);
+            debug!(
+                "notification from {}: {:?} leader {} zxid 0x{:x} round {} epoch {}",
+                m.from, n.state, n.leader, n.zxid, n.election_epoch, n.peer_epoch
+            );
             fle.step(Input::Received { from: m.from, n })
         }
         Err(e) => {
@@ -166,7 +201,11 @@ fn received(fle: &mut Fle, m: Message) -> Vec<Action> {
     }
 }
 
-fn perform(cnx: &CnxManager, actions: Vec<Action>, waiting: &mut Option<oneshot::Sender<Decision>>) {
+fn perform(
+    cnx: &CnxManager,
+    actions: Vec<Action>,
+    waiting: &mut Option<oneshot::Sender<Decision>>,
+) {
     for a in actions {
         match a {
             Action::Send { to, n } => {
@@ -174,10 +213,18 @@ fn perform(cnx: &CnxManager, actions: Vec<Action>, waiting: &mut Option<oneshot:
                 encode_notification(&n, &mut b);
                 cnx.send(to, b.freeze());
             }
-            Action::Decided { state, vote, election_epoch } => {
+            Action::Decided {
+                state,
+                vote,
+                election_epoch,
+            } => {
                 info!("election over: {state:?}, leader {} (zxid 0x{:x}, epoch {}), round {election_epoch}", vote.leader, vote.zxid.0, vote.peer_epoch);
                 if let Some(w) = waiting.take() {
-                    let _ = w.send(Decision { state, vote, election_epoch });
+                    let _ = w.send(Decision {
+                        state,
+                        vote,
+                        election_epoch,
+                    });
                 }
             }
         }
@@ -190,17 +237,21 @@ mod tests {
     use crate::config::{zoo_cfg, Config};
 
     fn settings(me: i64, ports: &[u16]) -> QuorumSettings {
-        let mut text = String::from("tickTime=2000\ninitLimit=5\nsyncLimit=2\ndataDir=/nonexistent\n");
+        let mut text =
+            String::from("tickTime=2000\ninitLimit=5\nsyncLimit=2\ndataDir=/nonexistent\n");
         for (i, p) in ports.iter().enumerate() {
             text.push_str(&format!("server.{}=127.0.0.1:{}:{p}\n", i + 1, p + 1));
         }
-        let mut cfg = Config::from_entries("zoo.cfg", &zoo_cfg::parse(&text), &Default::default()).unwrap();
+        let mut cfg =
+            Config::from_entries("zoo.cfg", &zoo_cfg::parse(&text), &Default::default()).unwrap();
         cfg.server_id = me;
         QuorumSettings::from_config(&cfg).unwrap()
     }
 
     fn free_ports(n: usize) -> Vec<u16> {
-        let ls: Vec<_> = (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+        let ls: Vec<_> = (0..n)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
         ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
     }
 
@@ -212,15 +263,30 @@ mod tests {
             peers.push(start(&settings(me, &ports)).await.unwrap());
         }
         let looks = peers.iter().map(|(e, _)| e.look(Zxid(0), 0));
-        let decided = tokio::time::timeout(Duration::from_secs(20), futures::future::join_all(looks)).await.unwrap();
-        let states: Vec<_> = decided.iter().map(|d| d.map(|d| (d.state, d.vote.leader.0))).collect();
+        let decided =
+            tokio::time::timeout(Duration::from_secs(20), futures::future::join_all(looks))
+                .await
+                .unwrap();
+        let states: Vec<_> = decided
+            .iter()
+            .map(|d| d.map(|d| (d.state, d.vote.leader.0)))
+            .collect();
         assert_eq!(
             states,
-            vec![Some((PeerState::Following, 3)), Some((PeerState::Following, 3)), Some((PeerState::Leading, 3))]
+            vec![
+                Some((PeerState::Following, 3)),
+                Some((PeerState::Following, 3)),
+                Some((PeerState::Leading, 3))
+            ]
         );
         // Peer 1 restarts its election: the others answer with the settled vote.
-        let again = tokio::time::timeout(Duration::from_secs(20), peers[0].0.look(Zxid(0), 0)).await.unwrap();
-        assert_eq!(again.map(|d| (d.state, d.vote.leader.0)), Some((PeerState::Following, 3)));
+        let again = tokio::time::timeout(Duration::from_secs(20), peers[0].0.look(Zxid(0), 0))
+            .await
+            .unwrap();
+        assert_eq!(
+            again.map(|d| (d.state, d.vote.leader.0)),
+            Some((PeerState::Following, 3))
+        );
         for (_, cnx) in &peers {
             cnx.shutdown();
         }

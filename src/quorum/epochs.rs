@@ -30,7 +30,9 @@ pub struct EpochFiles {
 
 impl EpochFiles {
     pub fn new(snap_dir: &Path) -> EpochFiles {
-        EpochFiles { dir: snap_dir.to_path_buf() }
+        EpochFiles {
+            dir: snap_dir.to_path_buf(),
+        }
     }
 
     /// The value in `name`, `None` when the file does not exist.
@@ -105,7 +107,9 @@ fn read_long(path: &Path) -> io::Result<Option<i64>> {
         Err(e) => return Err(e),
     };
     let line = text.lines().next().unwrap_or("");
-    line.parse().map(Some).map_err(|_| io::Error::other(format!("Found {line} in {}", path.display())))
+    line.parse()
+        .map(Some)
+        .map_err(|_| io::Error::other(format!("Found {line} in {}", path.display())))
 }
 
 #[cfg(test)]
@@ -134,7 +138,13 @@ mod tests {
     fn missing_files_are_created_from_the_last_zxid() {
         let d = dir("missing");
         let f = EpochFiles::new(&d);
-        assert_eq!(f.load(0x3_0000_0005).unwrap(), Epochs { accepted: 3, current: 3 });
+        assert_eq!(
+            f.load(0x3_0000_0005).unwrap(),
+            Epochs {
+                accepted: 3,
+                current: 3
+            }
+        );
         assert_eq!(fs::read_to_string(d.join(CURRENT_EPOCH)).unwrap(), "3");
         let _ = fs::remove_dir_all(&d);
     }
@@ -145,7 +155,11 @@ mod tests {
         let f = EpochFiles::new(&d);
         f.write(CURRENT_EPOCH, 4).unwrap();
         f.write(ACCEPTED_EPOCH, 3).unwrap();
-        assert!(f.load(0).unwrap_err().to_string().contains("less than the current epoch"));
+        assert!(f
+            .load(0)
+            .unwrap_err()
+            .to_string()
+            .contains("less than the current epoch"));
         let _ = fs::remove_dir_all(&d);
     }
 
@@ -155,9 +169,19 @@ mod tests {
         let f = EpochFiles::new(&d);
         f.write(CURRENT_EPOCH, 1).unwrap();
         f.write(ACCEPTED_EPOCH, 2).unwrap();
-        assert!(f.load(0x2_0000_0001).unwrap_err().to_string().contains("older than the last zxid"));
+        assert!(f
+            .load(0x2_0000_0001)
+            .unwrap_err()
+            .to_string()
+            .contains("older than the last zxid"));
         fs::write(d.join("currentEpoch.tmp"), "2").unwrap();
-        assert_eq!(f.load(0x2_0000_0001).unwrap(), Epochs { accepted: 2, current: 2 });
+        assert_eq!(
+            f.load(0x2_0000_0001).unwrap(),
+            Epochs {
+                accepted: 2,
+                current: 2
+            }
+        );
         let _ = fs::remove_dir_all(&d);
     }
 

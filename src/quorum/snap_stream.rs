@@ -10,7 +10,9 @@
 
 use bytes::BufMut;
 
-use crate::jute::primitives::{buffer, finish, int, long, put_buffer, put_ustring, ustring, JResult};
+use crate::jute::primitives::{
+    buffer, finish, int, long, put_buffer, put_ustring, ustring, JResult,
+};
 use crate::jute::{DecodeError, Limits};
 use crate::proto::codec::{acls, put_acls, put_stat_persisted, stat_persisted};
 use crate::tree::DataTree;
@@ -77,7 +79,10 @@ impl<'a> Cursor<'a> {
                 Ok(v)
             }
             Err(DecodeError::Truncated) => Err(None),
-            Err(cause) => Err(Some(SnapStreamError::Decode { offset: self.pos, cause })),
+            Err(cause) => Err(Some(SnapStreamError::Decode {
+                offset: self.pos,
+                cause,
+            })),
         }
     }
 }
@@ -85,8 +90,16 @@ impl<'a> Cursor<'a> {
 /// Decodes the stream at the start of `buf`: `Ok(None)` until all of it has arrived,
 /// then the database (its last processed zxid set to `zxid`, the SNAP packet's) and the
 /// number of bytes it took.
-pub fn decode(buf: &[u8], extended_types: bool, zxid: i64) -> Result<Option<(SnapDb, usize)>, SnapStreamError> {
-    let mut c = Cursor { buf, pos: 0, lim: crate::storage::snapshot::reader::limits() };
+pub fn decode(
+    buf: &[u8],
+    extended_types: bool,
+    zxid: i64,
+) -> Result<Option<(SnapDb, usize)>, SnapStreamError> {
+    let mut c = Cursor {
+        buf,
+        pos: 0,
+        lim: crate::storage::snapshot::reader::limits(),
+    };
     match decode_at(&mut c, extended_types) {
         Ok(mut db) => {
             db.tree.set_last_processed_zxid(zxid);
@@ -119,13 +132,17 @@ fn decode_at(c: &mut Cursor, extended_types: bool) -> Step<SnapDb> {
         let data = c.read(buffer)?;
         let acl = c.read(|i, _| long(i))?;
         let stat = c.read(|i, _| stat_persisted(i))?;
-        loader.add_node(&path, data, acl, stat).map_err(|e| Some(SnapStreamError::Tree(e.to_string())))?;
+        loader
+            .add_node(&path, data, acl, stat)
+            .map_err(|e| Some(SnapStreamError::Tree(e.to_string())))?;
     }
     let signature = c.read(ustring)?;
     if signature != SIGNATURE {
         return Err(Some(SnapStreamError::Signature(signature)));
     }
-    let tree = loader.finish().map_err(|e| Some(SnapStreamError::Tree(e.to_string())))?;
+    let tree = loader
+        .finish()
+        .map_err(|e| Some(SnapStreamError::Tree(e.to_string())))?;
     Ok(SnapDb { tree, sessions })
 }
 
@@ -136,7 +153,10 @@ mod tests {
     fn java_stream() -> Vec<u8> {
         let hex = include_str!("../proto/quorum/testdata/zab-snap-stream.hex");
         let hex: String = hex.split_whitespace().collect();
-        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     fn paths(t: &DataTree) -> Vec<String> {
@@ -158,7 +178,10 @@ mod tests {
     fn every_prefix_asks_for_more() {
         let bytes = java_stream();
         for cut in [0, 1, 4, bytes.len() / 2, bytes.len() - 1] {
-            assert!(decode(&bytes[..cut], false, 0).unwrap().is_none(), "cut at {cut}");
+            assert!(
+                decode(&bytes[..cut], false, 0).unwrap().is_none(),
+                "cut at {cut}"
+            );
         }
     }
 
@@ -181,6 +204,9 @@ mod tests {
         encode(&DataTree::new(), &[], &mut out);
         let n = out.len();
         out[n - 1] = b'X';
-        assert!(matches!(decode(&out, false, 0), Err(SnapStreamError::Signature(_))));
+        assert!(matches!(
+            decode(&out, false, 0),
+            Err(SnapStreamError::Signature(_))
+        ));
     }
 }

@@ -29,13 +29,13 @@
 use super::throttle::{ConnThrottle, Throttle};
 use super::writer::Writer;
 use super::ShellConfig;
+use crate::jute::error::DecodeError;
 use crate::jute::frame::{split_frame, FrameCodec};
 use crate::node::driver::{Event, Out};
 use crate::node::recorded::Counter;
 use crate::node::{ConnId, Input, RequestBody};
 use crate::proto::codec::{decode_connect_request, decode_request, decode_request_header};
 use crate::proto::OpCode;
-use crate::jute::error::DecodeError;
 use bytes::BytesMut;
 use futures::StreamExt;
 use std::net::SocketAddr;
@@ -75,12 +75,28 @@ pub struct Accepted {
 }
 
 /// Serves one accepted connection until either side closes it.
-pub async fn run(stream: Accepted, conn: ConnId, core: mpsc::Sender<Event>, cfg: &ShellConfig, throttle: Arc<Throttle>) {
+pub async fn run(
+    stream: Accepted,
+    conn: ConnId,
+    core: mpsc::Sender<Event>,
+    cfg: &ShellConfig,
+    throttle: Arc<Throttle>,
+) {
     let Accepted { rd, wr, peer, auth } = stream;
     let (out_tx, out_rx) = mpsc::channel(cfg.max_outgoing_frames);
     let four_letter_out = out_tx.clone();
     let closing = Arc::new(AtomicBool::new(false));
-    if core.send(Event::Open { conn, peer, out: out_tx, auth, closing: closing.clone() }).await.is_err() {
+    if core
+        .send(Event::Open {
+            conn,
+            peer,
+            out: out_tx,
+            auth,
+            closing: closing.clone(),
+        })
+        .await
+        .is_err()
+    {
         return;
     }
     let (phase_tx, phase_rx) = watch::channel(Phase::Handshake);
@@ -94,7 +110,15 @@ pub async fn run(stream: Accepted, conn: ConnId, core: mpsc::Sender<Event>, cfg:
         closing: closing.clone(),
     };
     let writer = tokio::spawn(writer.run());
-    let reader = Reader { conn, peer, core: &core, cfg, phase: phase_rx, throttle: &throttle, closing: &closing };
+    let reader = Reader {
+        conn,
+        peer,
+        core: &core,
+        cfg,
+        phase: phase_rx,
+        throttle: &throttle,
+        closing: &closing,
+    };
     if let Err(why) = reader.run(rd, four_letter_out).await {
         info!("closing connection {conn} from {peer}: {why}");
     }
@@ -116,7 +140,11 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    async fn run(mut self, mut rd: OwnedReadHalf, four_letter_out: mpsc::Sender<Out>) -> Result<(), String> {
+    async fn run(
+        mut self,
+        mut rd: OwnedReadHalf,
+        four_letter_out: mpsc::Sender<Out>,
+    ) -> Result<(), String> {
         // A connection must complete its handshake within the sessionless timeout
         // (`NIOServerCnxnFactory`'s `cnxnExpiryQueue`, `zookeeper.nio.sessionlessCnxnTimeout`).
         let deadline = tokio::time::Instant::now() + self.cfg.sessionless_timeout;
@@ -127,7 +155,12 @@ impl Reader<'_> {
         let Some(first) = first? else { return Ok(()) };
         if let Some(word) = four_letter_word(first) {
             debug!("four-letter word {word} from {}", self.peer);
-            if !self.cfg.ops.as_ref().is_some_and(|ops| crate::ops::words::asks_the_core(ops, &word)) {
+            if !self
+                .cfg
+                .ops
+                .as_ref()
+                .is_some_and(|ops| crate::ops::words::asks_the_core(ops, &word))
+            {
                 received(self.core, 4).await;
             }
             let text = four_letter_answer(&mut rd, self.conn, &word, self.cfg).await?;
@@ -148,9 +181,15 @@ impl Reader<'_> {
             Ok(Some((_, empty))) => Some(BytesMut::from(empty)),
             Ok(None) => {
                 frames.read_buffer_mut().extend_from_slice(&first);
-                let Ok(connect) = tokio::time::timeout_at(deadline, next_frame(&mut frames, &mut self.phase)).await else {
+                let Ok(connect) =
+                    tokio::time::timeout_at(deadline, next_frame(&mut frames, &mut self.phase))
+                        .await
+                else {
                     count(self.core, Counter::SessionlessConnectionsExpired).await;
-                    return Err("ConnectRequest not completed within the sessionless connection timeout".to_string());
+                    return Err(
+                        "ConnectRequest not completed within the sessionless connection timeout"
+                            .to_string(),
+                    );
                 };
                 connect?
             }
@@ -167,8 +206,20 @@ impl Reader<'_> {
             }
         };
         let bytes = u32::try_from(4 + body.len()).unwrap_or(u32::MAX);
-        send(self.core, Input::Connect { conn: self.conn, req, bytes }).await?;
-        let p = *self.phase.wait_for(|p| *p != Phase::Handshake).await.map_err(|_| "writer gone")?;
+        send(
+            self.core,
+            Input::Connect {
+                conn: self.conn,
+                req,
+                bytes,
+            },
+        )
+        .await?;
+        let p = *self
+            .phase
+            .wait_for(|p| *p != Phase::Handshake)
+            .await
+            .map_err(|_| "writer gone")?;
         if p == Phase::Closed {
             return Ok(());
         }
@@ -202,7 +253,10 @@ impl Reader<'_> {
     }
 
     /// Requests after the handshake; reading pauses while the global throttle holds.
-    async fn requests(mut self, mut frames: FramedRead<OwnedReadHalf, FrameCodec>) -> Result<(), String> {
+    async fn requests(
+        mut self,
+        mut frames: FramedRead<OwnedReadHalf, FrameCodec>,
+    ) -> Result<(), String> {
         loop {
             tokio::select! {
                 _ = self.throttle.wait_until_readable() => {}
@@ -221,7 +275,16 @@ impl Reader<'_> {
                 }
             };
             self.throttle.request_sent(xid);
-            send(self.core, Input::Request { conn: self.conn, xid, body, bytes }).await?;
+            send(
+                self.core,
+                Input::Request {
+                    conn: self.conn,
+                    xid,
+                    body,
+                    bytes,
+                },
+            )
+            .await?;
         }
         if *self.phase.borrow() == Phase::Closed {
             linger(frames.get_mut()).await;
@@ -261,8 +324,12 @@ async fn next_frame(
     }
 }
 
-fn decode_body(body: &[u8], limits: &crate::jute::frame::Limits) -> Result<(i32, RequestBody), String> {
-    let (hdr, rest) = decode_request_header(body).map_err(|e| format!("bad request header: {e}"))?;
+fn decode_body(
+    body: &[u8],
+    limits: &crate::jute::frame::Limits,
+) -> Result<(i32, RequestBody), String> {
+    let (hdr, rest) =
+        decode_request_header(body).map_err(|e| format!("bad request header: {e}"))?;
     let parsed = match decode_request(&hdr, rest, limits) {
         Ok(req) => RequestBody::Ok(req),
         Err(DecodeError::UnknownOpCode(op)) => {
@@ -271,7 +338,10 @@ fn decode_body(body: &[u8], limits: &crate::jute::frame::Limits) -> Result<(i32,
         }
         Err(e) => match OpCode::try_from(hdr.op) {
             Ok(op) => {
-                warn!("Failed to decode request of type {op:?} (xid {}): {e}", hdr.xid);
+                warn!(
+                    "Failed to decode request of type {op:?} (xid {}): {e}",
+                    hdr.xid
+                );
                 RequestBody::Malformed(op)
             }
             Err(op) => RequestBody::Unknown(op),
@@ -282,7 +352,11 @@ fn decode_body(body: &[u8], limits: &crate::jute::frame::Limits) -> Result<(i32,
 
 /// Adds one to a connection factory counter of the core's metrics.
 pub(crate) async fn count(core: &mpsc::Sender<Event>, c: Counter) {
-    let _ = core.send(Event::Input(Input::Samples(vec![crate::node::recorded::Sample::Count(c, 1)]))).await;
+    let _ = core
+        .send(Event::Input(Input::Samples(vec![
+            crate::node::recorded::Sample::Count(c, 1),
+        ])))
+        .await;
 }
 
 /// `ServerCnxn.packetReceived` for bytes the core never sees: `bytes_received_count`.
@@ -293,7 +367,9 @@ async fn received(core: &mpsc::Sender<Event>, bytes: usize) {
 }
 
 async fn send(core: &mpsc::Sender<Event>, input: Input) -> Result<(), String> {
-    core.send(Event::Input(input)).await.map_err(|_| "server is shutting down".to_string())
+    core.send(Event::Input(input))
+        .await
+        .map_err(|_| "server is shutting down".to_string())
 }
 
 fn four_letter_word(first: [u8; 4]) -> Option<String> {
@@ -303,14 +379,21 @@ fn four_letter_word(first: [u8; 4]) -> Option<String> {
 
 /// The answer to a four-letter word (`crate::ops::words`); `stmk` first reads its 8-byte
 /// big-endian mask, as `NIOServerCnxn.checkFourLetterWord` does.
-async fn four_letter_answer(rd: &mut OwnedReadHalf, conn: ConnId, word: &str, cfg: &ShellConfig) -> Result<String, String> {
+async fn four_letter_answer(
+    rd: &mut OwnedReadHalf,
+    conn: ConnId,
+    word: &str,
+    cfg: &ShellConfig,
+) -> Result<String, String> {
     let Some(ops) = cfg.ops.as_ref() else {
         return Ok(crate::ops::words::refusal(word));
     };
     let mut arg = None;
     if word == "stmk" && ops.cfg.four_letter_words.allows(word) {
         let mut mask = [0u8; 8];
-        match tokio::time::timeout(std::time::Duration::from_secs(5), rd.read_exact(&mut mask)).await {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), rd.read_exact(&mut mask))
+            .await
+        {
             Ok(Ok(_)) => arg = Some(i64::from_be_bytes(mask)),
             _ => return Err("stmk without its 8-byte mask".into()),
         }

@@ -56,10 +56,19 @@ impl ShellConfig {
     /// The shell's settings from zoo.cfg and system properties.
     pub fn from_config(cfg: &Config, ops: Option<Arc<crate::ops::Ops>>) -> ShellConfig {
         let prop = |name: &str, default: u64| -> u64 {
-            cfg.properties.get(name).and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+            cfg.properties
+                .get(name)
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(default)
         };
-        let limits = Limits { max_frame: cfg.jute_max_buffer, max_field: cfg.jute_max_buffer * 2 };
-        let max_outgoing_bytes = prop("zookeeper.rzk.maxOutgoingBytes", DEFAULT_MAX_OUTGOING_BYTES as u64) as usize;
+        let limits = Limits {
+            max_frame: cfg.jute_max_buffer,
+            max_field: cfg.jute_max_buffer * 2,
+        };
+        let max_outgoing_bytes = prop(
+            "zookeeper.rzk.maxOutgoingBytes",
+            DEFAULT_MAX_OUTGOING_BYTES as u64,
+        ) as usize;
         ShellConfig {
             limits,
             max_client_cnxns: cfg.max_client_cnxns,
@@ -68,7 +77,9 @@ impl ShellConfig {
             // Never below what one largest reply needs.
             max_outgoing_bytes: max_outgoing_bytes.max(limits.max_field + 1024),
             global_outstanding_limit: prop("zookeeper.globalOutstandingLimit", 1000) as usize,
-            sessionless_timeout: Duration::from_millis(prop("zookeeper.nio.sessionlessCnxnTimeout", 10_000).max(1)),
+            sessionless_timeout: Duration::from_millis(
+                prop("zookeeper.nio.sessionlessCnxnTimeout", 10_000).max(1),
+            ),
             ops,
         }
     }
@@ -87,7 +98,9 @@ enum Refusal {
 
 impl AddressCounts {
     fn try_acquire(&self, ip: IpAddr, max: u32, max_total: u32) -> Result<(), Refusal> {
-        let Ok(mut m) = self.0.lock() else { return Err(Refusal::Total) };
+        let Ok(mut m) = self.0.lock() else {
+            return Err(Refusal::Total);
+        };
         let total: u64 = m.values().map(|&n| u64::from(n)).sum();
         if max_total != 0 && total >= u64::from(max_total) {
             return Err(Refusal::Total);
@@ -129,9 +142,15 @@ pub enum ListenerKind {
 /// Accepts connections on every listener until they fail or the core goes away. Each
 /// listener has its own per-address counts (one `ServerCnxnFactory` each); the
 /// outstanding-request throttle is the server's.
-pub async fn serve_all(listeners: Vec<(TcpListener, ListenerKind)>, core: mpsc::Sender<Event>, cfg: ShellConfig) {
+pub async fn serve_all(
+    listeners: Vec<(TcpListener, ListenerKind)>,
+    core: mpsc::Sender<Event>,
+    cfg: ShellConfig,
+) {
     let throttle = Arc::new(Throttle::new(cfg.global_outstanding_limit));
-    let loops = listeners.into_iter().map(|(l, kind)| accept_loop(l, kind, core.clone(), cfg.clone(), throttle.clone()));
+    let loops = listeners
+        .into_iter()
+        .map(|(l, kind)| accept_loop(l, kind, core.clone(), cfg.clone(), throttle.clone()));
     futures::future::join_all(loops).await;
 }
 
@@ -140,7 +159,13 @@ pub async fn serve(listener: TcpListener, core: mpsc::Sender<Event>, cfg: ShellC
     serve_all(vec![(listener, ListenerKind::Plain)], core, cfg).await
 }
 
-async fn accept_loop(listener: TcpListener, kind: ListenerKind, core: mpsc::Sender<Event>, cfg: ShellConfig, throttle: Arc<Throttle>) {
+async fn accept_loop(
+    listener: TcpListener,
+    kind: ListenerKind,
+    core: mpsc::Sender<Event>,
+    cfg: ShellConfig,
+    throttle: Arc<Throttle>,
+) {
     let counts = Arc::new(AddressCounts::default());
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -153,7 +178,11 @@ async fn accept_loop(listener: TcpListener, kind: ListenerKind, core: mpsc::Send
         let refused = match counts.try_acquire(peer.ip(), cfg.max_client_cnxns, cfg.max_cnxns) {
             Ok(()) => false,
             Err(Refusal::PerAddress) => {
-                warn!("Too many connections from {} - max is {}", peer.ip(), cfg.max_client_cnxns);
+                warn!(
+                    "Too many connections from {} - max is {}",
+                    peer.ip(),
+                    cfg.max_client_cnxns
+                );
                 true
             }
             Err(Refusal::Total) => {
@@ -169,7 +198,13 @@ async fn accept_loop(listener: TcpListener, kind: ListenerKind, core: mpsc::Send
         }
         let _ = stream.set_nodelay(true);
         let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
-        let (core_tx, cfg, counts, throttle, kind) = (core.clone(), cfg.clone(), counts.clone(), throttle.clone(), kind.clone());
+        let (core_tx, cfg, counts, throttle, kind) = (
+            core.clone(),
+            cfg.clone(),
+            counts.clone(),
+            throttle.clone(),
+            kind.clone(),
+        );
         tokio::spawn(async move {
             match handshake(stream, peer, &kind, cfg.sessionless_timeout).await {
                 Ok(accepted) => conn::run(accepted, conn, core_tx, &cfg, throttle).await,
@@ -188,7 +223,12 @@ async fn accept_loop(listener: TcpListener, kind: ListenerKind, core: mpsc::Send
 }
 
 /// The TLS handshake the listener calls for, bounded by the sessionless timeout.
-async fn handshake(stream: TcpStream, peer: std::net::SocketAddr, kind: &ListenerKind, limit: Duration) -> Result<conn::Accepted, String> {
+async fn handshake(
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+    kind: &ListenerKind,
+    limit: Duration,
+) -> Result<conn::Accepted, String> {
     let tls = match kind {
         ListenerKind::Plain => None,
         ListenerKind::Secure(tls) => Some(tls),
@@ -201,11 +241,23 @@ async fn handshake(stream: TcpStream, peer: std::net::SocketAddr, kind: &Listene
     };
     let Some(tls) = tls else {
         let (rd, wr) = stream.into_split();
-        return Ok(conn::Accepted { rd: Box::new(rd), wr: Box::new(wr), peer, auth: Vec::new() });
+        return Ok(conn::Accepted {
+            rd: Box::new(rd),
+            wr: Box::new(wr),
+            peer,
+            auth: Vec::new(),
+        });
     };
     let (stream, auth) = tokio::time::timeout(limit, tls.accept(stream))
         .await
-        .map_err(|_| "TLS handshake not completed within the sessionless connection timeout".to_string())??;
+        .map_err(|_| {
+            "TLS handshake not completed within the sessionless connection timeout".to_string()
+        })??;
     let (rd, wr) = tokio::io::split(stream);
-    Ok(conn::Accepted { rd: Box::new(rd), wr: Box::new(wr), peer, auth })
+    Ok(conn::Accepted {
+        rd: Box::new(rd),
+        wr: Box::new(wr),
+        peer,
+        auth,
+    })
 }

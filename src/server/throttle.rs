@@ -19,7 +19,10 @@ pub struct Throttle {
 
 impl Throttle {
     pub fn new(limit: usize) -> Throttle {
-        Throttle { limit, in_process: AtomicUsize::new(0) }
+        Throttle {
+            limit,
+            in_process: AtomicUsize::new(0),
+        }
     }
 
     pub fn in_process(&self) -> usize {
@@ -42,7 +45,11 @@ pub struct ConnThrottle {
 
 impl ConnThrottle {
     pub fn new(global: Arc<Throttle>) -> ConnThrottle {
-        ConnThrottle { global, outstanding: AtomicUsize::new(0), resume: Notify::new() }
+        ConnThrottle {
+            global,
+            outstanding: AtomicUsize::new(0),
+            resume: Notify::new(),
+        }
     }
 
     /// A request with this xid was handed to the core.
@@ -55,11 +62,17 @@ impl ConnThrottle {
 
     /// A reply frame (length prefix included) was queued for the client.
     pub fn reply_queued(&self, frame: &[u8]) {
-        let xid = frame.get(4..8).and_then(|b| b.try_into().ok()).map(i32::from_be_bytes).unwrap_or(0);
+        let xid = frame
+            .get(4..8)
+            .and_then(|b| b.try_into().ok())
+            .map(i32::from_be_bytes)
+            .unwrap_or(0);
         if xid <= 0 {
             return;
         }
-        let took = self.outstanding.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        let took = self
+            .outstanding
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
         if took.is_ok() {
             self.global.in_process.fetch_sub(1, Ordering::Relaxed);
         }
@@ -68,7 +81,10 @@ impl ConnThrottle {
 
     /// Waits while this connection may not read (`disableRecv`).
     pub async fn wait_until_readable(&self) {
-        while self.global.should_throttle(self.outstanding.load(Ordering::Relaxed)) {
+        while self
+            .global
+            .should_throttle(self.outstanding.load(Ordering::Relaxed))
+        {
             self.resume.notified().await;
         }
     }
@@ -76,7 +92,12 @@ impl ConnThrottle {
     /// The connection ended: its unanswered requests leave the server-wide count.
     pub fn closed(&self) {
         let left = self.outstanding.swap(0, Ordering::Relaxed);
-        let _ = self.global.in_process.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(left)));
+        let _ = self
+            .global
+            .in_process
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(left))
+            });
     }
 }
 
@@ -97,9 +118,15 @@ mod tests {
         let (a, b) = (ConnThrottle::new(g.clone()), ConnThrottle::new(g.clone()));
         (1..=3).for_each(|x| a.request_sent(x));
         assert!(g.should_throttle(3));
-        assert!(!g.should_throttle(b.outstanding.load(Ordering::Relaxed)), "b has nothing outstanding");
+        assert!(
+            !g.should_throttle(b.outstanding.load(Ordering::Relaxed)),
+            "b has nothing outstanding"
+        );
         a.reply_queued(&reply(1));
-        assert!(!g.should_throttle(a.outstanding.load(Ordering::Relaxed)), "back at the limit");
+        assert!(
+            !g.should_throttle(a.outstanding.load(Ordering::Relaxed)),
+            "back at the limit"
+        );
     }
 
     #[test]

@@ -44,7 +44,8 @@ impl Writer {
     pub(crate) async fn run(mut self) {
         let mut buf = BytesMut::new();
         let end = self.pump(&mut buf).await;
-        self.closing.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.closing
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         if matches!(end, Next::Close) {
             let _ = tokio::time::timeout(CLOSE_FLUSH, self.wr.write_all(&buf)).await;
         }

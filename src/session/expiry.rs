@@ -20,7 +20,11 @@ pub(crate) struct ExpiryQueue {
 
 impl ExpiryQueue {
     pub(crate) fn new(tick_ms: i64) -> ExpiryQueue {
-        ExpiryQueue { tick_ms: tick_ms.max(1), deadline: BTreeMap::new(), buckets: BTreeMap::new() }
+        ExpiryQueue {
+            tick_ms: tick_ms.max(1),
+            deadline: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+        }
     }
 
     /// `roundToNextInterval`: strictly after `time`, on a tick boundary.
@@ -68,7 +72,10 @@ impl ExpiryQueue {
     }
 
     pub(crate) fn buckets(&self) -> Vec<(i64, Vec<SessionId>)> {
-        self.buckets.iter().map(|(t, s)| (*t, s.iter().copied().collect())).collect()
+        self.buckets
+            .iter()
+            .map(|(t, s)| (*t, s.iter().copied().collect()))
+            .collect()
     }
 
     /// Number of sessions with a recorded deadline (`elemMap.size()`).
@@ -97,7 +104,10 @@ mod tests {
         assert_eq!(q.update(SessionId(1), 10_000, 900), None);
         assert_eq!(q.update(SessionId(1), 10_000, 2100), Some(14_000));
         // The left bucket lingers, empty, as in Java.
-        assert_eq!(q.buckets(), vec![(12_000, vec![]), (14_000, vec![SessionId(1)])]);
+        assert_eq!(
+            q.buckets(),
+            vec![(12_000, vec![]), (14_000, vec![SessionId(1)])]
+        );
     }
 
     #[test]

@@ -20,7 +20,9 @@ impl JavaRandom {
     const MASK: u64 = (1 << 48) - 1;
 
     fn new(seed: i64) -> JavaRandom {
-        JavaRandom { state: (seed as u64 ^ Self::MULTIPLIER) & Self::MASK }
+        JavaRandom {
+            state: (seed as u64 ^ Self::MULTIPLIER) & Self::MASK,
+        }
     }
 
     fn next_int(&mut self) -> i32 {
@@ -86,7 +88,11 @@ mod tests {
             (0x72b5d4e9a1c00000, "b20271a957433752e0a13cd6f87462c1"),
         ];
         for (id, want) in vectors {
-            assert_eq!(hex(&session_password(SessionId(id as i64))), want, "id {id:#x}");
+            assert_eq!(
+                hex(&session_password(SessionId(id as i64))),
+                want,
+                "id {id:#x}"
+            );
         }
     }
 

@@ -43,7 +43,10 @@ impl SessionTracker {
     /// closing flag but takes the new timeout; either way its deadline moves to
     /// `now + timeout`. Also used when replaying `createSession` txns.
     pub fn add(&mut self, id: SessionId, timeout_ms: i32, now_ms: i64) {
-        let s = self.sessions.entry(id).or_insert(Session { timeout_ms, closing: false });
+        let s = self.sessions.entry(id).or_insert(Session {
+            timeout_ms,
+            closing: false,
+        });
         s.timeout_ms = timeout_ms;
         self.queue.update(id, timeout_ms, now_ms);
     }
@@ -177,7 +180,10 @@ mod tests {
         t.add(SessionId(3), 4_000, 0); // 6000
         t.add(SessionId(2), 6_000, 0); // 8000
         t.add(SessionId(1), 4_000, 500); // 6000
-        assert_eq!(t.expired(9_000), vec![SessionId(1), SessionId(3), SessionId(2)]);
+        assert_eq!(
+            t.expired(9_000),
+            vec![SessionId(1), SessionId(3), SessionId(2)]
+        );
     }
 
     #[test]
@@ -203,7 +209,11 @@ mod tests {
             t.iter().collect::<Vec<_>>(),
             vec![(SessionId(4), 8_000), (SessionId(9), 4_000)]
         );
-        let want = vec![(6_000, vec![]), (8_000, vec![SessionId(9)]), (10_000, vec![SessionId(4)])];
+        let want = vec![
+            (6_000, vec![]),
+            (8_000, vec![SessionId(9)]),
+            (10_000, vec![SessionId(4)]),
+        ];
         assert_eq!(t.buckets(), want);
         assert_eq!(t.queued_len(), 2);
         assert_eq!(t.timeout_of(SessionId(4)), Some(8_000));

@@ -68,8 +68,13 @@ impl World {
     /// session moves there (revalidated by the leader). False if refused.
     pub fn client_connect(&mut self, c: usize, sid: i64) -> bool {
         let sid = ServerId(sid);
-        let Some(cl) = self.clients.get(c) else { return false };
-        let behind = self.nodes.get(&sid).is_none_or(|n| n.applied_zxid().0 < cl.last_zxid);
+        let Some(cl) = self.clients.get(c) else {
+            return false;
+        };
+        let behind = self
+            .nodes
+            .get(&sid)
+            .is_none_or(|n| n.applied_zxid().0 < cl.last_zxid);
         if cl.server.is_some() || behind {
             return false;
         }
@@ -80,7 +85,9 @@ impl World {
         if !self.accept(sid, session, c, false) {
             return false;
         }
-        let Some(cl) = self.clients.get_mut(c) else { return false };
+        let Some(cl) = self.clients.get_mut(c) else {
+            return false;
+        };
         cl.server = Some(sid);
         cl.session = Some(session);
         if fresh {
@@ -127,7 +134,12 @@ impl World {
     /// A `sync` and a read of `path` behind it; returns the read's record.
     pub fn client_sync_read(&mut self, c: usize, path: &str) -> Option<usize> {
         self.client_send(c, Req::Sync)?;
-        let idx = self.client_send(c, Req::Read { path: path.to_string() })?;
+        let idx = self.client_send(
+            c,
+            Req::Read {
+                path: path.to_string(),
+            },
+        )?;
         if let Some(r) = self.records.get_mut(idx) {
             r.synced = true;
         }
@@ -136,7 +148,9 @@ impl World {
 
     /// The client closes its connection (the session stays).
     pub fn client_disconnect(&mut self, c: usize) {
-        let Some(cl) = self.clients.get(c) else { return };
+        let Some(cl) = self.clients.get(c) else {
+            return;
+        };
         if let (Some(sid), Some(s)) = (cl.server, cl.session) {
             self.drop_conn(sid, s);
         }
@@ -144,7 +158,9 @@ impl World {
 
     /// The connection closed: everything in flight stays indeterminate.
     pub(super) fn client_lost(&mut self, c: usize, sid: ServerId) {
-        let Some(cl) = self.clients.get_mut(c) else { return };
+        let Some(cl) = self.clients.get_mut(c) else {
+            return;
+        };
         if cl.server != Some(sid) {
             return;
         }
@@ -155,13 +171,19 @@ impl World {
         }
         let lost: Vec<usize> = std::mem::take(&mut cl.inflight).into_values().collect();
         // A session whose creation is in doubt is abandoned (it may exist, unused).
-        if lost.iter().any(|i| self.records.get(*i).is_some_and(|r| r.req == Req::CreateSession)) {
+        if lost.iter().any(|i| {
+            self.records
+                .get(*i)
+                .is_some_and(|r| r.req == Req::CreateSession)
+        }) {
             cl.session = None;
         }
     }
 
     pub(super) fn client_ready(&mut self, c: usize, valid: bool) {
-        let Some(cl) = self.clients.get_mut(c) else { return };
+        let Some(cl) = self.clients.get_mut(c) else {
+            return;
+        };
         if valid {
             cl.ready = true;
         } else {
@@ -171,19 +193,34 @@ impl World {
 
     /// A reply on session `session`'s connection: it must answer the oldest request.
     pub(super) fn client_reply(&mut self, session: i64, cxid: i32, outcome: Outcome, zxid: i64) {
-        let Some(c) = self.clients.iter().position(|cl| cl.session == Some(session) && cl.server.is_some()) else { return };
-        let Some(cl) = self.clients.get_mut(c) else { return };
+        let Some(c) = self
+            .clients
+            .iter()
+            .position(|cl| cl.session == Some(session) && cl.server.is_some())
+        else {
+            return;
+        };
+        let Some(cl) = self.clients.get_mut(c) else {
+            return;
+        };
         let oldest = cl.inflight.keys().next().copied();
         if oldest != Some(cxid) {
-            return self.fail("session FIFO", format!("{session:#x} got the reply to {cxid} while {oldest:?} was older"));
+            return self.fail(
+                "session FIFO",
+                format!("{session:#x} got the reply to {cxid} while {oldest:?} was older"),
+            );
         }
         if zxid < cl.last_zxid {
             let what = format!("{session:#x} saw zxid {zxid:#x} after {:#x}", cl.last_zxid);
             return self.fail("session order", what);
         }
         cl.last_zxid = zxid;
-        let Some(idx) = cl.inflight.remove(&cxid) else { return };
-        let Some(r) = self.records.get_mut(idx) else { return };
+        let Some(idx) = cl.inflight.remove(&cxid) else {
+            return;
+        };
+        let Some(r) = self.records.get_mut(idx) else {
+            return;
+        };
         (r.complete, r.outcome, r.zxid) = (Some(self.now), outcome.clone(), zxid);
         let (req, server) = (r.req.clone(), r.server);
         self.client_saw(c, &req, &outcome);
@@ -204,10 +241,14 @@ impl World {
     }
 
     fn client_saw(&mut self, c: usize, req: &Req, outcome: &Outcome) {
-        let Some(cl) = self.clients.get_mut(c) else { return };
+        let Some(cl) = self.clients.get_mut(c) else {
+            return;
+        };
         match (req, outcome) {
             (Req::Read { path }, Outcome::Read(Some(v))) => cl.seen.insert(path.clone(), v.version),
-            (Req::SetData { path, .. }, Outcome::Written { version }) => cl.seen.insert(path.clone(), *version),
+            (Req::SetData { path, .. }, Outcome::Written { version }) => {
+                cl.seen.insert(path.clone(), *version)
+            }
             (Req::Create { path, .. }, Outcome::Done) => cl.seen.insert(path.clone(), 0),
             _ => None,
         };
@@ -230,8 +271,15 @@ impl World {
         }
         let d = self.rng.range(1, 2 * self.opts.op_every_ms.max(1));
         self.schedule(d, Event::Client(c));
-        let Some(cl) = self.clients.get(c) else { return };
-        let stale = cl.inflight.values().next().and_then(|i| self.records.get(*i)).is_some_and(|r| r.invoke + TIMEOUT_MS < self.now);
+        let Some(cl) = self.clients.get(c) else {
+            return;
+        };
+        let stale = cl
+            .inflight
+            .values()
+            .next()
+            .and_then(|i| self.records.get(*i))
+            .is_some_and(|r| r.invoke + TIMEOUT_MS < self.now);
         let busy = cl.inflight.len() >= MAX_INFLIGHT || !cl.ready || cl.closing;
         match cl.server {
             None => {
@@ -248,22 +296,45 @@ impl World {
 
     fn random_op(&mut self, c: usize) {
         let key = format!("/k{}", self.rng.range(0, 1));
-        let seen = self.clients.get(c).and_then(|cl| cl.seen.get(&key).copied()).unwrap_or(0);
+        let seen = self
+            .clients
+            .get(c)
+            .and_then(|cl| cl.seen.get(&key).copied())
+            .unwrap_or(0);
         let data = format!("{c}.{}", self.records.len()).into_bytes();
         let idle = self.clients.get(c).is_some_and(|cl| cl.inflight.is_empty());
         let req = match self.rng.range(0, 99) {
             0..=1 if idle => Req::CloseSession,
             0..=4 => return self.client_disconnect(c),
-            5..=19 => Req::Create { path: key, data, ephemeral: false },
-            20..=39 => Req::SetData { path: key, data, version: -1 },
-            40..=54 => Req::SetData { path: key, data, version: seen },
-            55..=64 => Req::Delete { path: key, version: if self.rng.chance(1, 2) { -1 } else { seen } },
+            5..=19 => Req::Create {
+                path: key,
+                data,
+                ephemeral: false,
+            },
+            20..=39 => Req::SetData {
+                path: key,
+                data,
+                version: -1,
+            },
+            40..=54 => Req::SetData {
+                path: key,
+                data,
+                version: seen,
+            },
+            55..=64 => Req::Delete {
+                path: key,
+                version: if self.rng.chance(1, 2) { -1 } else { seen },
+            },
             65..=79 => Req::Read { path: key },
             80..=91 => {
                 self.client_sync_read(c, &key);
                 return;
             }
-            _ => Req::Create { path: format!("/e{}", self.rng.range(0, 1)), data, ephemeral: true },
+            _ => Req::Create {
+                path: format!("/e{}", self.rng.range(0, 1)),
+                data,
+                ephemeral: true,
+            },
         };
         self.client_send(c, req);
     }

@@ -61,11 +61,19 @@ fn outcome(w: &World, r: usize) -> Outcome {
 
 fn applied_by(w: &World, s: i64, cxid: i32) -> Vec<&TxnEntry> {
     let l = w.leader().unwrap_or(1);
-    w.node(l).applied.iter().filter(|e| (e.header.client_id, e.header.cxid) == (s, cxid)).collect()
+    w.node(l)
+        .applied
+        .iter()
+        .filter(|e| (e.header.client_id, e.header.cxid) == (s, cxid))
+        .collect()
 }
 
 fn create(path: &str, data: &str) -> Req {
-    Req::Create { path: path.into(), data: data.into(), ephemeral: false }
+    Req::Create {
+        path: path.into(),
+        data: data.into(),
+        ephemeral: false,
+    }
 }
 
 #[test]
@@ -77,7 +85,13 @@ fn a_write_in_flight_when_the_leader_crashes_is_indeterminate_and_applied_at_mos
     let s = session(&w, c);
     let r = w.client_send(c, create("/k0", "a")).expect("sent");
     let cxid = w.records[r].cxid;
-    let logged = |w: &World| w.node(f).disk.log.iter().any(|e| (e.header.client_id, e.header.cxid) == (s, cxid));
+    let logged = |w: &World| {
+        w.node(f)
+            .disk
+            .log
+            .iter()
+            .any(|e| (e.header.client_id, e.header.cxid) == (s, cxid))
+    };
     while !logged(&w) {
         w.run_for(1);
     }
@@ -93,7 +107,11 @@ fn a_write_in_flight_when_the_leader_crashes_is_indeterminate_and_applied_at_mos
     settle(&mut w);
     let first = applied_by(&w, s, cxid);
     assert!(first.len() <= 1, "applied twice: {first:?}");
-    let expect = if first.is_empty() { Outcome::Done } else { Outcome::Failed(ErrorCode::NodeExists) };
+    let expect = if first.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::Failed(ErrorCode::NodeExists)
+    };
     assert_eq!(outcome(&w, retry), expect);
 }
 
@@ -106,7 +124,11 @@ fn a_session_moving_to_another_server_keeps_its_writes_in_order() {
     let s = session(&w, c);
     assert!(w.client_send(c, create("/k0", "0")).is_some());
     w.run_for(100);
-    let set = |i: u32| Req::SetData { path: "/k0".into(), data: format!("{i}").into_bytes(), version: -1 };
+    let set = |i: u32| Req::SetData {
+        path: "/k0".into(),
+        data: format!("{i}").into_bytes(),
+        version: -1,
+    };
     for i in 1..=3 {
         w.client_send(c, set(i));
     }
@@ -121,10 +143,19 @@ fn a_session_moving_to_another_server_keeps_its_writes_in_order() {
     settle(&mut w);
     assert_eq!(outcome(&w, read), Outcome::Read(w.node(l).tree.read("/k0")));
     let data = w.node(l).tree.read("/k0").map(|v| v.data);
-    assert_eq!(data, Some(b"6".to_vec()), "the last write of the session wins");
+    assert_eq!(
+        data,
+        Some(b"6".to_vec()),
+        "the last write of the session wins"
+    );
     let moved = w.node(l).applied.iter().filter(|e| e.header.client_id == s);
-    let errors: Vec<_> = moved.filter(|e| matches!(e.txn, crate::proto::Txn::Error(_))).collect();
-    assert!(errors.iter().all(|e| e.header.cxid <= 5), "only writes sent before the move may fail: {errors:?}");
+    let errors: Vec<_> = moved
+        .filter(|e| matches!(e.txn, crate::proto::Txn::Error(_)))
+        .collect();
+    assert!(
+        errors.iter().all(|e| e.header.cxid <= 5),
+        "only writes sent before the move may fail: {errors:?}"
+    );
 }
 
 #[test]
@@ -134,7 +165,11 @@ fn closing_a_session_removes_its_ephemerals_on_every_server() {
     let f = others(&w, l)[0];
     let owner = client_on(&mut w, f);
     let watcher = client_on(&mut w, l);
-    let eph = Req::Create { path: "/e0".into(), data: b"x".to_vec(), ephemeral: true };
+    let eph = Req::Create {
+        path: "/e0".into(),
+        data: b"x".to_vec(),
+        ephemeral: true,
+    };
     let made = w.client_send(owner, eph.clone()).expect("sent");
     w.run_for(100);
     assert_eq!(outcome(&w, made), Outcome::Done);
@@ -165,17 +200,32 @@ fn a_session_returns_to_a_cut_off_server_only_once_it_caught_up() {
     let r = w.client_send(c, create("/k1", "v")).expect("sent");
     // Long enough for a slow fsync (the simulated disk takes up to 200 ms now and then).
     w.run_for(500);
-    assert_eq!(outcome(&w, r), Outcome::Done, "the leader and {f1} commit without {f2}");
+    assert_eq!(
+        outcome(&w, r),
+        Outcome::Done,
+        "the leader and {f1} commit without {f2}"
+    );
     w.client_disconnect(c);
     assert!(w.node(f2).applied_zxid().0 < w.client(c).last_zxid);
-    assert!(!w.client_connect(c, f2), "{f2} is behind what the session has seen");
+    assert!(
+        !w.client_connect(c, f2),
+        "{f2} is behind what the session has seen"
+    );
     w.heal();
     w.run_for(3000);
     assert!(w.client_connect(c, f2), "{f2} caught up");
     w.run_for(50);
-    let read = w.client_send(c, Req::Read { path: "/k1".into() }).expect("sent");
+    let read = w
+        .client_send(c, Req::Read { path: "/k1".into() })
+        .expect("sent");
     w.run_for(100);
-    assert_eq!(outcome(&w, read), Outcome::Read(Some(Versioned { data: b"v".to_vec(), version: 0 })));
+    assert_eq!(
+        outcome(&w, read),
+        Outcome::Read(Some(Versioned {
+            data: b"v".to_vec(),
+            version: 0
+        }))
+    );
     settle(&mut w);
 }
 
@@ -187,10 +237,20 @@ fn compare_and_set_lets_exactly_one_of_two_racing_clients_win() {
     let (a, b) = (client_on(&mut w, l), client_on(&mut w, f));
     w.client_send(a, create("/k0", "base"));
     w.run_for(100);
-    let cas = |d: &str| Req::SetData { path: "/k0".into(), data: d.into(), version: 0 };
-    let (ra, rb) = (w.client_send(a, cas("a")).expect("sent"), w.client_send(b, cas("b")).expect("sent"));
+    let cas = |d: &str| Req::SetData {
+        path: "/k0".into(),
+        data: d.into(),
+        version: 0,
+    };
+    let (ra, rb) = (
+        w.client_send(a, cas("a")).expect("sent"),
+        w.client_send(b, cas("b")).expect("sent"),
+    );
     settle(&mut w);
     let won: Vec<Outcome> = [ra, rb].iter().map(|r| outcome(&w, *r)).collect();
     assert!(won.contains(&Outcome::Written { version: 1 }), "{won:?}");
-    assert!(won.contains(&Outcome::Failed(ErrorCode::BadVersion)), "{won:?}");
+    assert!(
+        won.contains(&Outcome::Failed(ErrorCode::BadVersion)),
+        "{won:?}"
+    );
 }

@@ -36,7 +36,10 @@ impl Disk {
     }
 
     pub fn durable_zxid(&self) -> Zxid {
-        self.durable_len.checked_sub(1).and_then(|i| self.log.get(i)).map_or(Zxid::ZERO, zxid)
+        self.durable_len
+            .checked_sub(1)
+            .and_then(|i| self.log.get(i))
+            .map_or(Zxid::ZERO, zxid)
     }
 
     pub fn append(&mut self, entries: &[TxnEntry]) {
@@ -87,8 +90,15 @@ mod tests {
     use crate::proto::{Txn, TxnHeader};
 
     fn e(c: u32) -> TxnEntry {
-        let header = TxnHeader { zxid: Zxid::new(1, c).0, ..Default::default() };
-        TxnEntry { header, txn: Txn::Delete("/".into()), digest: None }
+        let header = TxnHeader {
+            zxid: Zxid::new(1, c).0,
+            ..Default::default()
+        };
+        TxnEntry {
+            header,
+            txn: Txn::Delete("/".into()),
+            digest: None,
+        }
     }
 
     #[test]

@@ -41,8 +41,8 @@ mod scenarios;
 mod sweep;
 
 pub use checker::{linearizable, Violation};
-pub use disk::TornTail;
 pub use client::{Client, Record};
+pub use disk::TornTail;
 pub use model::Req;
 pub use rng::Rng;
 pub use world::{Options, World};

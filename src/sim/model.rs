@@ -14,8 +14,8 @@ use crate::jute::Limits;
 use crate::proto::codec::{decode_request, put_request_record};
 use crate::proto::quorum::ForwardedRequest;
 use crate::proto::{
-    CreateRequest, CreateTxn, DeleteRequest, ErrorCode, OpCode, Request, RequestHeader, SetDataRequest, SetDataTxn, Txn,
-    TxnEntry,
+    CreateRequest, CreateTxn, DeleteRequest, ErrorCode, OpCode, Request, RequestHeader,
+    SetDataRequest, SetDataTxn, Txn, TxnEntry,
 };
 
 pub const SESSION_BASE: i64 = 0x1000;
@@ -47,12 +47,19 @@ impl Tree {
     }
 
     pub fn read(&self, path: &str) -> Value {
-        self.nodes.get(path).map(|n| Versioned { data: n.data.clone(), version: n.version })
+        self.nodes.get(path).map(|n| Versioned {
+            data: n.data.clone(),
+            version: n.version,
+        })
     }
 
     /// Ephemerals of `session`, in path order.
     pub fn ephemerals(&self, session: i64) -> Vec<String> {
-        self.nodes.iter().filter(|(_, n)| n.owner == session).map(|(p, _)| p.clone()).collect()
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.owner == session)
+            .map(|(p, _)| p.clone())
+            .collect()
     }
 
     fn live(&self, session: i64) -> bool {
@@ -74,7 +81,11 @@ impl Tree {
             Txn::CloseSession(paths) => return self.close(s, paths.as_deref()),
             Txn::Create(c) | Txn::Create2(c) => {
                 let owner = if c.ephemeral { s } else { 0 };
-                let node = ZNode { data: c.data.clone().unwrap_or_default(), version: 0, owner };
+                let node = ZNode {
+                    data: c.data.clone().unwrap_or_default(),
+                    version: 0,
+                    owner,
+                };
                 self.nodes.insert(c.path.clone(), node);
             }
             Txn::SetData(t) => {
@@ -91,7 +102,11 @@ impl Tree {
         if live || matches!(e.txn, Txn::CreateSession { .. }) {
             Ok(())
         } else {
-            Err(format!("{:?} applied for closed session {s:#x} at {:#x}", e.txn.op_code(), e.header.zxid))
+            Err(format!(
+                "{:?} applied for closed session {s:#x} at {:#x}",
+                e.txn.op_code(),
+                e.header.zxid
+            ))
         }
     }
 
@@ -105,7 +120,9 @@ impl Tree {
         let mut named: Vec<String> = paths.unwrap_or_default().to_vec();
         named.sort();
         if named != owned {
-            return Err(format!("closeSession of {s:#x} names {named:?} but it owns {owned:?}"));
+            return Err(format!(
+                "closeSession of {s:#x} names {named:?} but it owns {owned:?}"
+            ));
         }
         Ok(())
     }
@@ -116,11 +133,24 @@ impl Tree {
 pub enum Req {
     CreateSession,
     CloseSession,
-    Create { path: String, data: Vec<u8>, ephemeral: bool },
-    SetData { path: String, data: Vec<u8>, version: i32 },
-    Delete { path: String, version: i32 },
+    Create {
+        path: String,
+        data: Vec<u8>,
+        ephemeral: bool,
+    },
+    SetData {
+        path: String,
+        data: Vec<u8>,
+        version: i32,
+    },
+    Delete {
+        path: String,
+        version: i32,
+    },
     Sync,
-    Read { path: String },
+    Read {
+        path: String,
+    },
 }
 
 impl Req {
@@ -133,25 +163,52 @@ impl Req {
         let (op, req) = match self {
             Req::CreateSession => (OpCode::CreateSession, None),
             Req::CloseSession => (OpCode::CloseSession, None),
-            Req::Create { path, data, ephemeral } => {
+            Req::Create {
+                path,
+                data,
+                ephemeral,
+            } => {
                 let flags = if *ephemeral { EPHEMERAL } else { 0 };
-                let r = CreateRequest { path: path.clone(), data: Some(data.clone()), acl: vec![], flags };
+                let r = CreateRequest {
+                    path: path.clone(),
+                    data: Some(data.clone()),
+                    acl: vec![],
+                    flags,
+                };
                 (OpCode::Create, Some(Request::Create(r)))
             }
-            Req::SetData { path, data, version } => {
-                let r = SetDataRequest { path: path.clone(), data: Some(data.clone()), version: *version };
+            Req::SetData {
+                path,
+                data,
+                version,
+            } => {
+                let r = SetDataRequest {
+                    path: path.clone(),
+                    data: Some(data.clone()),
+                    version: *version,
+                };
                 (OpCode::SetData, Some(Request::SetData(r)))
             }
-            Req::Delete { path, version } => {
-                (OpCode::Delete, Some(Request::Delete(DeleteRequest { path: path.clone(), version: *version })))
-            }
+            Req::Delete { path, version } => (
+                OpCode::Delete,
+                Some(Request::Delete(DeleteRequest {
+                    path: path.clone(),
+                    version: *version,
+                })),
+            ),
             Req::Sync | Req::Read { .. } => (OpCode::Sync, None),
         };
         let mut body = vec![];
         if let Some(r) = req {
             put_request_record(&mut body, &r);
         }
-        ForwardedRequest { session: crate::proto::SessionId(session), cxid, op: op.code(), body, auth: vec![] }
+        ForwardedRequest {
+            session: crate::proto::SessionId(session),
+            cxid,
+            op: op.code(),
+            body,
+            auth: vec![],
+        }
     }
 }
 
@@ -167,17 +224,28 @@ pub fn prep(pending: &Tree, req: &ForwardedRequest) -> Txn {
     if !pending.live(s) {
         return Txn::Error(ErrorCode::SessionExpired);
     }
-    let hdr = RequestHeader { xid: req.cxid, op: req.op };
+    let hdr = RequestHeader {
+        xid: req.cxid,
+        op: req.op,
+    };
     match decode_request(&hdr, &req.body, &Limits::default()) {
         Ok(Request::Create(c)) => prep_create(pending, c),
         Ok(Request::SetData(r)) => match pending.nodes.get(&r.path) {
             None => Txn::Error(ErrorCode::NoNode),
-            Some(n) if r.version != -1 && r.version != n.version => Txn::Error(ErrorCode::BadVersion),
-            Some(n) => Txn::SetData(SetDataTxn { path: r.path, data: r.data, version: n.version.wrapping_add(1) }),
+            Some(n) if r.version != -1 && r.version != n.version => {
+                Txn::Error(ErrorCode::BadVersion)
+            }
+            Some(n) => Txn::SetData(SetDataTxn {
+                path: r.path,
+                data: r.data,
+                version: n.version.wrapping_add(1),
+            }),
         },
         Ok(Request::Delete(r)) => match pending.nodes.get(&r.path) {
             None => Txn::Error(ErrorCode::NoNode),
-            Some(n) if r.version != -1 && r.version != n.version => Txn::Error(ErrorCode::BadVersion),
+            Some(n) if r.version != -1 && r.version != n.version => {
+                Txn::Error(ErrorCode::BadVersion)
+            }
             Some(_) => Txn::Delete(r.path),
         },
         _ => Txn::Error(ErrorCode::MarshallingError),
@@ -189,7 +257,13 @@ fn prep_create(pending: &Tree, c: CreateRequest) -> Txn {
         return Txn::Error(ErrorCode::NodeExists);
     }
     let ephemeral = c.flags & EPHEMERAL != 0;
-    Txn::Create(CreateTxn { path: c.path, data: c.data, acl: c.acl, ephemeral, parent_cversion: 0 })
+    Txn::Create(CreateTxn {
+        path: c.path,
+        data: c.data,
+        acl: c.acl,
+        ephemeral,
+        parent_cversion: 0,
+    })
 }
 
 #[cfg(test)]
@@ -198,7 +272,14 @@ mod tests {
     use crate::proto::TxnHeader;
 
     fn entry(session: i64, txn: Txn) -> TxnEntry {
-        TxnEntry { header: TxnHeader { client_id: session, ..Default::default() }, txn, digest: None }
+        TxnEntry {
+            header: TxnHeader {
+                client_id: session,
+                ..Default::default()
+            },
+            txn,
+            digest: None,
+        }
     }
 
     fn prepped(t: &mut Tree, session: i64, r: Req) -> Result<Txn, String> {
@@ -210,36 +291,104 @@ mod tests {
     fn prep_checks_versions_and_existence_like_the_leader() {
         let (s, mut t) = (SESSION_BASE, Tree::default());
         prepped(&mut t, s, Req::CreateSession).unwrap();
-        let create = Req::Create { path: "/a".into(), data: b"x".to_vec(), ephemeral: false };
-        assert!(matches!(prepped(&mut t, s, create.clone()), Ok(Txn::Create(_))));
-        assert_eq!(prepped(&mut t, s, create), Ok(Txn::Error(ErrorCode::NodeExists)));
-        let cas = |v| Req::SetData { path: "/a".into(), data: b"y".to_vec(), version: v };
-        assert_eq!(prepped(&mut t, s, cas(3)), Ok(Txn::Error(ErrorCode::BadVersion)));
-        assert!(matches!(prepped(&mut t, s, cas(0)), Ok(Txn::SetData(SetDataTxn { version: 1, .. }))));
-        assert_eq!(t.read("/a"), Some(Versioned { data: b"y".to_vec(), version: 1 }));
-        assert_eq!(prepped(&mut t, s, Req::Delete { path: "/b".into(), version: -1 }), Ok(Txn::Error(ErrorCode::NoNode)));
+        let create = Req::Create {
+            path: "/a".into(),
+            data: b"x".to_vec(),
+            ephemeral: false,
+        };
+        assert!(matches!(
+            prepped(&mut t, s, create.clone()),
+            Ok(Txn::Create(_))
+        ));
+        assert_eq!(
+            prepped(&mut t, s, create),
+            Ok(Txn::Error(ErrorCode::NodeExists))
+        );
+        let cas = |v| Req::SetData {
+            path: "/a".into(),
+            data: b"y".to_vec(),
+            version: v,
+        };
+        assert_eq!(
+            prepped(&mut t, s, cas(3)),
+            Ok(Txn::Error(ErrorCode::BadVersion))
+        );
+        assert!(matches!(
+            prepped(&mut t, s, cas(0)),
+            Ok(Txn::SetData(SetDataTxn { version: 1, .. }))
+        ));
+        assert_eq!(
+            t.read("/a"),
+            Some(Versioned {
+                data: b"y".to_vec(),
+                version: 1
+            })
+        );
+        assert_eq!(
+            prepped(
+                &mut t,
+                s,
+                Req::Delete {
+                    path: "/b".into(),
+                    version: -1
+                }
+            ),
+            Ok(Txn::Error(ErrorCode::NoNode))
+        );
     }
 
     #[test]
     fn closing_a_session_removes_its_ephemerals_and_later_writes_expire() {
         let (s, mut t) = (SESSION_BASE + 1, Tree::default());
         prepped(&mut t, s, Req::CreateSession).unwrap();
-        prepped(&mut t, s, Req::Create { path: "/e".into(), data: vec![], ephemeral: true }).unwrap();
-        assert_eq!(prepped(&mut t, s, Req::CloseSession), Ok(Txn::CloseSession(Some(vec!["/e".into()]))));
+        prepped(
+            &mut t,
+            s,
+            Req::Create {
+                path: "/e".into(),
+                data: vec![],
+                ephemeral: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            prepped(&mut t, s, Req::CloseSession),
+            Ok(Txn::CloseSession(Some(vec!["/e".into()])))
+        );
         assert!(t.nodes.is_empty());
-        let late = Req::Create { path: "/e".into(), data: vec![], ephemeral: true };
-        assert_eq!(prepped(&mut t, s, late), Ok(Txn::Error(ErrorCode::SessionExpired)));
+        let late = Req::Create {
+            path: "/e".into(),
+            data: vec![],
+            ephemeral: true,
+        };
+        assert_eq!(
+            prepped(&mut t, s, late),
+            Ok(Txn::Error(ErrorCode::SessionExpired))
+        );
     }
 
     #[test]
     fn the_txn_stream_is_checked_for_session_rules() {
         let (s, mut t) = (SESSION_BASE + 2, Tree::default());
-        let eph = Txn::Create(CreateTxn { path: "/e".into(), data: None, acl: vec![], ephemeral: true, parent_cversion: 0 });
-        assert!(t.apply(&entry(s, eph.clone())).is_err(), "create by a session never opened");
+        let eph = Txn::Create(CreateTxn {
+            path: "/e".into(),
+            data: None,
+            acl: vec![],
+            ephemeral: true,
+            parent_cversion: 0,
+        });
+        assert!(
+            t.apply(&entry(s, eph.clone())).is_err(),
+            "create by a session never opened"
+        );
         let mut t = Tree::default();
-        t.apply(&entry(s, Txn::CreateSession { timeout_ms: 1 })).unwrap();
+        t.apply(&entry(s, Txn::CreateSession { timeout_ms: 1 }))
+            .unwrap();
         t.apply(&entry(s, eph)).unwrap();
-        assert!(t.apply(&entry(s, Txn::CloseSession(Some(vec![])))).is_err(), "a close that forgets an ephemeral");
+        assert!(
+            t.apply(&entry(s, Txn::CloseSession(Some(vec![])))).is_err(),
+            "a close that forgets an ephemeral"
+        );
         assert!(t.nodes.is_empty(), "the close still removes it");
     }
 }

@@ -74,7 +74,12 @@ impl Net {
     }
 
     /// A learner dials its leader: the pair's previous connection, if any, is replaced.
-    pub fn dial(&mut self, learner: ServerId, leader: ServerId, learner_gen: u64) -> (u64, Option<u64>) {
+    pub fn dial(
+        &mut self,
+        learner: ServerId,
+        leader: ServerId,
+        learner_gen: u64,
+    ) -> (u64, Option<u64>) {
         self.next_id += 1;
         let id = self.next_id;
         let c = Conn {
@@ -94,7 +99,10 @@ impl Net {
     }
 
     pub fn current(&self, learner: ServerId, leader: ServerId) -> Option<u64> {
-        self.by_pair.get(&(learner, leader)).copied().filter(|id| self.conns.get(id).is_some_and(|c| c.alive))
+        self.by_pair
+            .get(&(learner, leader))
+            .copied()
+            .filter(|id| self.conns.get(id).is_some_and(|c| c.alive))
     }
 
     /// Marks the connection dead; true if it was alive.
@@ -111,8 +119,14 @@ impl Net {
 
     /// Delivery time for a message sent now in one direction, FIFO behind earlier ones.
     pub fn conn_time(&mut self, id: u64, upstream: bool, at: u64) -> u64 {
-        let Some(c) = self.conns.get_mut(&id) else { return at };
-        let last = if upstream { &mut c.last_up } else { &mut c.last_down };
+        let Some(c) = self.conns.get_mut(&id) else {
+            return at;
+        };
+        let last = if upstream {
+            &mut c.last_up
+        } else {
+            &mut c.last_down
+        };
         *last = (*last).max(at);
         *last
     }
@@ -120,6 +134,7 @@ impl Net {
     /// Forgets dead connections nobody can refer to any more.
     pub fn gc(&mut self) {
         let by_pair = &self.by_pair;
-        self.conns.retain(|id, c| c.alive || by_pair.get(&(c.learner, c.leader)) == Some(id));
+        self.conns
+            .retain(|id, c| c.alive || by_pair.get(&(c.learner, c.leader)) == Some(id));
     }
 }

@@ -15,7 +15,10 @@ use super::model::{Req, Tree};
 /// which keeps requests in arrival order while the proposal window is full.
 #[derive(Clone, Debug)]
 pub enum Queued {
-    Write { from: ServerId, req: ForwardedRequest },
+    Write {
+        from: ServerId,
+        req: ForwardedRequest,
+    },
     Sync(Origin),
 }
 
@@ -90,7 +93,9 @@ impl Node {
     }
 
     pub fn applied_zxid(&self) -> Zxid {
-        self.applied.last().map_or(Zxid::ZERO, |e| Zxid(e.header.zxid))
+        self.applied
+            .last()
+            .map_or(Zxid::ZERO, |e| Zxid(e.header.zxid))
     }
 
     /// What a role starts from: Java reloads the database from the log, so the state is

@@ -25,7 +25,10 @@ fn writes(w: &mut World, at: i64, n: usize) {
 }
 
 fn has(w: &World, sid: i64, key: (i64, i32)) -> bool {
-    w.node(sid).applied.iter().any(|e| (e.header.client_id, e.header.cxid) == key)
+    w.node(sid)
+        .applied
+        .iter()
+        .any(|e| (e.header.client_id, e.header.cxid) == key)
 }
 
 /// Every acknowledged write is applied on every node, and all invariants hold.
@@ -50,7 +53,13 @@ fn leader_crash_before_commit_keeps_a_proposal_a_follower_logged() {
     let f = follower_of(l);
     assert!(w.write(l));
     let key = (l, w.node(l).next_cxid);
-    let logged = |w: &World| w.node(f).disk.log.iter().any(|e| (e.header.client_id, e.header.cxid) == key);
+    let logged = |w: &World| {
+        w.node(f)
+            .disk
+            .log
+            .iter()
+            .any(|e| (e.header.client_id, e.header.cxid) == key)
+    };
     while !logged(&w) {
         w.run_for(1);
     }
@@ -59,7 +68,10 @@ fn leader_crash_before_commit_keeps_a_proposal_a_follower_logged() {
     w.restart(ServerId(l));
     settle_and_check(&mut w);
     for sid in 1..=3 {
-        assert!(has(&w, sid, key), "the logged proposal survives into the new epoch on {sid}");
+        assert!(
+            has(&w, sid, key),
+            "the logged proposal survives into the new epoch on {sid}"
+        );
     }
 }
 
@@ -73,34 +85,77 @@ fn a_proposal_no_one_else_logged_is_truncated_when_its_leader_returns() {
     let key = (l, w.node(l).next_cxid);
     w.run_for(100);
     w.crash(ServerId(l), TornTail::KeepAll);
-    assert!(w.node(l).disk.log.iter().any(|e| (e.header.client_id, e.header.cxid) == key), "the old leader logged it");
+    assert!(
+        w.node(l)
+            .disk
+            .log
+            .iter()
+            .any(|e| (e.header.client_id, e.header.cxid) == key),
+        "the old leader logged it"
+    );
     w.heal();
     w.run_for(3000);
     w.restart(ServerId(l));
     settle_and_check(&mut w);
-    assert!(w.log.iter().any(|(s, e)| s.0 == l && e.starts_with("truncate")), "TRUNC sent: {:?}", w.log);
+    assert!(
+        w.log
+            .iter()
+            .any(|(s, e)| s.0 == l && e.starts_with("truncate")),
+        "TRUNC sent: {:?}",
+        w.log
+    );
     for sid in 1..=3 {
-        assert!(!has(&w, sid, key), "the uncommitted proposal is gone on {sid}");
-        assert!(!w.node(sid).disk.log.iter().any(|e| (e.header.client_id, e.header.cxid) == key));
+        assert!(
+            !has(&w, sid, key),
+            "the uncommitted proposal is gone on {sid}"
+        );
+        assert!(!w
+            .node(sid)
+            .disk
+            .log
+            .iter()
+            .any(|e| (e.header.client_id, e.header.cxid) == key));
     }
 }
 
 #[test]
 fn a_follower_behind_the_committed_window_gets_a_snapshot() {
-    let mut w = started(Options { committed_log_max: 4, ..Options::default() });
+    let mut w = started(Options {
+        committed_log_max: 4,
+        ..Options::default()
+    });
     let l = w.leader().unwrap_or(0);
     let f = follower_of(l);
     w.crash(ServerId(f), TornTail::DropAll);
     writes(&mut w, l, 12);
     w.restart(ServerId(f));
     settle_and_check(&mut w);
-    assert!(w.log.iter().any(|(_, e)| e.starts_with(&format!("snap to {f}"))), "{:?}", w.log);
+    assert!(
+        w.log
+            .iter()
+            .any(|(_, e)| e.starts_with(&format!("snap to {f}"))),
+        "{:?}",
+        w.log
+    );
     assert_eq!(w.node(f).applied, w.node(l).applied);
 }
 
 fn entry(epoch: u32, c: u32) -> TxnEntry {
-    let header = TxnHeader { client_id: 9, cxid: c as i32, zxid: Zxid::new(epoch, c).0, time: 0 };
-    TxnEntry { header, txn: Txn::SetData(SetDataTxn { path: "/k".into(), data: None, version: c as i32 }), digest: None }
+    let header = TxnHeader {
+        client_id: 9,
+        cxid: c as i32,
+        zxid: Zxid::new(epoch, c).0,
+        time: 0,
+    };
+    TxnEntry {
+        header,
+        txn: Txn::SetData(SetDataTxn {
+            path: "/k".into(),
+            data: None,
+            version: c as i32,
+        }),
+        digest: None,
+    }
 }
 
 #[test]
@@ -135,14 +190,21 @@ fn a_partitioned_old_leader_commits_nothing_and_rejoins() {
         }
         w.run_for(60);
     }
-    assert_eq!(w.acked.len(), acked_before, "nothing commits without a quorum");
+    assert_eq!(
+        w.acked.len(),
+        acked_before,
+        "nothing commits without a quorum"
+    );
     w.run_for(3000);
     let new = w.leader().unwrap_or(0);
     assert_ne!(new, l);
     writes(&mut w, new, 3);
     settle_and_check(&mut w);
     for key in proposed {
-        assert!(!(1..=3).any(|s| has(&w, s, key)), "{key:?} from the cut-off leader never applies");
+        assert!(
+            !(1..=3).any(|s| has(&w, s, key)),
+            "{key:?} from the cut-off leader never applies"
+        );
     }
 }
 

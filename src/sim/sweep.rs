@@ -1,8 +1,8 @@
 //! The seed sweep: many randomized runs with faults, each checked by every invariant and
 //! for convergence after healing. A failure names the seed and how to replay it.
 
-use super::world::{Options, World};
 use super::rng::Rng;
+use super::world::{Options, World};
 
 /// Runs one seed to the end; `Err` carries the failure report.
 pub fn run_seed(seed: u64) -> Result<u64, String> {
@@ -19,12 +19,22 @@ fn run_seed_traced(seed: u64, trace: bool, tail: usize) -> Result<u64, String> {
     w.run_until(end);
     match w.finish() {
         Ok(()) if !w.inconclusive.is_empty() => {
-            eprintln!("seed {seed}: linearizability inconclusive on {:?} (search cap)", w.inconclusive);
+            eprintln!(
+                "seed {seed}: linearizability inconclusive on {:?} (search cap)",
+                w.inconclusive
+            );
             Ok(w.fingerprint)
         }
         Ok(()) => Ok(w.fingerprint),
         Err(v) => {
-            let tail: Vec<String> = w.log.iter().rev().take(tail).rev().map(|(s, l)| format!("  {s}: {l}")).collect();
+            let tail: Vec<String> = w
+                .log
+                .iter()
+                .rev()
+                .take(tail)
+                .rev()
+                .map(|(s, l)| format!("  {s}: {l}"))
+                .collect();
             Err(format!(
                 "seed {seed} failed: {v}\n  options: {opts:?}\n  last role events:\n{}\n  replay: SIM_SEED={seed} cargo test --release --lib sim::sweep::replay -- --nocapture",
                 tail.join("\n")
@@ -50,12 +60,18 @@ fn sweep(from: u64, count: u64) {
 /// Seeds per test run: `SIM_SEEDS` overrides (CI runs 10,000 in release mode).
 fn seed_count() -> u64 {
     let default = if cfg!(debug_assertions) { 1000 } else { 10_000 };
-    std::env::var("SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+    std::env::var("SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
 }
 
 #[test]
 fn seed_sweep_keeps_every_invariant() {
-    let start = std::env::var("SIM_SEED_START").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let start = std::env::var("SIM_SEED_START")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     sweep(start, seed_count());
 }
 
@@ -70,7 +86,9 @@ fn a_seed_replays_identically() {
 /// `SIM_TRACE=1` the report lists the last 400 role events and delivered packets.
 #[test]
 fn replay() {
-    let Some(seed) = std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()) else { return };
+    let Some(seed) = std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()) else {
+        return;
+    };
     let trace = std::env::var("SIM_TRACE").is_ok();
     match run_seed_traced(seed, trace, if trace { 4000 } else { 40 }) {
         Ok(f) => println!("seed {seed} passed (fingerprint {f:#x})"),

@@ -12,7 +12,7 @@ use super::rng::Rng;
 use crate::election::{self, ElectionConfig};
 use crate::proto::quorum::{Notification, PeerState};
 use crate::proto::ServerId;
-use crate::zab::{Input, Learner, Leader, Zab, ZabConfig};
+use crate::zab::{Input, Leader, Learner, Zab, ZabConfig};
 
 /// The shape of a run.
 #[derive(Clone, Debug)]
@@ -75,11 +75,31 @@ impl Options {
 #[derive(Clone, Debug)]
 pub(super) enum Event {
     Tick(ServerId),
-    Election { from: ServerId, to: ServerId, n: Notification },
-    Dial { conn: u64, attempt: u32 },
-    Quorum { conn: u64, upstream: bool, msg: QMsg },
-    ConnDown { node: ServerId, peer: ServerId, conn: u64, gen: u64 },
-    DiskSync { node: ServerId, generation: u64, len: usize },
+    Election {
+        from: ServerId,
+        to: ServerId,
+        n: Notification,
+    },
+    Dial {
+        conn: u64,
+        attempt: u32,
+    },
+    Quorum {
+        conn: u64,
+        upstream: bool,
+        msg: QMsg,
+    },
+    ConnDown {
+        node: ServerId,
+        peer: ServerId,
+        conn: u64,
+        gen: u64,
+    },
+    DiskSync {
+        node: ServerId,
+        generation: u64,
+        len: usize,
+    },
     Write(ServerId),
     Client(usize),
     Fault,
@@ -124,7 +144,11 @@ pub struct World {
 fn config_text(voters: usize, observers: usize) -> Vec<u8> {
     let mut lines: Vec<String> = (1..=voters + observers)
         .map(|i| {
-            let role = if i > voters { "observer" } else { "participant" };
+            let role = if i > voters {
+                "observer"
+            } else {
+                "participant"
+            };
             format!("server.{i}=127.0.0.1:{}:{}:{role}", 2888 + i, 3888 + i)
         })
         .collect();
@@ -136,7 +160,9 @@ impl World {
     pub fn new(seed: u64, opts: Options) -> World {
         let voters: BTreeSet<ServerId> = (1..=opts.voters as i64).map(ServerId).collect();
         let all = opts.voters + opts.observers;
-        let observers: BTreeSet<ServerId> = (opts.voters as i64 + 1..=all as i64).map(ServerId).collect();
+        let observers: BTreeSet<ServerId> = (opts.voters as i64 + 1..=all as i64)
+            .map(ServerId)
+            .collect();
         let text = config_text(opts.voters, opts.observers);
         let zcfg = ZabConfig {
             my_id: ServerId(0),
@@ -241,13 +267,16 @@ impl World {
     /// Runs until virtual time `until` (or a violation).
     pub fn run_until(&mut self, until: u64) {
         while self.violation.is_none() {
-            let Some(entry) = self.queue.first_entry() else { break };
+            let Some(entry) = self.queue.first_entry() else {
+                break;
+            };
             if entry.key().0 > until {
                 break;
             }
             let ((at, _), e) = entry.remove_entry();
             self.now = at;
-            self.fingerprint = (self.fingerprint ^ at ^ (event_tag(&e) << 48)).wrapping_mul(0x100_0000_01b3);
+            self.fingerprint =
+                (self.fingerprint ^ at ^ (event_tag(&e) << 48)).wrapping_mul(0x100_0000_01b3);
             self.handle(e);
         }
         self.now = self.now.max(until);
@@ -262,9 +291,22 @@ impl World {
             Event::Tick(sid) => self.on_tick(sid),
             Event::Election { from, to, n } => self.on_election(from, to, n),
             Event::Dial { conn, attempt } => self.on_dial(conn, attempt),
-            Event::Quorum { conn, upstream, msg } => self.on_quorum(conn, upstream, msg),
-            Event::ConnDown { node, peer, conn, gen } => self.on_conn_down(node, peer, conn, gen),
-            Event::DiskSync { node, generation, len } => self.on_disk_sync(node, generation, len),
+            Event::Quorum {
+                conn,
+                upstream,
+                msg,
+            } => self.on_quorum(conn, upstream, msg),
+            Event::ConnDown {
+                node,
+                peer,
+                conn,
+                gen,
+            } => self.on_conn_down(node, peer, conn, gen),
+            Event::DiskSync {
+                node,
+                generation,
+                len,
+            } => self.on_disk_sync(node, generation, len),
             Event::Write(sid) => self.on_write(sid),
             Event::Client(c) => self.on_client(c),
             Event::Fault => self.on_fault(),
@@ -277,12 +319,18 @@ impl World {
 
     fn on_tick(&mut self, sid: ServerId) {
         self.schedule(self.opts.tick_ms, Event::Tick(sid));
-        let Some(n) = self.nodes.get_mut(&sid) else { return };
+        let Some(n) = self.nodes.get_mut(&sid) else {
+            return;
+        };
         if !n.up {
             return;
         }
         let fle_out = n.fle.step(election::Input::Tick);
-        let zab_out = n.zab.as_mut().map(|z| z.step(Input::Tick)).unwrap_or_default();
+        let zab_out = n
+            .zab
+            .as_mut()
+            .map(|z| z.step(Input::Tick))
+            .unwrap_or_default();
         self.fle_actions(sid, fle_out);
         self.exec(sid, zab_out);
     }
@@ -291,12 +339,17 @@ impl World {
         if self.net.partitioned(from, to) {
             return;
         }
-        let Some(node) = self.nodes.get_mut(&to) else { return };
+        let Some(node) = self.nodes.get_mut(&to) else {
+            return;
+        };
         if !node.up {
             return;
         }
         if self.trace {
-            let line = format!("fle <- {from} {:?} leader {} ee {} pe {}", n.state, n.leader, n.election_epoch, n.peer_epoch);
+            let line = format!(
+                "fle <- {from} {:?} leader {} ee {} pe {}",
+                n.state, n.leader, n.election_epoch, n.peer_epoch
+            );
             self.log.push((to, line));
         }
         let out = node.fle.step(election::Input::Received { from, n });
@@ -312,12 +365,18 @@ impl World {
                     }
                     // A reset connection delays a notification rather than losing it:
                     // `QuorumCnxManager` re-sends its last message to a peer on reconnect.
-                    let reset = if self.rng.chance(1, 100) { self.rng.range(50, 300) } else { 0 };
+                    let reset = if self.rng.chance(1, 100) {
+                        self.rng.range(50, 300)
+                    } else {
+                        0
+                    };
                     let at = self.now + self.latency() + reset;
                     let at = self.net.election_time(sid, to, at);
                     self.schedule_at(at, Event::Election { from: sid, to, n });
                 }
-                election::Action::Decided { state, vote, .. } => self.start_role(sid, state, vote.leader),
+                election::Action::Decided { state, vote, .. } => {
+                    self.start_role(sid, state, vote.leader)
+                }
             }
         }
     }
@@ -325,7 +384,9 @@ impl World {
     fn start_role(&mut self, sid: ServerId, state: PeerState, leader: ServerId) {
         let mut cfg = self.zcfg.clone();
         cfg.my_id = sid;
-        let Some(n) = self.nodes.get_mut(&sid) else { return };
+        let Some(n) = self.nodes.get_mut(&sid) else {
+            return;
+        };
         n.role_gen += 1;
         let durable = n.durable_view(&cfg);
         self.log.push((sid, format!("{state:?} {leader}")));
@@ -348,8 +409,13 @@ impl World {
     /// The end of a role (or of the process): close its quorum connections, telling the
     /// other ends, and forget the role.
     pub(super) fn close_conns(&mut self, sid: ServerId) {
-        let ids: Vec<u64> =
-            self.net.conns.iter().filter(|(_, c)| c.alive && (c.learner == sid || c.leader == sid)).map(|(i, _)| *i).collect();
+        let ids: Vec<u64> = self
+            .net
+            .conns
+            .iter()
+            .filter(|(_, c)| c.alive && (c.learner == sid || c.leader == sid))
+            .map(|(i, _)| *i)
+            .collect();
         for id in ids {
             self.reset_conn(id);
         }
@@ -358,44 +424,79 @@ impl World {
 
     /// Kills a connection; both ends learn of it after a delay.
     pub(super) fn reset_conn(&mut self, id: u64) {
-        let Some(c) = self.net.conns.get(&id).cloned() else { return };
+        let Some(c) = self.net.conns.get(&id).cloned() else {
+            return;
+        };
         if !self.net.kill(id) {
             return;
         }
         let d = self.latency();
-        self.schedule(d, Event::ConnDown { node: c.learner, peer: c.leader, conn: id, gen: c.learner_gen });
+        self.schedule(
+            d,
+            Event::ConnDown {
+                node: c.learner,
+                peer: c.leader,
+                conn: id,
+                gen: c.learner_gen,
+            },
+        );
         if c.open {
             let d = self.latency();
-            self.schedule(d, Event::ConnDown { node: c.leader, peer: c.learner, conn: id, gen: c.leader_gen });
+            self.schedule(
+                d,
+                Event::ConnDown {
+                    node: c.leader,
+                    peer: c.learner,
+                    conn: id,
+                    gen: c.leader_gen,
+                },
+            );
         }
     }
 
     fn on_conn_down(&mut self, sid: ServerId, peer: ServerId, conn: u64, gen: u64) {
-        let Some(n) = self.nodes.get(&sid) else { return };
+        let Some(n) = self.nodes.get(&sid) else {
+            return;
+        };
         if !n.up || n.role_gen != gen {
             return;
         }
         // Only the handler of this very connection dies; a newer one is unaffected.
-        let current = if n.is_leader() { self.bound.get(&(sid, peer)).copied() } else { self.net.current(sid, peer) };
+        let current = if n.is_leader() {
+            self.bound.get(&(sid, peer)).copied()
+        } else {
+            self.net.current(sid, peer)
+        };
         if current.is_some_and(|c| c != conn) {
             return;
         }
-        let out = self.nodes.get_mut(&sid).and_then(|n| n.zab.as_mut()).map(|z| z.step(Input::PeerDown(peer)));
+        let out = self
+            .nodes
+            .get_mut(&sid)
+            .and_then(|n| n.zab.as_mut())
+            .map(|z| z.step(Input::PeerDown(peer)));
         self.exec(sid, out.unwrap_or_default());
     }
 
     pub(super) fn go_looking(&mut self, sid: ServerId) {
         self.close_conns(sid);
         self.drop_conns(sid);
-        let Some(n) = self.nodes.get_mut(&sid) else { return };
+        let Some(n) = self.nodes.get_mut(&sid) else {
+            return;
+        };
         n.reload();
         let (z, e) = (n.disk.last_zxid(), n.disk.current_epoch);
-        let out = n.fle.step(election::Input::Start { last_zxid: z, current_epoch: i64::from(e) });
+        let out = n.fle.step(election::Input::Start {
+            last_zxid: z,
+            current_epoch: i64::from(e),
+        });
         self.fle_actions(sid, out);
     }
 
     pub fn crash(&mut self, sid: ServerId, torn: TornTail) {
-        let Some(n) = self.nodes.get_mut(&sid) else { return };
+        let Some(n) = self.nodes.get_mut(&sid) else {
+            return;
+        };
         if !n.up {
             return;
         }
@@ -411,7 +512,9 @@ impl World {
     }
 
     pub fn restart(&mut self, sid: ServerId) {
-        let Some(n) = self.nodes.get_mut(&sid) else { return };
+        let Some(n) = self.nodes.get_mut(&sid) else {
+            return;
+        };
         if n.up {
             return;
         }
@@ -420,7 +523,11 @@ impl World {
         n.fle = election::Fle::new(ecfg);
         let (acc, cur) = (n.disk.accepted_epoch, n.disk.current_epoch);
         self.log.push((sid, "restart".into()));
-        self.observe(&Observation::Loaded { node: sid, accepted: acc, current: cur });
+        self.observe(&Observation::Loaded {
+            node: sid,
+            accepted: acc,
+            current: cur,
+        });
         self.go_looking(sid);
     }
 
@@ -444,7 +551,12 @@ impl World {
     fn heal_all(&mut self) {
         self.faults_until = 0;
         self.heal();
-        let down: Vec<ServerId> = self.nodes.iter().filter(|(_, n)| !n.up).map(|(s, _)| *s).collect();
+        let down: Vec<ServerId> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| !n.up)
+            .map(|(s, _)| *s)
+            .collect();
         for sid in down {
             self.restart(sid);
         }
@@ -456,7 +568,12 @@ impl World {
 
     /// The established leader, if exactly one node believes it is one.
     pub fn leader(&self) -> Option<i64> {
-        let ls: Vec<i64> = self.nodes.values().filter(|n| n.up && n.is_established_leader()).map(|n| n.id.0).collect();
+        let ls: Vec<i64> = self
+            .nodes
+            .values()
+            .filter(|n| n.up && n.is_established_leader())
+            .map(|n| n.id.0)
+            .collect();
         if ls.len() == 1 {
             ls.first().copied()
         } else {
@@ -469,9 +586,14 @@ impl World {
         if let Some(v) = self.violation.clone() {
             return Err(v);
         }
-        let states: Vec<(ServerId, Vec<crate::proto::TxnEntry>)> =
-            self.nodes.values().filter(|n| n.up).map(|n| (n.id, n.applied.clone())).collect();
-        let view: Vec<(ServerId, &[crate::proto::TxnEntry])> = states.iter().map(|(s, a)| (*s, a.as_slice())).collect();
+        let states: Vec<(ServerId, Vec<crate::proto::TxnEntry>)> = self
+            .nodes
+            .values()
+            .filter(|n| n.up)
+            .map(|n| (n.id, n.applied.clone()))
+            .collect();
+        let view: Vec<(ServerId, &[crate::proto::TxnEntry])> =
+            states.iter().map(|(s, a)| (*s, a.as_slice())).collect();
         self.observe(&Observation::Final { states: &view });
         if let Some(v) = self.violation.clone() {
             return Err(v);
@@ -485,21 +607,36 @@ impl World {
         if self.records.is_empty() {
             return Ok(());
         }
-        let stream = self.leader().map(|l| self.node(l).applied.as_slice()).unwrap_or_default();
+        let stream = self
+            .leader()
+            .map(|l| self.node(l).applied.as_slice())
+            .unwrap_or_default();
         self.inconclusive = super::checker::sessions::check(&self.records, stream)?;
         Ok(())
     }
 
     fn converged(&self) -> Result<(), Violation> {
-        let fail = |what: String| Err(Violation { checker: "liveness", what });
-        let Some(l) = self.leader() else { return fail("no single established leader after healing".into()) };
+        let fail = |what: String| {
+            Err(Violation {
+                checker: "liveness",
+                what,
+            })
+        };
+        let Some(l) = self.leader() else {
+            return fail("no single established leader after healing".into());
+        };
         let target = self.node(l).applied_zxid();
         for n in self.nodes.values() {
             if !n.up || (n.id.0 != l && !n.serving) {
                 return fail(format!("{} is not serving after healing", n.id));
             }
             if n.applied_zxid() != target {
-                return fail(format!("{} applied {} but the leader {}", n.id, n.applied_zxid(), target));
+                return fail(format!(
+                    "{} applied {} but the leader {}",
+                    n.id,
+                    n.applied_zxid(),
+                    target
+                ));
             }
         }
         Ok(())
@@ -510,7 +647,9 @@ fn event_tag(e: &Event) -> u64 {
     match e {
         Event::Tick(s) | Event::Write(s) | Event::Restart(s) | Event::Crash(s, _) => s.0 as u64,
         Event::Election { from, to, .. } => (from.0 * 31 + to.0) as u64,
-        Event::Dial { conn, .. } | Event::Quorum { conn, .. } | Event::ConnDown { conn, .. } => *conn,
+        Event::Dial { conn, .. } | Event::Quorum { conn, .. } | Event::ConnDown { conn, .. } => {
+            *conn
+        }
         Event::DiskSync { len, .. } => *len as u64,
         Event::Fault | Event::Heal | Event::HealNet => 7,
         Event::Client(c) => 1000 + *c as u64,

@@ -42,7 +42,12 @@ pub struct BenchArgs {
 
 fn bench_entry(zxid: i64, payload: &[u8]) -> TxnEntry {
     TxnEntry {
-        header: TxnHeader { client_id: 1, cxid: zxid as i32, zxid, time: 1_700_000_000_000 },
+        header: TxnHeader {
+            client_id: 1,
+            cxid: zxid as i32,
+            zxid,
+            time: 1_700_000_000_000,
+        },
         txn: Txn::Create(CreateTxn {
             path: format!("/bench/n{zxid}"),
             data: Some(payload.to_vec()),
@@ -57,14 +62,19 @@ fn bench_entry(zxid: i64, payload: &[u8]) -> TxnEntry {
 /// (txns, seconds) for one batch size with rzk's writer.
 fn rzk_fsync_run(dir: &Path, batch: usize, seconds: f64) -> Result<(u64, f64), String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let cfg = LogWriterConfig { prealloc: 64 << 20, force_sync: true, size_limit: 0 };
+    let cfg = LogWriterConfig {
+        prealloc: 64 << 20,
+        force_sync: true,
+        size_limit: 0,
+    };
     let mut log = LogWriter::new(dir.to_path_buf(), cfg);
     let payload = [0u8; 100];
     let (start, mut zxid) = (Instant::now(), 0i64);
     while start.elapsed().as_secs_f64() < seconds {
         for _ in 0..batch {
             zxid += 1;
-            log.append(&bench_entry(zxid, &payload)).map_err(|e| e.to_string())?;
+            log.append(&bench_entry(zxid, &payload))
+                .map_err(|e| e.to_string())?;
         }
         log.commit().map_err(|e| e.to_string())?;
     }
@@ -76,16 +86,34 @@ fn fsync_table(args: &BenchArgs, java: Option<&JavaSide>, out: &mut String) -> R
         Some(j) => java_fsync_figures(j, &args.dir.join("zk-fsync"), args.seconds, &args.batches),
         None => Err("skipped".into()),
     };
-    let _ = writeln!(out, "append+fsync, 100-byte creates ({} s per batch size)", args.seconds);
-    let _ = writeln!(out, "{:>8} {:>14} {:>12} {:>24}", "batch", "rzk txns/s", "fsyncs/s", "Apache ZooKeeper txns/s");
+    let _ = writeln!(
+        out,
+        "append+fsync, 100-byte creates ({} s per batch size)",
+        args.seconds
+    );
+    let _ = writeln!(
+        out,
+        "{:>8} {:>14} {:>12} {:>24}",
+        "batch", "rzk txns/s", "fsyncs/s", "Apache ZooKeeper txns/s"
+    );
     for &batch in &args.batches {
-        let (n, secs) = rzk_fsync_run(&args.dir.join(format!("rzk-fsync-{batch}")), batch, args.seconds)?;
+        let (n, secs) = rzk_fsync_run(
+            &args.dir.join(format!("rzk-fsync-{batch}")),
+            batch,
+            args.seconds,
+        )?;
         let zk = match &java_rows {
-            Ok(rows) => rows.get(&batch).map_or("-".to_string(), |(n, s)| format!("{:.0}", *n as f64 / s)),
+            Ok(rows) => rows
+                .get(&batch)
+                .map_or("-".to_string(), |(n, s)| format!("{:.0}", *n as f64 / s)),
             Err(e) => e.clone(),
         };
         let rate = n as f64 / secs;
-        let _ = writeln!(out, "{batch:>8} {rate:>14.0} {:>12.0} {zk:>24}", rate / batch as f64);
+        let _ = writeln!(
+            out,
+            "{batch:>8} {rate:>14.0} {:>12.0} {zk:>24}",
+            rate / batch as f64
+        );
     }
     Ok(())
 }
@@ -98,8 +126,19 @@ fn build_datadir(data_dir: &Path, znodes: usize) -> Result<(), String> {
     let mut zxid = 0i64;
     let mut create = |tree: &mut DataTree, path: String| {
         zxid += 1;
-        let hdr = TxnHeader { client_id: 1, cxid: 0, zxid, time: 1_700_000_000_000 };
-        let txn = Txn::Create(CreateTxn { path, data: Some(vec![b'x'; 32]), acl: Acl::open_unsafe(), ephemeral: false, parent_cversion: -1 });
+        let hdr = TxnHeader {
+            client_id: 1,
+            cxid: 0,
+            zxid,
+            time: 1_700_000_000_000,
+        };
+        let txn = Txn::Create(CreateTxn {
+            path,
+            data: Some(vec![b'x'; 32]),
+            acl: Acl::open_unsafe(),
+            ephemeral: false,
+            parent_cversion: -1,
+        });
         tree.apply(&hdr, &txn);
     };
     for dir in 0..znodes.div_ceil(1000) {
@@ -110,25 +149,63 @@ fn build_datadir(data_dir: &Path, znodes: usize) -> Result<(), String> {
     }
     let last = tree.last_processed_zxid();
     writer::write(&snap_dir, last, &tree, &[], Compression::None).map_err(|e| e.to_string())?;
-    let mut log = LogWriter::new(snap_dir, LogWriterConfig { prealloc: 64 << 20, force_sync: false, size_limit: 0 });
+    let mut log = LogWriter::new(
+        snap_dir,
+        LogWriterConfig {
+            prealloc: 64 << 20,
+            force_sync: false,
+            size_limit: 0,
+        },
+    );
     for z in last + 1..=last + 10_000 {
-        let header = TxnHeader { client_id: 1, cxid: 0, zxid: z, time: 1_700_000_000_000 };
-        let txn = Txn::SetData(SetDataTxn { path: "/d0/n0".into(), data: Some(b"y".to_vec()), version: (z - last) as i32 });
-        log.append(&TxnEntry { header, txn, digest: None }).map_err(|e| e.to_string())?;
+        let header = TxnHeader {
+            client_id: 1,
+            cxid: 0,
+            zxid: z,
+            time: 1_700_000_000_000,
+        };
+        let txn = Txn::SetData(SetDataTxn {
+            path: "/d0/n0".into(),
+            data: Some(b"y".to_vec()),
+            version: (z - last) as i32,
+        });
+        log.append(&TxnEntry {
+            header,
+            txn,
+            digest: None,
+        })
+        .map_err(|e| e.to_string())?;
     }
     log.commit().map_err(|e| e.to_string())
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
-    let status = std::process::Command::new("cp").arg("-r").arg(from).arg(to).status().map_err(|e| e.to_string())?;
-    status.success().then_some(()).ok_or_else(|| format!("cp {} failed", from.display()))
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map_err(|e| e.to_string())?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("cp {} failed", from.display()))
 }
 
-fn restart_table(args: &BenchArgs, java: Option<&JavaSide>, out: &mut String) -> Result<(), String> {
+fn restart_table(
+    args: &BenchArgs,
+    java: Option<&JavaSide>,
+    out: &mut String,
+) -> Result<(), String> {
     let master = args.dir.join("datadir-master");
     let t = Instant::now();
     build_datadir(&master, args.znodes)?;
-    let _ = writeln!(out, "\nrestart with {} znodes + 10000 txns to replay (built in {:.1} s)", args.znodes, t.elapsed().as_secs_f64());
+    let _ = writeln!(
+        out,
+        "\nrestart with {} znodes + 10000 txns to replay (built in {:.1} s)",
+        args.znodes,
+        t.elapsed().as_secs_f64()
+    );
     let rzk_dir = args.dir.join("datadir-rzk");
     copy_dir(&master, &rzk_dir)?;
     let cfg = crate::config::Config::standalone_default();
@@ -136,16 +213,30 @@ fn restart_table(args: &BenchArgs, java: Option<&JavaSide>, out: &mut String) ->
     (storage.data_dir, storage.data_log_dir) = (rzk_dir.clone(), rzk_dir.clone());
     let t = Instant::now();
     let r = super::recover(&storage).map_err(|e| e.to_string())?;
-    let _ = writeln!(out, "  rzk recovery alone (in process): {:.2} s, {} txns replayed", t.elapsed().as_secs_f64(), r.replayed);
+    let _ = writeln!(
+        out,
+        "  rzk recovery alone (in process): {:.2} s, {} txns replayed",
+        t.elapsed().as_secs_f64(),
+        r.replayed
+    );
     let t = Instant::now();
     let copy = r.tree.clone();
-    let _ = writeln!(out, "  rzk core pause to copy the tree for a background snapshot: {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    let _ = writeln!(
+        out,
+        "  rzk core pause to copy the tree for a background snapshot: {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let t = Instant::now();
     let scratch = args.dir.join("snapshot-write");
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let sessions: Vec<(i64, i32)> = r.sessions.iter().map(|(&id, &t)| (id, t)).collect();
-    writer::write(&scratch, r.last_zxid, &copy, &sessions, Compression::None).map_err(|e| e.to_string())?;
-    let _ = writeln!(out, "  rzk snapshot write (background in service, at startup in line): {:.2} s", t.elapsed().as_secs_f64());
+    writer::write(&scratch, r.last_zxid, &copy, &sessions, Compression::None)
+        .map_err(|e| e.to_string())?;
+    let _ = writeln!(
+        out,
+        "  rzk snapshot write (background in service, at startup in line): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     drop((copy, r));
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let rzk = time_to_srvr(&args.dir.join("run-rzk"), &rzk_dir, |cfg| {
@@ -157,14 +248,23 @@ fn restart_table(args: &BenchArgs, java: Option<&JavaSide>, out: &mut String) ->
     if let Some(j) = java {
         let zk_dir = args.dir.join("datadir-zk");
         copy_dir(&master, &zk_dir)?;
-        let zk = time_to_srvr(&args.dir.join("run-zk"), &zk_dir, |cfg| j.server_command(cfg));
-        let _ = writeln!(out, "  Apache ZooKeeper: start until srvr answers: {}", seconds(zk));
+        let zk = time_to_srvr(&args.dir.join("run-zk"), &zk_dir, |cfg| {
+            j.server_command(cfg)
+        });
+        let _ = writeln!(
+            out,
+            "  Apache ZooKeeper: start until srvr answers: {}",
+            seconds(zk)
+        );
     }
     Ok(())
 }
 
 fn seconds(r: Result<Duration, String>) -> String {
-    r.map_or_else(|e| format!("failed: {e}"), |d| format!("{:.2} s", d.as_secs_f64()))
+    r.map_or_else(
+        |e| format!("failed: {e}"),
+        |d| format!("{:.2} s", d.as_secs_f64()),
+    )
 }
 
 /// Runs the benchmark; returns the report.

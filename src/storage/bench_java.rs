@@ -34,17 +34,31 @@ impl JavaSide {
             .output()
             .map_err(|e| format!("javac: {e}"))?;
         if !out.status.success() {
-            return Err(format!("javac failed: {}", String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("")));
+            return Err(format!(
+                "javac failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+            ));
         }
-        Ok(JavaSide { classpath: classpath.to_string(), classes: dir.to_path_buf() })
+        Ok(JavaSide {
+            classpath: classpath.to_string(),
+            classes: dir.to_path_buf(),
+        })
     }
 
     /// `ZooKeeperServerMain <cfg>` with a heap large enough for a million znodes.
     pub fn server_command(&self, cfg: &Path) -> Command {
         let mut c = Command::new("java");
-        c.args(["-Xmx4g", "-Dzookeeper.log.threshold=WARN", "-cp", &self.classpath])
-            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
-            .arg(cfg);
+        c.args([
+            "-Xmx4g",
+            "-Dzookeeper.log.threshold=WARN",
+            "-cp",
+            &self.classpath,
+        ])
+        .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
+        .arg(cfg);
         c
     }
 }
@@ -86,7 +100,9 @@ pub(crate) fn free_port() -> Result<u16, String> {
 }
 
 pub(crate) fn answers_srvr(addr: SocketAddr) -> bool {
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else { return false };
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
     if s.write_all(b"srvr").is_err() {
         return false;
@@ -98,7 +114,11 @@ pub(crate) fn answers_srvr(addr: SocketAddr) -> bool {
 
 /// Starts a server on `data_dir` (zoo.cfg written in `run_dir`) and times it until
 /// `srvr` answers; the server is killed afterwards.
-pub fn time_to_srvr(run_dir: &Path, data_dir: &Path, command: impl Fn(&Path) -> Command) -> Result<Duration, String> {
+pub fn time_to_srvr(
+    run_dir: &Path,
+    data_dir: &Path,
+    command: impl Fn(&Path) -> Command,
+) -> Result<Duration, String> {
     std::fs::create_dir_all(run_dir).map_err(|e| e.to_string())?;
     let port = free_port()?;
     let cfg = run_dir.join("zoo.cfg");
@@ -109,7 +129,11 @@ pub fn time_to_srvr(run_dir: &Path, data_dir: &Path, command: impl Fn(&Path) -> 
     std::fs::write(&cfg, text).map_err(|e| e.to_string())?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let start = Instant::now();
-    let mut child = command(&cfg).stdout(Stdio::null()).stderr(Stdio::null()).spawn().map_err(|e| e.to_string())?;
+    let mut child = command(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
     let result = loop {
         if answers_srvr(addr) {
             break Ok(start.elapsed());

@@ -50,7 +50,9 @@ mod tests {
 
     #[test]
     fn long_inputs_match_the_scalar_definition() {
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        let data: Vec<u8> = (0..100_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
         let (mut a, mut b) = (1u32, 0u32);
         for &x in &data {
             a = (a + u32::from(x)) % 65521;

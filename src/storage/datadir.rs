@@ -22,7 +22,10 @@ pub struct DataDirs {
 
 impl DataDirs {
     pub fn new(data_dir: &Path, data_log_dir: &Path) -> DataDirs {
-        DataDirs { snap_dir: data_dir.join(VERSION_DIR), log_dir: data_log_dir.join(VERSION_DIR) }
+        DataDirs {
+            snap_dir: data_dir.join(VERSION_DIR),
+            log_dir: data_log_dir.join(VERSION_DIR),
+        }
     }
 
     /// Creates both directories if missing (`FileTxnSnapLog` with `zookeeper.datadir.autocreate`).
@@ -85,7 +88,10 @@ pub fn list(dir: &Path, prefix: &str) -> io::Result<Vec<DataFile>> {
         let entry = entry?;
         let name = entry.file_name();
         if let Some(zxid) = name.to_str().and_then(|n| zxid_from_name(n, prefix)) {
-            out.push(DataFile { zxid, path: entry.path() });
+            out.push(DataFile {
+                zxid,
+                path: entry.path(),
+            });
         }
     }
     out.sort();
@@ -96,7 +102,10 @@ pub fn list(dir: &Path, prefix: &str) -> io::Result<Vec<DataFile>> {
 /// starting above it plus the newest one starting at or below it.
 pub fn logs_after(logs: &[DataFile], zxid: i64) -> Vec<DataFile> {
     let newest_below = logs.iter().filter(|f| f.zxid <= zxid).map(|f| f.zxid).max();
-    logs.iter().filter(|f| f.zxid > zxid || Some(f.zxid) == newest_below).cloned().collect()
+    logs.iter()
+        .filter(|f| f.zxid > zxid || Some(f.zxid) == newest_below)
+        .cloned()
+        .collect()
 }
 
 /// Makes a directory entry change (a new or removed file) durable.
@@ -117,15 +126,24 @@ mod tests {
 
     #[test]
     fn names_parse_with_optional_extension() {
-        assert_eq!(zxid_from_name("log.100000001", LOG_PREFIX), Some(0x1_0000_0001));
-        assert_eq!(zxid_from_name("snapshot.2f.snappy", SNAPSHOT_PREFIX), Some(0x2f));
+        assert_eq!(
+            zxid_from_name("log.100000001", LOG_PREFIX),
+            Some(0x1_0000_0001)
+        );
+        assert_eq!(
+            zxid_from_name("snapshot.2f.snappy", SNAPSHOT_PREFIX),
+            Some(0x2f)
+        );
         assert_eq!(zxid_from_name("snapshot.2f", LOG_PREFIX), None);
         assert_eq!(zxid_from_name("log.xyz", LOG_PREFIX), None);
         assert_eq!(zxid_from_name("log.1.a.b", LOG_PREFIX), None);
     }
 
     fn f(zxid: i64) -> DataFile {
-        DataFile { zxid, path: PathBuf::from(log_name(zxid)) }
+        DataFile {
+            zxid,
+            path: PathBuf::from(log_name(zxid)),
+        }
     }
 
     #[test]

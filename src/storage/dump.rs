@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::snapshot::format::{SnapshotContents, NodeRecord};
+use super::snapshot::format::{NodeRecord, SnapshotContents};
 use super::snapshot::reader::read_file;
 use super::txnlog::format::{scan, LogEnd};
 use super::txnlog::reader::limits;
@@ -32,9 +32,22 @@ pub fn txnlog_dump(path: &Path) -> Result<String, String> {
         LogEnd::Clean { .. } => {
             let _ = writeln!(out, "EOF reached after {} txns.", s.entries.len());
         }
-        LogEnd::Bad { offset, reason, zeros_after, .. } => {
-            let what = if zeros_after { "partial last transaction" } else { "corrupt record" };
-            let _ = writeln!(out, "{what} at offset {offset}: {reason} (after {} txns)", s.entries.len());
+        LogEnd::Bad {
+            offset,
+            reason,
+            zeros_after,
+            ..
+        } => {
+            let what = if zeros_after {
+                "partial last transaction"
+            } else {
+                "corrupt record"
+            };
+            let _ = writeln!(
+                out,
+                "{what} at offset {offset}: {reason} (after {} txns)",
+                s.entries.len()
+            );
         }
     }
     Ok(out)
@@ -79,36 +92,66 @@ fn op_name(t: &Txn) -> &'static str {
 }
 
 fn acl_text(acls: &[Acl]) -> String {
-    let parts: Vec<String> = acls.iter().map(|a| format!("{}:{}:{}", a.id.scheme, a.id.id, a.perms)).collect();
+    let parts: Vec<String> = acls
+        .iter()
+        .map(|a| format!("{}:{}:{}", a.id.scheme, a.id.id, a.perms))
+        .collect();
     format!("[{}]", parts.join(","))
 }
 
 fn data_text(data: &Option<Vec<u8>>) -> String {
     match data {
         None => "null".into(),
-        Some(d) => format!("#{}", d.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        Some(d) => format!(
+            "#{}",
+            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
     }
 }
 
 fn txn_detail(t: &Txn) -> String {
     match t {
         Txn::Create(c) | Txn::Create2(c) => {
-            format!("'{},{},{},{},{}", c.path, data_text(&c.data), acl_text(&c.acl), c.ephemeral, c.parent_cversion)
+            format!(
+                "'{},{},{},{},{}",
+                c.path,
+                data_text(&c.data),
+                acl_text(&c.acl),
+                c.ephemeral,
+                c.parent_cversion
+            )
         }
-        Txn::CreateContainer(c) => format!("'{},{},{},{}", c.path, data_text(&c.data), acl_text(&c.acl), c.parent_cversion),
+        Txn::CreateContainer(c) => format!(
+            "'{},{},{},{}",
+            c.path,
+            data_text(&c.data),
+            acl_text(&c.acl),
+            c.parent_cversion
+        ),
         Txn::CreateTtl(c) => {
-            format!("'{},{},{},{},{}", c.path, data_text(&c.data), acl_text(&c.acl), c.parent_cversion, c.ttl)
+            format!(
+                "'{},{},{},{},{}",
+                c.path,
+                data_text(&c.data),
+                acl_text(&c.acl),
+                c.parent_cversion,
+                c.ttl
+            )
         }
         Txn::Delete(p) | Txn::DeleteContainer(p) => format!("'{p}"),
-        Txn::SetData(s) | Txn::Reconfig(s) => format!("'{},{},{}", s.path, data_text(&s.data), s.version),
+        Txn::SetData(s) | Txn::Reconfig(s) => {
+            format!("'{},{},{}", s.path, data_text(&s.data), s.version)
+        }
         Txn::SetAcl(s) => format!("'{},{},{}", s.path, acl_text(&s.acl), s.version),
         Txn::Check { path, version } => format!("'{path},{version}"),
         Txn::CreateSession { timeout_ms } => format!("{timeout_ms}"),
         Txn::CloseSession(paths) => format!("{paths:?}"),
         Txn::Error(code) => format!("{}", code.code()),
         Txn::Multi(subs) => {
-            let parts: Vec<String> =
-                subs.iter().map(|s| format!("{}:{}", op_name(s), txn_detail(s))).collect();
+            let parts: Vec<String> = subs
+                .iter()
+                .map(|s| format!("{}:{}", op_name(s), txn_detail(s)))
+                .collect();
             format!("[{}]", parts.join("; "))
         }
     }
@@ -126,12 +169,20 @@ pub fn snapshot_dump(path: &Path) -> Result<String, String> {
     for (key, list) in &c.acls {
         let _ = writeln!(out, "  {key}: {}", acl_text(list));
     }
-    let _ = writeln!(out, "Session Details (sid, timeout) (count={}):", c.sessions.len());
+    let _ = writeln!(
+        out,
+        "Session Details (sid, timeout) (count={}):",
+        c.sessions.len()
+    );
     for (id, timeout) in &c.sessions {
         let _ = writeln!(out, "0x{id:x}, {timeout}");
     }
     if let Some(d) = c.trailer.digest {
-        let _ = writeln!(out, "Digest: zxid 0x{:x} version {} digest {}", d.zxid, d.version, d.digest);
+        let _ = writeln!(
+            out,
+            "Digest: zxid 0x{:x} version {} digest {}",
+            d.zxid, d.version, d.digest
+        );
     }
     Ok(out)
 }
@@ -140,10 +191,26 @@ fn node_text(n: &NodeRecord, out: &mut String) {
     let s = &n.stat;
     let path = if n.path.is_empty() { "/" } else { &n.path };
     let _ = writeln!(out, "----\n{path}");
-    let _ = writeln!(out, "  cZxid = 0x{:016x}\n  ctime = {}\n  mZxid = 0x{:016x}\n  mtime = {}", s.czxid, s.ctime, s.mzxid, s.mtime);
-    let _ = writeln!(out, "  pZxid = 0x{:016x}\n  cversion = {}\n  dataVersion = {}\n  aclVersion = {}", s.pzxid, s.cversion, s.version, s.aversion);
-    let _ = writeln!(out, "  ephemeralOwner = 0x{:016x}\n  acl = {}", s.ephemeral_owner, n.acl);
-    let _ = writeln!(out, "  dataLength = {}", n.data.as_ref().map_or(0, Vec::len));
+    let _ = writeln!(
+        out,
+        "  cZxid = 0x{:016x}\n  ctime = {}\n  mZxid = 0x{:016x}\n  mtime = {}",
+        s.czxid, s.ctime, s.mzxid, s.mtime
+    );
+    let _ = writeln!(
+        out,
+        "  pZxid = 0x{:016x}\n  cversion = {}\n  dataVersion = {}\n  aclVersion = {}",
+        s.pzxid, s.cversion, s.version, s.aversion
+    );
+    let _ = writeln!(
+        out,
+        "  ephemeralOwner = 0x{:016x}\n  acl = {}",
+        s.ephemeral_owner, n.acl
+    );
+    let _ = writeln!(
+        out,
+        "  dataLength = {}",
+        n.data.as_ref().map_or(0, Vec::len)
+    );
 }
 
 #[cfg(test)]
@@ -151,13 +218,16 @@ mod tests {
     use super::*;
 
     fn testdata(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tree/testdata").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/tree/testdata")
+            .join(name)
     }
 
     #[test]
     fn dumps_a_java_log() {
         let out = txnlog_dump(&testdata("log.1")).unwrap();
-        assert!(out.starts_with("ZooKeeper Transactional Log File with dbid 0 txnlog format version 2\n"));
+        assert!(out
+            .starts_with("ZooKeeper Transactional Log File with dbid 0 txnlog format version 2\n"));
         assert!(out.contains("zxid 0x1 createSession"), "{out}");
         assert!(out.trim_end().ends_with("txns."));
     }
@@ -165,12 +235,17 @@ mod tests {
     #[test]
     fn dumps_a_java_snapshot() {
         let out = snapshot_dump(&testdata("snapshot.0")).unwrap();
-        assert!(out.starts_with("ZNode Details (count=4):\n----\n/\n"), "{out}");
+        assert!(
+            out.starts_with("ZNode Details (count=4):\n----\n/\n"),
+            "{out}"
+        );
         assert!(out.contains("/zookeeper/config\n"));
     }
 
     #[test]
     fn refuses_a_non_log() {
-        assert!(txnlog_dump(&testdata("snapshot.0")).unwrap_err().contains("bad magic"));
+        assert!(txnlog_dump(&testdata("snapshot.0"))
+            .unwrap_err()
+            .contains("bad magic"));
     }
 }

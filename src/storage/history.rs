@@ -50,7 +50,13 @@ pub fn truncate_after(dirs: &DataDirs, zxid: i64) -> io::Result<usize> {
             continue;
         }
         let decoded = read(&file.path).map_err(io::Error::other)?;
-        let Some(first_cut) = decoded.entries.iter().position(|l| l.entry.header.zxid > zxid) else { continue };
+        let Some(first_cut) = decoded
+            .entries
+            .iter()
+            .position(|l| l.entry.header.zxid > zxid)
+        else {
+            continue;
+        };
         let from = decoded.entries[first_cut].offset;
         let len = fs::metadata(&file.path)?.len() as usize;
         cut(&file.path, from, len)?;
@@ -73,13 +79,29 @@ mod tests {
     use crate::storage::txnlog::writer::{LogWriter, LogWriterConfig};
 
     fn entry(zxid: i64) -> TxnEntry {
-        let header = TxnHeader { client_id: 1, cxid: zxid as i32, zxid, time: 0 };
-        TxnEntry { header, txn: Txn::CreateSession { timeout_ms: 4000 }, digest: None }
+        let header = TxnHeader {
+            client_id: 1,
+            cxid: zxid as i32,
+            zxid,
+            time: 0,
+        };
+        TxnEntry {
+            header,
+            txn: Txn::CreateSession { timeout_ms: 4000 },
+            digest: None,
+        }
     }
 
     fn write(dirs: &DataDirs, zxids: &[i64], roll_after: Option<i64>) {
         dirs.create().unwrap();
-        let mut w = LogWriter::new(dirs.log_dir.clone(), LogWriterConfig { prealloc: 4096, force_sync: false, size_limit: 0 });
+        let mut w = LogWriter::new(
+            dirs.log_dir.clone(),
+            LogWriterConfig {
+                prealloc: 4096,
+                force_sync: false,
+                size_limit: 0,
+            },
+        );
         for &z in zxids {
             w.append(&entry(z)).unwrap();
             if Some(z) == roll_after {
@@ -91,7 +113,11 @@ mod tests {
     }
 
     fn zxids(dirs: &DataDirs) -> Vec<i64> {
-        recent_entries(dirs, 0, 1000).unwrap().iter().map(|e| e.header.zxid).collect()
+        recent_entries(dirs, 0, 1000)
+            .unwrap()
+            .iter()
+            .map(|e| e.header.zxid)
+            .collect()
     }
 
     #[test]
@@ -110,9 +136,17 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dirs = DataDirs::new(tmp.path(), tmp.path());
         write(&dirs, &[1, 2, 3, 4, 5, 6], Some(4));
-        let got: Vec<i64> = recent_entries(&dirs, 0, 3).unwrap().iter().map(|e| e.header.zxid).collect();
+        let got: Vec<i64> = recent_entries(&dirs, 0, 3)
+            .unwrap()
+            .iter()
+            .map(|e| e.header.zxid)
+            .collect();
         assert_eq!(got, vec![4, 5, 6]);
-        let got: Vec<i64> = recent_entries(&dirs, 4, 10).unwrap().iter().map(|e| e.header.zxid).collect();
+        let got: Vec<i64> = recent_entries(&dirs, 4, 10)
+            .unwrap()
+            .iter()
+            .map(|e| e.header.zxid)
+            .collect();
         assert_eq!(got, vec![5, 6]);
     }
 }

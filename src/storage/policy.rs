@@ -18,7 +18,14 @@ impl SnapPolicy {
     /// `snap_count` is `zookeeper.snapCount` (raised to 2 as Java does), `snap_size`
     /// `zookeeper.snapSizeLimitInKb` in bytes (≤ 0 disables the size trigger).
     pub fn new(snap_count: i64, snap_size: i64, random: u64) -> SnapPolicy {
-        let mut p = SnapPolicy { snap_count: snap_count.max(2), snap_size, rand_roll: 0, rand_size: 0, txns: 0, bytes: 0 };
+        let mut p = SnapPolicy {
+            snap_count: snap_count.max(2),
+            snap_size,
+            rand_roll: 0,
+            rand_size: 0,
+            txns: 0,
+            bytes: 0,
+        };
         p.redraw(random);
         p
     }

@@ -82,7 +82,10 @@ pub fn txns_loaded(txns: usize, ms: i64) -> Vec<Sample> {
     if txns == 0 {
         return Vec::new();
     }
-    vec![Sample::Basic(Basic::StartupTxnsLoaded, txns as i64), Sample::Basic(Basic::StartupTxnsLoadTime, ms)]
+    vec![
+        Sample::Basic(Basic::StartupTxnsLoaded, txns as i64),
+        Sample::Basic(Basic::StartupTxnsLoadTime, ms),
+    ]
 }
 
 /// Whether the startup snapshot (`ZooKeeperServer.loadData` → `takeSnapshot`) may be
@@ -109,11 +112,18 @@ pub enum RecoveryError {
     )]
     LogsWithoutSnapshot { dir: PathBuf },
     #[error("transaction log {file} is corrupt at offset {offset}: {reason}; refusing to start")]
-    Corrupt { file: PathBuf, offset: usize, reason: String },
+    Corrupt {
+        file: PathBuf,
+        offset: usize,
+        reason: String,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RecoveryError + '_ {
-    move |e| RecoveryError::Io { path: path.to_path_buf(), reason: e.to_string() }
+    move |e| RecoveryError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }
 
 /// Rebuilds the database from `cfg`'s directories (creating them if missing).
@@ -128,7 +138,9 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
     let mut r = match loaded {
         Some(r) => r,
         None if !logs.is_empty() && !cfg.trust_empty_snapshot => {
-            return Err(RecoveryError::LogsWithoutSnapshot { dir: dirs.log_dir.clone() });
+            return Err(RecoveryError::LogsWithoutSnapshot {
+                dir: dirs.log_dir.clone(),
+            });
         }
         None => Recovered {
             tree: DataTree::with_extended_types(cfg.extended_types),
@@ -146,12 +158,17 @@ pub fn recover(cfg: &StorageConfig) -> Result<Recovered, RecoveryError> {
     for (i, file) in files.iter().enumerate() {
         replay_file(&mut r, file, i + 1 == files.len())?;
     }
-    r.timings = LoadTimings { db_init_ms: elapsed_ms(started), snap_load_ms, txns_load_ms: elapsed_ms(replaying) };
+    r.timings = LoadTimings {
+        db_init_ms: elapsed_ms(started),
+        snap_load_ms,
+        txns_load_ms: elapsed_ms(replaying),
+    };
     drop_dead_sessions(&mut r);
     info!(
         "recovered zxid 0x{:x}: snapshot {}, {} txns replayed, {} sessions",
         r.last_zxid,
-        r.snapshot_zxid.map_or("none".to_string(), |z| format!("0x{z:x}")),
+        r.snapshot_zxid
+            .map_or("none".to_string(), |z| format!("0x{z:x}")),
         r.replayed,
         r.sessions.len()
     );
@@ -167,11 +184,16 @@ fn load_newest_snapshot(
         return Ok(None);
     }
     let mut tried = Vec::new();
-    let candidates = snaps.iter().rev().filter(|f| reader::is_valid(&f.path)).take(MAX_SNAPSHOTS_TRIED);
+    let candidates = snaps
+        .iter()
+        .rev()
+        .filter(|f| reader::is_valid(&f.path))
+        .take(MAX_SNAPSHOTS_TRIED);
     for snap in candidates {
         info!("reading snapshot {}", snap.path.display());
-        let loaded = reader::read_file(&snap.path)
-            .and_then(|bytes| reader::load(&bytes, extended_types, snap.zxid).map_err(|e| e.to_string()));
+        let loaded = reader::read_file(&snap.path).and_then(|bytes| {
+            reader::load(&bytes, extended_types, snap.zxid).map_err(|e| e.to_string())
+        });
         match loaded {
             Ok(l) => {
                 return Ok(Some(Recovered {
@@ -194,14 +216,20 @@ fn load_newest_snapshot(
     if tried.is_empty() {
         tried.push("none passed the validity check".into());
     }
-    Err(RecoveryError::NoValidSnapshot { dir: dir.to_path_buf(), tried: tried.join("; ") })
+    Err(RecoveryError::NoValidSnapshot {
+        dir: dir.to_path_buf(),
+        tried: tried.join("; "),
+    })
 }
 
 /// Created, then the crash came before its first entry was written or synced: nothing
 /// in it was acknowledged. Left in place, its name would be taken by the next log file,
 /// and Apache ZooKeeper would stop on a missing header.
 fn remove_empty_last_log(r: &mut Recovered, path: &Path) -> Result<(), RecoveryError> {
-    let note = format!("{}: empty log file (no transaction) removed", path.display());
+    let note = format!(
+        "{}: empty log file (no transaction) removed",
+        path.display()
+    );
     warn!("{note}");
     std::fs::remove_file(path).map_err(io_err(path))?;
     r.notes.push(note);
@@ -216,9 +244,21 @@ fn replay_file(r: &mut Recovered, file: &DataFile, last: bool) -> Result<(), Rec
     let log: DecodedLog = match read(&file.path) {
         Ok(log) => log,
         Err(_) if last && all_zeros(&file.path) => return remove_empty_last_log(r, &file.path),
-        Err(reason) => return Err(RecoveryError::Corrupt { file: file.path.clone(), offset: 0, reason }),
+        Err(reason) => {
+            return Err(RecoveryError::Corrupt {
+                file: file.path.clone(),
+                offset: 0,
+                reason,
+            })
+        }
     };
-    let unfinished = !matches!(log.end, LogEnd::Bad { zeros_after: false, .. });
+    let unfinished = !matches!(
+        log.end,
+        LogEnd::Bad {
+            zeros_after: false,
+            ..
+        }
+    );
     if last && log.entries.is_empty() && unfinished {
         return remove_empty_last_log(r, &file.path);
     }
@@ -241,7 +281,12 @@ fn replay_file(r: &mut Recovered, file: &DataFile, last: bool) -> Result<(), Rec
 fn handle_end(path: &Path, end: &LogEnd) -> Result<Option<String>, RecoveryError> {
     match *end {
         LogEnd::Clean { .. } => Ok(None),
-        LogEnd::Bad { offset, damaged_until, reason, zeros_after: true } => {
+        LogEnd::Bad {
+            offset,
+            damaged_until,
+            reason,
+            zeros_after: true,
+        } => {
             let note = format!(
                 "{}: last transaction at offset {offset} was partial ({reason}); cutting the log there",
                 path.display()
@@ -250,9 +295,11 @@ fn handle_end(path: &Path, end: &LogEnd) -> Result<Option<String>, RecoveryError
             cut(path, offset, damaged_until).map_err(io_err(path))?;
             Ok(Some(note))
         }
-        LogEnd::Bad { offset, reason, .. } => {
-            Err(RecoveryError::Corrupt { file: path.to_path_buf(), offset, reason: reason.to_string() })
-        }
+        LogEnd::Bad { offset, reason, .. } => Err(RecoveryError::Corrupt {
+            file: path.to_path_buf(),
+            offset,
+            reason: reason.to_string(),
+        }),
     }
 }
 
@@ -272,12 +319,22 @@ fn apply_session_effect(sessions: &mut BTreeMap<i64, i32>, hdr: &TxnHeader, txn:
 
 /// `ZooKeeperServer.loadData`: ephemerals whose session is gone are deleted.
 fn drop_dead_sessions(r: &mut Recovered) {
-    let dead: Vec<i64> =
-        r.tree.ephemerals_by_session().keys().copied().filter(|s| !r.sessions.contains_key(s)).collect();
+    let dead: Vec<i64> = r
+        .tree
+        .ephemerals_by_session()
+        .keys()
+        .copied()
+        .filter(|s| !r.sessions.contains_key(s))
+        .collect();
     r.dead_sessions = dead.len();
     for session in dead {
         info!("deleting the ephemerals of dead session 0x{session:x}");
-        let hdr = TxnHeader { client_id: session, cxid: 0, zxid: r.last_zxid, time: 0 };
+        let hdr = TxnHeader {
+            client_id: session,
+            cxid: 0,
+            zxid: r.last_zxid,
+            time: 0,
+        };
         r.tree.apply(&hdr, &Txn::CloseSession(None));
     }
 }

@@ -22,16 +22,16 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
+use super::elapsed_ms;
 use super::policy::SnapPolicy;
 use super::purge::AutoPurge;
 use super::settings::StorageConfig;
 use super::snapshot::{writer, Compression};
 use super::sync_metrics::{BatchSamples, Clock};
 use super::txnlog::writer::LogWriter;
-use super::elapsed_ms;
 use crate::node::driver::{Event, TxnLog};
-use crate::node::snapshot::SnapshotSlice;
 use crate::node::recorded::{Basic, Sample};
+use crate::node::snapshot::SnapshotSlice;
 use crate::node::Input;
 use crate::proto::TxnEntry;
 use crate::tree::DataTree;
@@ -63,7 +63,13 @@ impl DiskLog {
             .name("rzk-txnlog".into())
             .spawn(move || write_loop(rx, log, policy, events))?;
         let purge = (cfg.purge_interval_hours > 0)
-            .then(|| AutoPurge::start(dirs.clone(), cfg.snap_retain_count, cfg.purge_interval_hours))
+            .then(|| {
+                AutoPurge::start(
+                    dirs.clone(),
+                    cfg.snap_retain_count,
+                    cfg.purge_interval_hours,
+                )
+            })
             .transpose()?;
         Ok(DiskLog {
             batches: Some(tx),
@@ -93,7 +99,10 @@ impl DiskLog {
 
 impl TxnLog for DiskLog {
     fn append(&mut self, entries: Vec<TxnEntry>) -> io::Result<Option<i64>> {
-        let handed = Handed { at: Instant::now(), entries };
+        let handed = Handed {
+            at: Instant::now(),
+            entries,
+        };
         let sent = self.batches.as_ref().map(|tx| tx.send(handed));
         match sent {
             Some(Ok(())) => Ok(None),
@@ -126,7 +135,10 @@ fn write_loop(
     let clock = Clock::new();
     // Java's sync thread samples its (empty) queue once before it first waits.
     let idle = vec![Sample::Basic(Basic::SyncProcessorQueueSize, 0)];
-    if events.blocking_send(Event::Input(Input::Samples(idle))).is_err() {
+    if events
+        .blocking_send(Event::Input(Input::Samples(idle)))
+        .is_err()
+    {
         return;
     }
     while let Ok(first) = rx.recv() {
@@ -134,16 +146,29 @@ fn write_loop(
         while let Ok(more) = rx.try_recv() {
             batch.push(more);
         }
-        let Some(upto) = batch.iter().rev().find_map(|h| h.entries.last()).map(|e| e.header.zxid) else { continue };
+        let Some(upto) = batch
+            .iter()
+            .rev()
+            .find_map(|h| h.entries.last())
+            .map(|e| e.header.zxid)
+        else {
+            continue;
+        };
         let txns = batch.iter().map(|h| h.entries.len()).sum();
         let mut measured = BatchSamples::new(txns);
         match write_batch(&mut log, &mut policy, &batch, &mut measured, &clock) {
             Ok(snapshot_due) => {
-                if events.blocking_send(Event::Input(Input::Persisted { upto })).is_err() {
+                if events
+                    .blocking_send(Event::Input(Input::Persisted { upto }))
+                    .is_err()
+                {
                     return;
                 }
                 // After the acknowledgement, so measuring never delays a reply.
-                if events.blocking_send(Event::Input(Input::Samples(measured.into_samples()))).is_err() {
+                if events
+                    .blocking_send(Event::Input(Input::Samples(measured.into_samples())))
+                    .is_err()
+                {
                     return;
                 }
                 if snapshot_due {
@@ -151,7 +176,10 @@ fn write_loop(
                 }
             }
             Err(e) => {
-                let why = format!("cannot write the transaction log in {}: {e}", log_dir_hint(&e));
+                let why = format!(
+                    "cannot write the transaction log in {}: {e}",
+                    log_dir_hint(&e)
+                );
                 error!("{why}");
                 let _ = events.blocking_send(Event::Failed(why));
                 return;
@@ -218,7 +246,13 @@ struct SnapshotTaker {
 
 impl SnapshotTaker {
     fn new(dir: PathBuf, compression: Compression, events: mpsc::Sender<Event>) -> SnapshotTaker {
-        SnapshotTaker { dir, compression, slices: None, thread: None, events }
+        SnapshotTaker {
+            dir,
+            compression,
+            slices: None,
+            thread: None,
+            events,
+        }
     }
 
     /// A snapshot's first slice starts a file of its own (a snapshot still being spooled
@@ -228,12 +262,15 @@ impl SnapshotTaker {
         if slice.start {
             self.wait();
             let (tx, rx) = std_mpsc::channel();
-            let (dir, compression, events) = (self.dir.clone(), self.compression, self.events.clone());
-            let spawned = std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || {
-                if let Some(ms) = spool(&dir, compression, rx) {
-                    report_snapshot_time(&events, ms);
-                }
-            });
+            let (dir, compression, events) =
+                (self.dir.clone(), self.compression, self.events.clone());
+            let spawned = std::thread::Builder::new()
+                .name("rzk-snapshot".into())
+                .spawn(move || {
+                    if let Some(ms) = spool(&dir, compression, rx) {
+                        report_snapshot_time(&events, ms);
+                    }
+                });
             match spawned {
                 Ok(handle) => {
                     self.thread = Some(handle);
@@ -242,7 +279,10 @@ impl SnapshotTaker {
                 Err(e) => warn!("cannot start the snapshot thread: {e}"),
             }
         } else if self.slices.is_none() {
-            warn!("snapshot 0x{:x}: dropping a part whose start this writer never saw", slice.zxid);
+            warn!(
+                "snapshot 0x{:x}: dropping a part whose start this writer never saw",
+                slice.zxid
+            );
             return;
         }
         let last = slice.end.is_some();
@@ -278,7 +318,11 @@ fn report_snapshot_time(events: &mpsc::Sender<Event>, ms: i64) {
 /// Collects one snapshot's slices and writes the file (a failed snapshot is not fatal:
 /// the logs still hold everything, as in Java). The time it took, from its first slice
 /// to the file written, when it was written.
-fn spool(dir: &Path, compression: Compression, rx: std_mpsc::Receiver<SnapshotSlice>) -> Option<i64> {
+fn spool(
+    dir: &Path,
+    compression: Compression,
+    rx: std_mpsc::Receiver<SnapshotSlice>,
+) -> Option<i64> {
     let start = Instant::now();
     let first = rx.recv().ok()?;
     let zxid = first.zxid;
@@ -318,7 +362,12 @@ fn spool_into(
         if let Some(end) = slice.end {
             io::Write::flush(&mut out)?;
             drop(out);
-            let parts = writer::FuzzyParts { sessions: &end.sessions, acls: &acls, nodes, digest: end.digest };
+            let parts = writer::FuzzyParts {
+                sessions: &end.sessions,
+                acls: &acls,
+                nodes,
+                digest: end.digest,
+            };
             return writer::write_fuzzy(dir, slice.zxid, &parts, compression).map(Some);
         }
         next = rx.recv().ok();
@@ -329,7 +378,13 @@ fn spool_into(
 /// Writes one snapshot of a tree the caller holds still (`ZooKeeperServer.takeSnapshot`),
 /// logging it; the `snapshottime` sample it records. Whether a failure is fatal is the
 /// caller's to decide (a learner's sync snapshot is: Java exits).
-pub fn save(dir: &Path, zxid: i64, tree: &DataTree, sessions: &[(i64, i32)], compression: Compression) -> io::Result<Sample> {
+pub fn save(
+    dir: &Path,
+    zxid: i64,
+    tree: &DataTree,
+    sessions: &[(i64, i32)],
+    compression: Compression,
+) -> io::Result<Sample> {
     let start = Instant::now();
     let path = writer::write(dir, zxid, tree, sessions, compression)?;
     let ms = elapsed_ms(start);

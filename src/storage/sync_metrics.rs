@@ -57,23 +57,39 @@ impl BatchSamples {
     /// A batch of `txns` (sized for everything it will record: one allocation).
     pub fn new(txns: usize) -> BatchSamples {
         let mut samples = Vec::with_capacity(4 * txns + 8);
-        samples.push(Sample::Count(Counter::SyncProcessorRequestQueued, txns as i64));
+        samples.push(Sample::Count(
+            Counter::SyncProcessorRequestQueued,
+            txns as i64,
+        ));
         BatchSamples { samples }
     }
 
     /// One txn taken with `waiting` others still behind it, after `queued_ms` in the
     /// queue, appended in `process_ms`.
     pub fn txn(&mut self, waiting: usize, queued_ms: i64, process_ms: i64) {
-        self.samples.push(Sample::Basic(Basic::SyncProcessorQueueSize, waiting as i64));
-        self.samples.push(Sample::Advanced(Advanced::SyncProcessorQueueTimeMs, queued_ms.max(0)));
-        self.samples.push(Sample::Basic(Basic::SyncProcessTime, process_ms.max(0)));
+        self.samples
+            .push(Sample::Basic(Basic::SyncProcessorQueueSize, waiting as i64));
+        self.samples.push(Sample::Advanced(
+            Advanced::SyncProcessorQueueTimeMs,
+            queued_ms.max(0),
+        ));
+        self.samples
+            .push(Sample::Basic(Basic::SyncProcessTime, process_ms.max(0)));
     }
 
     /// The commit of `txns` took `flush_ms`, its fsyncs `fsync_ms` (one per file).
     pub fn flushed(&mut self, txns: usize, flush_ms: i64, fsync_ms: &[i64]) {
-        self.samples.push(Sample::Basic(Basic::SyncProcessorBatchSize, txns as i64));
-        self.samples.extend(fsync_ms.iter().map(|&ms| Sample::Basic(Basic::FsyncTime, ms)));
-        self.samples.push(Sample::Advanced(Advanced::SyncProcessorQueueFlushTimeMs, flush_ms.max(0)));
+        self.samples
+            .push(Sample::Basic(Basic::SyncProcessorBatchSize, txns as i64));
+        self.samples.extend(
+            fsync_ms
+                .iter()
+                .map(|&ms| Sample::Basic(Basic::FsyncTime, ms)),
+        );
+        self.samples.push(Sample::Advanced(
+            Advanced::SyncProcessorQueueFlushTimeMs,
+            flush_ms.max(0),
+        ));
     }
 
     /// `txns` handed over together are durable `ms` after they were handed over.
@@ -105,13 +121,24 @@ mod tests {
         b.into_samples().into_iter().for_each(|s| r.record(s));
         assert_eq!(r.counter(Counter::SyncProcessorRequestQueued), 3);
         let q = r.basic(Basic::SyncProcessorQueueSize);
-        assert_eq!((q.histogram.count, q.histogram.sum, q.min, q.max), (3, 3, 0, 2));
+        assert_eq!(
+            (q.histogram.count, q.histogram.sum, q.min, q.max),
+            (3, 3, 0, 2)
+        );
         assert_eq!(r.basic(Basic::SyncProcessTime).histogram.count, 3);
-        assert_eq!(r.advanced(Advanced::SyncProcessorQueueTimeMs).histogram.sum, 13);
+        assert_eq!(
+            r.advanced(Advanced::SyncProcessorQueueTimeMs).histogram.sum,
+            13
+        );
         let batch = r.basic(Basic::SyncProcessorBatchSize);
         assert_eq!((batch.histogram.count, batch.max), (1, 3));
         assert_eq!(r.basic(Basic::FsyncTime).histogram.count, 1);
-        assert_eq!(r.advanced(Advanced::SyncProcessorQueueFlushTimeMs).histogram.count, 1);
+        assert_eq!(
+            r.advanced(Advanced::SyncProcessorQueueFlushTimeMs)
+                .histogram
+                .count,
+            1
+        );
         let qf = r.advanced(Advanced::SyncProcessorQueueAndFlushTimeMs);
         assert_eq!((qf.histogram.count, qf.histogram.sum), (3, 20));
     }

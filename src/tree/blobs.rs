@@ -72,7 +72,11 @@ impl Blobs {
     fn layout(&self, at: u64) -> Layout {
         let (name_len, pos) = varint(&self.bytes, at as usize);
         let (data, name) = varint(&self.bytes, pos);
-        Layout { name, name_len: name_len as usize, data_len: data.checked_sub(1).map(|d| d as usize) }
+        Layout {
+            name,
+            name_len: name_len as usize,
+            data_len: data.checked_sub(1).map(|d| d as usize),
+        }
     }
 
     pub(super) fn name(&self, at: u64) -> &[u8] {
@@ -83,7 +87,11 @@ impl Blobs {
     pub(super) fn data(&self, at: u64) -> Option<&[u8]> {
         let l = self.layout(at);
         let len = l.data_len?;
-        Some(self.bytes.get(l.data_start()..l.data_start() + len).unwrap_or_default())
+        Some(
+            self.bytes
+                .get(l.data_start()..l.data_start() + len)
+                .unwrap_or_default(),
+        )
     }
 
     /// Marks the entry at `at` unused.
@@ -165,8 +173,14 @@ mod tests {
         live.push(at);
         assert!(b.wants_compaction());
         b.compact(live.iter_mut());
-        assert_eq!((b.name(live[0]), b.data(live[0])), (&b"keep"[..], Some(&b"v"[..])));
-        assert_eq!((b.name(live[1]), b.data(live[1])), (&b"churn"[..], Some(&data[..])));
+        assert_eq!(
+            (b.name(live[0]), b.data(live[0])),
+            (&b"keep"[..], Some(&b"v"[..]))
+        );
+        assert_eq!(
+            (b.name(live[1]), b.data(live[1])),
+            (&b"churn"[..], Some(&data[..]))
+        );
         assert!(b.len() < 2 * data.len());
     }
 }

@@ -31,7 +31,11 @@ pub(super) struct Children {
 
 impl Children {
     /// `Ok(position)` of `name`, or `Err(position)` where it would be inserted.
-    pub(super) fn search<'n>(&self, name: &[u8], name_of: impl Fn(u32) -> &'n [u8]) -> Result<usize, usize> {
+    pub(super) fn search<'n>(
+        &self,
+        name: &[u8],
+        name_of: impl Fn(u32) -> &'n [u8],
+    ) -> Result<usize, usize> {
         self.entries.binary_search_by(|c| name_of(c.id).cmp(name))
     }
 
@@ -40,7 +44,13 @@ impl Children {
         if self.next_seq == u32::MAX {
             self.renumber();
         }
-        self.entries.insert(pos.min(self.entries.len()), Child { id, seq: self.next_seq });
+        self.entries.insert(
+            pos.min(self.entries.len()),
+            Child {
+                id,
+                seq: self.next_seq,
+            },
+        );
         self.next_seq += 1;
         if self.capacity == 0 {
             self.capacity = 8;
@@ -112,18 +122,27 @@ mod tests {
 
     impl Set {
         fn new() -> Set {
-            Set { names: Vec::new(), c: Children::default() }
+            Set {
+                names: Vec::new(),
+                c: Children::default(),
+            }
         }
         fn insert(&mut self, name: &str) {
             let names = &self.names;
-            if let Err(pos) = self.c.search(name.as_bytes(), |id| names[id as usize].as_bytes()) {
+            if let Err(pos) = self
+                .c
+                .search(name.as_bytes(), |id| names[id as usize].as_bytes())
+            {
                 self.names.push(name.to_string());
                 self.c.insert_at(pos, self.names.len() as u32 - 1);
             }
         }
         fn remove(&mut self, name: &str) {
             let names = &self.names;
-            if let Ok(pos) = self.c.search(name.as_bytes(), |id| names[id as usize].as_bytes()) {
+            if let Ok(pos) = self
+                .c
+                .search(name.as_bytes(), |id| names[id as usize].as_bytes())
+            {
                 self.c.remove_at(pos);
             }
         }
@@ -143,11 +162,20 @@ mod tests {
     #[test]
     fn lists_like_a_java_hash_set() {
         // Orders printed by JDK 17: `new HashSet<>(8)` filled in this order, then iterated.
-        assert_eq!(of(&["zookeeper", "a", "b"]).java_order(), vec!["a", "b", "zookeeper"]);
-        assert_eq!(of(&["quota", "config"]).java_order(), vec!["config", "quota"]);
+        assert_eq!(
+            of(&["zookeeper", "a", "b"]).java_order(),
+            vec!["a", "b", "zookeeper"]
+        );
+        assert_eq!(
+            of(&["quota", "config"]).java_order(),
+            vec!["config", "quota"]
+        );
         let seq: Vec<String> = (0..3).map(|i| format!("s-000000000{i}")).collect();
         let c = of(&seq.iter().map(String::as_str).collect::<Vec<_>>());
-        assert_eq!(c.java_order(), vec!["s-0000000001", "s-0000000000", "s-0000000002"]);
+        assert_eq!(
+            c.java_order(),
+            vec!["s-0000000001", "s-0000000000", "s-0000000002"]
+        );
     }
 
     /// Random inserts and removals, with the order a JDK 17 `HashSet` listed afterwards
@@ -165,7 +193,11 @@ mod tests {
                     (_, name) => c.remove(name),
                 }
             }
-            let want: Vec<String> = pair[1].trim_start_matches('=').split_whitespace().map(str::to_string).collect();
+            let want: Vec<String> = pair[1]
+                .trim_start_matches('=')
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
             assert_eq!(c.java_order(), want, "ops: {}", pair[0]);
         }
     }

@@ -38,7 +38,12 @@ pub struct TreeLoader {
 
 impl DataTree {
     pub fn loader(extended_types: bool) -> TreeLoader {
-        TreeLoader { tree: DataTree::empty(extended_types), chain: Vec::new(), last: String::new(), data_size: 0 }
+        TreeLoader {
+            tree: DataTree::empty(extended_types),
+            chain: Vec::new(),
+            last: String::new(),
+            data_size: 0,
+        }
     }
 }
 
@@ -50,12 +55,24 @@ impl TreeLoader {
 
     /// One node record; the root has path `""` and must come first, every other node
     /// after its parent.
-    pub fn add_node(&mut self, path: &str, data: Option<Vec<u8>>, acl: i64, stat: StatPersisted) -> Result<(), LoadError> {
+    pub fn add_node(
+        &mut self,
+        path: &str,
+        data: Option<Vec<u8>>,
+        acl: i64,
+        stat: StatPersisted,
+    ) -> Result<(), LoadError> {
         self.add_node_ref(path, data.as_deref(), acl, &stat)
     }
 
     /// [`TreeLoader::add_node`] from borrowed parts (the decoder's buffer).
-    pub fn add_node_ref(&mut self, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Result<(), LoadError> {
+    pub fn add_node_ref(
+        &mut self,
+        path: &str,
+        data: Option<&[u8]>,
+        acl: i64,
+        stat: &StatPersisted,
+    ) -> Result<(), LoadError> {
         let Some((parent, child)) = split_path(path) else {
             // A second root record is ignored: the first one is the tree's root.
             if let Some(id) = self.tree.nodes.insert_root(data, acl, stat) {
@@ -66,12 +83,22 @@ impl TreeLoader {
             }
             return Ok(());
         };
-        let missing = || LoadError::MissingParent { parent: parent.to_string(), path: path.to_string() };
+        let missing = || LoadError::MissingParent {
+            parent: parent.to_string(),
+            path: path.to_string(),
+        };
         let parent_id = self.parent_id(parent).ok_or_else(missing)?;
         let tree = &mut self.tree;
-        let Some(id) = tree.nodes.insert_loaded(parent_id, path, child, data, acl, stat) else {
+        let Some(id) = tree
+            .nodes
+            .insert_loaded(parent_id, path, child, data, acl, stat)
+        else {
             // Present already (a path listed twice), or no id left.
-            return if tree.nodes.child(parent_id, child).is_some() { Ok(()) } else { Err(LoadError::TooManyNodes) };
+            return if tree.nodes.child(parent_id, child).is_some() {
+                Ok(())
+            } else {
+                Err(LoadError::TooManyNodes)
+            };
         };
         tree.acls.add_usage(acl);
         tree.index_owner(path, stat.ephemeral_owner);
@@ -103,7 +130,8 @@ impl TreeLoader {
     /// The snapshot's digest trailer and the zxid in its file name; the tree checks the
     /// digest when replay reaches that zxid.
     pub fn snapshot_digest(&mut self, zxid: i64, version: i32, digest: i64, snapshot_zxid: i64) {
-        self.tree.set_pending_digest(zxid, version, digest, snapshot_zxid);
+        self.tree
+            .set_pending_digest(zxid, version, digest, snapshot_zxid);
     }
 
     /// Finishes the load: data size, quota stats recounted, unused ACLs dropped.
@@ -129,7 +157,8 @@ mod tests {
         let stat = StatPersisted::default();
         let mut l = DataTree::loader(false);
         for p in ["", "/a", "/a/x", "/b", "/b/y", "/a/z", "/b/y/w"] {
-            l.add_node(p, Some(p.as_bytes().to_vec()), -1, stat).unwrap();
+            l.add_node(p, Some(p.as_bytes().to_vec()), -1, stat)
+                .unwrap();
         }
         let missing = l.add_node("/c/d", None, -1, stat);
         assert!(matches!(missing, Err(LoadError::MissingParent { .. })));

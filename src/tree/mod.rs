@@ -17,9 +17,9 @@
 //! * `quota`, `acl_cache`, `digest`, `node`, `ops` — the parts.
 
 mod acl_cache;
+mod apply;
 mod blobs;
 mod children;
-mod apply;
 mod digest;
 mod digest_check;
 mod load;
@@ -144,10 +144,20 @@ impl DataTree {
         let stat = StatPersisted::default();
         let empty = Some(&b""[..]);
         tree.nodes.insert_root(empty, OPEN_ACL_REF, &stat);
-        let proc_node = tree.nodes.insert(ROOT, PROC_NODE, "zookeeper", empty, OPEN_ACL_REF, &stat);
+        let proc_node = tree
+            .nodes
+            .insert(ROOT, PROC_NODE, "zookeeper", empty, OPEN_ACL_REF, &stat);
         if let Some(proc_node) = proc_node {
-            tree.nodes.insert(proc_node, QUOTA_ZOOKEEPER, "quota", empty, OPEN_ACL_REF, &stat);
-            tree.nodes.insert(proc_node, CONFIG_NODE, "config", empty, OPEN_ACL_REF, &stat);
+            tree.nodes.insert(
+                proc_node,
+                QUOTA_ZOOKEEPER,
+                "quota",
+                empty,
+                OPEN_ACL_REF,
+                &stat,
+            );
+            tree.nodes
+                .insert(proc_node, CONFIG_NODE, "config", empty, OPEN_ACL_REF, &stat);
         }
         // `addConfigNode` goes through `setACL(…, -1)`: this is what makes aversion -1.
         let key = tree.acls.intern(&Acl::read_unsafe());

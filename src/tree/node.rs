@@ -33,7 +33,8 @@ impl<'a> Node<'a> {
 
     /// Data length as `Stat.dataLength` reports it (0 for null).
     pub fn data_len(&self) -> i32 {
-        self.data.map_or(0, |d| i32::try_from(d.len()).unwrap_or(i32::MAX))
+        self.data
+            .map_or(0, |d| i32::try_from(d.len()).unwrap_or(i32::MAX))
     }
 
     /// The client view (`DataNode.copyStat`). Only a true ephemeral shows its owner;
@@ -41,7 +42,8 @@ impl<'a> Node<'a> {
     /// (`EphemeralType.get`), which `StatPersisted::to_stat` cannot know.
     pub fn client_stat(&self, extended_types: bool) -> Stat {
         let mut stat = self.stat.to_stat(self.data_len(), self.num_children());
-        stat.ephemeral_owner = match NodeKind::from_owner(self.stat.ephemeral_owner, extended_types) {
+        stat.ephemeral_owner = match NodeKind::from_owner(self.stat.ephemeral_owner, extended_types)
+        {
             NodeKind::Ephemeral(owner) => owner,
             _ => 0,
         };
@@ -54,13 +56,21 @@ mod tests {
     use super::*;
 
     fn node(data: Option<&[u8]>, stat: StatPersisted) -> Node<'_> {
-        Node { data, acl: -1, stat, num_children: 0 }
+        Node {
+            data,
+            acl: -1,
+            stat,
+            num_children: 0,
+        }
     }
 
     #[test]
     fn ttl_owner_is_a_session_when_extended_types_are_off() {
         let owner = NodeKind::Ttl(1000).owner();
-        let stat = StatPersisted { ephemeral_owner: owner, ..Default::default() };
+        let stat = StatPersisted {
+            ephemeral_owner: owner,
+            ..Default::default()
+        };
         let node = node(None, stat);
         assert_eq!(node.client_stat(true).ephemeral_owner, 0);
         assert_eq!(node.client_stat(false).ephemeral_owner, owner);
@@ -68,6 +78,11 @@ mod tests {
 
     #[test]
     fn null_data_has_length_zero() {
-        assert_eq!(node(None, StatPersisted::default()).client_stat(false).data_length, 0);
+        assert_eq!(
+            node(None, StatPersisted::default())
+                .client_stat(false)
+                .data_length,
+            0
+        );
     }
 }

@@ -99,7 +99,11 @@ impl DataTree {
     fn link_child(&mut self, parent: Id, parent_path: &str, parent_cversion: i32, zxid: i64) {
         self.nodes.update(parent, parent_path, |stat, _| {
             let current = stat.cversion;
-            let cversion = if parent_cversion == -1 { current.wrapping_add(1) } else { parent_cversion };
+            let cversion = if parent_cversion == -1 {
+                current.wrapping_add(1)
+            } else {
+                parent_cversion
+            };
             if cversion > current {
                 stat.cversion = cversion;
                 stat.pzxid = zxid;
@@ -192,7 +196,11 @@ impl DataTree {
             stat.mzxid = hdr.zxid;
             stat.version = version;
         });
-        let stat = self.nodes.view(id).ok_or(ErrorCode::NoNode)?.client_stat(self.extended_types);
+        let stat = self
+            .nodes
+            .view(id)
+            .ok_or(ErrorCode::NoNode)?
+            .client_stat(self.extended_types);
         if let Some(prefix) = self.quotas.max_prefix(path) {
             self.update_quota_stat(&prefix, data_len(data) - last, 0);
         }
@@ -216,7 +224,11 @@ impl DataTree {
             stat.aversion = version;
             *node_acl = key;
         });
-        Ok(self.nodes.view(id).ok_or(ErrorCode::NoNode)?.client_stat(self.extended_types))
+        Ok(self
+            .nodes
+            .view(id)
+            .ok_or(ErrorCode::NoNode)?
+            .client_stat(self.extended_types))
     }
 
     /// `killSession`: deletes the paths the txn lists, in order, then whatever else the

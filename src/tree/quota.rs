@@ -176,13 +176,16 @@ impl DataTree {
     /// text does not parse is left alone (Java would throw out of the txn).
     pub(super) fn update_quota_stat(&mut self, prefix: &str, bytes_diff: i64, count_diff: i64) {
         let path = stat_path(prefix);
-        let Some(id) = self.nodes.lookup(&path) else { return };
+        let Some(id) = self.nodes.lookup(&path) else {
+            return;
+        };
         let text = String::from_utf8_lossy(self.nodes.data(id).unwrap_or_default());
         if let Some(mut track) = StatsTrack::parse(&text) {
             track.set("count", track.count().wrapping_add(count_diff));
             track.set("bytes", track.bytes().wrapping_add(bytes_diff));
             let text = track.format();
-            self.nodes.replace_data(id, &path, Some(text.as_bytes()), |_| ());
+            self.nodes
+                .replace_data(id, &path, Some(text.as_bytes()), |_| ());
         }
     }
 
@@ -195,7 +198,8 @@ impl DataTree {
         track.set("count", count);
         let path = stat_path(prefix);
         if let Some(id) = self.nodes.lookup(&path) {
-            self.nodes.replace_data(id, &path, Some(track.format().as_bytes()), |_| ());
+            self.nodes
+                .replace_data(id, &path, Some(track.format().as_bytes()), |_| ());
         }
     }
 
@@ -216,15 +220,32 @@ impl DataTree {
     pub(super) fn setup_quota(&mut self) {
         let suffix = format!("/{LIMIT_NODE}");
         let mut limits = Vec::new();
-        let mut stack: Vec<_> = self.nodes.lookup(QUOTA_ZOOKEEPER).map(|id| (id, QUOTA_ZOOKEEPER.to_string())).into_iter().collect();
+        let mut stack: Vec<_> = self
+            .nodes
+            .lookup(QUOTA_ZOOKEEPER)
+            .map(|id| (id, QUOTA_ZOOKEEPER.to_string()))
+            .into_iter()
+            .collect();
         while let Some((id, path)) = stack.pop() {
             if self.nodes.num_children(id) == 0 {
-                if let Some(end) = path.ends_with(&suffix).then(|| path.find(&suffix)).flatten() {
-                    limits.push(path.get(QUOTA_ZOOKEEPER.len()..end).unwrap_or("").to_string());
+                if let Some(end) = path
+                    .ends_with(&suffix)
+                    .then(|| path.find(&suffix))
+                    .flatten()
+                {
+                    limits.push(
+                        path.get(QUOTA_ZOOKEEPER.len()..end)
+                            .unwrap_or("")
+                            .to_string(),
+                    );
                 }
                 continue;
             }
-            stack.extend(self.nodes.child_ids(id).map(|c| (c, format!("{path}/{}", self.nodes.name_str(c)))));
+            stack.extend(
+                self.nodes
+                    .child_ids(id)
+                    .map(|c| (c, format!("{path}/{}", self.nodes.name_str(c)))),
+            );
         }
         for prefix in limits {
             self.refresh_quota_stats(&prefix);

@@ -98,7 +98,9 @@ impl Store {
     }
 
     pub(super) fn stat(&self, id: Id) -> StatPersisted {
-        let Some(s) = self.slot(id) else { return StatPersisted::default() };
+        let Some(s) = self.slot(id) else {
+            return StatPersisted::default();
+        };
         let e = self.extra(s);
         StatPersisted {
             czxid: s.czxid,
@@ -118,7 +120,9 @@ impl Store {
     }
 
     pub(super) fn children(&self, id: Id) -> Option<&Children> {
-        self.slot(id).and_then(|s| self.extra(s)).map(|e| &e.children)
+        self.slot(id)
+            .and_then(|s| self.extra(s))
+            .map(|e| &e.children)
     }
 
     pub(super) fn num_children(&self, id: Id) -> usize {
@@ -182,7 +186,10 @@ impl Store {
         if slot.extra == NIL {
             let czxid = slot.czxid;
             let e = self.new_extra();
-            self.extras[e as usize] = Extra { pzxid: czxid, ..Extra::default() };
+            self.extras[e as usize] = Extra {
+                pzxid: czxid,
+                ..Extra::default()
+            };
             self.slots[id as usize].extra = e;
         }
         let e = self.slots.get(id as usize)?.extra;
@@ -190,7 +197,9 @@ impl Store {
     }
 
     fn write_stat(&mut self, id: Id, st: &StatPersisted) {
-        let Some(slot) = self.slots.get_mut(id as usize) else { return };
+        let Some(slot) = self.slots.get_mut(id as usize) else {
+            return;
+        };
         slot.czxid = st.czxid;
         slot.mzxid = st.mzxid;
         slot.ctime = st.ctime;
@@ -210,7 +219,18 @@ impl Store {
 
     fn alloc(&mut self, name: &[u8], data: Option<&[u8]>, acl: i64, parent: Id) -> Option<Id> {
         let blob = self.blobs.push(name, data);
-        let slot = Slot { czxid: 0, mzxid: 0, ctime: 0, mtime: 0, acl, blob, version: 0, aversion: 0, parent, extra: NIL };
+        let slot = Slot {
+            czxid: 0,
+            mzxid: 0,
+            ctime: 0,
+            mtime: 0,
+            acl,
+            blob,
+            version: 0,
+            aversion: 0,
+            parent,
+            extra: NIL,
+        };
         let id = match self.free_slots.pop() {
             Some(id) => {
                 *self.slots.get_mut(id as usize)? = slot;
@@ -227,7 +247,12 @@ impl Store {
     }
 
     /// The root, when the store is empty.
-    pub(super) fn insert_root(&mut self, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Option<Id> {
+    pub(super) fn insert_root(
+        &mut self,
+        data: Option<&[u8]>,
+        acl: i64,
+        stat: &StatPersisted,
+    ) -> Option<Id> {
         if !self.slots.is_empty() {
             return None;
         }
@@ -238,7 +263,15 @@ impl Store {
     }
 
     /// A new child `name` of `parent` at `path`; `None` when it exists already.
-    pub(super) fn insert(&mut self, parent: Id, path: &str, name: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Option<Id> {
+    pub(super) fn insert(
+        &mut self,
+        parent: Id,
+        path: &str,
+        name: &str,
+        data: Option<&[u8]>,
+        acl: i64,
+        stat: &StatPersisted,
+    ) -> Option<Id> {
         self.slot(parent)?;
         let pos = self.search_child(parent, name.as_bytes()).err()?;
         let id = self.alloc(name.as_bytes(), data, acl, parent)?;
@@ -250,8 +283,18 @@ impl Store {
 
     /// Snapshot loading: `name` sorts after every present child of `parent` (as in
     /// snapshots rzk writes), or is placed by search otherwise.
-    pub(super) fn insert_loaded(&mut self, parent: Id, path: &str, name: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Option<Id> {
-        let last = self.children(parent).and_then(|c| c.get(c.len().wrapping_sub(1)));
+    pub(super) fn insert_loaded(
+        &mut self,
+        parent: Id,
+        path: &str,
+        name: &str,
+        data: Option<&[u8]>,
+        acl: i64,
+        stat: &StatPersisted,
+    ) -> Option<Id> {
+        let last = self
+            .children(parent)
+            .and_then(|c| c.get(c.len().wrapping_sub(1)));
         if last.is_some_and(|l| self.name(l) >= name.as_bytes()) {
             return self.insert(parent, path, name, data, acl, stat);
         }
@@ -266,7 +309,9 @@ impl Store {
     /// Removes the node at `path` and whatever is below it (only impossible txns
     /// delete a parent with children); the removed nodes, that one first.
     pub(super) fn remove(&mut self, path: &str) -> Vec<Removed> {
-        let Some(id) = self.lookup(path).filter(|&id| id != ROOT) else { return Vec::new() };
+        let Some(id) = self.lookup(path).filter(|&id| id != ROOT) else {
+            return Vec::new();
+        };
         let parent = self.slot(id).map_or(NIL, |s| s.parent);
         if let Ok(pos) = self.search_child(parent, self.name(id)) {
             if let Some(e) = self.extra_mut(parent) {
@@ -276,10 +321,18 @@ impl Store {
         let mut out = Vec::new();
         let mut stack = vec![(id, path.to_string())];
         while let Some((id, path)) = stack.pop() {
-            stack.extend(self.child_ids(id).map(|c| (c, format!("{path}/{}", self.name_str(c)))));
+            stack.extend(
+                self.child_ids(id)
+                    .map(|c| (c, format!("{path}/{}", self.name_str(c)))),
+            );
             self.hash.remove(self.digest_of(id, &path));
             let stat = self.stat(id);
-            out.push(Removed { path, data_len: self.data(id).map(<[u8]>::len), acl: self.acl(id), owner: stat.ephemeral_owner });
+            out.push(Removed {
+                path,
+                data_len: self.data(id).map(<[u8]>::len),
+                acl: self.acl(id),
+                owner: stat.ephemeral_owner,
+            });
             self.free(id);
         }
         self.maybe_compact();
@@ -287,7 +340,9 @@ impl Store {
     }
 
     fn free(&mut self, id: Id) {
-        let Some(slot) = self.slots.get_mut(id as usize) else { return };
+        let Some(slot) = self.slots.get_mut(id as usize) else {
+            return;
+        };
         let (blob, extra) = (slot.blob, slot.extra);
         slot.blob = FREE;
         slot.extra = NIL;
@@ -302,7 +357,12 @@ impl Store {
 
     /// Changes the stat and ACL key of the node `id` at `path` (`preChange` …
     /// `postChange`).
-    pub(super) fn update<R>(&mut self, id: Id, path: &str, f: impl FnOnce(&mut StatPersisted, &mut i64) -> R) -> Option<R> {
+    pub(super) fn update<R>(
+        &mut self,
+        id: Id,
+        path: &str,
+        f: impl FnOnce(&mut StatPersisted, &mut i64) -> R,
+    ) -> Option<R> {
         self.slot(id)?;
         self.hash.remove(self.digest_of(id, path));
         let mut stat = self.stat(id);
@@ -317,7 +377,13 @@ impl Store {
     }
 
     /// Replaces the data of the node `id` at `path`, and its stat through `f`.
-    pub(super) fn replace_data<R>(&mut self, id: Id, path: &str, data: Option<&[u8]>, f: impl FnOnce(&mut StatPersisted) -> R) -> Option<R> {
+    pub(super) fn replace_data<R>(
+        &mut self,
+        id: Id,
+        path: &str,
+        data: Option<&[u8]>,
+        f: impl FnOnce(&mut StatPersisted) -> R,
+    ) -> Option<R> {
         let blob = self.slot(id)?.blob;
         self.hash.remove(self.digest_of(id, path));
         let mut stat = self.stat(id);
@@ -334,7 +400,12 @@ impl Store {
 
     fn maybe_compact(&mut self) {
         if self.blobs.wants_compaction() {
-            self.blobs.compact(self.slots.iter_mut().filter(|s| s.blob != FREE).map(|s| &mut s.blob));
+            self.blobs.compact(
+                self.slots
+                    .iter_mut()
+                    .filter(|s| s.blob != FREE)
+                    .map(|s| &mut s.blob),
+            );
         }
     }
 

@@ -75,7 +75,11 @@ fn fresh_tree_shows_the_java_system_nodes() {
     assert_eq!(tree.data_and_stat("/").unwrap().0, Some(&b""[..]));
     assert_eq!(tree.node_count(), 5);
     assert_eq!(tree.all_children_number("/"), 3);
-    assert_eq!(tree.all_children_number(""), 4, "the prefix / also matches Java's second root entry");
+    assert_eq!(
+        tree.all_children_number(""),
+        4,
+        "the prefix / also matches Java's second root entry"
+    );
     assert_eq!(tree.all_children_number("/zookeeper"), 2);
 }
 

@@ -119,7 +119,10 @@ impl TreeView for DataTree {
         let node = self.get(path)?;
         Some(NodeRecord {
             stat: node.stat,
-            acl: self.acls.get_shared(node.acl).unwrap_or_else(|| Vec::new().into()),
+            acl: self
+                .acls
+                .get_shared(node.acl)
+                .unwrap_or_else(|| Vec::new().into()),
             num_children: node.num_children(),
             data_len: i64::from(node.data_len()),
         })

@@ -29,7 +29,9 @@ impl DataTree {
                 path.push('/');
                 path.push_str(self.nodes.name_str(id));
             }
-            let Some(node) = self.nodes.view(id) else { continue };
+            let Some(node) = self.nodes.view(id) else {
+                continue;
+            };
             f(&path, node);
             let len = path.len();
             stack.extend(self.nodes.child_ids(id).rev().map(|c| (c, len)));
@@ -49,8 +51,14 @@ impl DataTree {
     pub fn nodes_after(&self, after: Option<&str>, max: usize) -> Vec<(String, Node<'_>)> {
         let mut out = Vec::new();
         let mut path = String::new();
-        let Some(root) = self.nodes.view(ROOT) else { return out };
-        let mut frames = vec![Frame { id: ROOT, next: 0, path_len: 0 }];
+        let Some(root) = self.nodes.view(ROOT) else {
+            return out;
+        };
+        let mut frames = vec![Frame {
+            id: ROOT,
+            next: 0,
+            path_len: 0,
+        }];
         match after {
             None => out.push((String::new(), root)),
             Some(after) => self.resume_at(after, &mut frames, &mut path),
@@ -68,7 +76,11 @@ impl DataTree {
             if let Some(node) = self.nodes.view(child) {
                 out.push((path.clone(), node));
             }
-            frames.push(Frame { id: child, next: 0, path_len: path.len() });
+            frames.push(Frame {
+                id: child,
+                next: 0,
+                path_len: path.len(),
+            });
         }
         out
     }
@@ -84,10 +96,16 @@ impl DataTree {
             match self.nodes.search_child(top.id, comp.as_bytes()) {
                 Ok(pos) => {
                     top.next = pos + 1;
-                    let Some(child) = self.nodes.children(top.id).and_then(|c| c.get(pos)) else { return };
+                    let Some(child) = self.nodes.children(top.id).and_then(|c| c.get(pos)) else {
+                        return;
+                    };
                     path.push('/');
                     path.push_str(comp);
-                    frames.push(Frame { id: child, next: 0, path_len: path.len() });
+                    frames.push(Frame {
+                        id: child,
+                        next: 0,
+                        path_len: path.len(),
+                    });
                 }
                 Err(pos) => {
                     top.next = pos;
@@ -132,27 +150,56 @@ mod tests {
     fn tree(paths: &[&str]) -> DataTree {
         let mut t = DataTree::new();
         for (i, p) in paths.iter().enumerate() {
-            let hdr = TxnHeader { client_id: 1, cxid: 0, zxid: i as i64 + 1, time: 0 };
-            let txn = CreateTxn { path: p.to_string(), data: None, acl: Acl::open_unsafe(), ephemeral: false, parent_cversion: -1 };
+            let hdr = TxnHeader {
+                client_id: 1,
+                cxid: 0,
+                zxid: i as i64 + 1,
+                time: 0,
+            };
+            let txn = CreateTxn {
+                path: p.to_string(),
+                data: None,
+                acl: Acl::open_unsafe(),
+                ephemeral: false,
+                parent_cversion: -1,
+            };
             t.apply(&hdr, &Txn::Create(txn));
         }
         t
     }
 
     fn paths_after(t: &DataTree, after: Option<&str>, max: usize) -> Vec<String> {
-        t.nodes_after(after, max).into_iter().map(|(p, _)| p).collect()
+        t.nodes_after(after, max)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect()
     }
 
     #[test]
     fn slices_follow_the_preorder_and_resume_after_a_deleted_path() {
         let t = tree(&["/a", "/a/b", "/a-b", "/z"]);
         let all: Vec<String> = t.nodes_preorder().into_iter().map(|(p, _)| p).collect();
-        assert_eq!(all, ["", "/a", "/a/b", "/a-b", "/z", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]);
+        assert_eq!(
+            all,
+            [
+                "",
+                "/a",
+                "/a/b",
+                "/a-b",
+                "/z",
+                "/zookeeper",
+                "/zookeeper/config",
+                "/zookeeper/quota"
+            ]
+        );
         assert_eq!(paths_after(&t, None, 3), ["", "/a", "/a/b"]);
         assert_eq!(paths_after(&t, Some("/a/b"), 2), ["/a-b", "/z"]);
         assert_eq!(paths_after(&t, Some("/a/a"), 2), ["/a/b", "/a-b"]);
         assert_eq!(paths_after(&t, Some("/b/x/y"), 2), ["/z", "/zookeeper"]);
         assert_eq!(paths_after(&t, Some(""), 1), ["/a"]);
-        assert_eq!(paths_after(&t, Some("/zookeeper/quota"), 5), Vec::<String>::new());
+        assert_eq!(
+            paths_after(&t, Some("/zookeeper/quota"), 5),
+            Vec::<String>::new()
+        );
     }
 }

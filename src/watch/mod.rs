@@ -112,7 +112,11 @@ impl WatchManager {
     /// `triggerWatch` once per table (NodeDeleted: data, then child), and each call
     /// counts the distinct watchers it matched, the ones the other table already
     /// notified included (`node_*_watch_count`).
-    pub fn trigger_counted(&mut self, path: &str, event: EventType) -> (Vec<WatcherId>, [usize; 2]) {
+    pub fn trigger_counted(
+        &mut self,
+        path: &str,
+        event: EventType,
+    ) -> (Vec<WatcherId>, [usize; 2]) {
         let mut out = BTreeSet::new();
         let mut fired = [0, 0];
         match event {
@@ -146,7 +150,8 @@ impl WatchManager {
     pub fn contains_throws(&self, path: &str, watcher_type: i32) -> bool {
         let throws = |t: &Table| {
             !path.is_empty()
-                && (!path.contains('/') || (t.walks_up() && !path.starts_with('/') && !t.has_path(path)))
+                && (!path.contains('/')
+                    || (t.walks_up() && !path.starts_with('/') && !t.has_path(path)))
         };
         match WatcherType::try_from(watcher_type) {
             Ok(WatcherType::Children) => throws(&self.child),
@@ -261,8 +266,14 @@ mod tests {
         assert_eq!(m.trigger_counted("/a", NodeDeleted), (vec![], [0, 0]));
         m.add("/", A, WatchKind::PersistentRecursive);
         m.add("/a", B, WatchKind::Data);
-        assert_eq!(m.trigger_counted("/a", NodeDataChanged), (vec![A, B], [2, 0]));
-        assert_eq!(m.trigger_counted("/", NodeChildrenChanged), (vec![], [0, 0]));
+        assert_eq!(
+            m.trigger_counted("/a", NodeDataChanged),
+            (vec![A, B], [2, 0])
+        );
+        assert_eq!(
+            m.trigger_counted("/", NodeChildrenChanged),
+            (vec![], [0, 0])
+        );
     }
 
     #[test]
@@ -324,7 +335,13 @@ mod tests {
         let mut m = wm();
         m.add("/p", A, WatchKind::Persistent);
         assert_eq!(m.count(), 2); // one per table
-        for ev in [NodeCreated, NodeDataChanged, NodeChildrenChanged, NodeDeleted, NodeCreated] {
+        for ev in [
+            NodeCreated,
+            NodeDataChanged,
+            NodeChildrenChanged,
+            NodeDeleted,
+            NodeCreated,
+        ] {
             assert_eq!(m.trigger("/p", ev), vec![A], "{ev:?}");
         }
         assert!(m.trigger("/p/c", NodeCreated).is_empty());
@@ -496,10 +513,18 @@ mod tests {
         // Seen against 3.8.0: checkWatches("t") answers MarshallingError, always.
         let mut m = wm();
         for ty in [CHILDREN, DATA, ANY] {
-            assert!(m.contains_throws("t", ty) && !m.contains_throws("t/a", ty) && !m.contains_throws("", ty));
+            assert!(
+                m.contains_throws("t", ty)
+                    && !m.contains_throws("t/a", ty)
+                    && !m.contains_throws("", ty)
+            );
         }
         m.add("/r", B, WatchKind::PersistentRecursive);
-        assert!(m.contains_throws("t/a", DATA) && m.contains_throws("t/a", CHILDREN) && !m.contains_throws("/t", DATA));
+        assert!(
+            m.contains_throws("t/a", DATA)
+                && m.contains_throws("t/a", CHILDREN)
+                && !m.contains_throws("/t", DATA)
+        );
         // A Data removal leaves the recursive watch's child side, which still walks up.
         assert!(m.remove("/r", B, DATA));
         assert!(!m.contains_throws("t/a", DATA) && m.contains_throws("t/a", ANY));
@@ -526,7 +551,14 @@ mod tests {
         m.add("/a", B, WatchKind::Exist);
         m.add("/c", B, WatchKind::Child);
         assert_eq!(m.count(), 4);
-        assert_eq!(m.summary(), WatchSummary { connections: 2, paths: 2, total: 3 });
+        assert_eq!(
+            m.summary(),
+            WatchSummary {
+                connections: 2,
+                paths: 2,
+                total: 3
+            }
+        );
         let by_path = m.watchers_by_path();
         assert_eq!(by_path.keys().collect::<Vec<_>>(), vec!["/a", "/b"]);
         assert_eq!(by_path["/a"], vec![A, B]);
@@ -534,7 +566,14 @@ mod tests {
         let by_w = m.paths_by_watcher();
         assert_eq!(by_w[&A], vec!["/b".to_string()]);
         assert!(by_w[&B].is_empty());
-        assert_eq!(m.summary(), WatchSummary { connections: 2, paths: 1, total: 1 });
+        assert_eq!(
+            m.summary(),
+            WatchSummary {
+                connections: 2,
+                paths: 1,
+                total: 1
+            }
+        );
         m.remove_watcher(B);
         assert_eq!(m.summary().connections, 1);
     }

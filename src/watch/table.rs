@@ -42,8 +42,15 @@ fn ancestors_and_self(path: &str) -> impl Iterator<Item = &str> {
 
 impl Table {
     pub(crate) fn add(&mut self, path: &str, w: WatcherId, mode: Mode) {
-        let old = self.by_path.entry(path.to_string()).or_default().insert(w, mode);
-        self.by_watcher.entry(w).or_default().insert(path.to_string());
+        let old = self
+            .by_path
+            .entry(path.to_string())
+            .or_default()
+            .insert(w, mode);
+        self.by_watcher
+            .entry(w)
+            .or_default()
+            .insert(path.to_string());
         self.adjust_recursive(old, Some(mode));
     }
 
@@ -75,7 +82,9 @@ impl Table {
         event: EventType,
         out: &mut BTreeSet<WatcherId>,
     ) {
-        let Some(ws) = self.by_path.get_mut(p) else { return };
+        let Some(ws) = self.by_path.get_mut(p) else {
+            return;
+        };
         let mut fired_once = Vec::new();
         for (&w, &mode) in ws.iter() {
             match mode {
@@ -124,11 +133,15 @@ impl Table {
 
     /// `removeWatcher(path, watcher)`: drops the registration whatever its mode.
     pub(crate) fn remove(&mut self, path: &str, w: WatcherId) -> bool {
-        let Some(paths) = self.by_watcher.get_mut(&w) else { return false };
+        let Some(paths) = self.by_watcher.get_mut(&w) else {
+            return false;
+        };
         if !paths.remove(path) {
             return false;
         }
-        let Some(ws) = self.by_path.get_mut(path) else { return false };
+        let Some(ws) = self.by_path.get_mut(path) else {
+            return false;
+        };
         let old = ws.remove(&w);
         if ws.is_empty() {
             self.by_path.remove(path);
@@ -139,7 +152,9 @@ impl Table {
 
     /// `removeWatcher(watcher)`: the connection is gone.
     pub(crate) fn remove_watcher(&mut self, w: WatcherId) {
-        let Some(paths) = self.by_watcher.remove(&w) else { return };
+        let Some(paths) = self.by_watcher.remove(&w) else {
+            return;
+        };
         for p in paths {
             if let Some(ws) = self.by_path.get_mut(&p) {
                 let old = ws.remove(&w);
@@ -170,11 +185,17 @@ impl Table {
     }
 
     pub(crate) fn paths_by_watcher(&self) -> BTreeMap<WatcherId, Vec<String>> {
-        self.by_watcher.iter().map(|(w, ps)| (*w, ps.iter().cloned().collect())).collect()
+        self.by_watcher
+            .iter()
+            .map(|(w, ps)| (*w, ps.iter().cloned().collect()))
+            .collect()
     }
 
     pub(crate) fn watchers_by_path(&self) -> BTreeMap<String, Vec<WatcherId>> {
-        self.by_path.iter().map(|(p, ws)| (p.clone(), ws.keys().copied().collect())).collect()
+        self.by_path
+            .iter()
+            .map(|(p, ws)| (p.clone(), ws.keys().copied().collect()))
+            .collect()
     }
 }
 

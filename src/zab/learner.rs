@@ -80,7 +80,11 @@ impl Learner {
         };
         let zxid = Zxid::new(l.durable.accepted_epoch, 0);
         let info = Some(LearnerInfo::current(l.cfg.my_id.0, 0));
-        let pkt = if observer { Packet::ObserverInfo { zxid, info } } else { Packet::FollowerInfo { zxid, info } };
+        let pkt = if observer {
+            Packet::ObserverInfo { zxid, info }
+        } else {
+            Packet::FollowerInfo { zxid, info }
+        };
         l.send(pkt);
         l
     }
@@ -115,14 +119,22 @@ impl Learner {
                 self.last_heard = self.tick;
                 self.packet(pkt);
             }
-            Input::PeerDown(sid) if sid == self.leader => self.stop("connection to the leader lost"),
+            Input::PeerDown(sid) if sid == self.leader => {
+                self.stop("connection to the leader lost")
+            }
             Input::Persisted { upto } => self.persisted(upto),
             Input::Tick => self.on_tick(),
             Input::Forward(req) => self.send(Packet::Request(req)),
             Input::Touch(t) => {
                 self.touches.insert(t.session, t.timeout_ms);
             }
-            Input::Revalidate { session, timeout_ms } => self.send(Packet::RevalidateAsk { session, timeout_ms }),
+            Input::Revalidate {
+                session,
+                timeout_ms,
+            } => self.send(Packet::RevalidateAsk {
+                session,
+                timeout_ms,
+            }),
             _ => {}
         }
     }
@@ -139,14 +151,21 @@ impl Learner {
             Packet::NewLeader { zxid, .. } => self.new_leader(zxid),
             Packet::UpToDate => self.up_to_date(),
             Packet::Ping { zxid, .. } => self.ping(zxid),
-            Packet::Sync => self.actions.push(Action::SyncDone { origin: Origin::Local }),
-            Packet::RevalidateAnswer { session, valid } => self.actions.push(Action::Revalidated { session, valid }),
+            Packet::Sync => self.actions.push(Action::SyncDone {
+                origin: Origin::Local,
+            }),
+            Packet::RevalidateAnswer { session, valid } => {
+                self.actions.push(Action::Revalidated { session, valid })
+            }
             _ => {}
         }
     }
 
     fn send(&mut self, pkt: Packet) {
-        self.actions.push(Action::Send { to: self.leader, pkt });
+        self.actions.push(Action::Send {
+            to: self.leader,
+            pkt,
+        });
     }
 
     fn stop(&mut self, reason: &'static str) {
@@ -160,7 +179,10 @@ impl Learner {
         }
         let e = zxid.epoch();
         let reply = if e > self.durable.accepted_epoch {
-            self.actions.push(Action::SaveEpoch { kind: EpochKind::Accepted, epoch: e });
+            self.actions.push(Action::SaveEpoch {
+                kind: EpochKind::Accepted,
+                epoch: e,
+            });
             self.durable.accepted_epoch = e;
             i32::try_from(self.durable.current_epoch).unwrap_or(i32::MAX)
         } else if e == self.durable.accepted_epoch {
@@ -170,7 +192,10 @@ impl Learner {
         };
         self.new_epoch = e;
         self.phase = Phase::Syncing;
-        self.send(Packet::AckEpoch { zxid: self.last_logged, epoch: reply });
+        self.send(Packet::AckEpoch {
+            zxid: self.last_logged,
+            epoch: reply,
+        });
     }
 
     fn truncate(&mut self, z: Zxid) {
@@ -222,7 +247,9 @@ impl Learner {
         txn.header.zxid = zxid.0;
         self.last_logged = self.last_logged.max(zxid);
         self.committed = zxid;
-        self.actions.push(Action::Persist { entries: vec![txn.clone()] });
+        self.actions.push(Action::Persist {
+            entries: vec![txn.clone()],
+        });
         self.deliver(txn);
     }
 
@@ -248,7 +275,10 @@ impl Learner {
             return;
         }
         self.newleader_ack_due = false;
-        self.actions.push(Action::SaveEpoch { kind: EpochKind::Current, epoch: self.new_epoch });
+        self.actions.push(Action::SaveEpoch {
+            kind: EpochKind::Current,
+            epoch: self.new_epoch,
+        });
         self.durable.current_epoch = self.new_epoch;
         self.send(Packet::Ack(Zxid::new(self.new_epoch, 0)));
         // Like Java's `logRequest` at NEWLEADER, every proposal logged during the sync is
@@ -266,7 +296,9 @@ impl Learner {
             self.actions.push(Action::Deliver { entry });
         }
         self.send(Packet::Ack(Zxid::new(self.new_epoch, 0)));
-        self.actions.push(Action::Serving { epoch: self.new_epoch });
+        self.actions.push(Action::Serving {
+            epoch: self.new_epoch,
+        });
         self.ack_durable();
     }
 
@@ -289,7 +321,11 @@ impl Learner {
             // acknowledged, even one whose COMMIT arrived while it was being synced to
             // disk: Java's leader drops a learner whose oldest proposal stays unacked
             // (`LearnerHandler`'s syncLimit check).
-            let floor = if self.phase == Phase::Broadcast { self.sync_floor } else { self.committed };
+            let floor = if self.phase == Phase::Broadcast {
+                self.sync_floor
+            } else {
+                self.committed
+            };
             if !self.observer && z > floor {
                 self.send(Packet::Ack(z));
             }
@@ -299,14 +335,24 @@ impl Learner {
     fn ping(&mut self, zxid: Zxid) {
         let touches = std::mem::take(&mut self.touches)
             .into_iter()
-            .map(|(session, timeout_ms)| crate::proto::quorum::SessionTouch { session, timeout_ms })
+            .map(|(session, timeout_ms)| crate::proto::quorum::SessionTouch {
+                session,
+                timeout_ms,
+            })
             .collect();
-        self.send(Packet::Ping { zxid, touches: Some(touches) });
+        self.send(Packet::Ping {
+            zxid,
+            touches: Some(touches),
+        });
     }
 
     fn on_tick(&mut self) {
         self.tick += 1;
-        let limit = if self.phase == Phase::Broadcast { self.cfg.sync_limit } else { self.cfg.init_limit };
+        let limit = if self.phase == Phase::Broadcast {
+            self.cfg.sync_limit
+        } else {
+            self.cfg.init_limit
+        };
         if self.tick - self.last_heard > u64::from(limit) {
             self.stop("leader silent for too long");
         }

@@ -81,53 +81,103 @@ pub enum Origin {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
-    Packet { from: ServerId, pkt: Packet },
+    Packet {
+        from: ServerId,
+        pkt: Packet,
+    },
     /// The quorum connection to this peer closed.
     PeerDown(ServerId),
-    Persisted { upto: Zxid },
+    Persisted {
+        upto: Zxid,
+    },
     Tick,
     /// Leader: propose this txn (its zxid is assigned here).
     Propose(TxnEntry),
     /// Leader: a sync request reached the head of the pipeline.
     SyncRequest(Origin),
     /// Leader: the session tracker's answer to a learner's REVALIDATE.
-    RevalidateAnswer { to: ServerId, session: SessionId, valid: bool },
+    RevalidateAnswer {
+        to: ServerId,
+        session: SessionId,
+        valid: bool,
+    },
     /// Learner: forward a client's write or sync to the leader.
     Forward(ForwardedRequest),
     /// Learner: a local session was touched (reported in the next PING).
     Touch(SessionTouch),
     /// Learner: a client reconnected here with an existing session.
-    Revalidate { session: SessionId, timeout_ms: i32 },
+    Revalidate {
+        session: SessionId,
+        timeout_ms: i32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    Send { to: ServerId, pkt: Packet },
-    Persist { entries: Vec<TxnEntry> },
+    Send {
+        to: ServerId,
+        pkt: Packet,
+    },
+    Persist {
+        entries: Vec<TxnEntry>,
+    },
     /// Cut the log back so `to` is the last txn, and reload the state from it.
-    Truncate { to: Zxid },
+    Truncate {
+        to: Zxid,
+    },
     /// Leader: send SNAP(`zxid`) and the database, which is exactly at `zxid` now.
-    SendSnapshot { to: ServerId, zxid: Zxid },
+    SendSnapshot {
+        to: ServerId,
+        zxid: Zxid,
+    },
     /// Learner: the database loaded from the leader's stream is at `zxid`; write it out.
-    TakeSnapshot { zxid: Zxid },
-    SaveEpoch { kind: EpochKind, epoch: u32 },
-    Deliver { entry: TxnEntry },
+    TakeSnapshot {
+        zxid: Zxid,
+    },
+    SaveEpoch {
+        kind: EpochKind,
+        epoch: u32,
+    },
+    Deliver {
+        entry: TxnEntry,
+    },
     /// Leader: a quorum acknowledged NEWLEADER; start serving.
-    Established { epoch: u32 },
+    Established {
+        epoch: u32,
+    },
     /// Learner: UPTODATE arrived; start serving clients.
-    Serving { epoch: u32 },
+    Serving {
+        epoch: u32,
+    },
     /// Leader: a learner forwarded a client request; prep it and `Propose`.
-    Request { from: ServerId, req: ForwardedRequest },
-    TouchSessions { from: ServerId, touches: Vec<SessionTouch> },
+    Request {
+        from: ServerId,
+        req: ForwardedRequest,
+    },
+    TouchSessions {
+        from: ServerId,
+        touches: Vec<SessionTouch>,
+    },
     /// Leader: check the session and answer with `Input::RevalidateAnswer`.
-    Revalidate { from: ServerId, session: SessionId, timeout_ms: i32 },
+    Revalidate {
+        from: ServerId,
+        session: SessionId,
+        timeout_ms: i32,
+    },
     /// Learner: the leader's answer to a REVALIDATE.
-    Revalidated { session: SessionId, valid: bool },
-    SyncDone { origin: Origin },
+    Revalidated {
+        session: SessionId,
+        valid: bool,
+    },
+    SyncDone {
+        origin: Origin,
+    },
     /// The outstanding-proposal window is full (or the leader is not serving).
     ProposeRefused(TxnEntry),
     CloseLearner(ServerId),
-    GoLooking { reason: &'static str },
+    GoLooking {
+        reason: &'static str,
+    },
 }
 
 /// One node's Zab role.

@@ -28,7 +28,10 @@ fn zxid(e: &TxnEntry) -> Zxid {
 /// (the last committed one, or (epoch, 0) once the epoch is established and nothing was
 /// committed in it yet); `peer_last`: the learner's last logged zxid from ACKEPOCH.
 pub fn plan_sync(log: &VecDeque<TxnEntry>, last: Zxid, peer_last: Zxid) -> SyncPlan {
-    let plain = |start| SyncPlan { start, proposals: vec![] };
+    let plain = |start| SyncPlan {
+        start,
+        proposals: vec![],
+    };
     if peer_last == last {
         return plain(SyncStart::Diff(peer_last));
     }
@@ -51,7 +54,12 @@ pub fn plan_sync(log: &VecDeque<TxnEntry>, last: Zxid, peer_last: Zxid) -> SyncP
 
 /// Walks the window from the learner's position. `None` when the learner diverged in an
 /// older epoch than the window can explain (Java falls back to SNAP).
-fn walk(log: &VecDeque<TxnEntry>, max: Zxid, peer_last: Zxid, fresh_epoch: bool) -> Option<SyncPlan> {
+fn walk(
+    log: &VecDeque<TxnEntry>,
+    max: Zxid,
+    peer_last: Zxid,
+    fresh_epoch: bool,
+) -> Option<SyncPlan> {
     let mut prev = None;
     let mut start = None;
     let mut proposals = vec![];
@@ -76,7 +84,10 @@ fn walk(log: &VecDeque<TxnEntry>, max: Zxid, peer_last: Zxid, fresh_epoch: bool)
         }
         proposals.push(e.clone());
     }
-    Some(SyncPlan { start: start?, proposals })
+    Some(SyncPlan {
+        start: start?,
+        proposals,
+    })
 }
 
 #[cfg(test)]
@@ -85,8 +96,17 @@ mod tests {
     use crate::proto::{Txn, TxnHeader};
 
     fn e(epoch: u32, c: u32) -> TxnEntry {
-        let header = TxnHeader { client_id: 0, cxid: 0, zxid: Zxid::new(epoch, c).0, time: 0 };
-        TxnEntry { header, txn: Txn::Delete(format!("/{epoch}-{c}")), digest: None }
+        let header = TxnHeader {
+            client_id: 0,
+            cxid: 0,
+            zxid: Zxid::new(epoch, c).0,
+            time: 0,
+        };
+        TxnEntry {
+            header,
+            txn: Txn::Delete(format!("/{epoch}-{c}")),
+            digest: None,
+        }
     }
 
     fn log(items: &[(u32, u32)]) -> VecDeque<TxnEntry> {
@@ -96,12 +116,22 @@ mod tests {
     #[test]
     fn an_up_to_date_learner_gets_an_empty_diff() {
         let p = plan_sync(&log(&[(1, 1), (1, 2)]), Zxid::new(1, 2), Zxid::new(1, 2));
-        assert_eq!(p, SyncPlan { start: SyncStart::Diff(Zxid::new(1, 2)), proposals: vec![] });
+        assert_eq!(
+            p,
+            SyncPlan {
+                start: SyncStart::Diff(Zxid::new(1, 2)),
+                proposals: vec![]
+            }
+        );
     }
 
     #[test]
     fn a_lagging_learner_inside_the_window_gets_the_missing_txns() {
-        let p = plan_sync(&log(&[(1, 1), (1, 2), (1, 3)]), Zxid::new(1, 3), Zxid::new(1, 1));
+        let p = plan_sync(
+            &log(&[(1, 1), (1, 2), (1, 3)]),
+            Zxid::new(1, 3),
+            Zxid::new(1, 1),
+        );
         assert_eq!(p.start, SyncStart::Diff(Zxid::new(1, 3)));
         assert_eq!(p.proposals, vec![e(1, 2), e(1, 3)]);
     }
@@ -115,7 +145,11 @@ mod tests {
     #[test]
     fn a_learner_with_a_foreign_txn_inside_the_window_is_truncated_then_diffed() {
         // The learner logged (2,2) that the leader never had; the leader moved to epoch 3.
-        let p = plan_sync(&log(&[(2, 1), (2, 3), (3, 1)]), Zxid::new(3, 1), Zxid::new(2, 2));
+        let p = plan_sync(
+            &log(&[(2, 1), (2, 3), (3, 1)]),
+            Zxid::new(3, 1),
+            Zxid::new(2, 2),
+        );
         assert_eq!(p.start, SyncStart::Trunc(Zxid::new(2, 1)));
         assert_eq!(p.proposals, vec![e(2, 3), e(3, 1)]);
     }

@@ -19,12 +19,17 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 /// Starts a server with the given extra zoo.cfg lines on 127.0.0.1, ephemeral port.
 pub async fn start_server(extra: &str) -> Running {
-    let dir = std::env::temp_dir().join(format!("rzk-test-{}-{}", std::process::id(), rand::random::<u32>()));
+    let dir = std::env::temp_dir().join(format!(
+        "rzk-test-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     let text = format!(
         "tickTime=200\ndataDir={}\nclientPort=0\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\nadmin.enableServer=false\npreAllocSize=64\n{extra}\n",
         dir.display()
     );
-    let cfg = Config::from_entries("test.cfg", &zoo_cfg::parse(&text), &BTreeMap::new()).expect("valid test config");
+    let cfg = Config::from_entries("test.cfg", &zoo_cfg::parse(&text), &BTreeMap::new())
+        .expect("valid test config");
     Running::start(cfg, None).await.expect("server starts")
 }
 
@@ -41,15 +46,41 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
-        Client::connect_with(addr, 30_000, 0, vec![0; 16]).await.expect("session established")
+        Client::connect_with(addr, 30_000, 0, vec![0; 16])
+            .await
+            .expect("session established")
     }
 
     /// Connects with an explicit session id/password; `None` when the server answers with
     /// an invalid session (timeout 0) or closes.
-    pub async fn connect_with(addr: SocketAddr, timeout_ms: i32, session_id: i64, passwd: Vec<u8>) -> Option<Client> {
-        let stream = tokio::time::timeout(WAIT, TcpStream::connect(addr)).await.ok()?.ok()?;
-        let mut c = Client { stream, buf: BytesMut::new(), session_id, passwd, timeout_ms, xid: 0, events: VecDeque::new(), last_zxid: 0 };
-        let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms, session_id, passwd: c.passwd.clone(), read_only: Some(false) };
+    pub async fn connect_with(
+        addr: SocketAddr,
+        timeout_ms: i32,
+        session_id: i64,
+        passwd: Vec<u8>,
+    ) -> Option<Client> {
+        let stream = tokio::time::timeout(WAIT, TcpStream::connect(addr))
+            .await
+            .ok()?
+            .ok()?;
+        let mut c = Client {
+            stream,
+            buf: BytesMut::new(),
+            session_id,
+            passwd,
+            timeout_ms,
+            xid: 0,
+            events: VecDeque::new(),
+            last_zxid: 0,
+        };
+        let req = ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0,
+            timeout_ms,
+            session_id,
+            passwd: c.passwd.clone(),
+            read_only: Some(false),
+        };
         let mut out = BytesMut::new();
         encode_connect_request(&req, &mut out);
         c.stream.write_all(&out).await.ok()?;
@@ -72,13 +103,17 @@ impl Client {
     pub async fn read_frame(&mut self) -> Option<BytesMut> {
         loop {
             if self.buf.len() >= 4 {
-                let len = i32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize;
+                let len = i32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]])
+                    as usize;
                 if self.buf.len() >= 4 + len {
                     self.buf.advance(4);
                     return Some(self.buf.split_to(len));
                 }
             }
-            let n = tokio::time::timeout(WAIT, self.stream.read_buf(&mut self.buf)).await.ok()?.ok()?;
+            let n = tokio::time::timeout(WAIT, self.stream.read_buf(&mut self.buf))
+                .await
+                .ok()?
+                .ok()?;
             if n == 0 {
                 return None;
             }
@@ -149,7 +184,12 @@ impl Client {
     }
 
     pub async fn create(&mut self, path: &str, data: &[u8], flags: i32) -> (ErrorCode, String) {
-        let req = Request::Create(CreateRequest { path: path.into(), data: Some(data.to_vec()), acl: Acl::open_unsafe(), flags });
+        let req = Request::Create(CreateRequest {
+            path: path.into(),
+            data: Some(data.to_vec()),
+            acl: Acl::open_unsafe(),
+            flags,
+        });
         let (h, r) = self.call(req).await;
         let path = match r {
             Response::Create(p) => p,
@@ -158,8 +198,17 @@ impl Client {
         (ErrorCode::try_from(h.err).expect("known code"), path)
     }
 
-    pub async fn get_data(&mut self, path: &str, watch: bool) -> Result<GetDataResponse, ErrorCode> {
-        let (h, r) = self.call(Request::GetData(PathWatchRequest { path: path.into(), watch })).await;
+    pub async fn get_data(
+        &mut self,
+        path: &str,
+        watch: bool,
+    ) -> Result<GetDataResponse, ErrorCode> {
+        let (h, r) = self
+            .call(Request::GetData(PathWatchRequest {
+                path: path.into(),
+                watch,
+            }))
+            .await;
         match r {
             Response::GetData(d) if h.err == 0 => Ok(d),
             _ => Err(ErrorCode::try_from(h.err).expect("known code")),
@@ -167,7 +216,12 @@ impl Client {
     }
 
     pub async fn exists(&mut self, path: &str, watch: bool) -> Result<Stat, ErrorCode> {
-        let (h, r) = self.call(Request::Exists(PathWatchRequest { path: path.into(), watch })).await;
+        let (h, r) = self
+            .call(Request::Exists(PathWatchRequest {
+                path: path.into(),
+                watch,
+            }))
+            .await;
         match r {
             Response::Stat(s) if h.err == 0 => Ok(s),
             _ => Err(ErrorCode::try_from(h.err).expect("known code")),

@@ -5,9 +5,12 @@
 use bytes::BytesMut;
 use rzk::jute::Limits;
 use rzk::proto::codec::{
-    decode_connect_response, decode_notification, decode_reply, encode_connect_request, encode_request,
+    decode_connect_response, decode_notification, decode_reply, encode_connect_request,
+    encode_request,
 };
-use rzk::proto::{ConnectRequest, ConnectResponse, OpCode, ReplyHeader, Request, Response, WatcherEvent};
+use rzk::proto::{
+    ConnectRequest, ConnectResponse, OpCode, ReplyHeader, Request, Response, WatcherEvent,
+};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -33,7 +36,11 @@ impl Conn {
     pub fn open(addr: SocketAddr) -> std::io::Result<Conn> {
         let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
         stream.set_nodelay(true)?;
-        Ok(Conn { stream, buf: Vec::new(), eof: false })
+        Ok(Conn {
+            stream,
+            buf: Vec::new(),
+            eof: false,
+        })
     }
 
     /// Sends a `ConnectRequest` and reads the response (`None` on EOF or timeout).
@@ -70,7 +77,11 @@ impl Conn {
             };
         }
         // Pings may be pipelined behind another request: their xid says what they answer.
-        let op = if body.len() >= 4 && body[..4] == (-2i32).to_be_bytes() { OpCode::Ping } else { op };
+        let op = if body.len() >= 4 && body[..4] == (-2i32).to_be_bytes() {
+            OpCode::Ping
+        } else {
+            op
+        };
         match decode_reply(&body, op, &Limits::default()) {
             Ok((h, r)) => Frame::Reply(h, r),
             Err(e) => Frame::Garbage(format!("{op:?} reply of {} bytes: {e:?}", body.len())),
@@ -106,12 +117,18 @@ impl Conn {
     }
 
     fn fill(&mut self, left: Duration) {
-        let _ = self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1))));
+        let _ = self
+            .stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))));
         let mut chunk = [0u8; 65536];
         match self.stream.read(&mut chunk) {
             Ok(0) => self.eof = true,
             Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
             Err(_) => self.eof = true,
         }
     }

@@ -14,12 +14,12 @@ mod side;
 mod workload;
 
 use anyhow::{bail, Context, Result};
+use rzk::proto::{CreateMode, Request};
 use servers::{Kind, Server};
 use side::Side;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
-use rzk::proto::{CreateMode, Request};
 use workload::{Action, Generator};
 
 struct Args {
@@ -37,7 +37,8 @@ struct Args {
     time_limit: Option<u64>,
 }
 
-const USAGE: &str = "usage: rzk-differential [--seed N | --seeds A..B] [--ops N] [--target rzk|zk] \
+const USAGE: &str =
+    "usage: rzk-differential [--seed N | --seeds A..B] [--ops N] [--target rzk|zk] \
 [--rzk-bin PATH] [--work DIR] [--trace] [--max-failures N] [--wchc-from STEP] [--time-limit SECS]";
 
 fn parse_args() -> Result<Args> {
@@ -52,10 +53,14 @@ fn parse_args() -> Result<Args> {
         wchc_from: None,
         time_limit: None,
     };
-    let mut bin = PathBuf::from(std::env::var("RZK_BIN").unwrap_or_else(|_| "target/release/rzk".into()));
+    let mut bin =
+        PathBuf::from(std::env::var("RZK_BIN").unwrap_or_else(|_| "target/release/rzk".into()));
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut val = || it.next().with_context(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut val = || {
+            it.next()
+                .with_context(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--seed" => {
                 let s: u64 = val()?.parse()?;
@@ -79,7 +84,9 @@ fn parse_args() -> Result<Args> {
     }
     a.target = match a.target_name.as_str() {
         "zk" => Kind::Zk,
-        "rzk" => Kind::Rzk(std::fs::canonicalize(&bin).with_context(|| format!("rzk binary {}", bin.display()))?),
+        "rzk" => Kind::Rzk(
+            std::fs::canonicalize(&bin).with_context(|| format!("rzk binary {}", bin.display()))?,
+        ),
         other => bail!("unknown target {other}"),
     };
     Ok(a)
@@ -96,7 +103,11 @@ fn start_pair(a: &Args) -> Result<Pair> {
     let under_test = Server::start(&a.target, &format!("{}-under-test", a.target_name), &a.work)?;
     let oracle = Side::new("zookeeper", zk.addr);
     let test = Side::new(&a.target_name, under_test.addr);
-    Ok(Pair { _servers: (zk, under_test), oracle, test })
+    Ok(Pair {
+        _servers: (zk, under_test),
+        oracle,
+        test,
+    })
 }
 
 /// A difference, with what is needed to read and replay it.
@@ -125,7 +136,9 @@ fn run(a: &Args) -> bool {
             println!("stopping after {failed} failures");
             break;
         }
-        if a.time_limit.is_some_and(|t| started.elapsed().as_secs() >= t) {
+        if a.time_limit
+            .is_some_and(|t| started.elapsed().as_secs() >= t)
+        {
             println!("FAIL differential_time_limit: stopped before seed {seed}");
             failed += 1;
             break;
@@ -156,7 +169,11 @@ fn run(a: &Args) -> bool {
             }
         }
         if (passed + failed) % 50 == 0 {
-            println!("progress: {} seeds, {failed} failed, {:.0}s", passed + failed, started.elapsed().as_secs_f64());
+            println!(
+                "progress: {} seeds, {failed} failed, {:.0}s",
+                passed + failed,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     println!(
@@ -196,17 +213,32 @@ fn run_seed(a: &Args, seed: u64, p: &mut Pair) -> Result<Option<usize>> {
             p.test.run(&action);
         });
         if a.trace {
-            println!("seed {seed} step {step} ({:?}): {action:?}\n{}", t0.elapsed(), lines(&p.oracle));
+            println!(
+                "seed {seed} step {step} ({:?}): {action:?}\n{}",
+                t0.elapsed(),
+                lines(&p.oracle)
+            );
         }
         if a.wchc_from.is_some_and(|from| from <= step) {
-            println!("wchc {}:\n{}", p.oracle.name, servers::four_letter(p.oracle.addr, "wchc"));
-            println!("wchc {}:\n{}", p.test.name, servers::four_letter(p.test.addr, "wchc"));
+            println!(
+                "wchc {}:\n{}",
+                p.oracle.name,
+                servers::four_letter(p.oracle.addr, "wchc")
+            );
+            println!(
+                "wchc {}:\n{}",
+                p.test.name,
+                servers::four_letter(p.test.addr, "wchc")
+            );
         }
         if p.oracle.obs != p.test.obs && kills_oracle(&action, &p.oracle) {
             return Ok(Some(step));
         }
         if p.oracle.obs != p.test.obs {
-            let m = Mismatch { step, report: report(a, seed, step, &action, p, &recent) };
+            let m = Mismatch {
+                step,
+                report: report(a, seed, step, &action, p, &recent),
+            };
             println!("{}", m.report);
             bail!("first difference at step {}", m.step);
         }
@@ -224,9 +256,20 @@ fn run_seed(a: &Args, seed: u64, p: &mut Pair) -> Result<Option<usize>> {
 /// 3.8.0 accepts a createTTL whose mode is not a TTL mode when the ttl is negative, then
 /// dies applying it: every connection ends at once.
 fn kills_oracle(action: &Action, oracle: &Side) -> bool {
-    let Action::Req { slot, req: Request::CreateTtl(r) } = action else { return false };
+    let Action::Req {
+        slot,
+        req: Request::CreateTtl(r),
+    } = action
+    else {
+        return false;
+    };
     let plain = CreateMode::from_flag(r.flags).is_some_and(|m| !m.is_ttl());
-    plain && r.ttl < 0 && oracle.obs.get(slot).is_some_and(|ls| ls.iter().any(|l| l == "eof"))
+    plain
+        && r.ttl < 0
+        && oracle
+            .obs
+            .get(slot)
+            .is_some_and(|ls| ls.iter().any(|l| l == "eof"))
 }
 
 /// Feeds what the oracle answered back into the generator.
@@ -252,12 +295,28 @@ fn lines(side: &Side) -> String {
     out
 }
 
-fn report(a: &Args, seed: u64, step: usize, action: &Action, p: &Pair, recent: &VecDeque<String>) -> String {
-    let mut out = format!("=== MISMATCH seed {seed} step {step} ===\nrecent steps (as {} answered):\n", p.oracle.name);
+fn report(
+    a: &Args,
+    seed: u64,
+    step: usize,
+    action: &Action,
+    p: &Pair,
+    recent: &VecDeque<String>,
+) -> String {
+    let mut out = format!(
+        "=== MISMATCH seed {seed} step {step} ===\nrecent steps (as {} answered):\n",
+        p.oracle.name
+    );
     for r in recent {
         out.push_str(r);
     }
-    out.push_str(&format!("action: {action:?}\n--- {}:\n{}--- {}:\n{}", p.oracle.name, lines(&p.oracle), p.test.name, lines(&p.test)));
+    out.push_str(&format!(
+        "action: {action:?}\n--- {}:\n{}--- {}:\n{}",
+        p.oracle.name,
+        lines(&p.oracle),
+        p.test.name,
+        lines(&p.test)
+    ));
     let bin = match &a.target {
         Kind::Rzk(b) => format!(" --rzk-bin {}", b.display()),
         Kind::Zk => String::new(),

@@ -61,7 +61,9 @@ impl Norm<'_> {
             Response::GetData(d) => format!("data {} {}", data(&d.data), self.stat(&d.stat)),
             Response::GetAcl { acl, stat } => format!("acl {} {}", acls(acl), self.stat(stat)),
             Response::GetChildren(c) => format!("children {}", sorted(c)),
-            Response::GetChildren2 { children, stat } => format!("children2 {} {}", sorted(children), self.stat(stat)),
+            Response::GetChildren2 { children, stat } => {
+                format!("children2 {} {}", sorted(children), self.stat(stat))
+            }
             Response::Sync(p) => format!("sync {p}"),
             Response::Multi(rs) => {
                 let parts: Vec<String> = rs.iter().map(|r| self.multi(r)).collect();
@@ -72,7 +74,10 @@ impl Norm<'_> {
             Response::AllChildrenNumber(n) => format!("allchildren {n}"),
             Response::AddWatch => "addwatch".into(),
             Response::WhoAmI(v) => {
-                let parts: Vec<String> = v.iter().map(|c| format!("{}:{}", c.auth_scheme, c.user)).collect();
+                let parts: Vec<String> = v
+                    .iter()
+                    .map(|c| format!("{}:{}", c.auth_scheme, c.user))
+                    .collect();
                 format!("whoami [{}]", parts.join(", "))
             }
         }
@@ -92,15 +97,31 @@ impl Norm<'_> {
     }
 
     pub fn reply(&self, h: &ReplyHeader, r: &Response) -> String {
-        format!("reply xid={} zxid={} err={} {}", h.xid, self.zxid(h.zxid), err(h.err), self.response(r))
+        format!(
+            "reply xid={} zxid={} err={} {}",
+            h.xid,
+            self.zxid(h.zxid),
+            err(h.err),
+            self.response(r)
+        )
     }
 
     pub fn event(&self, zxid: i64, e: &WatcherEvent) -> String {
-        format!("event {:?} state={} path={} zxid={}", e.event_type, e.state, e.path, self.zxid(zxid))
+        format!(
+            "event {:?} state={} path={} zxid={}",
+            e.event_type,
+            e.state,
+            e.path,
+            self.zxid(zxid)
+        )
     }
 
     pub fn connect(&self, c: &ConnectResponse) -> String {
-        let sid = if c.timeout_ms > 0 { self.session(c.session_id) } else { format!("{:#x}", c.session_id) };
+        let sid = if c.timeout_ms > 0 {
+            self.session(c.session_id)
+        } else {
+            format!("{:#x}", c.session_id)
+        };
         format!(
             "connect proto={} timeout={} sid={} passwd={}B ro={:?}",
             c.protocol_version,

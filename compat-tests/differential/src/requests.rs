@@ -9,19 +9,38 @@ impl Generator {
     pub fn request(&mut self, slot: usize) -> Request {
         let req = match self.rng.below(100) {
             0..=19 => self.create(),
-            20..=26 => Request::Delete(DeleteRequest { path: self.path(), version: self.version() }),
-            27..=35 => Request::SetData(SetDataRequest { path: self.path(), data: self.data(), version: self.version() }),
+            20..=26 => Request::Delete(DeleteRequest {
+                path: self.path(),
+                version: self.version(),
+            }),
+            27..=35 => Request::SetData(SetDataRequest {
+                path: self.path(),
+                data: self.data(),
+                version: self.version(),
+            }),
             36..=55 => self.read(),
             56..=58 => Request::GetAcl(PathRequest { path: self.path() }),
-            59..=62 => Request::SetAcl(SetAclRequest { path: self.path(), acl: self.acl(), version: self.version() }),
+            59..=62 => Request::SetAcl(SetAclRequest {
+                path: self.path(),
+                acl: self.acl(),
+                version: self.version(),
+            }),
             63 => Request::Sync(PathRequest { path: self.path() }),
-            64 => Request::Check(CheckVersionRequest { path: self.path(), version: self.version() }),
+            64 => Request::Check(CheckVersionRequest {
+                path: self.path(),
+                version: self.version(),
+            }),
             65..=72 => Request::Multi(self.multi_ops()),
             73..=76 => Request::MultiRead(self.read_ops()),
-            77..=81 => Request::AddWatch(AddWatchRequest { path: self.path(), mode: self.watch_mode() }),
+            77..=81 => Request::AddWatch(AddWatchRequest {
+                path: self.path(),
+                mode: self.watch_mode(),
+            }),
             82..=86 => self.watches_request(),
             87..=89 => self.auth(),
-            90 | 91 => Request::GetEphemerals(PathRequest { path: self.ephemerals_prefix() }),
+            90 | 91 => Request::GetEphemerals(PathRequest {
+                path: self.ephemerals_prefix(),
+            }),
             92 | 93 => Request::GetAllChildrenNumber(PathRequest { path: self.path() }),
             94 => Request::WhoAmI,
             95 => self.reconfig(),
@@ -33,11 +52,15 @@ impl Generator {
     }
 
     fn remember_watch(&mut self, slot: usize, req: &Request) {
-        let Some(s) = self.slots.get_mut(slot) else { return };
+        let Some(s) = self.slots.get_mut(slot) else {
+            return;
+        };
         match req {
             Request::GetData(r) if r.watch => s.data.insert(r.path.clone()),
             Request::Exists(r) if r.watch => s.exist.insert(r.path.clone()),
-            Request::GetChildren(r) | Request::GetChildren2(r) if r.watch => s.child.insert(r.path.clone()),
+            Request::GetChildren(r) | Request::GetChildren2(r) if r.watch => {
+                s.child.insert(r.path.clone())
+            }
             Request::AddWatch(r) if r.mode == 0 => s.persistent.insert(r.path.clone()),
             Request::AddWatch(r) if r.mode == 1 => s.recursive.insert(r.path.clone()),
             _ => false,
@@ -52,14 +75,27 @@ impl Generator {
             path.push('s');
         }
         let (data, acl) = (self.data(), self.acl());
-        let r = CreateRequest { path, data, acl, flags };
+        let r = CreateRequest {
+            path,
+            data,
+            acl,
+            flags,
+        };
         match kind {
             0..=3 => Request::Create(r),
             4..=6 => Request::Create2(r),
             7 => Request::CreateContainer(r),
             _ => {
-                let ttl = self.rng.pick(&[3_600_000, 3_600_000, 1, 0, -5, TTL_MAX_MS + 1]);
-                Request::CreateTtl(CreateTtlRequest { path: r.path, data: r.data, acl: r.acl, flags: r.flags, ttl })
+                let ttl = self
+                    .rng
+                    .pick(&[3_600_000, 3_600_000, 1, 0, -5, TTL_MAX_MS + 1]);
+                Request::CreateTtl(CreateTtlRequest {
+                    path: r.path,
+                    data: r.data,
+                    acl: r.acl,
+                    flags: r.flags,
+                    ttl,
+                })
             }
         }
     }
@@ -75,7 +111,10 @@ impl Generator {
     }
 
     fn read(&mut self) -> Request {
-        let r = PathWatchRequest { path: self.path(), watch: self.rng.chance(50) };
+        let r = PathWatchRequest {
+            path: self.path(),
+            watch: self.rng.chance(50),
+        };
         match self.rng.below(4) {
             0 => Request::Exists(r),
             1 => Request::GetData(r),
@@ -91,7 +130,12 @@ impl Generator {
             .map(|_| match self.rng.below(4) {
                 0 => {
                     let flags = self.rng.pick(&[0, 1, 2, 3, 4, 5]);
-                    let r = CreateRequest { path: self.path(), data: self.data(), acl: self.acl(), flags };
+                    let r = CreateRequest {
+                        path: self.path(),
+                        data: self.data(),
+                        acl: self.acl(),
+                        flags,
+                    };
                     match (flags, self.rng.below(2)) {
                         (4, _) => Request::CreateContainer(r),
                         (5, _) => Request::CreateTtl(CreateTtlRequest {
@@ -105,9 +149,19 @@ impl Generator {
                         _ => Request::Create2(r),
                     }
                 }
-                1 => Request::Delete(DeleteRequest { path: self.path(), version: self.version() }),
-                2 => Request::SetData(SetDataRequest { path: self.path(), data: self.data(), version: self.version() }),
-                _ => Request::Check(CheckVersionRequest { path: self.path(), version: self.version() }),
+                1 => Request::Delete(DeleteRequest {
+                    path: self.path(),
+                    version: self.version(),
+                }),
+                2 => Request::SetData(SetDataRequest {
+                    path: self.path(),
+                    data: self.data(),
+                    version: self.version(),
+                }),
+                _ => Request::Check(CheckVersionRequest {
+                    path: self.path(),
+                    version: self.version(),
+                }),
             })
             .collect()
     }
@@ -116,7 +170,10 @@ impl Generator {
         let n = self.rng.below(5);
         (0..n)
             .map(|_| {
-                let r = PathWatchRequest { path: self.path(), watch: false };
+                let r = PathWatchRequest {
+                    path: self.path(),
+                    watch: false,
+                };
                 if self.rng.chance(50) {
                     Request::GetData(r)
                 } else {
@@ -135,8 +192,15 @@ impl Generator {
     }
 
     fn watches_request(&mut self) -> Request {
-        let watcher_type = if self.rng.chance(5) { self.rng.pick(&[0, 6]) } else { 1 + self.rng.below(5) as i32 };
-        let r = WatchesRequest { path: self.path(), watcher_type };
+        let watcher_type = if self.rng.chance(5) {
+            self.rng.pick(&[0, 6])
+        } else {
+            1 + self.rng.below(5) as i32
+        };
+        let r = WatchesRequest {
+            path: self.path(),
+            watcher_type,
+        };
         if self.rng.chance(50) {
             Request::RemoveWatches(r)
         } else {
@@ -148,9 +212,18 @@ impl Generator {
         let (scheme, auth) = match self.rng.below(10) {
             0 => ("foo", "x".to_string()),
             1 => ("ip", "127.0.0.1".to_string()),
-            _ => ("digest", self.rng.pick(&["alice:pw1", "bob:pw2", "alice:wrong", "super:test"]).to_string()),
+            _ => (
+                "digest",
+                self.rng
+                    .pick(&["alice:pw1", "bob:pw2", "alice:wrong", "super:test"])
+                    .to_string(),
+            ),
         };
-        Request::Auth(AuthPacket { auth_type: 0, scheme: scheme.into(), auth: auth.into_bytes() })
+        Request::Auth(AuthPacket {
+            auth_type: 0,
+            scheme: scheme.into(),
+            auth: auth.into_bytes(),
+        })
     }
 
     fn ephemerals_prefix(&mut self) -> String {

@@ -42,7 +42,10 @@ impl Server {
         std::fs::create_dir_all(dir.join("data"))?;
         let port = free_port()?;
         let cfg = dir.join("zoo.cfg");
-        let text = format!("{CFG}dataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n", dir.join("data").display());
+        let text = format!(
+            "{CFG}dataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n",
+            dir.join("data").display()
+        );
         std::fs::write(&cfg, text)?;
         let log = std::fs::File::create(dir.join("server.log"))?;
         let child = command(kind, &cfg)
@@ -55,7 +58,10 @@ impl Server {
         let mut server = Server { addr, child };
         if let Err(e) = server.wait_ready() {
             server.stop();
-            return Err(e.context(format!("{name} did not start; see {}", dir.join("server.log").display())));
+            return Err(e.context(format!(
+                "{name} did not start; see {}",
+                dir.join("server.log").display()
+            )));
         }
         Ok(server)
     }
@@ -91,14 +97,20 @@ fn command(kind: &Kind, cfg: &Path) -> Command {
         Kind::Zk => {
             let mut c = Command::new("java");
             c.args(JVM_FLAGS.split(' '))
-                .args(["-Xmx512m", "-cp", "/usr/share/java/zookeeper.jar:/usr/share/java/*"])
+                .args([
+                    "-Xmx512m",
+                    "-cp",
+                    "/usr/share/java/zookeeper.jar:/usr/share/java/*",
+                ])
                 .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
                 .arg(cfg);
             c
         }
         Kind::Rzk(bin) => {
             let mut c = Command::new(bin);
-            c.env("JVMFLAGS", JVM_FLAGS).env_remove("SERVER_JVMFLAGS").arg(cfg);
+            c.env("JVMFLAGS", JVM_FLAGS)
+                .env_remove("SERVER_JVMFLAGS")
+                .arg(cfg);
             c
         }
     }

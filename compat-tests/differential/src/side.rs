@@ -57,7 +57,10 @@ impl Side {
     }
 
     fn norm(&self) -> Norm<'_> {
-        Norm { base: self.base, labels: &self.labels }
+        Norm {
+            base: self.base,
+            labels: &self.labels,
+        }
     }
 
     fn note(&mut self, slot: usize, line: String) {
@@ -77,7 +80,12 @@ impl Side {
         self.sess.clear();
         self.labels.clear();
         let mut c = Control::open(self.addr)?;
-        let create = Request::Create(CreateRequest { path: ROOT.into(), data: None, acl: Acl::open_unsafe(), flags: 0 });
+        let create = Request::Create(CreateRequest {
+            path: ROOT.into(),
+            data: None,
+            acl: Acl::open_unsafe(),
+            flags: 0,
+        });
         let (h, _) = c.call(&create)?;
         if h.err != 0 {
             bail!("{}: creating {ROOT} failed with {}", self.name, h.err);
@@ -92,11 +100,15 @@ impl Side {
         for slot in 0..self.sess.len() {
             if let Some(mut s) = self.sess[slot].take() {
                 if s.conn.is_none() {
-                    s.conn = resume(self.addr, &s).and_then(|(c, r)| (r.timeout_ms > 0).then_some(c));
+                    s.conn =
+                        resume(self.addr, &s).and_then(|(c, r)| (r.timeout_ms > 0).then_some(c));
                 }
                 if let Some(mut conn) = s.conn.take() {
                     conn.send(s.xid + 1, &Request::CloseSession);
-                    while !matches!(conn.next(OpCode::CloseSession, EOF_WAIT), Frame::Eof | Frame::Timeout) {}
+                    while !matches!(
+                        conn.next(OpCode::CloseSession, EOF_WAIT),
+                        Frame::Eof | Frame::Timeout
+                    ) {}
                 }
             }
         }
@@ -115,7 +127,11 @@ impl Side {
             Action::Open { timeout_ms } => self.open(*timeout_ms),
             Action::Close { slot } => self.close(*slot),
             Action::Expire { slot, revisit } => self.expire(*slot, *revisit),
-            Action::Reconnect { slot, watches, keep_old } => self.reconnect(*slot, watches, *keep_old),
+            Action::Reconnect {
+                slot,
+                watches,
+                keep_old,
+            } => self.reconnect(*slot, watches, *keep_old),
         }
         // The acting session always reads up to a pong: a connection its request made the
         // server close is then seen at this step on both sides.
@@ -166,7 +182,13 @@ impl Side {
     }
 
     /// Sends `req` on `slot` and reads up to its reply, noting events on the way.
-    fn call(&mut self, slot: usize, xid: i32, req: &Request, note_reply: bool) -> Option<(ReplyHeader, Response)> {
+    fn call(
+        &mut self,
+        slot: usize,
+        xid: i32,
+        req: &Request,
+        note_reply: bool,
+    ) -> Option<(ReplyHeader, Response)> {
         let mut conn = self.sess.get_mut(slot)?.as_mut()?.conn.take()?;
         conn.send(xid, req);
         // 3.8.0 never answers a successful standalone check: a ping behind it bounds the wait.
@@ -189,7 +211,14 @@ impl Side {
         out
     }
 
-    fn collect(&mut self, slot: usize, conn: &mut Conn, op: OpCode, xid: i32, note_reply: bool) -> Option<(ReplyHeader, Response)> {
+    fn collect(
+        &mut self,
+        slot: usize,
+        conn: &mut Conn,
+        op: OpCode,
+        xid: i32,
+        note_reply: bool,
+    ) -> Option<(ReplyHeader, Response)> {
         loop {
             match conn.next(op, WAIT) {
                 Frame::Event(z, e) => {
@@ -248,8 +277,18 @@ impl Side {
     fn open(&mut self, timeout_ms: i32) {
         let slot = self.sess.len();
         self.sess.push(None);
-        let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms, session_id: 0, passwd: vec![0; 16], read_only: Some(false) };
-        let Some((conn, r)) = Conn::open(self.addr).ok().and_then(|mut c| c.handshake(&req, WAIT).map(|r| (c, r))) else {
+        let req = ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0,
+            timeout_ms,
+            session_id: 0,
+            passwd: vec![0; 16],
+            read_only: Some(false),
+        };
+        let Some((conn, r)) = Conn::open(self.addr)
+            .ok()
+            .and_then(|mut c| c.handshake(&req, WAIT).map(|r| (c, r)))
+        else {
             self.note(slot, "connect failed".into());
             return;
         };
@@ -272,7 +311,11 @@ impl Side {
     }
 
     fn close(&mut self, slot: usize) {
-        let xid = self.sess.get(slot).and_then(|s| s.as_ref()).map_or(0, |s| s.xid + 1);
+        let xid = self
+            .sess
+            .get(slot)
+            .and_then(|s| s.as_ref())
+            .map_or(0, |s| s.xid + 1);
         if self.call(slot, xid, &Request::CloseSession, true).is_some() {
             self.await_eof(slot);
         }
@@ -283,8 +326,12 @@ impl Side {
 
     /// After closeSession the server closes the connection.
     fn await_eof(&mut self, slot: usize) {
-        let Some(Some(s)) = self.sess.get_mut(slot) else { return };
-        let Some(mut conn) = s.conn.take() else { return };
+        let Some(Some(s)) = self.sess.get_mut(slot) else {
+            return;
+        };
+        let Some(mut conn) = s.conn.take() else {
+            return;
+        };
         let line = match conn.next(OpCode::Ping, EOF_WAIT) {
             Frame::Eof => "eof".to_string(),
             other => format!("after close: {other:?}"),
@@ -293,8 +340,12 @@ impl Side {
     }
 
     fn expire(&mut self, slot: usize, revisit: bool) {
-        let Some(Some(s)) = self.sess.get_mut(slot) else { return };
-        let Some(mut conn) = s.conn.take() else { return };
+        let Some(Some(s)) = self.sess.get_mut(slot) else {
+            return;
+        };
+        let Some(mut conn) = s.conn.take() else {
+            return;
+        };
         let deadline = Instant::now() + Duration::from_millis(3 * s.timeout as u64) + EOF_WAIT;
         let expired = loop {
             match conn.next(OpCode::Ping, Duration::from_millis(50)) {
@@ -308,11 +359,24 @@ impl Side {
             }
             self.barrier(Some(slot), None);
         };
-        self.note(slot, if expired { "expired".into() } else { "not expired in time".into() });
-        let Some(Some(s)) = self.sess.get_mut(slot).map(Option::take) else { return };
+        self.note(
+            slot,
+            if expired {
+                "expired".into()
+            } else {
+                "not expired in time".into()
+            },
+        );
+        let Some(Some(s)) = self.sess.get_mut(slot).map(Option::take) else {
+            return;
+        };
         if revisit {
             let line = match resume(self.addr, &s) {
-                Some((mut c, r)) => format!("{} then {:?}", self.norm().connect(&r), c.next(OpCode::Ping, EOF_WAIT)),
+                Some((mut c, r)) => format!(
+                    "{} then {:?}",
+                    self.norm().connect(&r),
+                    c.next(OpCode::Ping, EOF_WAIT)
+                ),
                 None => "resume failed".into(),
             };
             self.note(slot, line);
@@ -320,7 +384,9 @@ impl Side {
     }
 
     fn reconnect(&mut self, slot: usize, watches: &Option<(bool, SetWatches)>, keep_old: bool) {
-        let Some(Some(s)) = self.sess.get_mut(slot) else { return };
+        let Some(Some(s)) = self.sess.get_mut(slot) else {
+            return;
+        };
         let mut old = s.conn.take();
         if !keep_old {
             if let Some(o) = old.take() {
@@ -341,7 +407,9 @@ impl Side {
             };
             self.note(slot, line);
         }
-        let Some(Some(s)) = self.sess.get_mut(slot) else { return };
+        let Some(Some(s)) = self.sess.get_mut(slot) else {
+            return;
+        };
         if r.timeout_ms <= 0 {
             self.sess[slot] = None;
             return;
@@ -349,8 +417,15 @@ impl Side {
         s.conn = Some(conn);
         s.watching |= watches.is_some();
         if let Some((v2, w)) = watches {
-            let w = SetWatches { relative_zxid: s.last_zxid, ..w.clone() };
-            let req = if *v2 { Request::SetWatches2(w) } else { Request::SetWatches(w) };
+            let w = SetWatches {
+                relative_zxid: s.last_zxid,
+                ..w.clone()
+            };
+            let req = if *v2 {
+                Request::SetWatches2(w)
+            } else {
+                Request::SetWatches(w)
+            };
             self.call(slot, -8, &req, true);
         }
     }
@@ -359,7 +434,10 @@ impl Side {
 /// Whether `req` may leave a watch behind (one that fails may still register one).
 fn arms_watch(req: &Request) -> bool {
     match req {
-        Request::Exists(r) | Request::GetData(r) | Request::GetChildren(r) | Request::GetChildren2(r) => r.watch,
+        Request::Exists(r)
+        | Request::GetData(r)
+        | Request::GetChildren(r)
+        | Request::GetChildren2(r) => r.watch,
         Request::AddWatch(_) | Request::SetWatches(_) | Request::SetWatches2(_) => true,
         _ => false,
     }
@@ -389,13 +467,24 @@ struct Control {
 impl Control {
     fn open(addr: SocketAddr) -> Result<Control> {
         let mut conn = Conn::open(addr)?;
-        let req = ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 30_000, session_id: 0, passwd: vec![0; 16], read_only: Some(false) };
+        let req = ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0,
+            timeout_ms: 30_000,
+            session_id: 0,
+            passwd: vec![0; 16],
+            read_only: Some(false),
+        };
         match conn.handshake(&req, WAIT) {
             Some(r) if r.timeout_ms > 0 => {}
             _ => bail!("control session refused"),
         }
         let mut c = Control { conn, xid: 0 };
-        let auth = Request::Auth(AuthPacket { auth_type: 0, scheme: "digest".into(), auth: b"super:test".to_vec() });
+        let auth = Request::Auth(AuthPacket {
+            auth_type: 0,
+            scheme: "digest".into(),
+            auth: b"super:test".to_vec(),
+        });
         c.call_xid(-4, &auth)?;
         Ok(c)
     }
@@ -418,15 +507,27 @@ impl Control {
 
     /// Deletes everything below `path` except the `/zookeeper` subtree.
     fn delete_tree(&mut self, path: &str) -> Result<()> {
-        let (_, r) = self.call(&Request::GetChildren(PathWatchRequest { path: path.into(), watch: false }))?;
-        let Response::GetChildren(children) = r else { return Ok(()) };
+        let (_, r) = self.call(&Request::GetChildren(PathWatchRequest {
+            path: path.into(),
+            watch: false,
+        }))?;
+        let Response::GetChildren(children) = r else {
+            return Ok(());
+        };
         for child in children {
-            let full = if path == "/" { format!("/{child}") } else { format!("{path}/{child}") };
+            let full = if path == "/" {
+                format!("/{child}")
+            } else {
+                format!("{path}/{child}")
+            };
             if full == "/zookeeper" {
                 continue;
             }
             self.delete_tree(&full)?;
-            let (h, _) = self.call(&Request::Delete(DeleteRequest { path: full.clone(), version: -1 }))?;
+            let (h, _) = self.call(&Request::Delete(DeleteRequest {
+                path: full.clone(),
+                version: -1,
+            }))?;
             if h.err != 0 {
                 bail!("cleanup: delete {full} failed with {}", h.err);
             }

@@ -37,14 +37,28 @@ impl Rng {
 /// One step of the workload.
 #[derive(Clone, Debug)]
 pub enum Action {
-    Req { slot: usize, req: Request },
-    Open { timeout_ms: i32 },
-    Close { slot: usize },
+    Req {
+        slot: usize,
+        req: Request,
+    },
+    Open {
+        timeout_ms: i32,
+    },
+    Close {
+        slot: usize,
+    },
     /// Stop talking to a session until the server expires it; then maybe try to resume it.
-    Expire { slot: usize, revisit: bool },
+    Expire {
+        slot: usize,
+        revisit: bool,
+    },
     /// Resume the session on a new connection, re-arming watches; the old connection is
     /// dropped first, or left open for the server to close (`keep_old`).
-    Reconnect { slot: usize, watches: Option<(bool, SetWatches)>, keep_old: bool },
+    Reconnect {
+        slot: usize,
+        watches: Option<(bool, SetWatches)>,
+        keep_old: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,15 +83,33 @@ pub struct Slot {
 impl Slot {
     fn new(short: bool) -> Slot {
         let e = BTreeSet::new;
-        Slot { state: SlotState::Connected, short, data: e(), exist: e(), child: e(), persistent: e(), recursive: e() }
+        Slot {
+            state: SlotState::Connected,
+            short,
+            data: e(),
+            exist: e(),
+            child: e(),
+            persistent: e(),
+            recursive: e(),
+        }
     }
 }
 
 pub const ROOT: &str = "/t";
 const NAMES: [&str; 2] = ["a", "b"];
 const BAD_PATHS: [&str; 12] = [
-    "", "t", "/t/", "/t//a", "/t/./a", "/t/../a", "/t/a\u{1}", "/zookeeper", "/zookeeper/quota", "/",
-    "/zookeeper/config", "/t/a/",
+    "",
+    "t",
+    "/t/",
+    "/t//a",
+    "/t/./a",
+    "/t/../a",
+    "/t/a\u{1}",
+    "/zookeeper",
+    "/zookeeper/quota",
+    "/",
+    "/zookeeper/config",
+    "/t/a/",
 ];
 const USERS: [&str; 4] = ["alice:pw1", "bob:pw2", "alice:wrong", "super:test"];
 
@@ -100,7 +132,12 @@ impl Generator {
                 }
             }
         }
-        Generator { rng: Rng::new(seed), slots: Vec::new(), pool, seen: Vec::new() }
+        Generator {
+            rng: Rng::new(seed),
+            slots: Vec::new(),
+            pool,
+            seen: Vec::new(),
+        }
     }
 
     /// Remembers a node name the oracle created (sequential names cannot be guessed).
@@ -118,7 +155,9 @@ impl Generator {
     }
 
     fn in_state(&self, st: SlotState) -> Vec<usize> {
-        (0..self.slots.len()).filter(|&i| self.slots[i].state == st).collect()
+        (0..self.slots.len())
+            .filter(|&i| self.slots[i].state == st)
+            .collect()
     }
 
     /// The next action.
@@ -135,7 +174,10 @@ impl Generator {
             0..=14 => Action::Close { slot },
             15..=18 => self.expire(&live),
             19..=38 => self.reconnect(slot),
-            _ => Action::Req { slot, req: self.request(slot) },
+            _ => Action::Req {
+                slot,
+                req: self.request(slot),
+            },
         }
     }
 
@@ -149,12 +191,19 @@ impl Generator {
     }
 
     fn expire(&mut self, live: &[usize]) -> Action {
-        let short: Vec<usize> = live.iter().copied().filter(|&i| self.slots[i].short).collect();
+        let short: Vec<usize> = live
+            .iter()
+            .copied()
+            .filter(|&i| self.slots[i].short)
+            .collect();
         if short.is_empty() {
             return self.open();
         }
         let slot = self.rng.pick(&short);
-        Action::Expire { slot, revisit: self.rng.chance(50) }
+        Action::Expire {
+            slot,
+            revisit: self.rng.chance(50),
+        }
     }
 
     fn reconnect(&mut self, slot: usize) -> Action {
@@ -163,12 +212,21 @@ impl Generator {
             n => Some((n == 2, self.set_watches(slot, n == 2))),
         };
         let keep_old = self.slots[slot].state == SlotState::Connected && self.rng.chance(30);
-        Action::Reconnect { slot, watches, keep_old }
+        Action::Reconnect {
+            slot,
+            watches,
+            keep_old,
+        }
     }
 
     fn set_watches(&mut self, slot: usize, v2: bool) -> SetWatches {
         let s = self.slots[slot].clone();
-        let mut keep = |set: &BTreeSet<String>| set.iter().filter(|_| self.rng.chance(80)).cloned().collect::<Vec<_>>();
+        let mut keep = |set: &BTreeSet<String>| {
+            set.iter()
+                .filter(|_| self.rng.chance(80))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
         let mut w = SetWatches {
             relative_zxid: 0,
             data_watches: keep(&s.data),
@@ -198,7 +256,12 @@ impl Generator {
             5..=7 => 2,
             _ => 3,
         };
-        let at_depth: Vec<String> = self.pool.iter().filter(|p| p.matches('/').count() == depth + 1).cloned().collect();
+        let at_depth: Vec<String> = self
+            .pool
+            .iter()
+            .filter(|p| p.matches('/').count() == depth + 1)
+            .cloned()
+            .collect();
         self.rng.pick(&at_depth)
     }
 
@@ -215,7 +278,11 @@ impl Generator {
         match self.rng.below(10) {
             0 => None,
             1 => Some(Vec::new()),
-            _ => Some((0..self.rng.below(6)).map(|_| b'a' + self.rng.below(26) as u8).collect()),
+            _ => Some(
+                (0..self.rng.below(6))
+                    .map(|_| b'a' + self.rng.below(26) as u8)
+                    .collect(),
+            ),
         }
     }
 
@@ -227,13 +294,20 @@ impl Generator {
             10 => Acl::read_unsafe(),
             11 => vec![Acl::new(perms::ALL, "auth", "")],
             12 => vec![Acl::new(perms::ALL, "digest", &digest)],
-            13 => vec![Acl::new(self.rng.below(32) as i32, "digest", &digest), Acl::new(perms::READ, "world", "anyone")],
+            13 => vec![
+                Acl::new(self.rng.below(32) as i32, "digest", &digest),
+                Acl::new(perms::READ, "world", "anyone"),
+            ],
             14 => vec![Acl::new(perms::ALL, "ip", "127.0.0.1")],
             15 => vec![Acl::new(self.rng.below(32) as i32, "world", "anyone")],
             16 => Vec::new(),
             17 => vec![Acl::new(perms::ALL, "foo", "bar")],
             18 => vec![Acl::new(perms::ALL, "ip", "300.1.2.3/99")],
-            _ => vec![Acl::new(perms::ALL, "digest", user.split(':').next().unwrap_or(""))],
+            _ => vec![Acl::new(
+                perms::ALL,
+                "digest",
+                user.split(':').next().unwrap_or(""),
+            )],
         }
     }
 }

@@ -16,7 +16,9 @@ pub(crate) fn parse(input: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SaslError> {
         let (key, after) = read_key(rest)?;
         let (value, after) = read_value(skip(after, is_lws))?;
         if out.iter().any(|(k, _)| *k == key) {
-            return Err(SaslError::format(&format!("peer sent more than one {key} directive")));
+            return Err(SaslError::format(&format!(
+                "peer sent more than one {key} directive"
+            )));
         }
         out.push((key, value));
         rest = skip(after, is_lws);
@@ -37,7 +39,10 @@ fn skip(s: &[u8], pred: impl Fn(u8) -> bool) -> &[u8] {
 }
 
 fn read_key(s: &[u8]) -> Result<(String, &[u8]), SaslError> {
-    let n = s.iter().take_while(|b| !is_lws(**b) && **b != b'=' && **b != b',').count();
+    let n = s
+        .iter()
+        .take_while(|b| !is_lws(**b) && **b != b'=' && **b != b',')
+        .count();
     let key = String::from_utf8_lossy(s.get(..n).unwrap_or_default()).to_ascii_lowercase();
     let after = skip(s.get(n..).unwrap_or_default(), is_lws);
     match after.split_first() {
@@ -49,7 +54,10 @@ fn read_key(s: &[u8]) -> Result<(String, &[u8]), SaslError> {
 fn read_value(s: &[u8]) -> Result<(Vec<u8>, &[u8]), SaslError> {
     let Some((b'"', quoted)) = s.split_first() else {
         let n = s.iter().take_while(|b| !is_lws(**b) && **b != b',').count();
-        return Ok((s.get(..n).unwrap_or_default().to_vec(), s.get(n..).unwrap_or_default()));
+        return Ok((
+            s.get(..n).unwrap_or_default().to_vec(),
+            s.get(n..).unwrap_or_default(),
+        ));
     };
     let mut value = Vec::new();
     let mut iter = quoted.iter().enumerate();
@@ -93,14 +101,29 @@ mod tests {
     #[test]
     fn tokens_quoted_strings_and_escapes() {
         let got = kv(r#"Username="a\"b\\c", nc=00000001 ,, qop = auth,realm="""#);
-        let want = [("username", r#"a"b\c"#), ("nc", "00000001"), ("qop", "auth"), ("realm", "")];
-        let want: Vec<_> = want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let want = [
+            ("username", r#"a"b\c"#),
+            ("nc", "00000001"),
+            ("qop", "auth"),
+            ("realm", ""),
+        ];
+        let want: Vec<_> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         assert_eq!(got, want);
     }
 
     #[test]
     fn malformed_lists_are_errors() {
-        for bad in ["username", "=x", r#"a="x"#, r#"a="x"b=1"#, "a=1,a=2", "a=1 b=2"] {
+        for bad in [
+            "username",
+            "=x",
+            r#"a="x"#,
+            r#"a="x"b=1"#,
+            "a=1,a=2",
+            "a=1 b=2",
+        ] {
             assert!(parse(bad.as_bytes()).is_err(), "{bad}");
         }
         assert!(parse(b"").unwrap().is_empty());

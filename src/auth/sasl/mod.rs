@@ -97,7 +97,9 @@ impl DigestMd5Server {
                 self.state = State::Challenged;
                 Ok(SaslStep::Continue(self.challenge().into_bytes()))
             }
-            State::Start => Err(SaslError::new("DIGEST-MD5 must not have an initial response")),
+            State::Start => Err(SaslError::new(
+                "DIGEST-MD5 must not have an initial response",
+            )),
             State::Challenged if response.len() > MAX_RESPONSE_LENGTH => Err(SaslError::new(
                 &format!("Invalid digest response length. Got:  {}", response.len()),
             )),
@@ -140,10 +142,16 @@ impl DigestMd5Server {
     fn verify(&self, response: &[u8]) -> Result<(String, String), SaslError> {
         let r = Response::parse(response)?;
         if r.qop != "auth" {
-            return Err(SaslError::new(&format!("server does not support  qop: {}", r.qop)));
+            return Err(SaslError::new(&format!(
+                "server does not support  qop: {}",
+                r.qop
+            )));
         }
         if r.realm != self.server_name {
-            return Err(SaslError::format(&format!("Nonexistent realm: {}", r.realm)));
+            return Err(SaslError::format(&format!(
+                "Nonexistent realm: {}",
+                r.realm
+            )));
         }
         if r.nonce != self.nonce.as_bytes() {
             return Err(SaslError::format("Mismatched nonce."));
@@ -189,13 +197,16 @@ impl Response {
             Some(c) if c.eq_ignore_ascii_case(b"utf-8") => true,
             Some(c) => {
                 let c = String::from_utf8_lossy(&c).into_owned();
-                return Err(SaslError::format(&format!("Incompatible charset value: {c}")));
+                return Err(SaslError::format(&format!(
+                    "Incompatible charset value: {c}"
+                )));
             }
             None => false,
         };
         let text = |v: Vec<u8>| decode(&v, utf8);
         let mut required = |key: &str, what: &str| {
-            d.remove(key).ok_or_else(|| SaslError::format(&format!("Missing {what}.")))
+            d.remove(key)
+                .ok_or_else(|| SaslError::format(&format!("Missing {what}.")))
         };
         let username = text(required("username", "username")?);
         let nonce = required("nonce", "nonce")?;
@@ -209,7 +220,10 @@ impl Response {
             digest_uri,
             response,
             realm: d.remove("realm").map(text).unwrap_or_default(),
-            qop: d.remove("qop").map(text).unwrap_or_else(|| "auth".to_string()),
+            qop: d
+                .remove("qop")
+                .map(text)
+                .unwrap_or_else(|| "auth".to_string()),
             authzid: d.remove("authzid"),
         })
     }
@@ -224,8 +238,9 @@ impl Response {
             &rfc_bytes(password),
         ]);
         let mut a1 = inner.to_vec();
-        for part in
-            [Some(&self.nonce), Some(&self.cnonce), self.authzid.as_ref()].into_iter().flatten()
+        for part in [Some(&self.nonce), Some(&self.cnonce), self.authzid.as_ref()]
+            .into_iter()
+            .flatten()
         {
             a1.push(b':');
             a1.extend_from_slice(part);
@@ -289,11 +304,17 @@ mod tests {
     use super::*;
 
     fn users(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(u, p)| (u.to_string(), p.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(u, p)| (u.to_string(), p.to_string()))
+            .collect()
     }
 
     fn zk_server(nonce: &str) -> DigestMd5Server {
-        DigestMd5Server::new(&users(&[("bob", "bobsecret"), ("bøb", "pässwörd€")]), nonce.into())
+        DigestMd5Server::new(
+            &users(&[("bob", "bobsecret"), ("bøb", "pässwörd€")]),
+            nonce.into(),
+        )
     }
 
     /// A client written from RFC 2831 alone: answers a challenge, checks rspauth.
@@ -327,7 +348,11 @@ mod tests {
             }
             let ha1 = hex(&md5(&[&a1]));
             let ha2 = hex(&md5(&[a2.as_bytes()]));
-            hex(&md5(&[format!("{ha1}:{nonce}:00000001:{}:auth:{ha2}", self.cnonce).as_bytes()]))
+            hex(&md5(&[format!(
+                "{ha1}:{nonce}:00000001:{}:auth:{ha2}",
+                self.cnonce
+            )
+            .as_bytes()]))
         }
 
         fn answer(&self, challenge: &[u8]) -> (Vec<u8>, String) {
@@ -338,14 +363,20 @@ mod tests {
                 .collect();
             assert_eq!(c["algorithm"], "md5-sess");
             let response = self.kd(&c, &format!("AUTHENTICATE:{}", self.uri));
-            let authzid =
-                self.authzid.as_ref().map(|z| format!("authzid=\"{z}\",")).unwrap_or_default();
+            let authzid = self
+                .authzid
+                .as_ref()
+                .map(|z| format!("authzid=\"{z}\","))
+                .unwrap_or_default();
             let msg = format!(
                 "charset=utf-8,username=\"{}\",realm=\"{}\",nonce=\"{}\",nc=00000001,cnonce=\"{}\",\
                  digest-uri=\"{}\",{authzid}maxbuf=65536,response={response},qop=auth",
                 self.user, c["realm"], c["nonce"], self.cnonce, self.uri
             );
-            (msg.into_bytes(), format!("rspauth={}", self.kd(&c, &format!(":{}", self.uri))))
+            (
+                msg.into_bytes(),
+                format!("rspauth={}", self.kd(&c, &format!(":{}", self.uri))),
+            )
         }
     }
 
@@ -374,7 +405,10 @@ mod tests {
             nonce=\"OA6MG9tEQGm2hh\",nc=00000001,cnonce=\"OA6MHXh6VqTrRk\",\
             digest-uri=\"imap/elwood.innosoft.com\",response=d388dad90d4bbd760a152321f2143af7,qop=auth";
         let done = s.step(answer).unwrap();
-        assert_eq!(done, SaslStep::Complete(b"rspauth=ea40f60335c427b5527b84dbabcdfffd".to_vec()));
+        assert_eq!(
+            done,
+            SaslStep::Complete(b"rspauth=ea40f60335c427b5527b84dbabcdfffd".to_vec())
+        );
         assert_eq!(s.authorization_id(), Some("chris"));
     }
 
@@ -422,7 +456,10 @@ mod tests {
         let mut s = zk_server("n0nce");
         let client = Client::zk("bob", "bobsecret");
         let (answer, want_rspauth) = client.answer(&challenge_of(&mut s));
-        assert_eq!(s.step(&answer), Ok(SaslStep::Complete(want_rspauth.into_bytes())));
+        assert_eq!(
+            s.step(&answer),
+            Ok(SaslStep::Complete(want_rspauth.into_bytes()))
+        );
         assert!(s.is_complete());
         assert_eq!(s.authorization_id(), Some("bob"));
     }
@@ -430,7 +467,10 @@ mod tests {
     #[test]
     fn authzid_counts_in_the_digest_but_the_user_is_reported() {
         let mut s = zk_server("n0nce");
-        let client = Client { authzid: Some("alice".into()), ..Client::zk("bob", "bobsecret") };
+        let client = Client {
+            authzid: Some("alice".into()),
+            ..Client::zk("bob", "bobsecret")
+        };
         assert!(matches!(run(&mut s, &client), Ok(SaslStep::Complete(_))));
         assert_eq!(s.authorization_id(), Some("bob"));
     }
@@ -438,8 +478,10 @@ mod tests {
     #[test]
     fn digest_uri_is_compared_ignoring_case() {
         let mut s = zk_server("n0nce");
-        let client =
-            Client { uri: "ZooKeeper/ZK-SASL-MD5".into(), ..Client::zk("bob", "bobsecret") };
+        let client = Client {
+            uri: "ZooKeeper/ZK-SASL-MD5".into(),
+            ..Client::zk("bob", "bobsecret")
+        };
         assert!(run(&mut s, &client).is_ok());
     }
 
@@ -448,12 +490,23 @@ mod tests {
         let cases = [
             Client::zk("bob", "wrong"),
             Client::zk("carol", "bobsecret"),
-            Client { uri: "zookeeper/other".into(), ..Client::zk("bob", "bobsecret") },
-            Client { uri: "zookeeper".into(), ..Client::zk("bob", "bobsecret") },
+            Client {
+                uri: "zookeeper/other".into(),
+                ..Client::zk("bob", "bobsecret")
+            },
+            Client {
+                uri: "zookeeper".into(),
+                ..Client::zk("bob", "bobsecret")
+            },
         ];
         for client in cases {
             let mut s = zk_server("n0nce");
-            assert!(run(&mut s, &client).is_err(), "{} {}", client.user, client.uri);
+            assert!(
+                run(&mut s, &client).is_err(),
+                "{} {}",
+                client.user,
+                client.uri
+            );
             assert!(!s.is_complete());
             assert_eq!(s.authorization_id(), None);
             assert!(s.step(b"").is_err());

@@ -28,8 +28,22 @@ pub fn build_datadir(data_dir: &Path, znodes: usize) -> Result<(), String> {
     let value = super::super::client::payload(100);
     let mut create = |tree: &mut DataTree, path: String, data: Option<Vec<u8>>| {
         zxid += 1;
-        let hdr = TxnHeader { client_id: 1, cxid: 0, zxid, time: 1_700_000_000_000 };
-        tree.apply(&hdr, &Txn::Create(CreateTxn { path, data, acl: Acl::open_unsafe(), ephemeral: false, parent_cversion: -1 }));
+        let hdr = TxnHeader {
+            client_id: 1,
+            cxid: 0,
+            zxid,
+            time: 1_700_000_000_000,
+        };
+        tree.apply(
+            &hdr,
+            &Txn::Create(CreateTxn {
+                path,
+                data,
+                acl: Acl::open_unsafe(),
+                ephemeral: false,
+                parent_cversion: -1,
+            }),
+        );
     };
     create(&mut tree, "/big".into(), None);
     for dir in 0..znodes.div_ceil(1000) {
@@ -45,20 +59,45 @@ pub fn build_datadir(data_dir: &Path, znodes: usize) -> Result<(), String> {
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(to);
-    let status = std::process::Command::new("cp").arg("-r").arg(from).arg(to).status().map_err(|e| e.to_string())?;
-    status.success().then_some(()).ok_or_else(|| format!("cp {} failed", from.display()))
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map_err(|e| e.to_string())?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("cp {} failed", from.display()))
 }
 
 /// Starts `kind` on a fresh copy of `master`, times it to serving, reads its RSS after
 /// `settle`, stops it.
-pub fn start_once(kind: Kind, launch: &Launch, master: &Path, work: &Path, settle: Duration) -> Result<BigStart, String> {
+pub fn start_once(
+    kind: Kind,
+    launch: &Launch,
+    master: &Path,
+    work: &Path,
+    settle: Duration,
+) -> Result<BigStart, String> {
     let data = work.join(format!("big-data-{}", kind.label()));
     copy_dir(master, &data)?;
-    let mut server = ServerProc::spawn(kind, launch, &work.join(format!("big-run-{}", kind.label())), &data)?;
-    let result = server.wait_serving(Duration::from_secs(600)).and_then(|to_serving| {
-        std::thread::sleep(settle);
-        Ok(BigStart { kind, to_serving, rss_bytes: server.rss_bytes()? })
-    });
+    let mut server = ServerProc::spawn(
+        kind,
+        launch,
+        &work.join(format!("big-run-{}", kind.label())),
+        &data,
+    )?;
+    let result = server
+        .wait_serving(Duration::from_secs(600))
+        .and_then(|to_serving| {
+            std::thread::sleep(settle);
+            Ok(BigStart {
+                kind,
+                to_serving,
+                rss_bytes: server.rss_bytes()?,
+            })
+        });
     server.stop();
     let _ = std::fs::remove_dir_all(&data);
     result

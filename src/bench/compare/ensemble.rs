@@ -70,17 +70,35 @@ fn node_cfg(data_dir: &Path, client_port: u16, members: &[Ports]) -> String {
 
 impl Ensemble {
     /// Starts `size` members of `kind` under `base` (`n1/`, `n2/`, …); does not wait.
-    pub fn start(kind: Kind, launch: &Launch, base: &Path, size: usize) -> Result<Ensemble, String> {
+    pub fn start(
+        kind: Kind,
+        launch: &Launch,
+        base: &Path,
+        size: usize,
+    ) -> Result<Ensemble, String> {
         let ports = free_ports(3 * size)?;
         let members: Vec<Ports> = ports.chunks_exact(3).map(|c| (c[0], c[1], c[2])).collect();
-        let mut ens = Ensemble { kind, nodes: Vec::with_capacity(size), leader: None };
+        let mut ens = Ensemble {
+            kind,
+            nodes: Vec::with_capacity(size),
+            leader: None,
+        };
         for (i, &(client, _, _)) in members.iter().enumerate() {
             let run_dir = base.join(format!("n{}", i + 1));
             let data = run_dir.join("data");
             let started = std::fs::create_dir_all(&data)
                 .and_then(|()| std::fs::write(data.join("myid"), format!("{}\n", i + 1)))
                 .map_err(|e| format!("{}: {e}", data.display()))
-                .and_then(|()| ServerProc::spawn_with(kind, launch, &run_dir, &node_cfg(&data, client, &members), client, true));
+                .and_then(|()| {
+                    ServerProc::spawn_with(
+                        kind,
+                        launch,
+                        &run_dir,
+                        &node_cfg(&data, client, &members),
+                        client,
+                        true,
+                    )
+                });
             match started {
                 Ok(p) => ens.nodes.push(p),
                 Err(e) => {
@@ -100,14 +118,23 @@ impl Ensemble {
                 return Err(e);
             }
             let modes: Vec<Option<String>> = self.nodes.iter().map(ServerProc::mode).collect();
-            let leaders: Vec<usize> = (0..modes.len()).filter(|&i| modes[i].as_deref() == Some("leader")).collect();
-            let followers = modes.iter().filter(|m| m.as_deref() == Some("follower")).count();
+            let leaders: Vec<usize> = (0..modes.len())
+                .filter(|&i| modes[i].as_deref() == Some("leader"))
+                .collect();
+            let followers = modes
+                .iter()
+                .filter(|m| m.as_deref() == Some("follower"))
+                .count();
             if leaders.len() == 1 && followers + 1 == self.nodes.len() {
                 self.leader = leaders.first().copied();
                 return Ok(t.elapsed());
             }
             if t.elapsed() > limit {
-                return Err(format!("{} ensemble: no leader after {} s (modes {modes:?})", self.kind.label(), limit.as_secs()));
+                return Err(format!(
+                    "{} ensemble: no leader after {} s (modes {modes:?})",
+                    self.kind.label(),
+                    limit.as_secs()
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -148,7 +175,11 @@ mod tests {
 
     #[test]
     fn every_member_names_the_whole_ensemble() {
-        let cfg = node_cfg(Path::new("/d/n2/data"), 5002, &[(5001, 6001, 7001), (5002, 6002, 7002), (5003, 6003, 7003)]);
+        let cfg = node_cfg(
+            Path::new("/d/n2/data"),
+            5002,
+            &[(5001, 6001, 7001), (5002, 6002, 7002), (5003, 6003, 7003)],
+        );
         assert!(cfg.contains("clientPort=5002\n"));
         assert!(cfg.contains("server.1=127.0.0.1:6001:7001\nserver.2=127.0.0.1:6002:7002\nserver.3=127.0.0.1:6003:7003\n"));
         assert!(cfg.contains("forceSync=yes\n"));

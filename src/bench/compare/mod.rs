@@ -103,16 +103,29 @@ impl Run {
 
 fn launch(args: &CompareArgs, heap: &str) -> Result<Launch, String> {
     let zk_classpath = args.zk_classpath.clone().unwrap_or_else(|| {
-        ZK_JARS.iter().map(|j| format!("/usr/share/java/{j}.jar")).collect::<Vec<_>>().join(":")
+        ZK_JARS
+            .iter()
+            .map(|j| format!("/usr/share/java/{j}.jar"))
+            .collect::<Vec<_>>()
+            .join(":")
     });
     let rzk_bin = match &args.rzk_bin {
         Some(p) => p.clone(),
-        None => std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("rzk"),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("rzk"),
     };
     if !rzk_bin.exists() {
-        return Err(format!("{} not found (build it: cargo build --release)", rzk_bin.display()));
+        return Err(format!(
+            "{} not found (build it: cargo build --release)",
+            rzk_bin.display()
+        ));
     }
-    Ok(Launch { zk_classpath, zk_heap: heap.to_string(), rzk_bin })
+    Ok(Launch {
+        zk_classpath,
+        zk_heap: heap.to_string(),
+        rzk_bin,
+    })
 }
 
 fn warmup_args(args: &CompareArgs) -> LoadArgs {
@@ -132,24 +145,49 @@ struct Target<'a> {
 
 impl<'a> Target<'a> {
     fn server(s: &'a ServerProc) -> Target<'a> {
-        Target { kind: s.kind, addrs: vec![s.addr], cpu: Box::new(|| s.cpu_time()) }
+        Target {
+            kind: s.kind,
+            addrs: vec![s.addr],
+            cpu: Box::new(|| s.cpu_time()),
+        }
     }
 
     fn ensemble(e: &'a Ensemble, clients: Clients) -> Target<'a> {
-        Target { kind: e.kind, addrs: e.addrs(clients), cpu: Box::new(|| e.cpu_time()) }
+        Target {
+            kind: e.kind,
+            addrs: e.addrs(clients),
+            cpu: Box::new(|| e.cpu_time()),
+        }
     }
 }
 
-fn measure(rt: &tokio::runtime::Runtime, t: &Target, load: &LoadArgs, w: Workload) -> Result<Run, String> {
+fn measure(
+    rt: &tokio::runtime::Runtime,
+    t: &Target,
+    load: &LoadArgs,
+    w: Workload,
+) -> Result<Run, String> {
     let before = (t.cpu)()?;
-    let summaries = rt.block_on(run_workload(&t.addrs, load, w)).map_err(|e| format!("{} on {}: {e}", w.name(), t.kind.label()))?;
+    let summaries = rt
+        .block_on(run_workload(&t.addrs, load, w))
+        .map_err(|e| format!("{} on {}: {e}", w.name(), t.kind.label()))?;
     let cpu = (t.cpu)()?.saturating_sub(before);
-    Ok(Run { kind: t.kind, workload: w, summaries, cpu })
+    Ok(Run {
+        kind: t.kind,
+        workload: w,
+        summaries,
+        cpu,
+    })
 }
 
 fn print_run(run: &Run, json: bool) {
     for s in &run.summaries {
-        println!("  {:<9} {}  server CPU {:.1} µs/op", run.kind.label(), s.line(), run.cpu_us_per_op());
+        println!(
+            "  {:<9} {}  server CPU {:.1} µs/op",
+            run.kind.label(),
+            s.line(),
+            run.cpu_us_per_op()
+        );
     }
     if json {
         println!("{}", run.json());
@@ -158,7 +196,13 @@ fn print_run(run: &Run, json: bool) {
 
 /// The A/B/A/B runs of workload `w` on live targets; `suffix` goes after the workload
 /// names in the table.
-fn ab_runs(rt: &tokio::runtime::Runtime, args: &CompareArgs, targets: &[Target], w: Workload, suffix: &str) -> Result<Vec<Run>, String> {
+fn ab_runs(
+    rt: &tokio::runtime::Runtime,
+    args: &CompareArgs,
+    targets: &[Target],
+    w: Workload,
+    suffix: &str,
+) -> Result<Vec<Run>, String> {
     println!("{}{suffix}:", w.name());
     for t in targets {
         if args.warmup > 0.0 {
@@ -169,7 +213,9 @@ fn ab_runs(rt: &tokio::runtime::Runtime, args: &CompareArgs, targets: &[Target],
     for _ in 0..args.rounds.max(1) {
         for t in targets {
             let mut run = measure(rt, t, &args.load, w)?;
-            run.summaries.iter_mut().for_each(|s| s.workload.push_str(suffix));
+            run.summaries
+                .iter_mut()
+                .for_each(|s| s.workload.push_str(suffix));
             print_run(&run, args.json);
             runs.push(run);
         }
@@ -211,12 +257,21 @@ fn big_runs(args: &CompareArgs) -> Result<Vec<bigtree::BigStart>, String> {
     let master = args.dir.join("big-master");
     let t = std::time::Instant::now();
     bigtree::build_datadir(&master, args.znodes)?;
-    println!("dataDir with {} znodes of 100 B built in {:.1} s", args.znodes, t.elapsed().as_secs_f64());
+    println!(
+        "dataDir with {} znodes of 100 B built in {:.1} s",
+        args.znodes,
+        t.elapsed().as_secs_f64()
+    );
     let mut starts = Vec::new();
     for _ in 0..args.rounds.max(1) {
         for kind in [Kind::Zk, Kind::Rzk] {
             let s = bigtree::start_once(kind, &l, &master, &args.dir, Duration::from_secs(2))?;
-            println!("  {:<9} serving after {:.2} s, RSS {:.0} MiB", kind.label(), s.to_serving.as_secs_f64(), s.rss_bytes as f64 / 1048576.0);
+            println!(
+                "  {:<9} serving after {:.2} s, RSS {:.0} MiB",
+                kind.label(),
+                s.to_serving.as_secs_f64(),
+                s.rss_bytes as f64 / 1048576.0
+            );
             starts.push(s);
         }
     }
@@ -227,14 +282,21 @@ fn start_ensembles(args: &CompareArgs) -> Result<Vec<Ensemble>, String> {
     let l = launch(args, &args.zk_heap)?;
     let mut all: Vec<Ensemble> = Vec::new();
     for kind in [Kind::Zk, Kind::Rzk] {
-        let started = Ensemble::start(kind, &l, &args.dir.join(kind.label()), args.ensemble).and_then(|mut e| {
-            let r = e.wait_leader(Duration::from_secs(120));
-            if let Ok(t) = &r {
-                println!("{} ensemble of {}: node {} leads after {:.1} s", kind.label(), args.ensemble, e.leader_id().unwrap_or(0), t.as_secs_f64());
-            }
-            all.push(e);
-            r
-        });
+        let started = Ensemble::start(kind, &l, &args.dir.join(kind.label()), args.ensemble)
+            .and_then(|mut e| {
+                let r = e.wait_leader(Duration::from_secs(120));
+                if let Ok(t) = &r {
+                    println!(
+                        "{} ensemble of {}: node {} leads after {:.1} s",
+                        kind.label(),
+                        args.ensemble,
+                        e.leader_id().unwrap_or(0),
+                        t.as_secs_f64()
+                    );
+                }
+                all.push(e);
+                r
+            });
         if let Err(e) = started {
             all.into_iter().for_each(Ensemble::stop);
             return Err(e);
@@ -247,9 +309,17 @@ fn start_ensembles(args: &CompareArgs) -> Result<Vec<Ensemble>, String> {
 fn ensemble_runs(args: &CompareArgs, ensembles: &[Ensemble]) -> Result<Vec<Run>, String> {
     let rt = runtime(args.threads).map_err(|e| e.to_string())?;
     let mut runs = Vec::new();
-    for &w in args.load.workload.iter().filter(|w| !matches!(w, Workload::Fanout | Workload::Storm)) {
+    for &w in args
+        .load
+        .workload
+        .iter()
+        .filter(|w| !matches!(w, Workload::Fanout | Workload::Storm))
+    {
         for &clients in &args.ensemble_clients {
-            let targets: Vec<Target> = ensembles.iter().map(|e| Target::ensemble(e, clients)).collect();
+            let targets: Vec<Target> = ensembles
+                .iter()
+                .map(|e| Target::ensemble(e, clients))
+                .collect();
             runs.extend(ab_runs(&rt, args, &targets, w, clients.suffix())?);
         }
     }
@@ -265,7 +335,10 @@ fn run_ensembles(args: &CompareArgs) -> Result<(), String> {
     ensembles.into_iter().for_each(Ensemble::stop);
     let runs = runs?;
     println!();
-    println!("{}-node ensembles; server CPU and RSS are the sums over the {} processes", args.ensemble, args.ensemble);
+    println!(
+        "{}-node ensembles; server CPU and RSS are the sums over the {} processes",
+        args.ensemble, args.ensemble
+    );
     print!("{}", table::render(&runs, &[], &idle_rss, &loaded_rss));
     Ok(())
 }
@@ -282,14 +355,24 @@ pub fn run(args: &CompareArgs) -> Result<(), String> {
         return Ok(());
     }
     let servers = start_pair(args)?;
-    let idle_rss: Vec<(Kind, u64)> = servers.iter().map(|s| (s.kind, s.rss_bytes().unwrap_or(0))).collect();
+    let idle_rss: Vec<(Kind, u64)> = servers
+        .iter()
+        .map(|s| (s.kind, s.rss_bytes().unwrap_or(0)))
+        .collect();
     let runs = load_runs(args, &servers);
-    let loaded_rss: Vec<(Kind, u64)> = servers.iter().map(|s| (s.kind, s.rss_bytes().unwrap_or(0))).collect();
+    let loaded_rss: Vec<(Kind, u64)> = servers
+        .iter()
+        .map(|s| (s.kind, s.rss_bytes().unwrap_or(0)))
+        .collect();
     for s in servers {
         s.stop();
     }
     let runs = runs?;
-    let big = if args.znodes > 0 { big_runs(args)? } else { Vec::new() };
+    let big = if args.znodes > 0 {
+        big_runs(args)?
+    } else {
+        Vec::new()
+    };
     println!();
     print!("{}", table::render(&runs, &big, &idle_rss, &loaded_rss));
     let _ = std::fs::remove_dir_all(&args.dir);

@@ -34,9 +34,23 @@ impl Kind {
 /// The jars of Debian's ZooKeeper 3.8 server (no client-side extras, like
 /// `zkServer.sh`'s classpath).
 pub const ZK_JARS: &[&str] = &[
-    "zookeeper", "zookeeper-jute", "slf4j-api", "slf4j-log4j12", "log4j-1.2", "netty-buffer", "netty-codec",
-    "netty-common", "netty-handler", "netty-resolver", "netty-transport", "netty-transport-native-epoll",
-    "netty-transport-native-unix-common", "commons-cli", "commons-io", "metrics-core", "snappy-java",
+    "zookeeper",
+    "zookeeper-jute",
+    "slf4j-api",
+    "slf4j-log4j12",
+    "log4j-1.2",
+    "netty-buffer",
+    "netty-codec",
+    "netty-common",
+    "netty-handler",
+    "netty-resolver",
+    "netty-transport",
+    "netty-transport-native-epoll",
+    "netty-transport-native-unix-common",
+    "commons-cli",
+    "commons-io",
+    "metrics-core",
+    "snappy-java",
 ];
 
 /// How to launch each server.
@@ -71,12 +85,19 @@ fn command(kind: Kind, launch: &Launch, run_dir: &Path, quorum: bool) -> Command
     let cfg = run_dir.join("zoo.cfg");
     // zkServer.sh starts QuorumPeerMain, which runs ZooKeeperServerMain when the
     // configuration names no servers; the standalone runs call it directly.
-    let main = if quorum { "org.apache.zookeeper.server.quorum.QuorumPeerMain" } else { "org.apache.zookeeper.server.ZooKeeperServerMain" };
+    let main = if quorum {
+        "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+    } else {
+        "org.apache.zookeeper.server.ZooKeeperServerMain"
+    };
     match kind {
         Kind::Zk => {
             let mut c = Command::new("java");
             c.arg(format!("-Xmx{}", launch.zk_heap))
-                .arg(format!("-Dlog4j.configuration=file:{}", run_dir.join("log4j.properties").display()))
+                .arg(format!(
+                    "-Dlog4j.configuration=file:{}",
+                    run_dir.join("log4j.properties").display()
+                ))
                 .arg(format!("-Dzookeeper.log.dir={}", run_dir.display()))
                 .args(["-cp", &launch.zk_classpath, main])
                 .arg(cfg);
@@ -92,7 +113,12 @@ fn command(kind: Kind, launch: &Launch, run_dir: &Path, quorum: bool) -> Command
 
 impl ServerProc {
     /// Starts `kind` on `data_dir` (config and log in `run_dir`); does not wait.
-    pub fn spawn(kind: Kind, launch: &Launch, run_dir: &Path, data_dir: &Path) -> Result<ServerProc, String> {
+    pub fn spawn(
+        kind: Kind,
+        launch: &Launch,
+        run_dir: &Path,
+        data_dir: &Path,
+    ) -> Result<ServerProc, String> {
         std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
         let port = free_port()?;
         ServerProc::spawn_with(kind, launch, run_dir, &zoo_cfg(data_dir, port), port, false)
@@ -100,7 +126,14 @@ impl ServerProc {
 
     /// Starts `kind` with the zoo.cfg text `cfg` (written in `run_dir`) serving clients on
     /// `port`; `quorum` picks Apache ZooKeeper's ensemble entry point.
-    pub fn spawn_with(kind: Kind, launch: &Launch, run_dir: &Path, cfg: &str, port: u16, quorum: bool) -> Result<ServerProc, String> {
+    pub fn spawn_with(
+        kind: Kind,
+        launch: &Launch,
+        run_dir: &Path,
+        cfg: &str,
+        port: u16,
+        quorum: bool,
+    ) -> Result<ServerProc, String> {
         std::fs::create_dir_all(run_dir).map_err(|e| e.to_string())?;
         std::fs::write(run_dir.join("zoo.cfg"), cfg).map_err(|e| e.to_string())?;
         std::fs::write(run_dir.join("log4j.properties"), LOG4J).map_err(|e| e.to_string())?;
@@ -113,7 +146,12 @@ impl ServerProc {
             .stderr(err)
             .spawn()
             .map_err(|e| format!("starting {}: {e}", kind.label()))?;
-        Ok(ServerProc { kind, addr: SocketAddr::from(([127, 0, 0, 1], port)), child, started })
+        Ok(ServerProc {
+            kind,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+            started,
+        })
     }
 
     /// Waits until `srvr` reports a mode (the database is loaded and requests are
@@ -127,7 +165,11 @@ impl ServerProc {
                 return Err(format!("{} exited with {status}", self.kind.label()));
             }
             if self.started.elapsed() > limit {
-                return Err(format!("{} not serving after {} s", self.kind.label(), limit.as_secs()));
+                return Err(format!(
+                    "{} not serving after {} s",
+                    self.kind.label(),
+                    limit.as_secs()
+                ));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -152,13 +194,15 @@ impl ServerProc {
 
     /// The process's user+system CPU time so far.
     pub fn cpu_time(&self) -> Result<Duration, String> {
-        let text = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).map_err(|e| e.to_string())?;
+        let text = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .map_err(|e| e.to_string())?;
         cpu_from_stat(&text, clock_ticks()).ok_or_else(|| "unreadable /proc stat".to_string())
     }
 
     /// Resident set size in bytes.
     pub fn rss_bytes(&self) -> Result<u64, String> {
-        let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).map_err(|e| e.to_string())?;
+        let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .map_err(|e| e.to_string())?;
         rss_from_status(&text).ok_or_else(|| "no VmRSS".to_string())
     }
 
@@ -178,7 +222,9 @@ fn srvr_mode(addr: SocketAddr) -> Option<String> {
 }
 
 fn mode_of(srvr: &str) -> Option<String> {
-    srvr.lines().find_map(|l| l.strip_prefix("Mode: ")).map(|m| m.trim().to_string())
+    srvr.lines()
+        .find_map(|l| l.strip_prefix("Mode: "))
+        .map(|m| m.trim().to_string())
 }
 
 fn clock_ticks() -> u64 {
@@ -194,7 +240,9 @@ fn cpu_from_stat(text: &str, ticks_per_sec: u64) -> Option<Duration> {
     let fields: Vec<&str> = after.split_whitespace().collect();
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_secs_f64((utime + stime) as f64 / ticks_per_sec as f64))
+    Some(Duration::from_secs_f64(
+        (utime + stime) as f64 / ticks_per_sec as f64,
+    ))
 }
 
 fn rss_from_status(text: &str) -> Option<u64> {
@@ -209,19 +257,29 @@ mod tests {
 
     #[test]
     fn cpu_time_skips_a_command_name_with_spaces() {
-        let stat = "42 (my (odd) proc) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 0 0";
+        let stat =
+            "42 (my (odd) proc) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 0 0";
         assert_eq!(cpu_from_stat(stat, 100), Some(Duration::from_secs(3)));
     }
 
     #[test]
     fn rss_reads_kib() {
-        assert_eq!(rss_from_status("Name:\tx\nVmRSS:\t  2048 kB\n"), Some(2 << 20));
+        assert_eq!(
+            rss_from_status("Name:\tx\nVmRSS:\t  2048 kB\n"),
+            Some(2 << 20)
+        );
     }
 
     #[test]
     fn mode_is_read_from_srvr() {
-        assert_eq!(mode_of("Zookeeper version: 3.8.0\nMode: follower\nNode count: 5\n").as_deref(), Some("follower"));
-        assert_eq!(mode_of("This ZooKeeper instance is not currently serving requests\n"), None);
+        assert_eq!(
+            mode_of("Zookeeper version: 3.8.0\nMode: follower\nNode count: 5\n").as_deref(),
+            Some("follower")
+        );
+        assert_eq!(
+            mode_of("This ZooKeeper instance is not currently serving requests\n"),
+            None
+        );
     }
 
     #[test]

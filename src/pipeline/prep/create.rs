@@ -328,7 +328,11 @@ mod tests {
     #[test]
     fn create_ttl_with_a_plain_mode_fails_every_earlier_check_first() {
         // 3.8.0 runs the usual checks on createTTL with a plain mode and ttl < 0.
-        let txn = prep().prepare(&FakeTree::fresh(), &ctx(1, &[]), &ttl_req("/missing/t", 4, -5));
+        let txn = prep().prepare(
+            &FakeTree::fresh(),
+            &ctx(1, &[]),
+            &ttl_req("/missing/t", 4, -5),
+        );
         assert_eq!(txn, err(ErrorCode::NoNode));
         let txn = prep().prepare(&tree_with_a(), &ctx(1, &[]), &ttl_req("/a", 0, -5));
         assert_eq!(txn, err(ErrorCode::NodeExists));

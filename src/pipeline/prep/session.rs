@@ -88,13 +88,21 @@ mod tests {
         // "/a/e2" and "/a/e11" share a bucket, so the older one comes first, not the
         // smaller name.
         let mut t = tree_with_a();
-        t.add("/a/e2", Acl::open_unsafe(), SESSION).edit("/a/e2", |n| n.stat.czxid = 9);
-        t.add("/a/e11", Acl::open_unsafe(), SESSION).edit("/a/e11", |n| n.stat.czxid = 5);
+        t.add("/a/e2", Acl::open_unsafe(), SESSION)
+            .edit("/a/e2", |n| n.stat.czxid = 9);
+        t.add("/a/e11", Acl::open_unsafe(), SESSION)
+            .edit("/a/e11", |n| n.stat.czxid = 5);
         let txn = prep().close_session(&t, &ctx(10, &[]));
-        assert_eq!(txn, Txn::CloseSession(Some(vec!["/a/e11".to_string(), "/a/e2".to_string()])));
+        assert_eq!(
+            txn,
+            Txn::CloseSession(Some(vec!["/a/e11".to_string(), "/a/e2".to_string()]))
+        );
         t.edit("/a/e11", |n| n.stat.czxid = 11);
         let txn = prep().close_session(&t, &ctx(12, &[]));
-        assert_eq!(txn, Txn::CloseSession(Some(vec!["/a/e2".to_string(), "/a/e11".to_string()])));
+        assert_eq!(
+            txn,
+            Txn::CloseSession(Some(vec!["/a/e2".to_string(), "/a/e11".to_string()]))
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use bytes::{BufMut, BytesMut};
 
 use super::framed;
-use crate::jute::primitives::{boolean, bytes_or_empty, finish, int, long, put_bool, put_bytes, JResult};
+use crate::jute::primitives::{
+    boolean, bytes_or_empty, finish, int, long, put_bool, put_bytes, JResult,
+};
 use crate::jute::{DecodeError, Limits};
 use crate::proto::{ConnectRequest, ConnectResponse};
 
@@ -22,7 +24,17 @@ fn connect_request<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, ConnectRequest>
     let (i, session_id) = long(i)?;
     let (i, passwd) = bytes_or_empty(i, lim)?;
     let (i, read_only) = optional_bool(i)?;
-    Ok((i, ConnectRequest { protocol_version, last_zxid_seen, timeout_ms, session_id, passwd, read_only }))
+    Ok((
+        i,
+        ConnectRequest {
+            protocol_version,
+            last_zxid_seen,
+            timeout_ms,
+            session_id,
+            passwd,
+            read_only,
+        },
+    ))
 }
 
 fn optional_bool(i: &[u8]) -> JResult<'_, Option<bool>> {
@@ -59,7 +71,16 @@ fn connect_response<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, ConnectRespons
     let (i, session_id) = long(i)?;
     let (i, passwd) = bytes_or_empty(i, lim)?;
     let (i, read_only) = optional_bool(i)?;
-    Ok((i, ConnectResponse { protocol_version, timeout_ms, session_id, passwd, read_only }))
+    Ok((
+        i,
+        ConnectResponse {
+            protocol_version,
+            timeout_ms,
+            session_id,
+            passwd,
+            read_only,
+        },
+    ))
 }
 
 /// Writes a whole `ConnectResponse` frame; the `readOnly` byte only when `Some`.
@@ -95,7 +116,10 @@ mod tests {
         let mut out = BytesMut::new();
         encode_connect_request(&request(Some(false)), &mut out);
         assert_eq!(out.len(), 4 + 45);
-        assert_eq!(decode_connect_request(&out[4..], &Limits::default()), Ok(request(Some(false))));
+        assert_eq!(
+            decode_connect_request(&out[4..], &Limits::default()),
+            Ok(request(Some(false)))
+        );
     }
 
     #[test]
@@ -103,7 +127,10 @@ mod tests {
         let mut out = BytesMut::new();
         encode_connect_request(&request(None), &mut out);
         assert_eq!(out.len(), 4 + 44);
-        assert_eq!(decode_connect_request(&out[4..], &Limits::default()), Ok(request(None)));
+        assert_eq!(
+            decode_connect_request(&out[4..], &Limits::default()),
+            Ok(request(None))
+        );
     }
 
     #[test]

@@ -16,14 +16,18 @@ mod txn;
 use bytes::{BufMut, BytesMut};
 
 pub use connect::{
-    decode_connect_request, decode_connect_response, encode_connect_request, encode_connect_response,
+    decode_connect_request, decode_connect_response, encode_connect_request,
+    encode_connect_response,
 };
 pub use records::{
-    acl, acls, client_info, id, multi_header, put_acl, put_acls, put_client_info, put_id, put_multi_header,
-    put_reply_header, put_request_header, put_stat, put_stat_persisted, put_watcher_event, reply_header,
-    request_header, stat, stat_persisted, watcher_event, MULTI_END,
+    acl, acls, client_info, id, multi_header, put_acl, put_acls, put_client_info, put_id,
+    put_multi_header, put_reply_header, put_request_header, put_stat, put_stat_persisted,
+    put_watcher_event, reply_header, request_header, stat, stat_persisted, watcher_event,
+    MULTI_END,
 };
-pub use reply::{decode_notification, decode_reply, encode_notification, encode_reply, put_response};
+pub use reply::{
+    decode_notification, decode_reply, encode_notification, encode_reply, put_response,
+};
 pub use request::{decode_request, decode_request_header, encode_request, put_request_record};
 pub use txn::{decode_txn, encode_txn, put_txn_header, put_txn_record, txn_header, txn_record};
 

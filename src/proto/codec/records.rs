@@ -74,9 +74,16 @@ pub fn stat(i: &[u8]) -> JResult<'_, Stat> {
 
 pub fn put_stat(out: &mut impl BufMut, s: &Stat) {
     let mut f = Fixed::<68>::new();
-    f.put(s.czxid.to_be_bytes()).put(s.mzxid.to_be_bytes()).put(s.ctime.to_be_bytes()).put(s.mtime.to_be_bytes());
-    f.put(s.version.to_be_bytes()).put(s.cversion.to_be_bytes()).put(s.aversion.to_be_bytes());
-    f.put(s.ephemeral_owner.to_be_bytes()).put(s.data_length.to_be_bytes()).put(s.num_children.to_be_bytes());
+    f.put(s.czxid.to_be_bytes())
+        .put(s.mzxid.to_be_bytes())
+        .put(s.ctime.to_be_bytes())
+        .put(s.mtime.to_be_bytes());
+    f.put(s.version.to_be_bytes())
+        .put(s.cversion.to_be_bytes())
+        .put(s.aversion.to_be_bytes());
+    f.put(s.ephemeral_owner.to_be_bytes())
+        .put(s.data_length.to_be_bytes())
+        .put(s.num_children.to_be_bytes());
     f.put(s.pzxid.to_be_bytes());
     out.put_slice(f.bytes());
 }
@@ -113,7 +120,17 @@ pub fn stat_persisted(i: &[u8]) -> JResult<'_, StatPersisted> {
     let (i, (version, cversion, aversion)) = three_ints(i)?;
     let (i, ephemeral_owner) = long(i)?;
     let (i, pzxid) = long(i)?;
-    let s = StatPersisted { czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeral_owner, pzxid };
+    let s = StatPersisted {
+        czxid,
+        mzxid,
+        ctime,
+        mtime,
+        version,
+        cversion,
+        aversion,
+        ephemeral_owner,
+        pzxid,
+    };
     Ok((i, s))
 }
 
@@ -163,7 +180,14 @@ pub fn watcher_event<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, WatcherEvent>
     };
     let (i, state) = int(i)?;
     let (i, path) = ustring(i, lim)?;
-    Ok((i, WatcherEvent { event_type, state, path }))
+    Ok((
+        i,
+        WatcherEvent {
+            event_type,
+            state,
+            path,
+        },
+    ))
 }
 
 pub fn put_watcher_event(out: &mut impl BufMut, e: &WatcherEvent) {
@@ -192,7 +216,9 @@ pub fn reply_header(i: &[u8]) -> JResult<'_, ReplyHeader> {
 
 pub fn put_reply_header(out: &mut impl BufMut, h: &ReplyHeader) {
     let mut f = Fixed::<16>::new();
-    f.put(h.xid.to_be_bytes()).put(h.zxid.to_be_bytes()).put(h.err.to_be_bytes());
+    f.put(h.xid.to_be_bytes())
+        .put(h.zxid.to_be_bytes())
+        .put(h.err.to_be_bytes());
     out.put_slice(f.bytes());
 }
 
@@ -210,7 +236,11 @@ pub fn put_multi_header(out: &mut impl BufMut, h: &MultiHeader) {
 }
 
 /// The header that ends a multi request or response.
-pub const MULTI_END: MultiHeader = MultiHeader { op: -1, done: true, err: -1 };
+pub const MULTI_END: MultiHeader = MultiHeader {
+    op: -1,
+    done: true,
+    err: -1,
+};
 
 #[cfg(test)]
 mod tests {
@@ -246,8 +276,23 @@ mod tests {
         put_stat(&mut out, &s);
         assert_eq!(out, fieldwise);
         let mut hdr = Vec::new();
-        put_reply_header(&mut hdr, &ReplyHeader { xid: -1, zxid: 0x0102_0304_0506_0708, err: -101 });
-        assert_eq!(hdr, [[255u8; 4].as_slice(), &[1, 2, 3, 4, 5, 6, 7, 8], &(-101i32).to_be_bytes()].concat());
+        put_reply_header(
+            &mut hdr,
+            &ReplyHeader {
+                xid: -1,
+                zxid: 0x0102_0304_0506_0708,
+                err: -101,
+            },
+        );
+        assert_eq!(
+            hdr,
+            [
+                [255u8; 4].as_slice(),
+                &[1, 2, 3, 4, 5, 6, 7, 8],
+                &(-101i32).to_be_bytes()
+            ]
+            .concat()
+        );
     }
 
     #[test]
@@ -293,7 +338,10 @@ mod tests {
     #[test]
     fn acl_list_round_trips() {
         let l = Limits::default();
-        let v = vec![Acl::new(31, "world", "anyone"), Acl::new(1, "digest", "u:x")];
+        let v = vec![
+            Acl::new(31, "world", "anyone"),
+            Acl::new(1, "digest", "u:x"),
+        ];
         let mut out = Vec::new();
         put_acls(&mut out, &v);
         assert_eq!(acls(&out, &l).unwrap().1, v);

@@ -6,17 +6,17 @@ use bytes::{BufMut, BytesMut};
 
 use super::framed;
 use super::records::{
-    acls, client_info, multi_header, put_acls, put_client_info, put_multi_header, put_reply_header, put_stat,
-    put_watcher_event, reply_header, stat, watcher_event, MIN_CLIENT_INFO, MULTI_END,
+    acls, client_info, multi_header, put_acls, put_client_info, put_multi_header, put_reply_header,
+    put_stat, put_watcher_event, reply_header, stat, watcher_event, MIN_CLIENT_INFO, MULTI_END,
 };
 use crate::jute::primitives::{
-    buffer, bytes_or_empty, fail, finish, int, put_buffer, put_bytes, put_strings, put_ustring, put_vector,
-    strings, ustring, vector, JResult,
+    buffer, bytes_or_empty, fail, finish, int, put_buffer, put_bytes, put_strings, put_ustring,
+    put_vector, strings, ustring, vector, JResult,
 };
 use crate::jute::{DecodeError, Limits};
 use crate::proto::{
-    Create2Response, ErrorCode, GetDataResponse, MultiHeader, MultiResult, OpCode, ReplyHeader, Response,
-    WatcherEvent,
+    Create2Response, ErrorCode, GetDataResponse, MultiHeader, MultiResult, OpCode, ReplyHeader,
+    Response, WatcherEvent,
 };
 
 /// Writes a whole reply frame. The body is written only when `hdr.err == 0`: error
@@ -73,7 +73,14 @@ fn put_multi_results(o: &mut impl BufMut, results: &[MultiResult]) {
             MultiResult::Error(code) => code.code(),
             _ => 0,
         };
-        put_multi_header(o, &MultiHeader { op: r.header_type(), done: false, err });
+        put_multi_header(
+            o,
+            &MultiHeader {
+                op: r.header_type(),
+                done: false,
+                err,
+            },
+        );
         match r {
             MultiResult::Create(path) => put_ustring(o, path),
             MultiResult::Create2(c) => put_create2(o, c),
@@ -89,7 +96,11 @@ fn put_multi_results(o: &mut impl BufMut, results: &[MultiResult]) {
 
 /// Client side: decodes a reply frame body to a request of opcode `op`. A non-zero
 /// header err means no body (`Response::Empty`) whatever the opcode.
-pub fn decode_reply(body: &[u8], op: OpCode, lim: &Limits) -> Result<(ReplyHeader, Response), DecodeError> {
+pub fn decode_reply(
+    body: &[u8],
+    op: OpCode,
+    lim: &Limits,
+) -> Result<(ReplyHeader, Response), DecodeError> {
     let (rest, hdr) = finish(reply_header(body))?;
     if hdr.err != 0 {
         return Ok((hdr, Response::Empty));
@@ -114,10 +125,19 @@ fn response<'a>(op: OpCode, i: &'a [u8], lim: &Limits) -> JResult<'a, Response> 
         O::GetEphemerals => map(strings(i, lim), Response::GetEphemerals),
         O::GetAllChildrenNumber => map(int(i), Response::AllChildrenNumber),
         O::AddWatch => add_watch(i),
-        O::WhoAmI => map(vector(i, MIN_CLIENT_INFO, |i| client_info(i, lim)), Response::WhoAmI),
-        O::Delete | O::DeleteContainer | O::CheckWatches | O::RemoveWatches => Ok((i, Response::Empty)),
-        O::SetWatches | O::SetWatches2 | O::CloseSession | O::Ping | O::Auth => Ok((i, Response::Empty)),
-        O::Notification | O::CreateSession | O::Error => fail(DecodeError::UnknownOpCode(op.code())),
+        O::WhoAmI => map(
+            vector(i, MIN_CLIENT_INFO, |i| client_info(i, lim)),
+            Response::WhoAmI,
+        ),
+        O::Delete | O::DeleteContainer | O::CheckWatches | O::RemoveWatches => {
+            Ok((i, Response::Empty))
+        }
+        O::SetWatches | O::SetWatches2 | O::CloseSession | O::Ping | O::Auth => {
+            Ok((i, Response::Empty))
+        }
+        O::Notification | O::CreateSession | O::Error => {
+            fail(DecodeError::UnknownOpCode(op.code()))
+        }
     }
 }
 
@@ -196,7 +216,14 @@ fn error_code(i: &[u8]) -> JResult<'_, ErrorCode> {
 /// Writes a whole notification frame: `ReplyHeader{-1, zxid, 0}` and the event.
 pub fn encode_notification(zxid: i64, ev: &WatcherEvent, out: &mut BytesMut) {
     framed(out, |o| {
-        put_reply_header(o, &ReplyHeader { xid: -1, zxid, err: 0 });
+        put_reply_header(
+            o,
+            &ReplyHeader {
+                xid: -1,
+                zxid,
+                err: 0,
+            },
+        );
         put_watcher_event(o, ev);
     });
 }
@@ -217,24 +244,53 @@ mod tests {
     #[test]
     fn error_reply_has_no_body() {
         let mut out = BytesMut::new();
-        let hdr = ReplyHeader { xid: 5, zxid: 10, err: -101 };
+        let hdr = ReplyHeader {
+            xid: 5,
+            zxid: 10,
+            err: -101,
+        };
         encode_reply(&hdr, &Response::Stat(Stat::default()), &mut out);
         assert_eq!(out.len(), 4 + 16);
-        assert_eq!(decode_reply(&out[4..], OpCode::Exists, &Limits::default()), Ok((hdr, Response::Empty)));
+        assert_eq!(
+            decode_reply(&out[4..], OpCode::Exists, &Limits::default()),
+            Ok((hdr, Response::Empty))
+        );
     }
 
     #[test]
     fn add_watch_success_carries_a_zero_int() {
         let mut out = BytesMut::new();
-        encode_reply(&ReplyHeader { xid: 1, zxid: 0, err: 0 }, &Response::AddWatch, &mut out);
-        assert_eq!(&out[..], &[0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        encode_reply(
+            &ReplyHeader {
+                xid: 1,
+                zxid: 0,
+                err: 0,
+            },
+            &Response::AddWatch,
+            &mut out,
+        );
+        assert_eq!(
+            &out[..],
+            &[0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
     }
 
     #[test]
     fn failed_multi_results_repeat_their_code() {
-        let results = vec![MultiResult::Error(ErrorCode::Ok), MultiResult::Error(ErrorCode::NoNode)];
+        let results = vec![
+            MultiResult::Error(ErrorCode::Ok),
+            MultiResult::Error(ErrorCode::NoNode),
+        ];
         let mut out = BytesMut::new();
-        encode_reply(&ReplyHeader { xid: 1, zxid: 2, err: 0 }, &Response::Multi(results.clone()), &mut out);
+        encode_reply(
+            &ReplyHeader {
+                xid: 1,
+                zxid: 2,
+                err: 0,
+            },
+            &Response::Multi(results.clone()),
+            &mut out,
+        );
         let body = &out[4 + 16..];
         assert_eq!(&body[9..13], &[0, 0, 0, 0]);
         assert_eq!(&body[13 + 5..13 + 9], &(-101i32).to_be_bytes());
@@ -252,7 +308,14 @@ mod tests {
         let mut out = BytesMut::new();
         encode_notification(-1, &ev, &mut out);
         let (hdr, back) = decode_notification(&out[4..]).unwrap();
-        assert_eq!(hdr, ReplyHeader { xid: -1, zxid: -1, err: 0 });
+        assert_eq!(
+            hdr,
+            ReplyHeader {
+                xid: -1,
+                zxid: -1,
+                err: 0
+            }
+        );
         assert_eq!(back, ev);
     }
 }

@@ -11,14 +11,14 @@ use super::records::{
     acls, multi_header, put_acls, put_multi_header, put_request_header, request_header, MULTI_END,
 };
 use crate::jute::primitives::{
-    boolean, buffer, bytes_or_empty, fail, finish, int, long, put_bool, put_buffer, put_bytes, put_strings,
-    put_ustring, put_ustring_or_null, strings, ustring, JResult,
+    boolean, buffer, bytes_or_empty, fail, finish, int, long, put_bool, put_buffer, put_bytes,
+    put_strings, put_ustring, put_ustring_or_null, strings, ustring, JResult,
 };
 use crate::jute::{DecodeError, Limits};
 use crate::proto::{
-    AddWatchRequest, AuthPacket, CheckVersionRequest, CreateRequest, CreateTtlRequest, DeleteRequest,
-    MultiHeader, OpCode, PathRequest, PathWatchRequest, ReconfigRequest, Request, RequestHeader,
-    SetAclRequest, SetDataRequest, SetWatches, WatchesRequest,
+    AddWatchRequest, AuthPacket, CheckVersionRequest, CreateRequest, CreateTtlRequest,
+    DeleteRequest, MultiHeader, OpCode, PathRequest, PathWatchRequest, ReconfigRequest, Request,
+    RequestHeader, SetAclRequest, SetDataRequest, SetWatches, WatchesRequest,
 };
 
 /// Splits a request frame body into its header and the bytes of its record.
@@ -29,7 +29,11 @@ pub fn decode_request_header(body: &[u8]) -> Result<(RequestHeader, &[u8]), Deco
 
 /// Decodes the record that follows `hdr`. Opcodes a client may not send (unknown ones,
 /// notification 0, the internal createSession -10, error -1) are `UnknownOpCode`.
-pub fn decode_request(hdr: &RequestHeader, rest: &[u8], lim: &Limits) -> Result<Request, DecodeError> {
+pub fn decode_request(
+    hdr: &RequestHeader,
+    rest: &[u8],
+    lim: &Limits,
+) -> Result<Request, DecodeError> {
     let op = match OpCode::try_from(hdr.op) {
         Ok(OpCode::Notification | OpCode::CreateSession | OpCode::Error) | Err(_) => {
             return Err(DecodeError::UnknownOpCode(hdr.op))
@@ -68,7 +72,9 @@ fn record<'a>(op: OpCode, i: &'a [u8], lim: &Limits) -> JResult<'a, Request> {
         O::SetWatches2 => map(set_watches(i, lim, true), Request::SetWatches2),
         O::Sasl => map(bytes_or_empty(i, lim), Request::Sasl),
         O::AddWatch => map(add_watch(i, lim), Request::AddWatch),
-        O::Notification | O::CreateSession | O::Error => fail(DecodeError::UnknownOpCode(op.code())),
+        O::Notification | O::CreateSession | O::Error => {
+            fail(DecodeError::UnknownOpCode(op.code()))
+        }
     }
 }
 
@@ -101,8 +107,11 @@ fn multi_ops<'a>(mut i: &'a [u8], lim: &Limits, read: bool) -> JResult<'a, Vec<R
         if h.done {
             return Ok((rest, ops));
         }
-        let allowed =
-            if read { matches!(h.op, 4 | 8) } else { matches!(h.op, 1 | 2 | 5 | 13 | 15 | 19 | 21) };
+        let allowed = if read {
+            matches!(h.op, 4 | 8)
+        } else {
+            matches!(h.op, 1 | 2 | 5 | 13 | 15 | 19 | 21)
+        };
         let Some(op) = OpCode::try_from(h.op).ok().filter(|_| allowed) else {
             return fail(DecodeError::invalid("multi op type", h.op));
         };
@@ -117,13 +126,30 @@ fn create<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, CreateRequest> {
     let (i, data) = buffer(i, lim)?;
     let (i, acl) = acls(i, lim)?;
     let (i, flags) = int(i)?;
-    Ok((i, CreateRequest { path, data, acl, flags }))
+    Ok((
+        i,
+        CreateRequest {
+            path,
+            data,
+            acl,
+            flags,
+        },
+    ))
 }
 
 fn create_ttl<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, CreateTtlRequest> {
     let (i, c) = create(i, lim)?;
     let (i, ttl) = long(i)?;
-    Ok((i, CreateTtlRequest { path: c.path, data: c.data, acl: c.acl, flags: c.flags, ttl }))
+    Ok((
+        i,
+        CreateTtlRequest {
+            path: c.path,
+            data: c.data,
+            acl: c.acl,
+            flags: c.flags,
+            ttl,
+        },
+    ))
 }
 
 fn delete<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, DeleteRequest> {
@@ -169,14 +195,26 @@ fn path<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, PathRequest> {
 /// own encoder; it keeps the record self-delimiting like every other one.
 fn container_path<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, PathRequest> {
     let (i, b) = bytes_or_empty(i, lim)?;
-    Ok((i, PathRequest { path: String::from_utf8_lossy(&b).into_owned() }))
+    Ok((
+        i,
+        PathRequest {
+            path: String::from_utf8_lossy(&b).into_owned(),
+        },
+    ))
 }
 
 fn set_data<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, SetDataRequest> {
     let (i, path) = ustring(i, lim)?;
     let (i, data) = buffer(i, lim)?;
     let (i, version) = int(i)?;
-    Ok((i, SetDataRequest { path, data, version }))
+    Ok((
+        i,
+        SetDataRequest {
+            path,
+            data,
+            version,
+        },
+    ))
 }
 
 fn set_acl<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, SetAclRequest> {
@@ -191,14 +229,29 @@ fn reconfig<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, ReconfigRequest> {
     let (i, leaving_servers) = ustring(i, lim)?;
     let (i, new_members) = ustring(i, lim)?;
     let (i, cur_config_id) = long(i)?;
-    Ok((i, ReconfigRequest { joining_servers, leaving_servers, new_members, cur_config_id }))
+    Ok((
+        i,
+        ReconfigRequest {
+            joining_servers,
+            leaving_servers,
+            new_members,
+            cur_config_id,
+        },
+    ))
 }
 
 fn auth<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, AuthPacket> {
     let (i, auth_type) = int(i)?;
     let (i, scheme) = ustring(i, lim)?;
     let (i, auth) = bytes_or_empty(i, lim)?;
-    Ok((i, AuthPacket { auth_type, scheme, auth }))
+    Ok((
+        i,
+        AuthPacket {
+            auth_type,
+            scheme,
+            auth,
+        },
+    ))
 }
 
 /// `SetWatches` (3 lists) or, with `persistent`, `SetWatches2` (5 lists).
@@ -207,8 +260,13 @@ fn set_watches<'a>(i: &'a [u8], lim: &Limits, persistent: bool) -> JResult<'a, S
     let (i, data_watches) = strings(i, lim)?;
     let (i, exist_watches) = strings(i, lim)?;
     let (mut i, child_watches) = strings(i, lim)?;
-    let mut sw =
-        SetWatches { relative_zxid, data_watches, exist_watches, child_watches, ..Default::default() };
+    let mut sw = SetWatches {
+        relative_zxid,
+        data_watches,
+        exist_watches,
+        child_watches,
+        ..Default::default()
+    };
     if persistent {
         (i, sw.persistent_watches) = strings(i, lim)?;
         (i, sw.persistent_recursive_watches) = strings(i, lim)?;
@@ -220,7 +278,13 @@ fn set_watches<'a>(i: &'a [u8], lim: &Limits, persistent: bool) -> JResult<'a, S
 /// (ping -2, auth -4, setWatches -8) are the caller's to pass.
 pub fn encode_request(xid: i32, req: &Request, out: &mut BytesMut) {
     framed(out, |o| {
-        put_request_header(o, &RequestHeader { xid, op: req.op_code().code() });
+        put_request_header(
+            o,
+            &RequestHeader {
+                xid,
+                op: req.op_code().code(),
+            },
+        );
         put_request_record(o, req);
     });
 }
@@ -232,7 +296,10 @@ pub fn put_request_record(o: &mut impl BufMut, req: &Request) {
         Request::CreateTtl(r) => put_create_ttl(o, r),
         Request::Delete(r) => put_path_int(o, &r.path, r.version),
         Request::DeleteContainer(r) => put_bytes(o, r.path.as_bytes()),
-        Request::Exists(r) | Request::GetData(r) | Request::GetChildren(r) | Request::GetChildren2(r) => {
+        Request::Exists(r)
+        | Request::GetData(r)
+        | Request::GetChildren(r)
+        | Request::GetChildren2(r) => {
             put_ustring(o, &r.path);
             put_bool(o, r.watch);
         }
@@ -254,7 +321,9 @@ pub fn put_request_record(o: &mut impl BufMut, req: &Request) {
         Request::Check(r) => put_path_int(o, &r.path, r.version),
         Request::Multi(ops) | Request::MultiRead(ops) => put_multi_ops(o, ops),
         Request::Reconfig(r) => put_reconfig(o, r),
-        Request::CheckWatches(r) | Request::RemoveWatches(r) => put_path_int(o, &r.path, r.watcher_type),
+        Request::CheckWatches(r) | Request::RemoveWatches(r) => {
+            put_path_int(o, &r.path, r.watcher_type)
+        }
         Request::Auth(r) => {
             o.put_i32(r.auth_type);
             put_ustring(o, &r.scheme);
@@ -310,7 +379,14 @@ fn put_set_watches(o: &mut impl BufMut, w: &SetWatches, persistent: bool) {
 /// Each op behind `MultiHeader{op, false, -1}`, then the end marker.
 fn put_multi_ops(o: &mut impl BufMut, ops: &[Request]) {
     for op in ops {
-        put_multi_header(o, &MultiHeader { op: op.op_code().code(), done: false, err: -1 });
+        put_multi_header(
+            o,
+            &MultiHeader {
+                op: op.op_code().code(),
+                done: false,
+                err: -1,
+            },
+        );
         put_request_record(o, op);
     }
     put_multi_header(o, &MULTI_END);
@@ -338,7 +414,10 @@ mod tests {
     #[test]
     fn check_outside_multi_decodes_as_check() {
         let body = [0, 0, 0, 2, b'/', b'a', 0, 0, 0, 3];
-        let want = Request::Check(CheckVersionRequest { path: "/a".into(), version: 3 });
+        let want = Request::Check(CheckVersionRequest {
+            path: "/a".into(),
+            version: 3,
+        });
         assert_eq!(decode(13, &body), Ok(want));
     }
 
@@ -346,7 +425,13 @@ mod tests {
     fn trailing_bytes_after_a_record_are_ignored() {
         assert_eq!(decode(11, &[1, 2, 3]), Ok(Request::Ping));
         let body = [0, 0, 0, 1, b'/', 1, 0xAA];
-        assert_eq!(decode(3, &body), Ok(Request::Exists(PathWatchRequest { path: "/".into(), watch: true })));
+        assert_eq!(
+            decode(3, &body),
+            Ok(Request::Exists(PathWatchRequest {
+                path: "/".into(),
+                watch: true
+            }))
+        );
     }
 
     #[test]
@@ -354,11 +439,17 @@ mod tests {
         let mut out = BytesMut::new();
         encode_request(
             1,
-            &Request::MultiRead(vec![Request::GetData(PathWatchRequest { path: "/".into(), watch: false })]),
+            &Request::MultiRead(vec![Request::GetData(PathWatchRequest {
+                path: "/".into(),
+                watch: false,
+            })]),
             &mut out,
         );
         let (h, rest) = decode_request_header(&out[4..]).unwrap();
-        assert_eq!(decode(14, rest), Err(DecodeError::invalid("multi op type", 4)));
+        assert_eq!(
+            decode(14, rest),
+            Err(DecodeError::invalid("multi op type", 4))
+        );
         assert!(decode_request(&h, rest, &lim()).is_ok());
     }
 
@@ -367,10 +458,16 @@ mod tests {
         let mut out = BytesMut::new();
         encode_request(
             1,
-            &Request::Multi(vec![Request::Delete(DeleteRequest { path: "/".into(), version: -1 })]),
+            &Request::Multi(vec![Request::Delete(DeleteRequest {
+                path: "/".into(),
+                version: -1,
+            })]),
             &mut out,
         );
-        assert_eq!(decode(22, &out[12..]), Err(DecodeError::invalid("multi op type", 2)));
+        assert_eq!(
+            decode(22, &out[12..]),
+            Err(DecodeError::invalid("multi op type", 2))
+        );
     }
 
     #[test]
@@ -397,7 +494,13 @@ mod tests {
         let mut body = vec![0, 0, 0, 1, b'/'];
         body.extend_from_slice(&0x7fff_fff0i32.to_be_bytes());
         let e = decode(1, &body).unwrap_err();
-        assert_eq!(e, DecodeError::TooLarge { len: 0x7fff_fff0, max: lim().max_field });
+        assert_eq!(
+            e,
+            DecodeError::TooLarge {
+                len: 0x7fff_fff0,
+                max: lim().max_field
+            }
+        );
     }
 
     #[test]
@@ -405,12 +508,18 @@ mod tests {
         let mut body = vec![0, 0, 0, 1, b'/', 0xff, 0xff, 0xff, 0xff];
         body.extend_from_slice(&1_000_000i32.to_be_bytes());
         body.extend_from_slice(&[0; 4]);
-        assert!(matches!(decode(1, &body), Err(DecodeError::TooLarge { len: 1_000_000, .. })));
+        assert!(matches!(
+            decode(1, &body),
+            Err(DecodeError::TooLarge { len: 1_000_000, .. })
+        ));
     }
 
     #[test]
     fn delete_container_path_is_one_buffer() {
         let body = [0, 0, 0, 2, b'/', b'c'];
-        assert_eq!(decode(20, &body), Ok(Request::DeleteContainer(PathRequest { path: "/c".into() })));
+        assert_eq!(
+            decode(20, &body),
+            Ok(Request::DeleteContainer(PathRequest { path: "/c".into() }))
+        );
     }
 }

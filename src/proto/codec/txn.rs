@@ -7,13 +7,13 @@ use nom::sequence::pair;
 
 use super::records::{acls, put_acls, Fixed};
 use crate::jute::primitives::{
-    boolean, buffer, fail, finish, int, long, put_bool, put_buffer, put_bytes, put_strings, put_ustring,
-    put_vector, strings, ustring, vector, JResult,
+    boolean, buffer, fail, finish, int, long, put_bool, put_buffer, put_bytes, put_strings,
+    put_ustring, put_vector, strings, ustring, vector, JResult,
 };
 use crate::jute::{DecodeError, Limits};
 use crate::proto::{
-    CreateContainerTxn, CreateTtlTxn, CreateTxn, ErrorCode, SetAclTxn, SetDataTxn, Txn, TxnDigest, TxnEntry,
-    TxnHeader,
+    CreateContainerTxn, CreateTtlTxn, CreateTxn, ErrorCode, SetAclTxn, SetDataTxn, Txn, TxnDigest,
+    TxnEntry, TxnHeader,
 };
 
 /// Writes header (type = `txn.op_code()`), record and digest if any; no framing.
@@ -31,9 +31,17 @@ pub fn encode_txn(entry: &TxnEntry, out: &mut BytesMut) {
 pub fn decode_txn(bytes: &[u8], lim: &Limits) -> Result<TxnEntry, DecodeError> {
     let (rest, (header, ty)) = finish(txn_header(bytes))?;
     let (rest, txn) = finish(txn_record(ty, rest, lim))?;
-    let digest =
-        pair(int, long)(rest).ok().map(|(_, (version, tree_digest))| TxnDigest { version, tree_digest });
-    Ok(TxnEntry { header, txn, digest })
+    let digest = pair(int, long)(rest)
+        .ok()
+        .map(|(_, (version, tree_digest))| TxnDigest {
+            version,
+            tree_digest,
+        });
+    Ok(TxnEntry {
+        header,
+        txn,
+        digest,
+    })
 }
 
 /// `TxnHeader` and its `type`.
@@ -43,12 +51,25 @@ pub fn txn_header(i: &[u8]) -> JResult<'_, (TxnHeader, i32)> {
     let (i, zxid) = long(i)?;
     let (i, time) = long(i)?;
     let (i, ty) = int(i)?;
-    Ok((i, (TxnHeader { client_id, cxid, zxid, time }, ty)))
+    Ok((
+        i,
+        (
+            TxnHeader {
+                client_id,
+                cxid,
+                zxid,
+                time,
+            },
+            ty,
+        ),
+    ))
 }
 
 pub fn put_txn_header(out: &mut impl BufMut, h: &TxnHeader, ty: i32) {
     let mut f = Fixed::<32>::new();
-    f.put(h.client_id.to_be_bytes()).put(h.cxid.to_be_bytes()).put(h.zxid.to_be_bytes());
+    f.put(h.client_id.to_be_bytes())
+        .put(h.cxid.to_be_bytes())
+        .put(h.zxid.to_be_bytes());
     f.put(h.time.to_be_bytes()).put(ty.to_be_bytes());
     out.put_slice(f.bytes());
 }
@@ -93,7 +114,16 @@ fn create<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, CreateTxn> {
     let (i, (path, data, acl)) = path_data_acl(i, lim)?;
     let (i, ephemeral) = boolean(i)?;
     let (i, parent_cversion) = int(i)?;
-    Ok((i, CreateTxn { path, data, acl, ephemeral, parent_cversion }))
+    Ok((
+        i,
+        CreateTxn {
+            path,
+            data,
+            acl,
+            ephemeral,
+            parent_cversion,
+        },
+    ))
 }
 
 /// A type-1 record that ends early is a legacy `CreateTxnV0` (no parentCVersion); -1
@@ -103,7 +133,16 @@ fn create_or_v0<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, CreateTxn> {
         Err(nom::Err::Error(DecodeError::Truncated)) => {
             let (i, (path, data, acl)) = path_data_acl(i, lim)?;
             let (i, ephemeral) = boolean(i)?;
-            Ok((i, CreateTxn { path, data, acl, ephemeral, parent_cversion: -1 }))
+            Ok((
+                i,
+                CreateTxn {
+                    path,
+                    data,
+                    acl,
+                    ephemeral,
+                    parent_cversion: -1,
+                },
+            ))
         }
         other => other,
     }
@@ -112,21 +151,45 @@ fn create_or_v0<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, CreateTxn> {
 fn create_container<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, CreateContainerTxn> {
     let (i, (path, data, acl)) = path_data_acl(i, lim)?;
     let (i, parent_cversion) = int(i)?;
-    Ok((i, CreateContainerTxn { path, data, acl, parent_cversion }))
+    Ok((
+        i,
+        CreateContainerTxn {
+            path,
+            data,
+            acl,
+            parent_cversion,
+        },
+    ))
 }
 
 fn create_ttl<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, CreateTtlTxn> {
     let (i, (path, data, acl)) = path_data_acl(i, lim)?;
     let (i, parent_cversion) = int(i)?;
     let (i, ttl) = long(i)?;
-    Ok((i, CreateTtlTxn { path, data, acl, parent_cversion, ttl }))
+    Ok((
+        i,
+        CreateTtlTxn {
+            path,
+            data,
+            acl,
+            parent_cversion,
+            ttl,
+        },
+    ))
 }
 
 fn set_data<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, SetDataTxn> {
     let (i, path) = ustring(i, lim)?;
     let (i, data) = buffer(i, lim)?;
     let (i, version) = int(i)?;
-    Ok((i, SetDataTxn { path, data, version }))
+    Ok((
+        i,
+        SetDataTxn {
+            path,
+            data,
+            version,
+        },
+    ))
 }
 
 fn set_acl<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, Txn> {
@@ -204,7 +267,12 @@ pub fn put_txn_record(o: &mut impl BufMut, txn: &Txn) {
     }
 }
 
-fn put_path_data_acl(o: &mut impl BufMut, path: &str, data: Option<&[u8]>, acl: &[crate::proto::Acl]) {
+fn put_path_data_acl(
+    o: &mut impl BufMut,
+    path: &str,
+    data: Option<&[u8]>,
+    acl: &[crate::proto::Acl],
+) {
     put_ustring(o, path);
     put_buffer(o, data);
     put_acls(o, acl);
@@ -223,7 +291,12 @@ mod tests {
 
     fn entry(txn: Txn, digest: Option<TxnDigest>) -> TxnEntry {
         TxnEntry {
-            header: TxnHeader { client_id: 7, cxid: 3, zxid: 0x100000001, time: 1_700_000_000_000 },
+            header: TxnHeader {
+                client_id: 7,
+                cxid: 3,
+                zxid: 0x100000001,
+                time: 1_700_000_000_000,
+            },
             txn,
             digest,
         }
@@ -241,19 +314,34 @@ mod tests {
         assert_eq!(round_trip(&e), e);
         let e = entry(
             Txn::CloseSession(Some(vec!["/e".into()])),
-            Some(TxnDigest { version: 2, tree_digest: -5 }),
+            Some(TxnDigest {
+                version: 2,
+                tree_digest: -5,
+            }),
         );
         assert_eq!(round_trip(&e), e);
     }
 
     #[test]
     fn short_create_record_is_legacy_v0() {
-        let t = CreateTxn { path: "/a".into(), data: None, acl: vec![], ephemeral: true, parent_cversion: 9 };
+        let t = CreateTxn {
+            path: "/a".into(),
+            data: None,
+            acl: vec![],
+            ephemeral: true,
+            parent_cversion: 9,
+        };
         let mut out = BytesMut::new();
         encode_txn(&entry(Txn::Create(t.clone()), None), &mut out);
         out.truncate(out.len() - 4);
         let back = decode_txn(&out, &Limits::default()).unwrap();
-        assert_eq!(back.txn, Txn::Create(CreateTxn { parent_cversion: -1, ..t }));
+        assert_eq!(
+            back.txn,
+            Txn::Create(CreateTxn {
+                parent_cversion: -1,
+                ..t
+            })
+        );
     }
 
     #[test]
@@ -261,17 +349,26 @@ mod tests {
         let mut out = BytesMut::new();
         put_txn_header(&mut out, &TxnHeader::default(), -1);
         out.put_i32(-126);
-        assert_eq!(decode_txn(&out, &Limits::default()), Err(DecodeError::invalid("error txn code", -126)));
+        assert_eq!(
+            decode_txn(&out, &Limits::default()),
+            Err(DecodeError::invalid("error txn code", -126))
+        );
     }
 
     #[test]
     fn multi_sub_txns_carry_their_own_types() {
         let e = entry(
             Txn::Multi(vec![
-                Txn::Check { path: "/p".into(), version: 1 },
+                Txn::Check {
+                    path: "/p".into(),
+                    version: 1,
+                },
                 Txn::Error(ErrorCode::RuntimeInconsistency),
             ]),
-            Some(TxnDigest { version: 2, tree_digest: 1 }),
+            Some(TxnDigest {
+                version: 2,
+                tree_digest: 1,
+            }),
         );
         assert_eq!(round_trip(&e), e);
     }
@@ -284,6 +381,9 @@ mod tests {
         out.put_i32(-10);
         out.put_i32(4);
         out.put_i32(30000);
-        assert_eq!(decode_txn(&out, &Limits::default()), Err(DecodeError::invalid("multi txn type", -10)));
+        assert_eq!(
+            decode_txn(&out, &Limits::default()),
+            Err(DecodeError::invalid("multi txn type", -10))
+        );
     }
 }

@@ -33,9 +33,9 @@ pub enum ConnectionHeader {
 impl ConnectionHeader {
     pub fn sid(&self) -> i64 {
         match self {
-            ConnectionHeader::Legacy { sid } | ConnectionHeader::V1 { sid, .. } | ConnectionHeader::V2 { sid, .. } => {
-                *sid
-            }
+            ConnectionHeader::Legacy { sid }
+            | ConnectionHeader::V1 { sid, .. }
+            | ConnectionHeader::V2 { sid, .. } => *sid,
         }
     }
 }
@@ -58,25 +58,41 @@ pub fn encode_connection_header(h: &ConnectionHeader, out: &mut impl BufMut) {
 /// Reads the header from the start of a connection's bytes: `Ok(None)` means more bytes
 /// are needed, `Ok(Some((h, n)))` consumed `n` bytes. A bad marker or address length is
 /// an error (the socket is closed, as in `QuorumCnxManager.handleConnection`).
-pub fn decode_connection_header(b: &[u8]) -> Result<Option<(ConnectionHeader, usize)>, DecodeError> {
-    let Ok((rest, first)) = be_i64::<_, DecodeError>(b) else { return Ok(None) };
+pub fn decode_connection_header(
+    b: &[u8],
+) -> Result<Option<(ConnectionHeader, usize)>, DecodeError> {
+    let Ok((rest, first)) = be_i64::<_, DecodeError>(b) else {
+        return Ok(None);
+    };
     if first >= 0 {
         return Ok(Some((ConnectionHeader::Legacy { sid: first }, 8)));
     }
     if first != PROTOCOL_V1 && first != PROTOCOL_V2 {
         return Err(DecodeError::invalid("election protocol version", first));
     }
-    let Ok((rest, (sid, len))) = sid_and_len(rest) else { return Ok(None) };
+    let Ok((rest, (sid, len))) = sid_and_len(rest) else {
+        return Ok(None);
+    };
     let n = match usize::try_from(len) {
         Ok(n) if (1..=MAX_ADDR_LEN).contains(&n) => n,
-        _ => return Err(DecodeError::TooLarge { len: len.into(), max: MAX_ADDR_LEN }),
+        _ => {
+            return Err(DecodeError::TooLarge {
+                len: len.into(),
+                max: MAX_ADDR_LEN,
+            })
+        }
     };
-    let Some(addr) = rest.get(..n) else { return Ok(None) };
+    let Some(addr) = rest.get(..n) else {
+        return Ok(None);
+    };
     let text = String::from_utf8_lossy(addr).into_owned();
     let h = if first == PROTOCOL_V1 {
         ConnectionHeader::V1 { sid, addr: text }
     } else {
-        ConnectionHeader::V2 { sid, addrs: text.split('|').map(str::to_string).collect() }
+        ConnectionHeader::V2 {
+            sid,
+            addrs: text.split('|').map(str::to_string).collect(),
+        }
     };
     Ok(Some((h, 20 + n)))
 }
@@ -142,9 +158,18 @@ pub fn decode_notification(b: &[u8]) -> Result<Notification, DecodeError> {
     if b.len() < 28 {
         return Err(DecodeError::Truncated);
     }
-    let (rest, (state, leader, zxid, election_epoch)) = head(b).map_err(|_| DecodeError::Truncated)?;
+    let (rest, (state, leader, zxid, election_epoch)) =
+        head(b).map_err(|_| DecodeError::Truncated)?;
     let state = PeerState::try_from(state)?;
-    let mut n = Notification { state, leader, zxid, election_epoch, peer_epoch: zxid >> 32, version: 0, config: vec![] };
+    let mut n = Notification {
+        state,
+        leader,
+        zxid,
+        election_epoch,
+        peer_epoch: zxid >> 32,
+        version: 0,
+        config: vec![],
+    };
     if b.len() == 28 {
         return Ok(n);
     }
@@ -159,7 +184,9 @@ pub fn decode_notification(b: &[u8]) -> Result<Notification, DecodeError> {
     if version > 1 {
         let (rest, len) = be_i32::<_, DecodeError>(rest).map_err(|_| DecodeError::Truncated)?;
         let cfg = usize::try_from(len).ok().and_then(|l| rest.get(..l));
-        n.config = cfg.ok_or(DecodeError::invalid("notification config length", len))?.to_vec();
+        n.config = cfg
+            .ok_or(DecodeError::invalid("notification config length", len))?
+            .to_vec();
     }
     Ok(n)
 }

@@ -23,8 +23,8 @@ use crate::proto::{Id, Zxid};
 
 pub use election::{
     decode_connection_header, decode_notification, encode_connection_header, encode_notification,
-    ConnectionHeader, Notification, PeerState, MAX_ELECTION_MESSAGE, NOTIFICATION_VERSION, PROTOCOL_V1,
-    PROTOCOL_V2,
+    ConnectionHeader, Notification, PeerState, MAX_ELECTION_MESSAGE, NOTIFICATION_VERSION,
+    PROTOCOL_V1, PROTOCOL_V2,
 };
 pub use packet::Packet;
 pub use payload::{ForwardedRequest, LearnerInfo, SessionTouch, ZAB_PROTOCOL_VERSION};
@@ -59,10 +59,29 @@ impl TryFrom<i32> for PacketType {
     fn try_from(v: i32) -> Result<PacketType, DecodeError> {
         use PacketType::*;
         const ALL: [PacketType; 19] = [
-            Request, Proposal, Ack, Commit, Ping, Revalidate, Sync, Inform, CommitAndActivate, NewLeader,
-            FollowerInfo, UpToDate, Diff, Trunc, Snap, ObserverInfo, LeaderInfo, AckEpoch, InformAndActivate,
+            Request,
+            Proposal,
+            Ack,
+            Commit,
+            Ping,
+            Revalidate,
+            Sync,
+            Inform,
+            CommitAndActivate,
+            NewLeader,
+            FollowerInfo,
+            UpToDate,
+            Diff,
+            Trunc,
+            Snap,
+            ObserverInfo,
+            LeaderInfo,
+            AckEpoch,
+            InformAndActivate,
         ];
-        ALL.into_iter().find(|t| *t as i32 == v).ok_or(DecodeError::invalid("quorum packet type", v))
+        ALL.into_iter()
+            .find(|t| *t as i32 == v)
+            .ok_or(DecodeError::invalid("quorum packet type", v))
     }
 }
 
@@ -78,7 +97,12 @@ pub struct QuorumPacket {
 
 impl QuorumPacket {
     pub fn new(ptype: PacketType, zxid: Zxid, data: Option<Vec<u8>>) -> QuorumPacket {
-        QuorumPacket { ptype: ptype as i32, zxid, data, authinfo: None }
+        QuorumPacket {
+            ptype: ptype as i32,
+            zxid,
+            data,
+            authinfo: None,
+        }
     }
 }
 
@@ -92,7 +116,9 @@ fn authinfo<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, Option<Vec<Id>>> {
     }
     // The quorum port is a stream: the count can arrive before its ids. Too few bytes
     // for them yet means "read more"; only a count no packet could hold is malformed.
-    let needed = usize::try_from(count).ok().and_then(|n| n.checked_mul(MIN_ID));
+    let needed = usize::try_from(count)
+        .ok()
+        .and_then(|n| n.checked_mul(MIN_ID));
     if matches!(needed, Some(n) if n > rest.len() && n <= lim.max_field) {
         return fail(DecodeError::Truncated);
     }
@@ -105,7 +131,15 @@ fn quorum_packet<'a>(i: &'a [u8], lim: &Limits) -> JResult<'a, QuorumPacket> {
     let (i, zxid) = long(i)?;
     let (i, data) = buffer(i, lim)?;
     let (i, authinfo) = authinfo(i, lim)?;
-    Ok((i, QuorumPacket { ptype, zxid: Zxid(zxid), data, authinfo }))
+    Ok((
+        i,
+        QuorumPacket {
+            ptype,
+            zxid: Zxid(zxid),
+            data,
+            authinfo,
+        },
+    ))
 }
 
 /// Writes one packet as `BinaryOutputArchive.writeRecord(qp, "packet")` does: no framing.
@@ -122,7 +156,10 @@ pub fn encode_quorum_packet(p: &QuorumPacket, out: &mut impl BufMut) {
 /// Reads one packet from the start of a stream buffer. The quorum port has no length
 /// prefix, so running out of bytes is `Ok(None)` ("read more"), and `Ok(Some((p, n)))`
 /// consumed `n` bytes. Oversized fields are errors (the connection must be dropped).
-pub fn split_quorum_packet(buf: &[u8], lim: &Limits) -> Result<Option<(QuorumPacket, usize)>, DecodeError> {
+pub fn split_quorum_packet(
+    buf: &[u8],
+    lim: &Limits,
+) -> Result<Option<(QuorumPacket, usize)>, DecodeError> {
     match finish(quorum_packet(buf, lim)) {
         Ok((rest, p)) => Ok(Some((p, buf.len() - rest.len()))),
         Err(DecodeError::Truncated) => Ok(None),

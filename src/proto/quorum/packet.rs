@@ -17,31 +17,68 @@ use crate::proto::{ServerId, SessionId, TxnEntry, Zxid};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Packet {
     Request(ForwardedRequest),
-    Proposal { zxid: Zxid, txn: TxnEntry },
+    Proposal {
+        zxid: Zxid,
+        txn: TxnEntry,
+    },
     Ack(Zxid),
     Commit(Zxid),
     /// Leader → learner: `touches` is `None`; learner → leader: its touch table
     /// (possibly empty but present).
-    Ping { zxid: Zxid, touches: Option<Vec<SessionTouch>> },
+    Ping {
+        zxid: Zxid,
+        touches: Option<Vec<SessionTouch>>,
+    },
     /// Learner → leader: a client reconnected here with this session.
-    RevalidateAsk { session: SessionId, timeout_ms: i32 },
+    RevalidateAsk {
+        session: SessionId,
+        timeout_ms: i32,
+    },
     /// Leader → learner: whether that session is still alive.
-    RevalidateAnswer { session: SessionId, valid: bool },
+    RevalidateAnswer {
+        session: SessionId,
+        valid: bool,
+    },
     Sync,
-    Inform { zxid: Zxid, txn: TxnEntry },
-    CommitAndActivate { zxid: Zxid, leader: ServerId },
-    NewLeader { zxid: Zxid, config: Option<Vec<u8>> },
-    FollowerInfo { zxid: Zxid, info: Option<LearnerInfo> },
+    Inform {
+        zxid: Zxid,
+        txn: TxnEntry,
+    },
+    CommitAndActivate {
+        zxid: Zxid,
+        leader: ServerId,
+    },
+    NewLeader {
+        zxid: Zxid,
+        config: Option<Vec<u8>>,
+    },
+    FollowerInfo {
+        zxid: Zxid,
+        info: Option<LearnerInfo>,
+    },
     UpToDate,
     Diff(Zxid),
     Trunc(Zxid),
     /// The snapshot stream follows this packet on the connection (not part of it).
     Snap(Zxid),
-    ObserverInfo { zxid: Zxid, info: Option<LearnerInfo> },
-    LeaderInfo { zxid: Zxid, protocol: i32 },
+    ObserverInfo {
+        zxid: Zxid,
+        info: Option<LearnerInfo>,
+    },
+    LeaderInfo {
+        zxid: Zxid,
+        protocol: i32,
+    },
     /// `epoch` is -1 when the learner had already accepted this epoch.
-    AckEpoch { zxid: Zxid, epoch: i32 },
-    InformAndActivate { zxid: Zxid, leader: ServerId, txn: TxnEntry },
+    AckEpoch {
+        zxid: Zxid,
+        epoch: i32,
+    },
+    InformAndActivate {
+        zxid: Zxid,
+        leader: ServerId,
+        txn: TxnEntry,
+    },
 }
 
 fn txn_bytes(t: &TxnEntry) -> Vec<u8> {
@@ -83,20 +120,38 @@ impl Packet {
             Packet::Request(r) => Some(r.auth.clone()),
             _ => None,
         };
-        QuorumPacket { ptype: self.ptype() as i32, zxid, data, authinfo }
+        QuorumPacket {
+            ptype: self.ptype() as i32,
+            zxid,
+            data,
+            authinfo,
+        }
     }
 
     fn zxid_and_data(&self) -> (Zxid, Option<Vec<u8>>) {
         match self {
             Packet::Request(r) => (Zxid::NONE, Some(r.encode())),
-            Packet::Proposal { zxid, txn } | Packet::Inform { zxid, txn } => (*zxid, Some(txn_bytes(txn))),
-            Packet::Ack(z) | Packet::Commit(z) | Packet::Diff(z) | Packet::Trunc(z) | Packet::Snap(z) => (*z, None),
+            Packet::Proposal { zxid, txn } | Packet::Inform { zxid, txn } => {
+                (*zxid, Some(txn_bytes(txn)))
+            }
+            Packet::Ack(z)
+            | Packet::Commit(z)
+            | Packet::Diff(z)
+            | Packet::Trunc(z)
+            | Packet::Snap(z) => (*z, None),
             Packet::Ping { zxid, touches } => (*zxid, touches.as_ref().map(|t| ping_data(t))),
-            Packet::RevalidateAsk { session, timeout_ms } => (Zxid::NONE, Some(revalidate_ask(*session, *timeout_ms))),
-            Packet::RevalidateAnswer { session, valid } => (Zxid::NONE, Some(revalidate_answer(*session, *valid))),
+            Packet::RevalidateAsk {
+                session,
+                timeout_ms,
+            } => (Zxid::NONE, Some(revalidate_ask(*session, *timeout_ms))),
+            Packet::RevalidateAnswer { session, valid } => {
+                (Zxid::NONE, Some(revalidate_answer(*session, *valid)))
+            }
             Packet::Sync => (Zxid::ZERO, None),
             Packet::UpToDate => (Zxid::NONE, None),
-            Packet::CommitAndActivate { zxid, leader } => (*zxid, Some(leader.0.to_be_bytes().to_vec())),
+            Packet::CommitAndActivate { zxid, leader } => {
+                (*zxid, Some(leader.0.to_be_bytes().to_vec()))
+            }
             Packet::NewLeader { zxid, config } => (*zxid, config.clone()),
             Packet::FollowerInfo { zxid, info } | Packet::ObserverInfo { zxid, info } => {
                 (*zxid, info.map(|i| i.encode()))
@@ -121,18 +176,34 @@ impl Packet {
         match ty {
             PacketType::Request => {
                 let auth = p.authinfo.clone().unwrap_or_default();
-                Ok(Packet::Request(ForwardedRequest::decode(need(data)?, auth)?))
+                Ok(Packet::Request(ForwardedRequest::decode(
+                    need(data)?,
+                    auth,
+                )?))
             }
-            PacketType::Proposal => Ok(Packet::Proposal { zxid: z, txn: decode_txn(need(data)?, lim)? }),
-            PacketType::Inform => Ok(Packet::Inform { zxid: z, txn: decode_txn(need(data)?, lim)? }),
+            PacketType::Proposal => Ok(Packet::Proposal {
+                zxid: z,
+                txn: decode_txn(need(data)?, lim)?,
+            }),
+            PacketType::Inform => Ok(Packet::Inform {
+                zxid: z,
+                txn: decode_txn(need(data)?, lim)?,
+            }),
             PacketType::Revalidate => revalidate(need(data)?),
             PacketType::CommitAndActivate => {
                 let (leader, _) = read_long(need(data)?)?;
-                Ok(Packet::CommitAndActivate { zxid: z, leader: ServerId(leader) })
+                Ok(Packet::CommitAndActivate {
+                    zxid: z,
+                    leader: ServerId(leader),
+                })
             }
             PacketType::InformAndActivate => {
                 let (leader, rest) = read_long(need(data)?)?;
-                Ok(Packet::InformAndActivate { zxid: z, leader: ServerId(leader), txn: decode_txn(rest, lim)? })
+                Ok(Packet::InformAndActivate {
+                    zxid: z,
+                    leader: ServerId(leader),
+                    txn: decode_txn(rest, lim)?,
+                })
             }
             _ => Ok(simple(ty, z, data)?),
         }
@@ -144,17 +215,35 @@ fn simple(ty: PacketType, z: Zxid, data: Option<&[u8]>) -> Result<Packet, Decode
     Ok(match ty {
         PacketType::Ack => Packet::Ack(z),
         PacketType::Commit => Packet::Commit(z),
-        PacketType::Ping => Packet::Ping { zxid: z, touches: data.map(touches) },
+        PacketType::Ping => Packet::Ping {
+            zxid: z,
+            touches: data.map(touches),
+        },
         PacketType::Sync => Packet::Sync,
-        PacketType::NewLeader => Packet::NewLeader { zxid: z, config: data.map(<[u8]>::to_vec) },
-        PacketType::FollowerInfo => Packet::FollowerInfo { zxid: z, info: data.and_then(LearnerInfo::decode) },
-        PacketType::ObserverInfo => Packet::ObserverInfo { zxid: z, info: data.and_then(LearnerInfo::decode) },
+        PacketType::NewLeader => Packet::NewLeader {
+            zxid: z,
+            config: data.map(<[u8]>::to_vec),
+        },
+        PacketType::FollowerInfo => Packet::FollowerInfo {
+            zxid: z,
+            info: data.and_then(LearnerInfo::decode),
+        },
+        PacketType::ObserverInfo => Packet::ObserverInfo {
+            zxid: z,
+            info: data.and_then(LearnerInfo::decode),
+        },
         PacketType::UpToDate => Packet::UpToDate,
         PacketType::Diff => Packet::Diff(z),
         PacketType::Trunc => Packet::Trunc(z),
         PacketType::Snap => Packet::Snap(z),
-        PacketType::LeaderInfo => Packet::LeaderInfo { zxid: z, protocol: read_int(need(data)?)? },
-        PacketType::AckEpoch => Packet::AckEpoch { zxid: z, epoch: read_int(need(data)?)? },
+        PacketType::LeaderInfo => Packet::LeaderInfo {
+            zxid: z,
+            protocol: read_int(need(data)?)?,
+        },
+        PacketType::AckEpoch => Packet::AckEpoch {
+            zxid: z,
+            epoch: read_int(need(data)?)?,
+        },
         other => return Err(DecodeError::invalid("quorum packet type", other as i32)),
     })
 }
@@ -168,10 +257,16 @@ fn need(data: Option<&[u8]>) -> Result<&[u8], DecodeError> {
 fn revalidate(d: &[u8]) -> Result<Packet, DecodeError> {
     if d.len() >= 12 {
         let (_, (s, t)) = session_and_timeout(d).map_err(|_| DecodeError::Truncated)?;
-        return Ok(Packet::RevalidateAsk { session: SessionId(s), timeout_ms: t });
+        return Ok(Packet::RevalidateAsk {
+            session: SessionId(s),
+            timeout_ms: t,
+        });
     }
     let (_, (s, v)) = session_and_bool(d).map_err(|_| DecodeError::Truncated)?;
-    Ok(Packet::RevalidateAnswer { session: SessionId(s), valid: v })
+    Ok(Packet::RevalidateAnswer {
+        session: SessionId(s),
+        valid: v,
+    })
 }
 
 fn ping_data(t: &[SessionTouch]) -> Vec<u8> {

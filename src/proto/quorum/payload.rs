@@ -23,7 +23,11 @@ pub struct LearnerInfo {
 
 impl LearnerInfo {
     pub fn current(server_id: i64, config_version: i64) -> LearnerInfo {
-        LearnerInfo { server_id, protocol_version: Some(ZAB_PROTOCOL_VERSION), config_version: Some(config_version) }
+        LearnerInfo {
+            server_id,
+            protocol_version: Some(ZAB_PROTOCOL_VERSION),
+            config_version: Some(config_version),
+        }
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -47,7 +51,11 @@ impl LearnerInfo {
             Err(_) => (rest, None),
         };
         let config_version = be_i64::<_, DecodeError>(rest).ok().map(|(_, v)| v);
-        Some(LearnerInfo { server_id, protocol_version, config_version })
+        Some(LearnerInfo {
+            server_id,
+            protocol_version,
+            config_version,
+        })
     }
 }
 
@@ -69,7 +77,10 @@ pub(super) fn put_touches(out: &mut Vec<u8>, t: &[SessionTouch]) {
 pub(super) fn touches(mut b: &[u8]) -> Vec<SessionTouch> {
     let mut out = Vec::with_capacity(b.len() / 12);
     while let Ok((rest, (session, timeout_ms))) = session_and_int(b) {
-        out.push(SessionTouch { session: SessionId(session), timeout_ms });
+        out.push(SessionTouch {
+            session: SessionId(session),
+            timeout_ms,
+        });
         b = rest;
     }
     out
@@ -114,7 +125,13 @@ impl ForwardedRequest {
 
     pub(super) fn decode(b: &[u8], auth: Vec<Id>) -> Result<ForwardedRequest, DecodeError> {
         let (body, (session, cxid, op)) = prefix(b).map_err(|_| DecodeError::Truncated)?;
-        Ok(ForwardedRequest { session: SessionId(session), cxid, op, body: body.to_vec(), auth })
+        Ok(ForwardedRequest {
+            session: SessionId(session),
+            cxid,
+            op,
+            body: body.to_vec(),
+            auth,
+        })
     }
 }
 
@@ -130,9 +147,13 @@ pub(super) fn int_data(v: i32) -> Vec<u8> {
 }
 
 pub(super) fn read_int(b: &[u8]) -> Result<i32, DecodeError> {
-    be_i32::<_, DecodeError>(b).map(|(_, v)| v).map_err(|_| DecodeError::Truncated)
+    be_i32::<_, DecodeError>(b)
+        .map(|(_, v)| v)
+        .map_err(|_| DecodeError::Truncated)
 }
 
 pub(super) fn read_long(b: &[u8]) -> Result<(i64, &[u8]), DecodeError> {
-    be_i64::<_, DecodeError>(b).map(|(r, v)| (v, r)).map_err(|_| DecodeError::Truncated)
+    be_i64::<_, DecodeError>(b)
+        .map(|(r, v)| (v, r))
+        .map_err(|_| DecodeError::Truncated)
 }

@@ -31,7 +31,10 @@ const SALT: usize = 20;
 /// Reads and checks a JKS file; keys are recovered with the same password.
 pub fn read(data: &[u8], password: &str) -> Result<JksContents, String> {
     let pw: Vec<u8> = password.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    let body_len = data.len().checked_sub(20).ok_or("not a JKS store: too short")?;
+    let body_len = data
+        .len()
+        .checked_sub(20)
+        .ok_or("not a JKS store: too short")?;
     let (body, mac) = data.split_at(body_len);
     let mut r = Cursor { data: body, at: 0 };
     if r.u32()? != MAGIC {
@@ -41,7 +44,11 @@ pub fn read(data: &[u8], password: &str) -> Result<JksContents, String> {
     if version != 1 && version != 2 {
         return Err(format!("unsupported JKS version {version}"));
     }
-    let expected = Sha1::new().chain_update(&pw).chain_update(b"Mighty Aphrodite").chain_update(body).finalize();
+    let expected = Sha1::new()
+        .chain_update(&pw)
+        .chain_update(b"Mighty Aphrodite")
+        .chain_update(body)
+        .finalize();
     if expected.as_slice() != mac {
         return Err("the store's integrity check failed (wrong ssl password?)".into());
     }
@@ -61,7 +68,11 @@ pub fn read(data: &[u8], password: &str) -> Result<JksContents, String> {
                 out.keys.push((key, chain));
             }
             2 => out.trusted.push(r.cert(version)?),
-            t => return Err(format!("unsupported JKS entry kind {t} (JCEKS secret keys are not TLS material)")),
+            t => {
+                return Err(format!(
+                    "unsupported JKS entry kind {t} (JCEKS secret keys are not TLS material)"
+                ))
+            }
         }
     }
     Ok(out)
@@ -70,18 +81,27 @@ pub fn read(data: &[u8], password: &str) -> Result<JksContents, String> {
 /// `KeyProtector.recover`: the PKCS#8 key inside an `EncryptedPrivateKeyInfo`.
 fn recover_key(epki: &[u8], pw: &[u8]) -> Result<Vec<u8>, String> {
     let sealed = octets_of_encrypted_key_info(epki).ok_or("malformed protected private key")?;
-    let body_len = sealed.len().checked_sub(2 * SALT).ok_or("protected private key too short")?;
+    let body_len = sealed
+        .len()
+        .checked_sub(2 * SALT)
+        .ok_or("protected private key too short")?;
     let (salt, rest) = sealed.split_at(SALT);
     let (encrypted, check) = rest.split_at(body_len);
     let mut block = salt.to_vec();
     let mut key = Vec::with_capacity(encrypted.len());
     for chunk in encrypted.chunks(SALT) {
-        block = Sha1::new().chain_update(pw).chain_update(&block).finalize().to_vec();
+        block = Sha1::new()
+            .chain_update(pw)
+            .chain_update(&block)
+            .finalize()
+            .to_vec();
         key.extend(chunk.iter().zip(&block).map(|(c, k)| c ^ k));
     }
     let digest = Sha1::new().chain_update(pw).chain_update(&key).finalize();
     if digest.as_slice() != check {
-        return Err("cannot recover the private key (its password differs from the store's?)".into());
+        return Err(
+            "cannot recover the private key (its password differs from the store's?)".into(),
+        );
     }
     Ok(key)
 }
@@ -106,7 +126,10 @@ fn der_value(d: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
         if n == 0 || n > 4 {
             return None;
         }
-        let len = d.get(2..2 + n)?.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        let len = d
+            .get(2..2 + n)?
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
         (len, 2 + n)
     };
     let end = start.checked_add(len)?;
@@ -120,18 +143,28 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let out = self.at.checked_add(n).and_then(|end| self.data.get(self.at..end)).ok_or("truncated JKS store")?;
+        let out = self
+            .at
+            .checked_add(n)
+            .and_then(|end| self.data.get(self.at..end))
+            .ok_or("truncated JKS store")?;
         self.at += n;
         Ok(out)
     }
 
     fn u32(&mut self) -> Result<u32, String> {
-        let b: [u8; 4] = self.bytes(4)?.try_into().map_err(|_| "truncated JKS store")?;
+        let b: [u8; 4] = self
+            .bytes(4)?
+            .try_into()
+            .map_err(|_| "truncated JKS store")?;
         Ok(u32::from_be_bytes(b))
     }
 
     fn utf(&mut self) -> Result<&'a [u8], String> {
-        let b: [u8; 2] = self.bytes(2)?.try_into().map_err(|_| "truncated JKS store")?;
+        let b: [u8; 2] = self
+            .bytes(2)?
+            .try_into()
+            .map_err(|_| "truncated JKS store")?;
         let n = usize::from(u16::from_be_bytes(b));
         self.bytes(n)
     }
@@ -145,7 +178,10 @@ impl<'a> Cursor<'a> {
         if version == 2 {
             let kind = self.utf()?;
             if kind != b"X.509" {
-                return Err(format!("unsupported certificate type {:?}", String::from_utf8_lossy(kind)));
+                return Err(format!(
+                    "unsupported certificate type {:?}",
+                    String::from_utf8_lossy(kind)
+                ));
             }
         }
         Ok(self.block()?.to_vec())
@@ -168,7 +204,10 @@ mod tests {
         assert_eq!(key.first(), Some(&0x30), "a PKCS#8 DER sequence");
         assert_eq!(chain.len(), 1);
         assert_eq!(c.trusted.len(), 1);
-        assert!(rustls::crypto::ring::sign::any_supported_type(&rustls::pki_types::PrivateKeyDer::Pkcs8(key.clone().into())).is_ok());
+        assert!(rustls::crypto::ring::sign::any_supported_type(
+            &rustls::pki_types::PrivateKeyDer::Pkcs8(key.clone().into())
+        )
+        .is_ok());
     }
 
     #[test]

@@ -52,7 +52,9 @@ pub struct TlsContext {
 
 impl std::fmt::Debug for TlsContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsContext").field("asks_for_certificate", &self.asks_for_certificate).finish()
+        f.debug_struct("TlsContext")
+            .field("asks_for_certificate", &self.asks_for_certificate)
+            .finish()
     }
 }
 
@@ -62,7 +64,9 @@ impl TlsContext {
     pub fn from_settings(s: &TlsSettings) -> Result<TlsContext, String> {
         let provider = Arc::new(provider_for(s)?);
         let versions = protocol_versions(&s.enabled_protocols)?;
-        let store = s.key_store.as_ref().ok_or("ssl.keyStore.location: not set; the TLS port needs the server's certificate and key")?;
+        let store = s.key_store.as_ref().ok_or(
+            "ssl.keyStore.location: not set; the TLS port needs the server's certificate and key",
+        )?;
         let identity = stores::load_identity(store)?;
         let (verifier, asks) = client_verifier(s, &provider)?;
         let config = ServerConfig::builder_with_provider(provider)
@@ -71,7 +75,11 @@ impl TlsContext {
             .with_client_cert_verifier(verifier)
             .with_single_cert(identity.chain, identity.key)
             .map_err(|e| stores::failure(store, key_hint(e)))?;
-        Ok(TlsContext { acceptor: TlsAcceptor::from(Arc::new(config)), asks_for_certificate: asks, super_user: s.super_user.clone() })
+        Ok(TlsContext {
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+            asks_for_certificate: asks,
+            super_user: s.super_user.clone(),
+        })
     }
 
     /// The handshake, then the ids its client certificate gives (`CertificateVerifier`).
@@ -80,7 +88,11 @@ impl TlsContext {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let tls = self.acceptor.accept(stream).await.map_err(|e| format!("Unsuccessful handshake: {e}"))?;
+        let tls = self
+            .acceptor
+            .accept(stream)
+            .await
+            .map_err(|e| format!("Unsuccessful handshake: {e}"))?;
         if !self.asks_for_certificate {
             return Ok((tls, Vec::new()));
         }
@@ -88,7 +100,8 @@ impl TlsContext {
         let ids = match leaf {
             // `want` and no certificate: the connection goes on without an x509 id.
             None => Vec::new(),
-            Some(cert) => x509::client_ids(cert, self.super_user.as_deref()).map_err(|e| format!("Authentication failed: {e}"))?,
+            Some(cert) => x509::client_ids(cert, self.super_user.as_deref())
+                .map_err(|e| format!("Authentication failed: {e}"))?,
         };
         for id in ids.iter().filter(|id| id.scheme == "x509") {
             info!("Authenticated Id '{}' for Scheme 'x509'", id.id);
@@ -118,16 +131,31 @@ fn provider_for(s: &TlsSettings) -> Result<CryptoProvider, String> {
         None => {
             // Java's list has no TLS 1.3 suite; keep rustls's so TLSv1.3 works when enabled.
             let mut l: Vec<String> = JAVA_DEFAULT_CIPHERS.iter().map(|c| c.to_string()).collect();
-            l.extend(provider.cipher_suites.iter().filter(|c| c.tls13().is_some()).map(|c| iana_name(c.suite())));
+            l.extend(
+                provider
+                    .cipher_suites
+                    .iter()
+                    .filter(|c| c.tls13().is_some())
+                    .map(|c| iana_name(c.suite())),
+            );
             l
         }
     };
-    let unknown: Vec<&String> =
-        wanted.iter().filter(|w| !provider.cipher_suites.iter().any(|c| &iana_name(c.suite()) == *w)).collect();
+    let unknown: Vec<&String> = wanted
+        .iter()
+        .filter(|w| {
+            !provider
+                .cipher_suites
+                .iter()
+                .any(|c| &iana_name(c.suite()) == *w)
+        })
+        .collect();
     if !unknown.is_empty() && s.cipher_suites.is_some() {
         warn!("ssl.ciphersuites: not available in rzk, skipped: {unknown:?}");
     }
-    provider.cipher_suites.retain(|c| wanted.contains(&iana_name(c.suite())));
+    provider
+        .cipher_suites
+        .retain(|c| wanted.contains(&iana_name(c.suite())));
     if provider.cipher_suites.is_empty() {
         return Err(format!("ssl.ciphersuites: none of {wanted:?} is available (rustls has the ECDHE GCM and CHACHA20 suites and the TLS 1.3 suites)"));
     }
@@ -137,7 +165,10 @@ fn provider_for(s: &TlsSettings) -> Result<CryptoProvider, String> {
 /// The IANA name Java uses for a suite (`TLS_AES_128_GCM_SHA256`, not rustls's
 /// `TLS13_AES_128_GCM_SHA256`).
 fn iana_name(suite: rustls::CipherSuite) -> String {
-    let name = suite.as_str().map(str::to_string).unwrap_or_else(|| format!("{suite:?}"));
+    let name = suite
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{suite:?}"));
     match name.strip_prefix("TLS13_") {
         Some(rest) => format!("TLS_{rest}"),
         None => name,
@@ -165,7 +196,9 @@ fn protocol_versions(enabled: &[String]) -> Result<Vec<&'static SupportedProtoco
         }
     }
     if out.is_empty() {
-        return Err(format!("ssl.enabledProtocols: none of {enabled:?} is available (rzk has TLSv1.2 and TLSv1.3)"));
+        return Err(format!(
+            "ssl.enabledProtocols: none of {enabled:?} is available (rzk has TLSv1.2 and TLSv1.3)"
+        ));
     }
     Ok(out)
 }
@@ -191,7 +224,11 @@ fn client_verifier(
         roots.add(cert).map_err(|e| stores::failure(store, e))?;
     }
     let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
-    let builder = if s.client_auth == ClientAuth::Want { builder.allow_unauthenticated() } else { builder };
+    let builder = if s.client_auth == ClientAuth::Want {
+        builder.allow_unauthenticated()
+    } else {
+        builder
+    };
     let verifier = builder.build().map_err(|e| stores::failure(store, e))?;
     Ok((verifier, true))
 }
@@ -202,7 +239,11 @@ mod tests {
 
     #[test]
     fn cipher_names_are_the_iana_ones_java_uses() {
-        let names: Vec<String> = ring::default_provider().cipher_suites.iter().map(|c| iana_name(c.suite())).collect();
+        let names: Vec<String> = ring::default_provider()
+            .cipher_suites
+            .iter()
+            .map(|c| iana_name(c.suite()))
+            .collect();
         assert!(names.contains(&"TLS_AES_128_GCM_SHA256".to_string()));
         assert!(names.contains(&"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".to_string()));
     }

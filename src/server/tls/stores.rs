@@ -9,7 +9,9 @@
 
 use crate::config::tls::{Store, StoreType};
 use base64::Engine;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
 
 /// The server's identity.
 pub struct Identity {
@@ -42,7 +44,9 @@ pub fn load_trusted(store: &Store) -> Result<Vec<CertificateDer<'static>>, Strin
             .filter(|(label, _)| label == "CERTIFICATE")
             .map(|(_, der)| CertificateDer::from(der))
             .collect(),
-        StoreType::Pkcs12 => pkcs12_trusted(&data, &store.password).map_err(|e| failure(store, e))?,
+        StoreType::Pkcs12 => {
+            pkcs12_trusted(&data, &store.password).map_err(|e| failure(store, e))?
+        }
         StoreType::Jks => super::jks::read(&data, &store.password)
             .map_err(|e| failure(store, e))?
             .trusted
@@ -64,7 +68,10 @@ fn pem_sections(data: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut current: Option<(String, String)> = None;
     for line in text.lines().map(str::trim) {
-        if let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) {
+        if let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        {
             current = Some((label.to_string(), String::new()));
         } else if line.starts_with("-----END ") {
             if let Some((label, body)) = current.take() {
@@ -84,17 +91,25 @@ fn pem_sections(data: &[u8]) -> Vec<(String, Vec<u8>)> {
 
 fn pem_identity(data: &[u8], password: &str) -> Result<Identity, String> {
     let sections = pem_sections(data);
-    let chain: Vec<CertificateDer<'static>> =
-        sections.iter().filter(|(l, _)| l == "CERTIFICATE").map(|(_, d)| CertificateDer::from(d.clone())).collect();
+    let chain: Vec<CertificateDer<'static>> = sections
+        .iter()
+        .filter(|(l, _)| l == "CERTIFICATE")
+        .map(|(_, d)| CertificateDer::from(d.clone()))
+        .collect();
     if chain.is_empty() {
         return Err("holds no certificate".into());
     }
-    let (label, der) = sections.into_iter().find(|(l, _)| l.ends_with("PRIVATE KEY")).ok_or("holds no private key")?;
+    let (label, der) = sections
+        .into_iter()
+        .find(|(l, _)| l.ends_with("PRIVATE KEY"))
+        .ok_or("holds no private key")?;
     let key = match label.as_str() {
         "PRIVATE KEY" => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
         "RSA PRIVATE KEY" => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
         "EC PRIVATE KEY" => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
-        "ENCRYPTED PRIVATE KEY" => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(decrypt_pkcs8(&der, password)?)),
+        "ENCRYPTED PRIVATE KEY" => {
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(decrypt_pkcs8(&der, password)?))
+        }
         other => return Err(format!("unsupported private key kind {other:?}")),
     };
     Ok(Identity { chain, key })
@@ -105,17 +120,27 @@ fn decrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, String> {
     if password.is_empty() {
         return Err("the private key is encrypted and ssl.keyStore.password is empty".into());
     }
-    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der).map_err(|e| format!("bad encrypted private key: {e}"))?;
-    let doc = info.decrypt(password).map_err(|e| format!("cannot decrypt the private key (wrong password?): {e}"))?;
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der)
+        .map_err(|e| format!("bad encrypted private key: {e}"))?;
+    let doc = info
+        .decrypt(password)
+        .map_err(|e| format!("cannot decrypt the private key (wrong password?): {e}"))?;
     Ok(doc.as_bytes().to_vec())
 }
 
 fn pkcs12_identity(data: &[u8], password: &str) -> Result<Identity, String> {
     use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
-    let store = KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Strict).map_err(|e| format!("cannot read PKCS12: {e}"))?;
-    let (_, chain) = store.private_key_chain().ok_or("holds no private key with its certificate")?;
+    let store = KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Strict)
+        .map_err(|e| format!("cannot read PKCS12: {e}"))?;
+    let (_, chain) = store
+        .private_key_chain()
+        .ok_or("holds no private key with its certificate")?;
     Ok(Identity {
-        chain: chain.certs().iter().map(|c| CertificateDer::from(c.as_der().to_vec())).collect(),
+        chain: chain
+            .certs()
+            .iter()
+            .map(|c| CertificateDer::from(c.as_der().to_vec()))
+            .collect(),
         key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec())),
     })
 }
@@ -123,7 +148,11 @@ fn pkcs12_identity(data: &[u8], password: &str) -> Result<Identity, String> {
 /// The first private key of a JKS store and its chain.
 fn jks_identity(data: &[u8], password: &str) -> Result<Identity, String> {
     let contents = super::jks::read(data, password)?;
-    let (key, chain) = contents.keys.into_iter().next().ok_or("holds no private key with its certificate")?;
+    let (key, chain) = contents
+        .keys
+        .into_iter()
+        .next()
+        .ok_or("holds no private key with its certificate")?;
     Ok(Identity {
         chain: chain.into_iter().map(CertificateDer::from).collect(),
         key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
@@ -132,7 +161,8 @@ fn jks_identity(data: &[u8], password: &str) -> Result<Identity, String> {
 
 /// Certificates that belong to no private key (keytool's `trustedCertEntry`s).
 fn pkcs12_trusted(data: &[u8], password: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(data, password).map_err(|e| format!("cannot read PKCS12: {e}"))?;
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(data, password)
+        .map_err(|e| format!("cannot read PKCS12: {e}"))?;
     Ok(archive
         .certs
         .iter()
@@ -149,13 +179,27 @@ mod tests {
     fn pem_sections_skip_attributes_and_text() {
         let pem = "Bag Attributes\n    localKeyId: 01\n-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\njunk\n-----BEGIN PRIVATE KEY-----\nBAU=\n-----END PRIVATE KEY-----\n";
         let got = pem_sections(pem.as_bytes());
-        assert_eq!(got, vec![("CERTIFICATE".into(), vec![1, 2, 3]), ("PRIVATE KEY".into(), vec![4, 5])]);
+        assert_eq!(
+            got,
+            vec![
+                ("CERTIFICATE".into(), vec![1, 2, 3]),
+                ("PRIVATE KEY".into(), vec![4, 5])
+            ]
+        );
     }
 
     #[test]
     fn pem_identity_needs_a_key_and_a_certificate() {
-        assert!(pem_identity(b"-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n", "").is_err());
-        assert!(pem_identity(b"-----BEGIN PRIVATE KEY-----\nAQID\n-----END PRIVATE KEY-----\n", "").is_err());
+        assert!(pem_identity(
+            b"-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n",
+            ""
+        )
+        .is_err());
+        assert!(pem_identity(
+            b"-----BEGIN PRIVATE KEY-----\nAQID\n-----END PRIVATE KEY-----\n",
+            ""
+        )
+        .is_err());
     }
 
     #[test]

@@ -13,14 +13,22 @@ impl Checker for CommittedDurability {
     fn observe(&mut self, obs: &Observation<'_>) -> Result<(), Violation> {
         match obs {
             Observation::Deliver { entry, .. } => {
-                self.0.entry(Zxid(entry.header.zxid)).or_insert_with(|| (*entry).clone());
+                self.0
+                    .entry(Zxid(entry.header.zxid))
+                    .or_insert_with(|| (*entry).clone());
                 Ok(())
             }
             Observation::Established { node, epoch, log } => {
                 for (z, e) in &self.0 {
-                    let found = log.binary_search_by_key(&z.0, |x| x.header.zxid).ok().and_then(|i| log.get(i));
+                    let found = log
+                        .binary_search_by_key(&z.0, |x| x.header.zxid)
+                        .ok()
+                        .and_then(|i| log.get(i));
                     if !found.is_some_and(|f| same(f, e)) {
-                        return violation("committed durability", format!("leader {node} of epoch {epoch} lacks {z}"));
+                        return violation(
+                            "committed durability",
+                            format!("leader {node} of epoch {epoch} lacks {z}"),
+                        );
                     }
                 }
                 Ok(())
@@ -28,7 +36,10 @@ impl Checker for CommittedDurability {
             Observation::Truncate { node, removed } => {
                 for r in removed.iter() {
                     if self.0.get(&Zxid(r.header.zxid)).is_some_and(|e| same(e, r)) {
-                        return violation("committed durability", format!("{node} truncated committed {}", r.header.zxid));
+                        return violation(
+                            "committed durability",
+                            format!("{node} truncated committed {}", r.header.zxid),
+                        );
                     }
                 }
                 Ok(())

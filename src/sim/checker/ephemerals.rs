@@ -11,7 +11,9 @@ pub struct EphemeralsWithSessions;
 
 impl Checker for EphemeralsWithSessions {
     fn observe(&mut self, obs: &Observation<'_>) -> Result<(), Violation> {
-        let Observation::Final { states } = obs else { return Ok(()) };
+        let Observation::Final { states } = obs else {
+            return Ok(());
+        };
         for (node, applied) in states.iter() {
             let mut t = Tree::default();
             for e in applied.iter() {

@@ -15,21 +15,38 @@ impl Checker for EpochsNeverDecrease {
         match obs {
             Observation::SaveEpoch { node, kind, epoch } => {
                 let pair = self.0.entry(*node).or_default();
-                let old = if *kind == EpochKind::Accepted { &mut pair.0 } else { &mut pair.1 };
+                let old = if *kind == EpochKind::Accepted {
+                    &mut pair.0
+                } else {
+                    &mut pair.1
+                };
                 if *epoch < *old {
-                    return violation("epochs never decrease", format!("{node} {kind:?} {old} -> {epoch}"));
+                    return violation(
+                        "epochs never decrease",
+                        format!("{node} {kind:?} {old} -> {epoch}"),
+                    );
                 }
                 *old = *epoch;
                 let (acc, cur) = *pair;
                 if cur > acc {
-                    return violation("epochs never decrease", format!("{node} current {cur} > accepted {acc}"));
+                    return violation(
+                        "epochs never decrease",
+                        format!("{node} current {cur} > accepted {acc}"),
+                    );
                 }
                 Ok(())
             }
-            Observation::Loaded { node, accepted, current } => {
+            Observation::Loaded {
+                node,
+                accepted,
+                current,
+            } => {
                 let (acc, cur) = self.0.entry(*node).or_default();
                 if *accepted < *acc || *current < *cur {
-                    return violation("epochs never decrease", format!("{node} reloaded older epochs"));
+                    return violation(
+                        "epochs never decrease",
+                        format!("{node} reloaded older epochs"),
+                    );
                 }
                 (*acc, *cur) = (*accepted, *current);
                 Ok(())

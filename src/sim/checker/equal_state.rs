@@ -11,11 +11,16 @@ fn last(s: &[TxnEntry]) -> i64 {
 
 impl Checker for EqualStateAtEqualZxid {
     fn observe(&mut self, obs: &Observation<'_>) -> Result<(), Violation> {
-        let Observation::Final { states } = obs else { return Ok(()) };
+        let Observation::Final { states } = obs else {
+            return Ok(());
+        };
         for (i, (a, sa)) in states.iter().enumerate() {
             for (b, sb) in states.iter().skip(i + 1) {
                 if last(sa) == last(sb) && sa != sb {
-                    return violation("equal state", format!("{a} and {b} differ at zxid {:#x}", last(sa)));
+                    return violation(
+                        "equal state",
+                        format!("{a} and {b} differ at zxid {:#x}", last(sa)),
+                    );
                 }
             }
         }

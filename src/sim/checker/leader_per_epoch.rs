@@ -11,11 +11,14 @@ pub struct LeaderPerEpoch(BTreeMap<u32, ServerId>);
 
 impl Checker for LeaderPerEpoch {
     fn observe(&mut self, obs: &Observation<'_>) -> Result<(), Violation> {
-        let Observation::Established { node, epoch, .. } = obs else { return Ok(()) };
+        let Observation::Established { node, epoch, .. } = obs else {
+            return Ok(());
+        };
         match self.0.insert(*epoch, *node) {
-            Some(other) if other != *node => {
-                violation("one leader per epoch", format!("epoch {epoch} established by {other} and {node}"))
-            }
+            Some(other) if other != *node => violation(
+                "one leader per epoch",
+                format!("epoch {epoch} established by {other} and {node}"),
+            ),
             _ => Ok(()),
         }
     }

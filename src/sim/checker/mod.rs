@@ -20,15 +20,36 @@ use crate::zab::EpochKind;
 #[derive(Debug)]
 pub enum Observation<'a> {
     /// A leader got its NEWLEADER quorum; `log` is its whole history at that moment.
-    Established { node: ServerId, epoch: u32, log: &'a [TxnEntry] },
-    SaveEpoch { node: ServerId, kind: EpochKind, epoch: u32 },
+    Established {
+        node: ServerId,
+        epoch: u32,
+        log: &'a [TxnEntry],
+    },
+    SaveEpoch {
+        node: ServerId,
+        kind: EpochKind,
+        epoch: u32,
+    },
     /// A node loaded its epochs from disk after a restart.
-    Loaded { node: ServerId, accepted: u32, current: u32 },
+    Loaded {
+        node: ServerId,
+        accepted: u32,
+        current: u32,
+    },
     /// `prev` is the last zxid the node had applied before this delivery.
-    Deliver { node: ServerId, prev: Zxid, entry: &'a TxnEntry },
-    Truncate { node: ServerId, removed: &'a [TxnEntry] },
+    Deliver {
+        node: ServerId,
+        prev: Zxid,
+        entry: &'a TxnEntry,
+    },
+    Truncate {
+        node: ServerId,
+        removed: &'a [TxnEntry],
+    },
     /// The end of a run: every node's applied state.
-    Final { states: &'a [(ServerId, &'a [TxnEntry])] },
+    Final {
+        states: &'a [(ServerId, &'a [TxnEntry])],
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,10 +11,15 @@ pub struct PrefixAgreement(BTreeMap<Zxid, TxnEntry>);
 
 impl Checker for PrefixAgreement {
     fn observe(&mut self, obs: &Observation<'_>) -> Result<(), Violation> {
-        let Observation::Deliver { node, entry, .. } = obs else { return Ok(()) };
+        let Observation::Deliver { node, entry, .. } = obs else {
+            return Ok(());
+        };
         let z = Zxid(entry.header.zxid);
         match self.0.get(&z) {
-            Some(e) if !same(e, entry) => violation("prefix agreement", format!("{node} delivered a different txn at {z}")),
+            Some(e) if !same(e, entry) => violation(
+                "prefix agreement",
+                format!("{node} delivered a different txn at {z}"),
+            ),
             Some(_) => Ok(()),
             None => {
                 self.0.insert(z, (*entry).clone());

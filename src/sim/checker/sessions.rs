@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::linearizable::{self, Anomaly, History, Op, Operation, Outcome};
 use super::Violation;
-use crate::proto::{TxnEntry, Txn};
+use crate::proto::{Txn, TxnEntry};
 use crate::sim::client::Record;
 use crate::sim::model::{Req, Tree, SESSION_BASE};
 use crate::sim::serve::outcome_of;
@@ -29,7 +29,10 @@ pub fn check(records: &[Record], stream: &[TxnEntry]) -> Result<Vec<String>, Vio
     match linearizable::check(&h) {
         Ok(()) => Ok(vec![]),
         Err(Anomaly::Inconclusive { key, .. }) => Ok(vec![key]),
-        Err(a) => Err(Violation { checker: "linearizable writes", what: a.describe(&h) }),
+        Err(a) => Err(Violation {
+            checker: "linearizable writes",
+            what: a.describe(&h),
+        }),
     }
 }
 
@@ -45,13 +48,19 @@ fn fifo_in_stream(stream: &[TxnEntry]) -> Result<(), Violation> {
     for e in stream.iter().filter(|e| e.header.client_id >= SESSION_BASE) {
         let (s, cxid, z) = (e.header.client_id, e.header.cxid, e.header.zxid);
         if !seen.insert((s, cxid)) {
-            return fail("session FIFO", format!("{s:#x}: cxid {cxid} applied twice (again at {z:#x})"));
+            return fail(
+                "session FIFO",
+                format!("{s:#x}: cxid {cxid} applied twice (again at {z:#x})"),
+            );
         }
         if matches!(e.txn, Txn::Error(_)) {
             continue;
         }
         if let Some(prev) = last.insert(s, cxid).filter(|p| *p >= cxid) {
-            return fail("session FIFO", format!("{s:#x}: cxid {cxid} applied at {z:#x} after cxid {prev}"));
+            return fail(
+                "session FIFO",
+                format!("{s:#x}: cxid {cxid} applied at {z:#x} after cxid {prev}"),
+            );
         }
     }
     Ok(())
@@ -62,12 +71,29 @@ fn is_write(r: &Req) -> bool {
 }
 
 fn acked_writes_applied(records: &[Record], stream: &[TxnEntry]) -> Result<(), Violation> {
-    let by_id: BTreeMap<(i64, i32), &Txn> = stream.iter().map(|e| ((e.header.client_id, e.header.cxid), &e.txn)).collect();
-    for r in records.iter().filter(|r| r.complete.is_some() && is_write(&r.req)) {
+    let by_id: BTreeMap<(i64, i32), &Txn> = stream
+        .iter()
+        .map(|e| ((e.header.client_id, e.header.cxid), &e.txn))
+        .collect();
+    for r in records
+        .iter()
+        .filter(|r| r.complete.is_some() && is_write(&r.req))
+    {
         match by_id.get(&(r.session, r.cxid)) {
-            None => return fail("acknowledged writes", format!("{:#x}/{} {:?} acknowledged, never applied", r.session, r.cxid, r.req)),
+            None => {
+                return fail(
+                    "acknowledged writes",
+                    format!(
+                        "{:#x}/{} {:?} acknowledged, never applied",
+                        r.session, r.cxid, r.req
+                    ),
+                )
+            }
             Some(txn) if outcome_of(txn) != r.outcome => {
-                let what = format!("{:#x}/{} told {:?} but applied {txn:?}", r.session, r.cxid, r.outcome);
+                let what = format!(
+                    "{:#x}/{} told {:?} but applied {txn:?}",
+                    r.session, r.cxid, r.outcome
+                );
                 return fail("acknowledged writes", what);
             }
             Some(_) => {}
@@ -110,18 +136,41 @@ pub fn history(records: &[Record]) -> History {
     let mut h = History::new();
     for r in records {
         let op = match &r.req {
-            Req::Create { data, ephemeral: false, .. } => Op::Create { data: data.clone() },
-            Req::SetData { data, version, .. } => Op::SetData { data: data.clone(), expected: expected(*version) },
-            Req::Delete { version, .. } => Op::Delete { expected: expected(*version) },
+            Req::Create {
+                data,
+                ephemeral: false,
+                ..
+            } => Op::Create { data: data.clone() },
+            Req::SetData { data, version, .. } => Op::SetData {
+                data: data.clone(),
+                expected: expected(*version),
+            },
+            Req::Delete { version, .. } => Op::Delete {
+                expected: expected(*version),
+            },
             Req::Read { .. } if r.synced => Op::Read,
             _ => continue,
         };
         let key = match &r.req {
-            Req::Create { path, .. } | Req::SetData { path, .. } | Req::Delete { path, .. } | Req::Read { path } => path,
+            Req::Create { path, .. }
+            | Req::SetData { path, .. }
+            | Req::Delete { path, .. }
+            | Req::Read { path } => path,
             _ => continue,
         };
-        let outcome = if r.complete.is_some() { r.outcome.clone() } else { Outcome::Unknown };
-        h.push(Operation { client: r.session, key: key.clone(), op, invoke: r.invoke, complete: r.complete, outcome });
+        let outcome = if r.complete.is_some() {
+            r.outcome.clone()
+        } else {
+            Outcome::Unknown
+        };
+        h.push(Operation {
+            client: r.session,
+            key: key.clone(),
+            op,
+            invoke: r.invoke,
+            complete: r.complete,
+            outcome,
+        });
     }
     h
 }

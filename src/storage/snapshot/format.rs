@@ -46,8 +46,13 @@ pub struct Encoder {
 impl Encoder {
     /// Starts with the file header.
     pub fn new() -> Encoder {
-        let mut e = Encoder { pending: Vec::with_capacity(1 << 16), covered: 0, crc: Adler32::new() };
-        e.pending.extend_from_slice(&FileHeader::snapshot().encode());
+        let mut e = Encoder {
+            pending: Vec::with_capacity(1 << 16),
+            covered: 0,
+            crc: Adler32::new(),
+        };
+        e.pending
+            .extend_from_slice(&FileHeader::snapshot().encode());
         e
     }
 
@@ -125,7 +130,13 @@ impl Default for Encoder {
 }
 
 /// One node record (`path`, data, ACL reference, `StatPersisted`) as a snapshot holds it.
-pub fn encode_node(out: &mut Vec<u8>, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) {
+pub fn encode_node(
+    out: &mut Vec<u8>,
+    path: &str,
+    data: Option<&[u8]>,
+    acl: i64,
+    stat: &StatPersisted,
+) {
     put_ustring(out, path);
     put_buffer(out, data);
     out.put_i64(acl);
@@ -140,8 +151,19 @@ pub trait SnapshotSink {
     fn node(&mut self, node: NodeRecord) -> Result<(), String>;
     /// The same record borrowed from the file's bytes, for sinks that copy what they
     /// keep anyway (the tree loader): no allocation per record.
-    fn node_ref(&mut self, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Result<(), String> {
-        self.node(NodeRecord { path: path.to_string(), data: data.map(<[u8]>::to_vec), acl, stat: *stat })
+    fn node_ref(
+        &mut self,
+        path: &str,
+        data: Option<&[u8]>,
+        acl: i64,
+        stat: &StatPersisted,
+    ) -> Result<(), String> {
+        self.node(NodeRecord {
+            path: path.to_string(),
+            data: data.map(<[u8]>::to_vec),
+            acl,
+            stat: *stat,
+        })
     }
 }
 
@@ -184,9 +206,15 @@ impl<'a> Cursor<'a> {
         self.buf.get(self.pos..).unwrap_or_default()
     }
 
-    fn read<T>(&mut self, parse: impl FnOnce(&'a [u8], &Limits) -> crate::jute::primitives::JResult<'a, T>) -> Result<T, SnapshotError> {
+    fn read<T>(
+        &mut self,
+        parse: impl FnOnce(&'a [u8], &Limits) -> crate::jute::primitives::JResult<'a, T>,
+    ) -> Result<T, SnapshotError> {
         let rest = self.rest();
-        let (left, v) = finish(parse(rest, &self.lim)).map_err(|cause| SnapshotError::Decode { offset: self.pos, cause })?;
+        let (left, v) = finish(parse(rest, &self.lim)).map_err(|cause| SnapshotError::Decode {
+            offset: self.pos,
+            cause,
+        })?;
         self.pos += rest.len() - left.len();
         Ok(v)
     }
@@ -211,8 +239,16 @@ impl<'a> Cursor<'a> {
         let n = usize::try_from(len)
             .ok()
             .filter(|&n| n <= self.lim.max_field)
-            .ok_or_else(|| fail(DecodeError::TooLarge { len: len.into(), max: self.lim.max_field }))?;
-        let bytes = self.rest().get(..n).ok_or_else(|| fail(DecodeError::Truncated))?;
+            .ok_or_else(|| {
+                fail(DecodeError::TooLarge {
+                    len: len.into(),
+                    max: self.lim.max_field,
+                })
+            })?;
+        let bytes = self
+            .rest()
+            .get(..n)
+            .ok_or_else(|| fail(DecodeError::Truncated))?;
         self.pos += n;
         Ok(Some(bytes))
     }
@@ -230,7 +266,8 @@ impl<'a> Cursor<'a> {
 
     /// Reads a section's checksum and seal, checking the checksum over `[0, pos)`.
     fn seal(&mut self) -> Result<(), SnapshotError> {
-        let expected = super::super::checksum::adler32(self.buf.get(..self.pos).unwrap_or_default());
+        let expected =
+            super::super::checksum::adler32(self.buf.get(..self.pos).unwrap_or_default());
         let offset = self.pos;
         if self.long()? != expected {
             return Err(SnapshotError::Checksum { offset });
@@ -248,7 +285,11 @@ pub fn decode(buf: &[u8], sink: &mut impl SnapshotSink) -> Result<Trailer, Snaps
     if header.magic != SNAP_MAGIC || header.version != VERSION {
         return Err(SnapshotError::Header);
     }
-    let mut c = Cursor { buf, pos: FILE_HEADER_LEN, lim: super::reader::limits() };
+    let mut c = Cursor {
+        buf,
+        pos: FILE_HEADER_LEN,
+        lim: super::reader::limits(),
+    };
     decode_sessions(&mut c, sink)?;
     decode_acls(&mut c, sink)?;
     decode_nodes(&mut c, sink)?;
@@ -286,7 +327,8 @@ fn decode_nodes(c: &mut Cursor, sink: &mut impl SnapshotSink) -> Result<(), Snap
         let data = c.bytes_ref()?;
         let acl = c.long()?;
         let stat = c.read(|i, _| stat_persisted(i))?;
-        sink.node_ref(&path, data, acl, &stat).map_err(|reason| SnapshotError::Tree { offset, reason })?;
+        sink.node_ref(&path, data, acl, &stat)
+            .map_err(|reason| SnapshotError::Tree { offset, reason })?;
     }
 }
 
@@ -300,7 +342,11 @@ fn decode_trailer(c: &mut Cursor) -> Result<Trailer, SnapshotError> {
     let version = c.int()?;
     let digest = c.long()?;
     c.seal()?;
-    t.digest = Some(ZxidDigest { zxid, version, digest });
+    t.digest = Some(ZxidDigest {
+        zxid,
+        version,
+        digest,
+    });
     if c.rest().is_empty() {
         return Ok(t);
     }
@@ -388,8 +434,18 @@ mod tests {
     fn fresh_java_snapshot_holds_the_four_builtin_nodes() {
         let c = SnapshotContents::decode(SNAPS[0]).unwrap();
         let paths: Vec<&str> = c.nodes.iter().map(|n| n.path.as_str()).collect();
-        assert_eq!(paths, vec!["", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]);
-        assert_eq!(c.trailer.digest, Some(ZxidDigest { zxid: 0, version: 2, digest: 0 }));
+        assert_eq!(
+            paths,
+            vec!["", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]
+        );
+        assert_eq!(
+            c.trailer.digest,
+            Some(ZxidDigest {
+                zxid: 0,
+                version: 2,
+                digest: 0
+            })
+        );
         assert!(looks_complete(SNAPS[0]));
     }
 

@@ -17,7 +17,10 @@ const SNAPPY_MAGIC: [u8; 8] = [0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0];
 
 /// Decode limits for snapshot records.
 pub fn limits() -> Limits {
-    Limits { max_frame: usize::MAX / 4, max_field: usize::MAX / 4 }
+    Limits {
+        max_frame: usize::MAX / 4,
+        max_field: usize::MAX / 4,
+    }
 }
 
 /// A snapshot file's uncompressed bytes: a plain file is mapped (no copy, and its pages
@@ -47,7 +50,9 @@ pub fn read_file(path: &Path) -> Result<SnapshotBytes, String> {
     let _ = map.advise(memmap2::Advice::Sequential);
     if map.starts_with(&GZIP_MAGIC) {
         let mut out = Vec::new();
-        GzDecoder::new(&map[..]).read_to_end(&mut out).map_err(|e| format!("gzip: {e}"))?;
+        GzDecoder::new(&map[..])
+            .read_to_end(&mut out)
+            .map_err(|e| format!("gzip: {e}"))?;
         return Ok(SnapshotBytes::Inflated(out));
     }
     if map.starts_with(&SNAPPY_MAGIC) {
@@ -60,7 +65,9 @@ pub fn read_file(path: &Path) -> Result<SnapshotBytes, String> {
 /// compressed stream's magic, or a plain file's length and final seal; reads the
 /// first and last bytes only.
 pub fn is_valid(path: &Path) -> bool {
-    let Ok(mut f) = fs::File::open(path) else { return false };
+    let Ok(mut f) = fs::File::open(path) else {
+        return false;
+    };
     let mut head = [0u8; 8];
     let n = f.read(&mut head).unwrap_or(0);
     if head[..n].starts_with(&GZIP_MAGIC) || head[..n].starts_with(&SNAPPY_MAGIC) {
@@ -68,7 +75,9 @@ pub fn is_valid(path: &Path) -> bool {
     }
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let mut tail = [0u8; 5];
-    let read_tail = f.seek(SeekFrom::Start(len.saturating_sub(5))).and_then(|_| f.read_exact(&mut tail));
+    let read_tail = f
+        .seek(SeekFrom::Start(len.saturating_sub(5)))
+        .and_then(|_| f.read_exact(&mut tail));
     len >= 10 && read_tail.is_ok() && looks_complete(&[&[0u8; 5][..], &tail[..]].concat())
 }
 
@@ -92,21 +101,42 @@ impl SnapshotSink for TreeSink {
         self.loader.add_acl(key, list);
     }
     fn node(&mut self, n: NodeRecord) -> Result<(), String> {
-        self.loader.add_node(&n.path, n.data, n.acl, n.stat).map_err(|e| e.to_string())
+        self.loader
+            .add_node(&n.path, n.data, n.acl, n.stat)
+            .map_err(|e| e.to_string())
     }
-    fn node_ref(&mut self, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Result<(), String> {
-        self.loader.add_node_ref(path, data, acl, stat).map_err(|e| e.to_string())
+    fn node_ref(
+        &mut self,
+        path: &str,
+        data: Option<&[u8]>,
+        acl: i64,
+        stat: &StatPersisted,
+    ) -> Result<(), String> {
+        self.loader
+            .add_node_ref(path, data, acl, stat)
+            .map_err(|e| e.to_string())
     }
 }
 
 /// Builds the tree of an uncompressed snapshot named by `name_zxid`.
 pub fn load(bytes: &[u8], extended_types: bool, name_zxid: i64) -> Result<Loaded, SnapshotError> {
-    let mut sink = TreeSink { loader: DataTree::loader(extended_types), sessions: Vec::new() };
+    let mut sink = TreeSink {
+        loader: DataTree::loader(extended_types),
+        sessions: Vec::new(),
+    };
     let trailer = decode(bytes, &mut sink)?;
     if let Some(d) = trailer.digest {
-        sink.loader.snapshot_digest(d.zxid, d.version, d.digest, name_zxid);
+        sink.loader
+            .snapshot_digest(d.zxid, d.version, d.digest, name_zxid);
     }
-    let mut tree = sink.loader.finish().map_err(|e| SnapshotError::Tree { offset: bytes.len(), reason: e.to_string() })?;
+    let mut tree = sink.loader.finish().map_err(|e| SnapshotError::Tree {
+        offset: bytes.len(),
+        reason: e.to_string(),
+    })?;
     tree.set_last_processed_zxid(name_zxid);
-    Ok(Loaded { tree, sessions: sink.sessions, trailer })
+    Ok(Loaded {
+        tree,
+        sessions: sink.sessions,
+        trailer,
+    })
 }

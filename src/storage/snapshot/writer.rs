@@ -17,7 +17,11 @@ use crate::tree::{DataTree, DIGEST_VERSION};
 const CHUNK: usize = 1 << 20;
 
 /// Encodes `tree` and `sessions` into `out`, in chunks.
-pub fn encode_into(tree: &DataTree, sessions: &[(i64, i32)], out: &mut (impl Write + ?Sized)) -> io::Result<()> {
+pub fn encode_into(
+    tree: &DataTree,
+    sessions: &[(i64, i32)],
+    out: &mut (impl Write + ?Sized),
+) -> io::Result<()> {
     let mut e = Encoder::new();
     e.sessions(sessions);
     let acls = tree.acl_cache();
@@ -40,7 +44,11 @@ pub fn encode_into(tree: &DataTree, sessions: &[(i64, i32)], out: &mut (impl Wri
     }
     e.end_tree();
     let (zxid, digest) = tree.last_zxid_digest().unwrap_or((0, 0));
-    e.digest(ZxidDigest { zxid, version: DIGEST_VERSION, digest });
+    e.digest(ZxidDigest {
+        zxid,
+        version: DIGEST_VERSION,
+        digest,
+    });
     out.write_all(&e.take())
 }
 
@@ -52,7 +60,9 @@ pub fn write(
     sessions: &[(i64, i32)],
     compression: Compression,
 ) -> io::Result<PathBuf> {
-    write_with(dir, zxid, compression, |out| encode_into(tree, sessions, out))
+    write_with(dir, zxid, compression, |out| {
+        encode_into(tree, sessions, out)
+    })
 }
 
 /// The parts of a fuzzy snapshot taken a slice at a time (`node::snapshot`): the node
@@ -66,7 +76,12 @@ pub struct FuzzyParts<'a> {
 }
 
 /// Writes a fuzzy snapshot from its parts, like [`write`].
-pub fn write_fuzzy(dir: &Path, zxid: i64, parts: &FuzzyParts, compression: Compression) -> io::Result<PathBuf> {
+pub fn write_fuzzy(
+    dir: &Path,
+    zxid: i64,
+    parts: &FuzzyParts,
+    compression: Compression,
+) -> io::Result<PathBuf> {
     write_with(dir, zxid, compression, |out| {
         let mut e = Encoder::new();
         e.sessions(parts.sessions);
@@ -86,7 +101,11 @@ pub fn write_fuzzy(dir: &Path, zxid: i64, parts: &FuzzyParts, compression: Compr
         }
         e.end_tree();
         let (zxid, digest) = parts.digest.unwrap_or((0, 0));
-        e.digest(ZxidDigest { zxid, version: DIGEST_VERSION, digest });
+        e.digest(ZxidDigest {
+            zxid,
+            version: DIGEST_VERSION,
+            digest,
+        });
         out.write_all(&e.take())
     })
 }
@@ -98,13 +117,21 @@ fn write_with(
     encode: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<PathBuf> {
     // Snappy is not written: fall back to a plain file, which every reader accepts.
-    let compression = if compression == Compression::Snappy { Compression::None } else { compression };
+    let compression = if compression == Compression::Snappy {
+        Compression::None
+    } else {
+        compression
+    };
     let name = snapshot_name(zxid, compression.extension());
     let path = dir.join(&name);
     // Written under a name no reader takes for a snapshot, then renamed: a crash
     // mid-write never replaces a good snapshot of the same zxid with a partial one.
     let tmp = dir.join(format!(".{name}.partial"));
-    let file = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)?;
     let mut buffered = BufWriter::with_capacity(CHUNK, file);
     match compression {
         Compression::Gz => {
@@ -124,14 +151,15 @@ fn write_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::snapshot::reader::{load, read_file};
     use crate::storage::snapshot::format::SnapshotContents;
+    use crate::storage::snapshot::reader::{load, read_file};
 
     #[test]
     fn a_fresh_tree_encodes_like_java_snapshot_0() {
         let mut out = Vec::new();
         encode_into(&DataTree::new(), &[], &mut out).unwrap();
-        let golden = SnapshotContents::decode(include_bytes!("../../tree/testdata/snapshot.0")).unwrap();
+        let golden =
+            SnapshotContents::decode(include_bytes!("../../tree/testdata/snapshot.0")).unwrap();
         let mine = SnapshotContents::decode(&out).unwrap();
         let mut a = golden.nodes.clone();
         let mut b = mine.nodes.clone();
@@ -140,7 +168,10 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(golden.acls, mine.acls);
         assert_eq!(golden.trailer, mine.trailer);
-        assert_eq!(out.len(), include_bytes!("../../tree/testdata/snapshot.0").len());
+        assert_eq!(
+            out.len(),
+            include_bytes!("../../tree/testdata/snapshot.0").len()
+        );
     }
 
     #[test]

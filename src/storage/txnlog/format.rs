@@ -38,11 +38,19 @@ pub struct FileHeader {
 
 impl FileHeader {
     pub fn txn_log() -> FileHeader {
-        FileHeader { magic: TXNLOG_MAGIC, version: VERSION, dbid: 0 }
+        FileHeader {
+            magic: TXNLOG_MAGIC,
+            version: VERSION,
+            dbid: 0,
+        }
     }
 
     pub fn snapshot() -> FileHeader {
-        FileHeader { magic: SNAP_MAGIC, version: VERSION, dbid: -1 }
+        FileHeader {
+            magic: SNAP_MAGIC,
+            version: VERSION,
+            dbid: -1,
+        }
     }
 
     pub fn encode(&self) -> [u8; FILE_HEADER_LEN] {
@@ -135,7 +143,12 @@ pub enum LogEnd {
     /// A record at `offset` that is cut short, lacks its end byte or fails its checksum.
     /// `damaged_until` is where the record claims to end (clamped to the file); when
     /// only zeros follow it, this is a torn last write rather than damage.
-    Bad { offset: usize, damaged_until: usize, reason: &'static str, zeros_after: bool },
+    Bad {
+        offset: usize,
+        damaged_until: usize,
+        reason: &'static str,
+        zeros_after: bool,
+    },
 }
 
 /// Why a file is not a txn log at all.
@@ -180,7 +193,13 @@ pub fn scan(buf: &[u8]) -> Result<LogScan<'_>, HeaderError> {
                 pos = e.end();
                 entries.push(e);
             }
-            Step::End(end) => return Ok(LogScan { header, entries, end }),
+            Step::End(end) => {
+                return Ok(LogScan {
+                    header,
+                    entries,
+                    end,
+                })
+            }
         }
     }
 }
@@ -203,10 +222,17 @@ fn read_entry(buf: &[u8], pos: usize) -> Step<'_> {
         if buf.get(pos..).unwrap_or_default().iter().all(|&b| b == 0) {
             return Step::End(LogEnd::Clean { offset: pos });
         }
-        return bad(buf, pos, pos + ENTRY_PREFIX_LEN, "zero-length record followed by more data");
+        return bad(
+            buf,
+            pos,
+            pos + ENTRY_PREFIX_LEN,
+            "zero-length record followed by more data",
+        );
     }
     let body_start = pos + ENTRY_PREFIX_LEN;
-    let claimed_end = usize::try_from(len).ok().and_then(|n| body_start.checked_add(n)?.checked_add(1));
+    let claimed_end = usize::try_from(len)
+        .ok()
+        .and_then(|n| body_start.checked_add(n)?.checked_add(1));
     let Some(end) = claimed_end.filter(|&e| e <= buf.len()) else {
         // Cut short (or a nonsense length): what follows the prefix is the damage.
         return bad(buf, pos, body_start, "record runs past the end of the file");
@@ -227,13 +253,27 @@ fn end_of_short_tail(buf: &[u8], pos: usize) -> Step<'_> {
     if rest.iter().all(|&b| b == 0) {
         Step::End(LogEnd::Clean { offset: pos })
     } else {
-        Step::End(LogEnd::Bad { offset: pos, damaged_until: buf.len(), reason: "record header cut short", zeros_after: true })
+        Step::End(LogEnd::Bad {
+            offset: pos,
+            damaged_until: buf.len(),
+            reason: "record header cut short",
+            zeros_after: true,
+        })
     }
 }
 
 fn bad<'a>(buf: &[u8], offset: usize, damaged_until: usize, reason: &'static str) -> Step<'a> {
-    let zeros_after = buf.get(damaged_until..).unwrap_or_default().iter().all(|&b| b == 0);
-    Step::End(LogEnd::Bad { offset, damaged_until, reason, zeros_after })
+    let zeros_after = buf
+        .get(damaged_until..)
+        .unwrap_or_default()
+        .iter()
+        .all(|&b| b == 0);
+    Step::End(LogEnd::Bad {
+        offset,
+        damaged_until,
+        reason,
+        zeros_after,
+    })
 }
 
 #[cfg(test)]
@@ -277,8 +317,11 @@ mod tests {
     #[test]
     fn golden_log_zxids_follow_each_other() {
         let s = scan(LOG_1).unwrap();
-        let zxids: Vec<i64> =
-            s.entries.iter().map(|e| e.decode(&Limits::default()).unwrap().header.zxid).collect();
+        let zxids: Vec<i64> = s
+            .entries
+            .iter()
+            .map(|e| e.decode(&Limits::default()).unwrap().header.zxid)
+            .collect();
         assert_eq!(zxids.first(), Some(&1));
         assert!(zxids.windows(2).all(|w| w[1] == w[0] + 1));
     }
@@ -287,7 +330,12 @@ mod tests {
         let mut out = FileHeader::txn_log().encode().to_vec();
         for zxid in 1..=n {
             let entry = TxnEntry {
-                header: TxnHeader { client_id: 7, cxid: 1, zxid, time: 1000 },
+                header: TxnHeader {
+                    client_id: 7,
+                    cxid: 1,
+                    zxid,
+                    time: 1000,
+                },
                 txn: Txn::Create(CreateTxn {
                     path: format!("/n{zxid}"),
                     data: Some(b"data".to_vec()),
@@ -305,9 +353,21 @@ mod tests {
     #[test]
     fn framed_entry_matches_framing_the_serialized_bytes() {
         let entry = TxnEntry {
-            header: crate::proto::TxnHeader { client_id: 7, cxid: 3, zxid: 9, time: 1_700_000_000_000 },
-            txn: Txn::SetData(crate::proto::SetDataTxn { path: "/a".into(), data: Some(vec![7; 1500]), version: 4 }),
-            digest: Some(crate::proto::TxnDigest { version: 2, tree_digest: 12345 }),
+            header: crate::proto::TxnHeader {
+                client_id: 7,
+                cxid: 3,
+                zxid: 9,
+                time: 1_700_000_000_000,
+            },
+            txn: Txn::SetData(crate::proto::SetDataTxn {
+                path: "/a".into(),
+                data: Some(vec![7; 1500]),
+                version: 4,
+            }),
+            digest: Some(crate::proto::TxnDigest {
+                version: 2,
+                tree_digest: 12345,
+            }),
         };
         let mut expected = Vec::new();
         frame(&entry_bytes(&entry), &mut expected);
@@ -331,7 +391,17 @@ mod tests {
         torn.resize(log.len() + 100, 0);
         let s = scan(&torn).unwrap();
         assert_eq!(s.entries.len(), 2);
-        assert!(matches!(s.end, LogEnd::Bad { zeros_after: true, .. }), "{:?}", s.end);
+        assert!(
+            matches!(
+                s.end,
+                LogEnd::Bad {
+                    zeros_after: true,
+                    ..
+                }
+            ),
+            "{:?}",
+            s.end
+        );
     }
 
     #[test]
@@ -342,8 +412,16 @@ mod tests {
         let s = scan(&log).unwrap();
         assert_eq!(s.entries.len(), 1);
         match s.end {
-            LogEnd::Bad { offset, reason, zeros_after, .. } => {
-                assert_eq!((offset, reason, zeros_after), (second, "checksum mismatch", false));
+            LogEnd::Bad {
+                offset,
+                reason,
+                zeros_after,
+                ..
+            } => {
+                assert_eq!(
+                    (offset, reason, zeros_after),
+                    (second, "checksum mismatch", false)
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -357,7 +435,11 @@ mod tests {
         log[start..end].fill(0);
         let s = scan(&log).unwrap();
         assert_eq!(s.entries.len(), 1);
-        assert!(matches!(s.end, LogEnd::Bad { offset, zeros_after: false, .. } if offset == start), "{:?}", s.end);
+        assert!(
+            matches!(s.end, LogEnd::Bad { offset, zeros_after: false, .. } if offset == start),
+            "{:?}",
+            s.end
+        );
     }
 
     #[test]

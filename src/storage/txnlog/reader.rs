@@ -11,7 +11,10 @@ use crate::proto::TxnEntry;
 
 /// Decode limits for logged txns: as large as a log entry can be.
 pub fn limits() -> Limits {
-    Limits { max_frame: usize::MAX / 4, max_field: usize::MAX / 4 }
+    Limits {
+        max_frame: usize::MAX / 4,
+        max_field: usize::MAX / 4,
+    }
 }
 
 /// One entry with where it sits, for messages.
@@ -35,12 +38,22 @@ pub fn read(path: &Path) -> Result<DecodedLog, String> {
     let s = scan(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut entries = Vec::with_capacity(s.entries.len());
     for raw in &s.entries {
-        let entry = raw
-            .decode(&limits())
-            .map_err(|e| format!("{}: entry at offset {} does not decode: {e}", path.display(), raw.offset))?;
-        entries.push(Located { offset: raw.offset, entry });
+        let entry = raw.decode(&limits()).map_err(|e| {
+            format!(
+                "{}: entry at offset {} does not decode: {e}",
+                path.display(),
+                raw.offset
+            )
+        })?;
+        entries.push(Located {
+            offset: raw.offset,
+            entry,
+        });
     }
-    Ok(DecodedLog { entries, end: s.end })
+    Ok(DecodedLog {
+        entries,
+        end: s.end,
+    })
 }
 
 /// Overwrites `[from, until)` with zeros and syncs, so that every reader (Apache

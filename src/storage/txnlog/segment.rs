@@ -56,12 +56,25 @@ impl Segment {
     /// Creates `log.<first_zxid>` in `dir` with its header; fails if it exists.
     pub fn create(dir: &Path, name: &str, first_zxid: i64, prealloc: u64) -> io::Result<Segment> {
         let path = dir.join(name);
-        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
         let header = FileHeader::txn_log().encode();
         allocate(&file, 0, FILE_HEADER_LEN as u64)?;
         let map = map(&file)?;
         let len = FILE_HEADER_LEN as u64;
-        let mut seg = Segment { path, file, map, pos: 0, allocated: len, reserved: len, prealloc, first_zxid };
+        let mut seg = Segment {
+            path,
+            file,
+            map,
+            pos: 0,
+            allocated: len,
+            reserved: len,
+            prealloc,
+            first_zxid,
+        };
         seg.copy_in(&header)?;
         Ok(seg)
     }
@@ -129,7 +142,9 @@ impl Segment {
         let start = usize::try_from(self.pos).map_err(io::Error::other)?;
         let end = self.pos + bytes.len() as u64;
         if end > self.reserved {
-            return Err(io::Error::other("write beyond the reserved part of the log file"));
+            return Err(io::Error::other(
+                "write beyond the reserved part of the log file",
+            ));
         }
         let dest = self
             .map
@@ -160,11 +175,20 @@ const PAGE: u64 = 4096;
 /// Deallocates `[offset, offset + len)` without changing the file's length. Best effort:
 /// a file system without hole punching keeps the blocks, as before.
 fn release(file: &File, offset: u64, len: u64) {
-    let (Ok(off), Ok(len)) = (to_off(offset), to_off(len)) else { return };
+    let (Ok(off), Ok(len)) = (to_off(offset), to_off(len)) else {
+        return;
+    };
     // SAFETY: `fallocate` only reads its integer arguments; the descriptor is open and
     // owned by `file`. The range lies past every byte written through the map, which is
     // never written again.
-    let _ = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off, len) };
+    let _ = unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            off,
+            len,
+        )
+    };
 }
 
 /// Reserves real disk blocks for `[offset, offset + len)`, growing the file.
@@ -252,7 +276,11 @@ mod tests {
         assert!(held >= RESERVE_STEP, "{held} bytes held while open");
         drop(seg);
         let meta = std::fs::metadata(&path).unwrap();
-        assert!(meta.blocks() * 512 <= 64 * 1024, "{} bytes still held", meta.blocks() * 512);
+        assert!(
+            meta.blocks() * 512 <= 64 * 1024,
+            "{} bytes still held",
+            meta.blocks() * 512
+        );
         assert_eq!(meta.len(), 16 + (64 << 20));
         let bytes = std::fs::read(&path).unwrap();
         let s = scan(&bytes).unwrap();
@@ -262,7 +290,11 @@ mod tests {
     }
 
     fn tempdir() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("rzk-seg-{}-{}", std::process::id(), rand::random::<u64>()));
+        let d = std::env::temp_dir().join(format!(
+            "rzk-seg-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
         std::fs::create_dir_all(&d).unwrap();
         d
     }

@@ -33,7 +33,13 @@ pub struct LogWriter {
 
 impl LogWriter {
     pub fn new(dir: PathBuf, cfg: LogWriterConfig) -> LogWriter {
-        LogWriter { dir, cfg, current: None, rolled: Vec::new(), dir_dirty: false }
+        LogWriter {
+            dir,
+            cfg,
+            current: None,
+            rolled: Vec::new(),
+            dir_dirty: false,
+        }
     }
 
     /// Appends one entry; returns its size in the file.
@@ -45,7 +51,12 @@ impl LogWriter {
                 let zxid = entry.header.zxid;
                 tracing::info!("creating new log file: {}", log_name(zxid));
                 self.dir_dirty = true;
-                self.current.insert(Segment::create(&self.dir, &log_name(zxid), zxid, self.cfg.prealloc)?)
+                self.current.insert(Segment::create(
+                    &self.dir,
+                    &log_name(zxid),
+                    zxid,
+                    self.cfg.prealloc,
+                )?)
             }
         };
         seg.append(&framed)?;
@@ -80,7 +91,10 @@ impl LogWriter {
         }
         self.rolled.clear();
         self.dir_dirty = false;
-        let over = self.current.as_ref().is_some_and(|s| self.cfg.size_limit > 0 && s.len() > self.cfg.size_limit);
+        let over = self
+            .current
+            .as_ref()
+            .is_some_and(|s| self.cfg.size_limit > 0 && s.len() > self.cfg.size_limit);
         if over {
             self.roll();
         }
@@ -96,20 +110,29 @@ impl LogWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::{Txn, TxnHeader};
     use crate::storage::datadir::{list, LOG_PREFIX};
     use crate::storage::txnlog::reader::read;
-    use crate::proto::{Txn, TxnHeader};
 
     fn entry(zxid: i64) -> TxnEntry {
         TxnEntry {
-            header: TxnHeader { client_id: 1, cxid: 0, zxid, time: 5 },
+            header: TxnHeader {
+                client_id: 1,
+                cxid: 0,
+                zxid,
+                time: 5,
+            },
             txn: Txn::CreateSession { timeout_ms: 30_000 },
             digest: None,
         }
     }
 
     fn tempdir() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("rzk-lw-{}-{}", std::process::id(), rand::random::<u64>()));
+        let d = std::env::temp_dir().join(format!(
+            "rzk-lw-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
         std::fs::create_dir_all(&d).unwrap();
         d
     }
@@ -117,7 +140,11 @@ mod tests {
     #[test]
     fn rolls_open_a_file_named_after_the_next_zxid() {
         let dir = tempdir();
-        let cfg = LogWriterConfig { prealloc: 4096, force_sync: true, size_limit: 0 };
+        let cfg = LogWriterConfig {
+            prealloc: 4096,
+            force_sync: true,
+            size_limit: 0,
+        };
         let mut w = LogWriter::new(dir.clone(), cfg);
         for z in 1..=3 {
             w.append(&entry(z)).unwrap();
@@ -135,7 +162,14 @@ mod tests {
     #[test]
     fn each_file_synced_gives_one_fsync_time() {
         let dir = tempdir();
-        let mut w = LogWriter::new(dir.clone(), LogWriterConfig { prealloc: 4096, force_sync: true, size_limit: 0 });
+        let mut w = LogWriter::new(
+            dir.clone(),
+            LogWriterConfig {
+                prealloc: 4096,
+                force_sync: true,
+                size_limit: 0,
+            },
+        );
         let mut times = Vec::new();
         w.append(&entry(1)).unwrap();
         w.roll();
@@ -145,7 +179,14 @@ mod tests {
         w.append(&entry(3)).unwrap();
         w.commit_timed(&mut times).unwrap();
         assert_eq!(times.len(), 3);
-        let mut unsynced = LogWriter::new(dir.clone(), LogWriterConfig { prealloc: 4096, force_sync: false, size_limit: 0 });
+        let mut unsynced = LogWriter::new(
+            dir.clone(),
+            LogWriterConfig {
+                prealloc: 4096,
+                force_sync: false,
+                size_limit: 0,
+            },
+        );
         unsynced.append(&entry(4)).unwrap();
         unsynced.commit_timed(&mut times).unwrap();
         assert_eq!(times.len(), 3, "forceSync=no: no fsync, no time");
@@ -155,7 +196,11 @@ mod tests {
     #[test]
     fn size_limit_rolls_after_commit() {
         let dir = tempdir();
-        let cfg = LogWriterConfig { prealloc: 4096, force_sync: false, size_limit: 100 };
+        let cfg = LogWriterConfig {
+            prealloc: 4096,
+            force_sync: false,
+            size_limit: 100,
+        };
         let mut w = LogWriter::new(dir.clone(), cfg);
         for z in 1..=4 {
             w.append(&entry(z)).unwrap();

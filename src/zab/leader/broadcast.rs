@@ -19,16 +19,34 @@ impl Leader {
         let zxid = self.last_proposed.next();
         self.last_proposed = zxid;
         entry.header.zxid = zxid.0;
-        self.outstanding.insert(zxid, Proposal { entry: entry.clone(), acks: Default::default() });
+        self.outstanding.insert(
+            zxid,
+            Proposal {
+                entry: entry.clone(),
+                acks: Default::default(),
+            },
+        );
         for to in self.forwarding(false) {
-            self.send(to, Packet::Proposal { zxid, txn: entry.clone() });
+            self.send(
+                to,
+                Packet::Proposal {
+                    zxid,
+                    txn: entry.clone(),
+                },
+            );
         }
-        self.actions.push(Action::Persist { entries: vec![entry] });
+        self.actions.push(Action::Persist {
+            entries: vec![entry],
+        });
     }
 
     /// Learners that receive live traffic: followers (or observers) past LEADERINFO/sync.
     pub(super) fn forwarding(&self, observers: bool) -> Vec<ServerId> {
-        self.peers.iter().filter(|(_, p)| p.stage >= Stage::Syncing && p.observer == observers).map(|(s, _)| *s).collect()
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.stage >= Stage::Syncing && p.observer == observers)
+            .map(|(s, _)| *s)
+            .collect()
     }
 
     pub(super) fn ack(&mut self, from: ServerId, zxid: Zxid) {
@@ -67,7 +85,9 @@ impl Leader {
                 return;
             }
             let zxid = *zxid;
-            let Some(p) = self.outstanding.remove(&zxid) else { return };
+            let Some(p) = self.outstanding.remove(&zxid) else {
+                return;
+            };
             self.commit(zxid, p.entry);
         }
     }
@@ -78,7 +98,13 @@ impl Leader {
             self.send(to, Packet::Commit(zxid));
         }
         for to in self.forwarding(true) {
-            self.send(to, Packet::Inform { zxid, txn: entry.clone() });
+            self.send(
+                to,
+                Packet::Inform {
+                    zxid,
+                    txn: entry.clone(),
+                },
+            );
         }
         self.log.push_back(entry.clone());
         while self.log.len() > self.cfg.committed_log_max {

@@ -10,7 +10,14 @@ use crate::zab::{Action, EpochKind};
 impl Leader {
     pub(super) fn learner_info(&mut self, from: ServerId, zxid: Zxid, observer: bool) {
         // A new connection from a known sid replaces the old handler.
-        let peer = Peer { observer, stage: Stage::Info, last_heard: self.tick, last_zxid: None, resumed_upto: None, snap: false };
+        let peer = Peer {
+            observer,
+            stage: Stage::Info,
+            last_heard: self.tick,
+            last_zxid: None,
+            resumed_upto: None,
+            snap: false,
+        };
         self.peers.insert(from, peer);
         if self.phase == Phase::Discovery {
             self.info_from(from, zxid.epoch());
@@ -35,7 +42,10 @@ impl Leader {
 
     fn epoch_chosen(&mut self) {
         self.set_phase(Phase::EpochAcks);
-        self.actions.push(Action::SaveEpoch { kind: EpochKind::Accepted, epoch: self.epoch });
+        self.actions.push(Action::SaveEpoch {
+            kind: EpochKind::Accepted,
+            epoch: self.epoch,
+        });
         self.durable.accepted_epoch = self.epoch;
         let waiting: Vec<ServerId> = self.peers.keys().copied().collect();
         for sid in waiting {
@@ -50,11 +60,19 @@ impl Leader {
             p.stage = Stage::AckEpoch;
         }
         let zxid = Zxid::new(self.epoch, 0);
-        self.send(to, Packet::LeaderInfo { zxid, protocol: ZAB_PROTOCOL_VERSION });
+        self.send(
+            to,
+            Packet::LeaderInfo {
+                zxid,
+                protocol: ZAB_PROTOCOL_VERSION,
+            },
+        );
     }
 
     pub(super) fn ack_epoch(&mut self, from: ServerId, zxid: Zxid, epoch: i32) {
-        let Some(p) = self.peers.get_mut(&from) else { return };
+        let Some(p) = self.peers.get_mut(&from) else {
+            return;
+        };
         if p.stage != Stage::AckEpoch {
             return;
         }
@@ -62,7 +80,10 @@ impl Leader {
         if self.phase == Phase::EpochAcks {
             // `waitForEpochAck`: while the epoch is being agreed, a learner that is ahead
             // of the leader is refused (its handler dies; the leader carries on without it).
-            let ours = (i64::from(self.durable.current_epoch), self.durable.last_zxid);
+            let ours = (
+                i64::from(self.durable.current_epoch),
+                self.durable.last_zxid,
+            );
             if epoch != -1 && (i64::from(epoch), zxid) > ours {
                 self.peers.remove(&from);
                 return self.actions.push(Action::CloseLearner(from));
@@ -81,10 +102,17 @@ impl Leader {
             return;
         }
         self.set_phase(Phase::NewLeaderAcks);
-        self.actions.push(Action::SaveEpoch { kind: EpochKind::Current, epoch: self.epoch });
+        self.actions.push(Action::SaveEpoch {
+            kind: EpochKind::Current,
+            epoch: self.epoch,
+        });
         self.durable.current_epoch = self.epoch;
-        let acked: Vec<ServerId> =
-            self.peers.iter().filter(|(_, p)| p.last_zxid.is_some()).map(|(s, _)| *s).collect();
+        let acked: Vec<ServerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.last_zxid.is_some())
+            .map(|(s, _)| *s)
+            .collect();
         for sid in acked {
             self.sync_learner(sid);
         }
@@ -93,8 +121,12 @@ impl Leader {
 
     /// `syncFollower` + `startForwarding` + NEWLEADER, in that order on the wire.
     fn sync_learner(&mut self, to: ServerId) {
-        let Some(p) = self.peers.get_mut(&to) else { return };
-        let (Some(peer_last), observer) = (p.last_zxid, p.observer) else { return };
+        let Some(p) = self.peers.get_mut(&to) else {
+            return;
+        };
+        let (Some(peer_last), observer) = (p.last_zxid, p.observer) else {
+            return;
+        };
         p.stage = Stage::Syncing;
         // A learner rejoining this leader may already hold some of its proposals in
         // flight (and may have ACKed them): resume after them instead of truncating
@@ -104,7 +136,10 @@ impl Leader {
             p.resumed_upto = Some(peer_last);
         }
         let plan = if resumed {
-            SyncPlan { start: SyncStart::Diff(peer_last), proposals: vec![] }
+            SyncPlan {
+                start: SyncStart::Diff(peer_last),
+                proposals: vec![],
+            }
         } else {
             plan_sync(&self.log, self.committed, peer_last)
         };
@@ -124,18 +159,36 @@ impl Leader {
         }
         if !observer {
             let after = if resumed { peer_last } else { Zxid::ZERO };
-            let inflight: Vec<_> = self.outstanding.range(after.next()..).map(|(_, p)| p.entry.clone()).collect();
+            let inflight: Vec<_> = self
+                .outstanding
+                .range(after.next()..)
+                .map(|(_, p)| p.entry.clone())
+                .collect();
             for e in inflight {
-                self.send(to, Packet::Proposal { zxid: Zxid(e.header.zxid), txn: e });
+                self.send(
+                    to,
+                    Packet::Proposal {
+                        zxid: Zxid(e.header.zxid),
+                        txn: e,
+                    },
+                );
             }
         }
         let config = Some(self.cfg.config_text.clone());
-        self.send(to, Packet::NewLeader { zxid: Zxid::new(self.epoch, 0), config });
+        self.send(
+            to,
+            Packet::NewLeader {
+                zxid: Zxid::new(self.epoch, 0),
+                config,
+            },
+        );
     }
 
     /// An ACK of NEWLEADER (counter 0 of the new epoch).
     pub(super) fn newleader_ack(&mut self, from: ServerId) {
-        let Some(p) = self.peers.get_mut(&from) else { return };
+        let Some(p) = self.peers.get_mut(&from) else {
+            return;
+        };
         if p.stage != Stage::Syncing {
             return;
         }
@@ -180,8 +233,12 @@ impl Leader {
         // SNAP, one that synced in this epoch already an empty DIFF.
         self.committed = self.committed.max(Zxid::new(self.epoch, 0));
         self.actions.push(Action::Established { epoch: self.epoch });
-        let synced: Vec<ServerId> =
-            self.peers.iter().filter(|(_, p)| p.stage == Stage::Synced).map(|(s, _)| *s).collect();
+        let synced: Vec<ServerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.stage == Stage::Synced)
+            .map(|(s, _)| *s)
+            .collect();
         for sid in synced {
             self.up_to_date(sid);
         }

@@ -157,14 +157,21 @@ impl Leader {
     /// `LearnerSyncThrottler.getSyncInProgress` of the SNAP or the DIFF throttler:
     /// learners between their sync packets and their NEWLEADER ACK.
     fn syncs_in_progress(&self, snap: bool) -> i64 {
-        self.peers.values().filter(|p| p.stage == Stage::Syncing && p.snap == snap).count() as i64
+        self.peers
+            .values()
+            .filter(|p| p.stage == Stage::Syncing && p.snap == snap)
+            .count() as i64
     }
 
     /// `INFLIGHT_SNAP_COUNT` / `INFLIGHT_DIFF_COUNT`, sampled when a sync begins and
     /// when it ends (`LearnerHandler.run`).
     fn sample_syncs(&mut self, snap: bool) {
         let n = self.syncs_in_progress(snap);
-        let m = if snap { Basic::InflightSnapCount } else { Basic::InflightDiffCount };
+        let m = if snap {
+            Basic::InflightSnapCount
+        } else {
+            Basic::InflightDiffCount
+        };
         self.samples.push(Sample::Basic(m, n));
     }
 
@@ -195,7 +202,10 @@ impl Leader {
         let followers = self.forwarding(false);
         LearnerCounts {
             learners: self.peers.len(),
-            synced_non_voting_followers: followers.iter().filter(|s| !self.cfg.voters.contains(s)).count(),
+            synced_non_voting_followers: followers
+                .iter()
+                .filter(|s| !self.cfg.voters.contains(s))
+                .count(),
             synced_followers: followers.len(),
             synced_observers: self.forwarding(true).len(),
             pending_syncs: self
@@ -233,11 +243,21 @@ impl Leader {
             Packet::AckEpoch { zxid, epoch } => self.ack_epoch(from, zxid, epoch),
             Packet::Ack(z) => self.ack(from, z),
             Packet::Request(req) => self.actions.push(Action::Request { from, req }),
-            Packet::Ping { touches: Some(t), .. } if !t.is_empty() => {
-                self.actions.push(Action::TouchSessions { from, touches: t });
+            Packet::Ping {
+                touches: Some(t), ..
+            } if !t.is_empty() => {
+                self.actions
+                    .push(Action::TouchSessions { from, touches: t });
             }
-            Packet::RevalidateAsk { session, timeout_ms } => {
-                self.actions.push(Action::Revalidate { from, session, timeout_ms });
+            Packet::RevalidateAsk {
+                session,
+                timeout_ms,
+            } => {
+                self.actions.push(Action::Revalidate {
+                    from,
+                    session,
+                    timeout_ms,
+                });
             }
             _ => {}
         }
@@ -275,11 +295,16 @@ impl Leader {
     /// `LearnerHandler`'s socket timeout: initLimit while syncing, syncLimit after.
     fn drop_silent_learners(&mut self) {
         let tick = self.tick;
-        let (init, sync) = (u64::from(self.cfg.init_limit), u64::from(self.cfg.sync_limit));
+        let (init, sync) = (
+            u64::from(self.cfg.init_limit),
+            u64::from(self.cfg.sync_limit),
+        );
         let silent: Vec<ServerId> = self
             .peers
             .iter()
-            .filter(|(_, p)| tick - p.last_heard > if p.stage == Stage::Active { sync } else { init })
+            .filter(|(_, p)| {
+                tick - p.last_heard > if p.stage == Stage::Active { sync } else { init }
+            })
             .map(|(s, _)| *s)
             .collect();
         for sid in silent {
@@ -292,7 +317,9 @@ impl Leader {
         let mut s: BTreeSet<ServerId> = self
             .peers
             .iter()
-            .filter(|(sid, p)| !p.observer && p.stage >= Stage::Synced && self.cfg.voters.contains(sid))
+            .filter(|(sid, p)| {
+                !p.observer && p.stage >= Stage::Synced && self.cfg.voters.contains(sid)
+            })
             .map(|(sid, _)| *sid)
             .collect();
         s.insert(self.cfg.my_id);
@@ -301,9 +328,20 @@ impl Leader {
 
     fn ping_all(&mut self) {
         let z = self.last_proposed;
-        let to: Vec<ServerId> = self.peers.iter().filter(|(_, p)| p.stage >= Stage::Syncing).map(|(s, _)| *s).collect();
+        let to: Vec<ServerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.stage >= Stage::Syncing)
+            .map(|(s, _)| *s)
+            .collect();
         for sid in to {
-            self.send(sid, Packet::Ping { zxid: z, touches: None });
+            self.send(
+                sid,
+                Packet::Ping {
+                    zxid: z,
+                    touches: None,
+                },
+            );
         }
     }
 }
