@@ -274,3 +274,30 @@ async fn bytes_received_count_counts_every_four_letter_word_and_frames_that_do_n
     srv.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `srvr`'s `Received:` line for one fresh server after `words`, the `srvr` asking
+/// included.
+async fn received_after(dir: &Path, extra: &str, words: &[&str]) -> String {
+    let srv = start(dir, extra).await;
+    for word in words {
+        four_letter(srv.addr, word).await;
+    }
+    let srvr = four_letter(srv.addr, "srvr").await;
+    srv.stop().await;
+    srvr.lines()
+        .find(|l| l.starts_with("Received: "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_four_letter_word_is_a_packet_received() {
+    let dir = fresh_dir();
+    // `checkFourLetterWord`'s `packetReceived(4)` counts in `ServerStats` too, for the
+    // words answered without the server's state and for the ones the whitelist refuses.
+    let all = received_after(&dir, "", &["ruok", "gtmk", "envi", "srvr"]).await;
+    assert_eq!(all, "Received: 5");
+    let refused = received_after(&dir, "4lw.commands.whitelist=srvr", &["conf", "ruok"]).await;
+    assert_eq!(refused, "Received: 3");
+    let _ = std::fs::remove_dir_all(dir);
+}

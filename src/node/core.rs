@@ -266,7 +266,11 @@ impl Core {
                 self.conns.insert(conn, c);
             }
             Input::Connect { conn, req, bytes } => {
-                self.record_received(bytes);
+                // `NIOServerCnxn.readLength` closes the connection before counting the
+                // packet when the server is not running.
+                if self.serving {
+                    self.record_received(bytes);
+                }
                 self.handle_connect(conn, req)
             }
             Input::Request {
@@ -281,6 +285,7 @@ impl Core {
             Input::Closed { conn } => self.handle_closed(conn),
             Input::Tick => self.handle_tick(),
             Input::Persisted { upto } => self.handle_persisted(upto),
+            Input::WordReceived { conn } => self.count_word(conn),
             Input::Samples(samples) => samples
                 .into_iter()
                 .for_each(|x| self.stats.recorded.record(x)),

@@ -37,16 +37,21 @@ impl Query {
 }
 
 impl Core {
+    /// `NIOServerCnxn.checkFourLetterWord`: `packetReceived(4)`, for every known word,
+    /// enabled or not.
+    pub(super) fn count_word(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.stats.packets_received += 1;
+            self.stats.packets_received += 1;
+            self.stats
+                .recorded
+                .count(super::recorded::Counter::BytesReceivedCount, 4);
+        }
+    }
+
     pub fn answer_query(&mut self, q: Query) -> ServerSnapshot {
         if let Some(conn) = q.four_letter_conn {
-            if let Some(c) = self.conns.get_mut(&conn) {
-                c.stats.packets_received += 1;
-                self.stats.packets_received += 1;
-                // `NIOServerCnxn.checkFourLetterWord`: `packetReceived(4)`.
-                self.stats
-                    .recorded
-                    .count(super::recorded::Counter::BytesReceivedCount, 4);
-            }
+            self.count_word(conn);
         }
         match q.reset {
             Reset::None => {}

@@ -343,3 +343,16 @@ fn auth_packets_do_not_enter_prep_and_learners_have_no_prep() {
     );
     assert_eq!(l.stats.recorded.counter(Counter::ConnectionRequestCount), 1);
 }
+
+#[test]
+fn a_connect_request_is_counted_as_bytes_received_only_while_serving() {
+    // `NIOServerCnxn.readLength` closes the connection of a server that is not running
+    // before its packet is counted.
+    let mut l = core();
+    l.set_role(super::Role::Following);
+    connect(&mut l, 1, 0, vec![0; 16]);
+    assert_eq!(l.stats.recorded.counter(Counter::BytesReceivedCount), 0);
+    l.start_serving(0);
+    connect(&mut l, 2, 0, vec![0; 16]);
+    assert_eq!(l.stats.recorded.counter(Counter::BytesReceivedCount), 49);
+}

@@ -105,6 +105,9 @@ pub enum Input {
     SyncDone,
     /// Metric values recorded by a shell (the log writer's fsync times, …).
     Samples(Vec<recorded::Sample>),
+    /// A four-letter word the connection's shell answers without the core's state
+    /// (`ruok`, `envi`, a refused word…): counted as a received packet all the same.
+    WordReceived { conn: ConnId },
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -161,7 +161,7 @@ impl Reader<'_> {
                 .as_ref()
                 .is_some_and(|ops| crate::ops::words::asks_the_core(ops, &word))
             {
-                received(self.core, 4).await;
+                let _ = send(self.core, Input::WordReceived { conn: self.conn }).await;
             }
             let text = four_letter_answer(&mut rd, self.conn, &word, self.cfg).await?;
             let _ = four_letter_out.send(Out::Frame(text.into())).await;
