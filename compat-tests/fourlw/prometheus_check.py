@@ -70,6 +70,12 @@ def main():
         s = zkclient.populate(host, int(p))
         up = wait_for("the scrape", lambda: any(r["value"][1] == "1" for r in query(base, 'up{job="rzk"}')), 60)
         check("prometheus scrapes the target", up)
+        # A scrape may land while the client is still populating: wait for one after it.
+        def at_least(expr, n):
+            r = query(base, expr)
+            return bool(r) and float(r[0]["value"][1]) >= n
+        wait_for("a scrape after the writes", lambda: at_least('znode_count{job="rzk"}', 7)
+                 and at_least('updatelatency_count{job="rzk"}', 2), 30)
         wait_for("readlatency", lambda: query(base, 'readlatency_count{job="rzk"}'), 20)
         z = query(base, 'znode_count{job="rzk"}')
         check("znode_count", bool(z) and float(z[0]["value"][1]) >= 7, repr(z))

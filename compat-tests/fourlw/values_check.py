@@ -76,6 +76,12 @@ def close_session(s):
     try:
         while struct.unpack(">i", s._read_frame()[:4])[0] != s.xid:
             pass
+        # The server closes the connection after the reply; closing ours first would
+        # make Java count a dropped connection, or not, depending on which close it
+        # reads first.
+        s.sock.settimeout(5)
+        while s.sock.recv(4096):
+            pass
     except (EOFError, OSError):
         pass
     s.close()
