@@ -44,6 +44,8 @@ pub struct Config {
     pub max_client_cnxns: u32,
     pub four_letter_words: FourLetterWhitelist,
     pub extended_types: bool,
+    /// `zookeeper.digest.enabled`: txns are proposed and logged with the tree digest.
+    pub digest_enabled: bool,
     pub super_digest: Option<String>,
     pub sasl_enabled: bool,
     pub jaas_config: Option<PathBuf>,
@@ -305,6 +307,7 @@ fn build(r: &Reader) -> Result<Config, ConfigError> {
         max_client_cnxns: r.num("maxClientCnxns", 60)?,
         four_letter_words: whitelist(r),
         extended_types: r.prop_bool("zookeeper.extendedTypesEnabled", false),
+        digest_enabled: r.prop_bool("zookeeper.digest.enabled", true),
         super_digest: r.prop("zookeeper.DigestAuthenticationProvider.superDigest"),
         sasl_enabled: sasl_enabled(r),
         jaas_config: r.prop("java.security.auth.login.config").map(PathBuf::from),

@@ -21,6 +21,8 @@ pub struct CoreConfig {
     pub min_session_timeout_ms: i32,
     pub max_session_timeout_ms: i32,
     pub extended_types: bool,
+    /// `zookeeper.digest.enabled`: each txn carries the tree digest once it is applied.
+    pub digest_enabled: bool,
     pub super_digest: Option<String>,
     /// DIGEST-MD5 users from the JAAS `Server` section; `None` when SASL is not set up.
     pub sasl_users: Option<BTreeMap<String, String>>,
@@ -60,6 +62,7 @@ impl CoreConfig {
             min_session_timeout_ms: c.min_session_timeout_ms,
             max_session_timeout_ms: c.max_session_timeout_ms,
             extended_types: c.extended_types,
+            digest_enabled: c.digest_enabled,
             super_digest: c.super_digest.clone(),
             sasl_users,
             sasl_gssapi: None,

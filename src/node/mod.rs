@@ -34,6 +34,8 @@ pub mod restore;
 mod sessions;
 pub mod snapshot;
 pub mod stats;
+#[cfg(test)]
+mod txn_digest_tests;
 mod writes;
 
 pub use self::core::{Core, CoreConfig};

@@ -8,11 +8,11 @@ use super::ConnId;
 use crate::pipeline::acl::check_acl;
 use crate::pipeline::prep::RequestCtx;
 use crate::proto::{
-    perms, Acl, EventType, Request, SessionId, Txn, TxnEntry, TxnHeader, WatcherEvent,
+    perms, Acl, EventType, Request, SessionId, Txn, TxnDigest, TxnEntry, TxnHeader, WatcherEvent,
     KEEPER_STATE_SYNC_CONNECTED,
 };
-use crate::tree::DataTree;
 use crate::tree::TxnResult;
+use crate::tree::{DataTree, DIGEST_VERSION};
 use std::collections::BTreeMap;
 use tracing::error;
 
@@ -34,10 +34,16 @@ impl Core {
             self.record_prep(self.now_mono_ms, !matches!(origin, Origin::Remote));
         }
         self.record_changes();
+        // `PrepRequestProcessor` stamps every txn with the digest the tree will have
+        // once it is applied (`Request.setTxnDigest`).
+        let digest = self.cfg.digest_enabled.then(|| TxnDigest {
+            version: DIGEST_VERSION,
+            tree_digest: self.prep.tree_digest(&self.tree),
+        });
         let entry = TxnEntry {
             header,
             txn,
-            digest: None,
+            digest,
         };
         if self.role == super::quorum::Role::Leading {
             if !matches!(origin, Origin::Request { .. }) {

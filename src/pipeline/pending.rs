@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::pipeline::view::NodeRecord;
+use crate::tree::NodeDigest;
 
 /// One prepared change (`ChangeRecord`): the node as it will be after the txn with
 /// `zxid` is applied, `None` when that txn deletes it.
@@ -17,6 +18,8 @@ pub struct Change {
     pub zxid: i64,
     pub path: String,
     pub node: Option<NodeRecord>,
+    /// The node's digest parts after the change (`None` when deleted).
+    pub digest: Option<NodeDigest>,
 }
 
 /// The changes in order, each with a sequence number that grows by one from the front
@@ -32,6 +35,9 @@ pub struct Pending {
     /// Changes added and removed by `applied` since the last `take_counts`
     /// (`OUTSTANDING_CHANGES_QUEUED` / `_REMOVED`; a rollback removes without counting).
     counts: (u64, u64),
+    /// The tree digest once every change here is applied (`precalculatedDigest.treeDigest`
+    /// of the last change); the committed tree's own when none is pending.
+    tree_digest: i64,
 }
 
 /// What `Pending::checkpoint` remembers, to undo a failed multi.
@@ -39,6 +45,7 @@ pub struct Pending {
 pub struct Checkpoint {
     len: usize,
     latest: BTreeMap<String, u64>,
+    tree_digest: i64,
 }
 
 impl Pending {
@@ -65,8 +72,15 @@ impl Pending {
         self.list.is_empty()
     }
 
-    /// `addChangeRecord`.
-    pub fn add(&mut self, change: Change) {
+    /// The tree digest after every pending change, if any is pending
+    /// (`PrepRequestProcessor.getCurrentTreeDigest`, with the tree's as the fallback).
+    pub fn tree_digest(&self) -> Option<i64> {
+        (!self.list.is_empty()).then_some(self.tree_digest)
+    }
+
+    /// `addChangeRecord`, with the tree digest once this change is applied too.
+    pub fn add(&mut self, change: Change, tree_digest: i64) {
+        self.tree_digest = tree_digest;
         let seq = self.front_seq + self.list.len() as u64;
         self.counts.0 += 1;
         match self.latest.get_mut(change.path.as_str()) {
@@ -108,6 +122,7 @@ impl Pending {
         Checkpoint {
             len: self.list.len(),
             latest: self.latest.clone(),
+            tree_digest: self.tree_digest,
         }
     }
 
@@ -115,6 +130,7 @@ impl Pending {
     pub fn rollback(&mut self, cp: Checkpoint) {
         self.list.truncate(cp.len);
         self.latest = cp.latest;
+        self.tree_digest = cp.tree_digest;
     }
 }
 
@@ -141,14 +157,15 @@ mod tests {
             zxid,
             path: path.to_string(),
             node: n,
+            digest: None,
         }
     }
 
     #[test]
     fn latest_change_per_path_wins() {
         let mut p = Pending::new();
-        p.add(change(1, "/a", node(0)));
-        p.add(change(2, "/a", node(1)));
+        p.add(change(1, "/a", node(0)), 0);
+        p.add(change(2, "/a", node(1)), 0);
         assert_eq!(p.get("/a"), Some(&change(2, "/a", node(1))));
         assert_eq!(p.len(), 2);
     }
@@ -156,8 +173,8 @@ mod tests {
     #[test]
     fn applying_an_old_change_keeps_the_newer_one() {
         let mut p = Pending::new();
-        p.add(change(1, "/a", node(0)));
-        p.add(change(2, "/a", None));
+        p.add(change(1, "/a", node(0)), 0);
+        p.add(change(2, "/a", None), 0);
         p.applied(1);
         assert_eq!(p.get("/a"), Some(&change(2, "/a", None)));
         p.applied(2);
@@ -168,10 +185,10 @@ mod tests {
     #[test]
     fn rollback_restores_what_the_checkpoint_saw() {
         let mut p = Pending::new();
-        p.add(change(1, "/a", node(0)));
+        p.add(change(1, "/a", node(0)), 0);
         let cp = p.checkpoint();
-        p.add(change(2, "/a", node(5)));
-        p.add(change(2, "/b", node(0)));
+        p.add(change(2, "/a", node(5)), 0);
+        p.add(change(2, "/b", node(0)), 0);
         p.rollback(cp);
         assert_eq!(p.get("/a"), Some(&change(1, "/a", node(0))));
         assert_eq!(p.get("/b"), None);
@@ -181,10 +198,10 @@ mod tests {
     #[test]
     fn counts_adds_and_applied_removals_but_not_rollbacks() {
         let mut p = Pending::new();
-        p.add(change(1, "", node(0)));
-        p.add(change(1, "/a", node(0)));
+        p.add(change(1, "", node(0)), 0);
+        p.add(change(1, "/a", node(0)), 0);
         let cp = p.checkpoint();
-        p.add(change(2, "/b", node(0)));
+        p.add(change(2, "/b", node(0)), 0);
         p.rollback(cp);
         assert_eq!(p.take_counts(), (3, 0));
         p.applied(1);

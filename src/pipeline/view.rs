@@ -6,6 +6,7 @@
 //! of pending changes.
 
 use crate::proto::{Acl, StatPersisted};
+use crate::tree::NodeDigest;
 
 /// A committed node as prep needs it (`ChangeRecord` without the pending part).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,4 +29,11 @@ pub trait TreeView {
     /// The longest prefix of `path` (itself included) that has a quota node under
     /// `/zookeeper/quota` (`DataTree.getMaxPrefixWithQuota`), if any.
     fn max_prefix_with_quota(&self, path: &str) -> Option<String>;
+    /// The committed node's digest parts (`DigestCalculator.calculateDigest`).
+    fn node_digest(&self, path: &str) -> Option<NodeDigest> {
+        let node = self.node(path)?;
+        Some(NodeDigest::of(path, self.data(path).as_deref(), &node.stat))
+    }
+    /// The committed tree's digest (`DataTree.getTreeDigest`).
+    fn tree_digest(&self) -> i64;
 }

@@ -16,18 +16,50 @@ const EXCLUDED_SUBTREE: &str = "/zookeeper/";
 
 /// The digest value of one node (`DigestCalculator.calculateDigest`).
 pub fn node_digest(path: &str, data: Option<&[u8]>, stat: &StatPersisted) -> u32 {
-    if path.starts_with(EXCLUDED_SUBTREE) {
-        return 0;
+    NodeDigest::of(path, data, stat).value
+}
+
+/// One node's digest value, with the CRC of its path and data kept apart, so a change
+/// that leaves the data alone (a parent's new child, an ACL version) is hashed again
+/// from the stat alone. Request preparation keeps one per pending change, as
+/// `ChangeRecord.precalculatedDigest` does, to compute the tree digest each txn is
+/// proposed with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeDigest {
+    /// CRC-32 of the path and data.
+    pub prefix: u32,
+    pub value: u32,
+}
+
+impl NodeDigest {
+    pub fn of(path: &str, data: Option<&[u8]>, stat: &StatPersisted) -> NodeDigest {
+        NodeDigest::with_stat(path, Self::prefix_of(path, data), stat)
     }
-    // The root is reachable as both "" and "/"; Java always hashes it as "".
-    let path = if path == "/" { "" } else { path };
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(path.as_bytes());
-    if let Some(data) = data {
-        hasher.update(data);
+
+    /// The CRC of the path (the root's as "") and the data.
+    pub fn prefix_of(path: &str, data: Option<&[u8]>) -> u32 {
+        let path = if path == "/" { "" } else { path };
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(path.as_bytes());
+        if let Some(data) = data {
+            hasher.update(data);
+        }
+        hasher.finalize()
     }
-    hasher.update(&stat_block(stat));
-    hasher.finalize()
+
+    /// The value for a node with this path and data `prefix` and this stat.
+    pub fn with_stat(path: &str, prefix: u32, stat: &StatPersisted) -> NodeDigest {
+        // Nodes below `/zookeeper/` are left out of the tree digest.
+        if path.starts_with(EXCLUDED_SUBTREE) {
+            return NodeDigest { prefix, value: 0 };
+        }
+        let mut hasher = crc32fast::Hasher::new_with_initial(prefix);
+        hasher.update(&stat_block(stat));
+        NodeDigest {
+            prefix,
+            value: hasher.finalize(),
+        }
+    }
 }
 
 /// The stat fields in digest order, which is not `StatPersisted`'s field order.
@@ -99,6 +131,21 @@ mod tests {
         };
         let block = stat_block(&stat);
         assert_eq!(&block[16..24], &0x0102i64.to_be_bytes());
+    }
+
+    #[test]
+    fn a_kept_prefix_gives_the_whole_value() {
+        let stat = StatPersisted {
+            czxid: 7,
+            version: 3,
+            ..Default::default()
+        };
+        let d = NodeDigest::of("/a/b", Some(b"data"), &stat);
+        assert_eq!(d, NodeDigest::with_stat("/a/b", d.prefix, &stat));
+        let mut whole = crc32fast::Hasher::new();
+        whole.update(b"/a/bdata");
+        whole.update(&stat_block(&stat));
+        assert_eq!(d.value, whole.finalize());
     }
 
     #[test]

@@ -43,7 +43,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::proto::{Acl, ErrorCode, EventType, Stat, StatPersisted};
 
 pub use acl_cache::{AclCache, OPEN_ACL_REF};
-pub use digest::{node_digest, DIGEST_VERSION};
+pub use digest::{node_digest, NodeDigest, DIGEST_VERSION};
 pub use load::{LoadError, TreeLoader};
 pub use node::Node;
 pub use quota::{limit_path, stat_path, StatsTrack, LIMIT_NODE, QUOTA_ZOOKEEPER, STAT_NODE};

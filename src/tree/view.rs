@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::pipeline::view::{NodeRecord, TreeView};
 use crate::proto::{Acl, Stat};
 
+use super::digest::NodeDigest;
 use super::node::Node;
 use super::DataTree;
 
@@ -134,6 +135,15 @@ impl TreeView for DataTree {
 
     fn ephemerals(&self, session: i64) -> Vec<String> {
         DataTree::ephemerals(self, session)
+    }
+
+    fn node_digest(&self, path: &str) -> Option<NodeDigest> {
+        let node = self.get(path)?;
+        Some(NodeDigest::of(path, node.data, &node.stat))
+    }
+
+    fn tree_digest(&self) -> i64 {
+        self.digest()
     }
 
     fn max_prefix_with_quota(&self, path: &str) -> Option<String> {

@@ -1,6 +1,6 @@
 //! create, create2, createContainer and createTTL (`PrepRequestProcessor.pRequest2TxnCreate`).
 
-use super::{quota, Cursor, OwnerKind, Step};
+use super::{quota, Cursor, NewData, OwnerKind, Step};
 use crate::pipeline::acl::fixup_acl;
 use crate::pipeline::path::{parent_for_create, validate_path};
 use crate::pipeline::view::NodeRecord;
@@ -117,7 +117,7 @@ impl Cursor<'_> {
         parent.num_children = parent.num_children.wrapping_add(1);
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
         parent.stat.pzxid = zxid;
-        self.record_change(&accepted.parent, Some(parent));
+        self.record_change(&accepted.parent, Some(parent), NewData::Same);
         let owner = pending_owner(accepted.mode, args.ttl, self.ctx.session);
         let stat = StatPersisted {
             czxid: zxid,
@@ -134,7 +134,11 @@ impl Cursor<'_> {
             num_children: 0,
             data_len,
         };
-        self.record_change(&accepted.path, Some(node));
+        self.record_change(
+            &accepted.path,
+            Some(node),
+            NewData::Set(args.data.as_deref()),
+        );
     }
 }
 

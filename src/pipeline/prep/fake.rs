@@ -109,6 +109,9 @@ impl FakeTree {
 }
 
 impl TreeView for FakeTree {
+    fn tree_digest(&self) -> i64 {
+        0
+    }
     fn node(&self, path: &str) -> Option<NodeRecord> {
         self.nodes.get(path).map(|(r, _)| r.clone())
     }

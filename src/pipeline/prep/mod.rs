@@ -20,6 +20,7 @@ use crate::pipeline::path::tree_key;
 use crate::pipeline::pending::{Change, Pending};
 use crate::pipeline::view::{NodeRecord, TreeView};
 use crate::proto::{ErrorCode, Id, Request, Txn, CONTAINER_OWNER, TTL_OWNER_MASK};
+use crate::tree::NodeDigest;
 
 /// Server settings preparation depends on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,6 +58,14 @@ pub struct Prep {
     cfg: PrepConfig,
     schemes: AuthSchemes,
     pending: Pending,
+}
+
+/// The data a change leaves its node with, for the node's digest.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum NewData<'d> {
+    /// As before the change.
+    Same,
+    Set(Option<&'d [u8]>),
 }
 
 /// Why one step failed.
@@ -128,6 +137,14 @@ impl Prep {
     /// The txn with this zxid has been applied to the tree.
     pub fn applied(&mut self, zxid: i64) {
         self.pending.applied(zxid);
+    }
+
+    /// The tree digest once every prepared txn is applied: what the txn prepared last
+    /// is proposed and logged with (`TxnDigest`).
+    pub fn tree_digest(&self, view: &dyn TreeView) -> i64 {
+        self.pending
+            .tree_digest()
+            .unwrap_or_else(|| view.tree_digest())
     }
 
     /// Changes queued and removed since the last call (`Pending::take_counts`).
@@ -205,13 +222,34 @@ impl Cursor<'_> {
         }
     }
 
-    /// `addChangeRecord` with this request's zxid.
-    fn record_change(&mut self, path: &str, node: Option<NodeRecord>) {
-        self.pending.add(Change {
+    /// `addChangeRecord` with this request's zxid, and `precalculateDigest`: the
+    /// node's digest after the change, and the tree's once it is applied.
+    fn record_change(&mut self, path: &str, node: Option<NodeRecord>, data: NewData) {
+        let old = match self.pending.get(path) {
+            Some(change) => change.digest,
+            None => self.view.node_digest(tree_key(path)),
+        };
+        let digest = node.as_ref().map(|n| {
+            let prefix = match (data, old) {
+                (NewData::Set(d), _) => NodeDigest::prefix_of(path, d),
+                (NewData::Same, Some(old)) => old.prefix,
+                (NewData::Same, None) => NodeDigest::prefix_of(path, None),
+            };
+            NodeDigest::with_stat(path, prefix, &n.stat)
+        });
+        let value = |d: Option<NodeDigest>| i64::from(d.map_or(0, |d| d.value));
+        let before = self
+            .pending
+            .tree_digest()
+            .unwrap_or_else(|| self.view.tree_digest());
+        let after = before.wrapping_sub(value(old)).wrapping_add(value(digest));
+        let change = Change {
             zxid: self.ctx.zxid,
             path: path.to_string(),
             node,
-        });
+            digest,
+        };
+        self.pending.add(change, after);
     }
 
     fn owner_kind(&self, owner: i64) -> Step<OwnerKind> {

@@ -1,7 +1,7 @@
 //! delete, deleteContainer, setData, setACL and check: the requests that change or
 //! inspect an existing node (the matching cases of `PrepRequestProcessor.pRequest2Txn`).
 
-use super::{check_and_inc_version, quota, Cursor, OwnerKind, Step};
+use super::{check_and_inc_version, quota, Cursor, NewData, OwnerKind, Step};
 use crate::pipeline::acl::fixup_acl;
 use crate::pipeline::path::{parent_for_delete, validate_path};
 use crate::pipeline::view::NodeRecord;
@@ -49,8 +49,8 @@ impl Cursor<'_> {
     fn record_delete(&mut self, parent: &str, mut parent_rec: NodeRecord, path: &str) {
         parent_rec.num_children = parent_rec.num_children.wrapping_sub(1);
         parent_rec.stat.pzxid = self.ctx.zxid;
-        self.record_change(parent, Some(parent_rec));
-        self.record_change(path, None);
+        self.record_change(parent, Some(parent_rec), NewData::Same);
+        self.record_change(path, None, NewData::Same);
     }
 
     pub(super) fn set_data(&mut self, r: &SetDataRequest) -> Step<Txn> {
@@ -65,7 +65,7 @@ impl Cursor<'_> {
         node.stat.mtime = self.ctx.time;
         node.stat.mzxid = self.ctx.zxid;
         node.data_len = new_len;
-        self.record_change(&r.path, Some(node));
+        self.record_change(&r.path, Some(node), NewData::Set(r.data.as_deref()));
         Ok(Txn::SetData(SetDataTxn {
             path: r.path.clone(),
             data: r.data.clone(),
@@ -83,7 +83,7 @@ impl Cursor<'_> {
         self.require(&node, perms::ADMIN)?;
         let version = check_and_inc_version(node.stat.aversion, r.version)?;
         node.stat.aversion = version;
-        self.record_change(&r.path, Some(node));
+        self.record_change(&r.path, Some(node), NewData::Same);
         Ok(Txn::SetAcl(SetAclTxn {
             path: r.path.clone(),
             acl,

@@ -1,7 +1,7 @@
 //! closeSession: the txn that deletes a session's ephemerals
 //! (the `OpCode.closeSession` case of `PrepRequestProcessor.pRequest2Txn`).
 
-use super::{Cursor, Step};
+use super::{Cursor, NewData, Step};
 use crate::pipeline::java_set::{spread_hash, JavaHashSet};
 use crate::pipeline::path::{parent_for_delete, tree_key};
 use crate::proto::Txn;
@@ -17,8 +17,8 @@ impl Cursor<'_> {
             let parent = parent_for_delete(path)?;
             let mut parent_rec = self.record(parent)?;
             parent_rec.stat.pzxid = self.ctx.zxid;
-            self.record_change(parent, Some(parent_rec));
-            self.record_change(path, None);
+            self.record_change(parent, Some(parent_rec), NewData::Same);
+            self.record_change(path, None, NewData::Same);
         }
         Ok(Txn::CloseSession(Some(doomed)))
     }
