@@ -30,6 +30,11 @@ impl Core {
         seed: u64,
     ) -> Core {
         let mut core = Core::new(cfg, now_wall_ms, now_mono_ms, seed);
+        // Mismatches found while replaying the log count, as Java's `loadData` counts them.
+        let mismatches = i64::try_from(tree.digest_mismatches()).unwrap_or(i64::MAX);
+        core.stats
+            .recorded
+            .count(super::recorded::Counter::DigestMismatchesCount, mismatches);
         core.tree = tree;
         for (&id, &timeout_ms) in sessions {
             core.sessions.add(SessionId(id), timeout_ms, now_mono_ms);

@@ -184,6 +184,11 @@ fn every_txn_carries_the_digest_its_tree_has_once_applied() {
     }
     assert_eq!(replica.digest_mismatches(), 0);
     assert_eq!(replica.digest(), c.tree.digest());
+    let counted = c
+        .stats
+        .recorded
+        .counter(super::recorded::Counter::DigestMismatchesCount);
+    assert_eq!(counted, 0);
 }
 
 #[test]
@@ -198,6 +203,12 @@ fn a_container_flag_on_a_plain_create_gives_the_mismatch_java_gives() {
         replica.apply_with_digest(&e.header, &e.txn, e.digest);
     }
     assert_eq!(replica.digest_mismatches(), 1);
+    // The server applying it counts it too (`digest_mismatches_count`).
+    let counted = c
+        .stats
+        .recorded
+        .counter(super::recorded::Counter::DigestMismatchesCount);
+    assert_eq!(counted, 1);
 }
 
 #[test]

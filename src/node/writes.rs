@@ -14,7 +14,7 @@ use crate::proto::{
 use crate::tree::TxnResult;
 use crate::tree::{DataTree, DIGEST_VERSION};
 use std::collections::BTreeMap;
-use tracing::error;
+use tracing::{error, warn};
 
 impl Core {
     /// The header of the next transaction: the next zxid, stamped with the wall clock.
@@ -156,6 +156,30 @@ impl Core {
         }
     }
 
+    /// `DataTree.processTxn` with the txn's digest compared after it
+    /// (`compareDigest`): a mismatch is counted and logged, never acted on.
+    fn apply_checked(&mut self, entry: &TxnEntry) -> crate::tree::ApplyOutcome {
+        if !self.cfg.digest_enabled {
+            return self.tree.apply(&entry.header, &entry.txn);
+        }
+        let before = self.tree.digest_mismatches();
+        let outcome = self
+            .tree
+            .apply_with_digest(&entry.header, &entry.txn, entry.digest);
+        if self.tree.digest_mismatches() > before {
+            self.stats
+                .recorded
+                .count(super::recorded::Counter::DigestMismatchesCount, 1);
+            warn!(
+                "Digests are not matching on zxid 0x{:x}: logged {:?}, tree {}",
+                entry.header.zxid,
+                entry.digest,
+                self.tree.digest()
+            );
+        }
+        outcome
+    }
+
     pub(super) fn apply_entry(&mut self, f: InFlight) {
         let hdr = f.entry.header;
         let mut doomed = BTreeMap::new();
@@ -163,7 +187,7 @@ impl Core {
         if !matches!(f.origin, Origin::Request { .. }) {
             self.connless_done(SessionId(hdr.client_id));
         }
-        let outcome = self.tree.apply(&hdr, &f.entry.txn);
+        let outcome = self.apply_checked(&f.entry);
         self.stats
             .record_writes(&f.entry.txn, &outcome.result, doomed.keys());
         self.record_propagation(&hdr, &f.entry.txn, f.origin);
