@@ -125,7 +125,15 @@ fn tls_lines(pki: &Pki, extra: &str) -> String {
     )
 }
 
+/// A server with a secure client port picked free just before; tests running alongside
+/// may take it in between, so a taken port is picked again (a few times).
 async fn start(pki: &Pki, extra: &str) -> Running {
+    for _ in 0..4 {
+        match support::try_start_server(&tls_lines(pki, extra)).await {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            started => return started.expect("server starts"),
+        }
+    }
     support::start_server(&tls_lines(pki, extra)).await
 }
 

@@ -19,6 +19,13 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 /// Starts a server with the given extra zoo.cfg lines on 127.0.0.1, ephemeral port.
 pub async fn start_server(extra: &str) -> Running {
+    try_start_server(extra).await.expect("server starts")
+}
+
+/// As [`start_server`], with the start's error returned (a port the test picked may
+/// have been taken by another test in between).
+#[allow(dead_code)]
+pub async fn try_start_server(extra: &str) -> std::io::Result<Running> {
     let dir = std::env::temp_dir().join(format!(
         "rzk-test-{}-{}",
         std::process::id(),
@@ -30,7 +37,7 @@ pub async fn start_server(extra: &str) -> Running {
     );
     let cfg = Config::from_entries("test.cfg", &zoo_cfg::parse(&text), &BTreeMap::new())
         .expect("valid test config");
-    Running::start(cfg, None).await.expect("server starts")
+    Running::start(cfg, None).await
 }
 
 pub struct Client {
