@@ -7,7 +7,7 @@ use super::{Action, ConnId, CoreConfig, Input, RequestBody};
 use crate::config::Config;
 use crate::proto::*;
 
-fn core() -> Core {
+pub(super) fn core() -> Core {
     Core::new(
         CoreConfig::from_config(&Config::standalone_default(), None),
         1_000,
@@ -35,7 +35,7 @@ fn run(c: &mut Core, input: Input) -> Vec<Action> {
     }
 }
 
-fn connect(c: &mut Core, conn: ConnId, session_id: i64, passwd: Vec<u8>) -> Vec<Action> {
+pub(super) fn connect(c: &mut Core, conn: ConnId, session_id: i64, passwd: Vec<u8>) -> Vec<Action> {
     c.step(Input::Opened {
         conn,
         peer: "127.0.0.1:5000".parse().unwrap(),

@@ -3,15 +3,11 @@
 //! several writes are prepared before any is applied.
 
 use super::core::Core;
+use super::measured_tests::core;
 use super::{Action, ConnId, CoreConfig, Input, RequestBody};
 use crate::config::Config;
 use crate::proto::*;
 use crate::tree::DataTree;
-
-fn core() -> Core {
-    let cfg = CoreConfig::from_config(&Config::standalone_default(), None);
-    Core::new(cfg, 1_000, 0, 7)
-}
 
 /// Steps each input without persisting in between, then persists everything prepared,
 /// until nothing is left; returns the entries, in order.
@@ -21,15 +17,7 @@ fn batch(c: &mut Core, inputs: Vec<Input>) -> Vec<TxnEntry> {
     }
     let mut logged = Vec::new();
     loop {
-        let entries: Vec<TxnEntry> = c
-            .take_actions()
-            .into_iter()
-            .filter_map(|a| match a {
-                Action::Persist { entries } => Some(entries),
-                _ => None,
-            })
-            .flatten()
-            .collect();
+        let entries = persisted(c.take_actions());
         let Some(last) = entries.last() else {
             return logged;
         };
@@ -40,28 +28,21 @@ fn batch(c: &mut Core, inputs: Vec<Input>) -> Vec<TxnEntry> {
     }
 }
 
+/// A new session on `conn`; returns its createSession entry.
 fn open(c: &mut Core, conn: ConnId) -> Vec<TxnEntry> {
-    c.step(Input::Opened {
-        conn,
-        peer: "127.0.0.1:5000".parse().unwrap(),
-        auth: Vec::new(),
-    });
-    let req = ConnectRequest {
-        protocol_version: 0,
-        last_zxid_seen: 0,
-        timeout_ms: 10_000,
-        session_id: 0,
-        passwd: vec![0; 16],
-        read_only: None,
-    };
-    batch(
-        c,
-        vec![Input::Connect {
-            conn,
-            req,
-            bytes: 49,
-        }],
-    )
+    persisted(super::measured_tests::connect(c, conn, 0, vec![0; 16]))
+}
+
+/// The entries of the `Persist` actions among `actions`, in order.
+fn persisted(actions: Vec<Action>) -> Vec<TxnEntry> {
+    actions
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::Persist { entries } => Some(entries),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 fn request(conn: ConnId, xid: i32, r: Request) -> Input {
