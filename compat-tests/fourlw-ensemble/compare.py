@@ -1,6 +1,7 @@
-"""Compares the operations surface of a three-node Apache ZooKeeper 3.8 ensemble with
-that of a three-node rzk ensemble: key lists (values differ), line layouts and the
-Prometheus metric names. Prints ok/FAIL per check and `N passed, N failed`."""
+"""Compares the operations surface of a three-node Apache ZooKeeper 3.8 ensemble (plus
+an observer) with that of an rzk one: key lists (values differ) and line layouts; and
+the Prometheus metric names of a third, rzk ensemble with the Prometheus provider, whose
+mntr must list its /metrics samples. Prints ok/FAIL per check and `N passed, N failed`."""
 import json
 import os
 import re
@@ -64,7 +65,7 @@ class Ensemble:
             "clientPortAddress=127.0.0.1", "maxClientCnxns=0", "4lw.commands.whitelist=*",
             "admin.enableServer=true", "admin.serverAddress=127.0.0.1", f"admin.serverPort={admin}",
         ]
-        if self.kind == "rzk":
+        if self.kind == "rzk-prometheus":
             lines += [f"metricsProvider.className={PROVIDER}", "metricsProvider.httpHost=127.0.0.1",
                       f"metricsProvider.httpPort={metrics}"]
         if sid == 4:
@@ -82,7 +83,7 @@ class Ensemble:
             with open(os.path.join(d, "zoo.cfg"), "w") as f:
                 f.write(text)
             log = open(os.path.join(d, "server.log"), "w")
-            if self.kind == "rzk":
+            if self.kind.startswith("rzk"):
                 cmd = [RZK, os.path.join(d, "zoo.cfg")]
             else:
                 cmd = ["java", "-Xmx256m", "-XX:+UseSerialGC", f"-Dzookeeper.log.dir={d}", "-cp", ZK_CP,
@@ -237,6 +238,17 @@ def compare_prometheus(role, zk_keys, port):
     check(f"prometheus_{role}_no_extra_names", not extra, f"not in Apache ZooKeeper's mntr: {extra[:5]}")
 
 
+def compare_dump(role, mntr_text, port):
+    """With the Prometheus provider `mntr` lists the provider's samples (its `dump`)."""
+    text = http(port, "/metrics")
+    samples = {l.rsplit(" ", 1)[0] for l in text.splitlines() if l and not l.startswith("#")}
+    lines = [l.split("\t", 1) for l in mntr_text.splitlines() if "\t" in l]
+    keys = {k[3:] for k, _ in lines if k not in ("zk_version", "zk_server_state", "zk_peer_state",
+                                                 "zk_observer_master_id")}
+    check(f"prometheus_{role}_mntr_lists_the_samples", keys == samples,
+          f"only mntr {sorted(keys - samples)[:5]}, only /metrics {sorted(samples - keys)[:5]}")
+
+
 def capture(ens, modes):
     leader = next(s for s, m in modes.items() if m == "leader")
     follower = min(s for s, m in modes.items() if m == "follower")
@@ -341,16 +353,20 @@ def stat_lines(lines):
 
 
 def main():
-    zk, rz = Ensemble("zk"), Ensemble("rzk")
+    # rzk-prometheus has Apache ZooKeeper's Prometheus provider, whose samples replace the
+    # default provider's keys in mntr and monitor: its /metrics is checked against the
+    # names Java's mntr lists, the other ensemble's mntr against Java's keys.
+    zk, rz, rp = Ensemble("zk"), Ensemble("rzk"), Ensemble("rzk-prometheus")
     try:
-        zk.start()
-        rz.start()
-        zk_modes, rz_modes = zk.wait_ready(), rz.wait_ready()
+        for e in (zk, rz, rp):
+            e.start()
+        zk_modes, rz_modes, rp_modes = zk.wait_ready(), rz.wait_ready(), rp.wait_ready()
         check("zk_ensemble_ready", zk_modes is not None, f"modes {zk.modes()}")
         check("rzk_ensemble_ready", rz_modes is not None, f"modes {rz.modes()}")
-        if not zk_modes or not rz_modes:
+        check("rzk_prometheus_ensemble_ready", rp_modes is not None, f"modes {rp.modes()}")
+        if not zk_modes or not rz_modes or not rp_modes:
             return
-        a, b = capture(zk, zk_modes), capture(rz, rz_modes)
+        a, b, c = capture(zk, zk_modes), capture(rz, rz_modes), capture(rp, rp_modes)
         for role in ("leader", "follower", "observer"):
             za, rb = a[role], b[role]
             compare(f"mntr_{role}_keys", collapse(za["mntr"]), collapse(rb["mntr"]))
@@ -365,7 +381,8 @@ def main():
             beans = ("quorum_address", "election_address")
             compare(f"admin_zabstate_{role}_keys", bean_unordered(za["zabstate"], *beans),
                     bean_unordered(rb["zabstate"], *beans))
-            compare_prometheus(role, za["mntr"], rb["metrics_port"])
+            compare_prometheus(role, za["mntr"], c[role]["metrics_port"])
+            compare_dump(role, c[role]["mntr_text"], c[role]["metrics_port"])
             compare_values(role, za["mntr_text"], rb["mntr_text"])
             compare(f"admin_observers_{role}_entries", za["observer_entries"], rb["observer_entries"])
         learners = sorted(set(re.findall(r"^zk_avg_(\d+)_learner_handler_qp_size", b["leader"]["mntr_text"], re.M)))
@@ -379,8 +396,8 @@ def main():
         check("rzk_leader_proposals_counted", int(values.get("zk_proposal_count", "0")) >= 5,
               f"proposal_count {values.get('zk_proposal_count')}")
     finally:
-        zk.stop()
-        rz.stop()
+        for e in (zk, rz, rp):
+            e.stop()
         print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed", flush=True)
         sys.exit(1 if RESULTS["failed"] else 0)
 

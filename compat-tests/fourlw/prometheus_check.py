@@ -1,10 +1,13 @@
 """Starts a real Prometheus server scraping a server's /metrics on loopback, then asks
 Prometheus's HTTP query API for znode_count, a request latency summary and every metric
-name of the Grafana dashboard fixture.
+name of the Grafana dashboard fixture. Then checks what Apache ZooKeeper's mntr and
+AdminServer monitor give with this provider (its `dump`): every sample of /metrics as
+`zk_<name>{labels}` with a Java double, after the version and state.
 
-usage: prometheus_check.py <metrics host:port> <work dir> <server host:port>"""
+usage: prometheus_check.py <metrics host:port> <work dir> <server host:port> [<admin port>]"""
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -45,8 +48,55 @@ def wait_for(what, fn, timeout):
     return False
 
 
+def sample_keys(target):
+    with urllib.request.urlopen("http://%s/metrics" % target, timeout=5) as r:
+        text = r.read().decode()
+    # simpleclient ends a label set with a comma, the provider's dump does not.
+    return {l.rsplit(" ", 1)[0].replace(",}", "}") for l in text.splitlines() if l and not l.startswith("#")}
+
+
+def four(server, word):
+    host, port = server.rsplit(":", 1)
+    c = socket.create_connection((host, int(port)), timeout=10)
+    c.sendall(word.encode())
+    out = b""
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        out += d
+    c.close()
+    return out.decode()
+
+
+JAVA_DOUBLE = re.compile(r"^(-?\d+\.\d+(E-?\d+)?|NaN|-?Infinity)$")
+
+
+def dump_checks(check, target, server, admin):
+    """mntr and monitor under the Prometheus provider list its samples."""
+    samples = sample_keys(target)
+    lines = [l.split("\t", 1) for l in four(server, "mntr").splitlines()]
+    head = [k for k, _ in lines[:2]]
+    check("mntr under the provider starts with version and state", head == ["zk_version", "zk_server_state"], repr(head))
+    keys = {k[3:] for k, _ in lines[2:]}
+    check("mntr under the provider lists the samples of /metrics", keys == samples,
+          "only mntr %r, only /metrics %r" % (sorted(keys - samples)[:5], sorted(samples - keys)[:5]))
+    bad = [(k, v) for k, v in lines[2:] if not JAVA_DOUBLE.match(v)]
+    check("mntr under the provider prints doubles", not bad, repr(bad[:5]))
+    check("mntr under the provider has quantile keys", 'zk_readlatency{quantile="0.5"}' in dict(lines), "")
+    if admin:
+        with urllib.request.urlopen("http://127.0.0.1:%s/commands/monitor" % admin, timeout=5) as r:
+            body = json.loads(r.read().decode())
+        keys = set(body) - {"version", "server_state", "command", "error"}
+        check("monitor under the provider lists the samples of /metrics", keys == samples,
+              "only monitor %r, only /metrics %r" % (sorted(keys - samples)[:5], sorted(samples - keys)[:5]))
+        bad = [(k, v) for k, v in body.items() if k in samples and not (isinstance(v, float) or v == "NaN")]
+        check("monitor under the provider gives doubles, NaN as a string", not bad, repr(bad[:5]))
+
+
 def main():
     target, work, server = sys.argv[1:4]
+    admin = sys.argv[4] if len(sys.argv) > 4 else None
     os.makedirs(work, exist_ok=True)
     port = free_port()
     cfg = os.path.join(work, "prometheus.yml")
@@ -92,6 +142,7 @@ def main():
                 check("dashboard metric " + name, bool(r))
             else:
                 print("SKIP dashboard metric %s (%s only)" % (name, scope))
+        dump_checks(check, target, server, admin)
         s.close()
     finally:
         prom.terminate()

@@ -108,8 +108,6 @@ echo "fourlw: target $TARGET"
 if ! [ "$TARGET" = zk ] && ! [ -x "$RZK_BIN" ]; then echo "FAIL rzk binary missing: $RZK_BIN"; echo "0 passed, 1 failed"; exit 1; fi
 METRICS_PORT=$(free_port)
 EXTRA=("4lw.commands.whitelist=*")
-[ "$TARGET" = rzk ] && EXTRA+=("metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider" \
-  "metricsProvider.httpHost=127.0.0.1" "metricsProvider.httpPort=$METRICS_PORT")
 start "$TARGET" target "${EXTRA[@]}" || { echo "0 passed, 1 failed"; exit 1; }
 T=127.0.0.1:$PORT; TA=$APORT
 start zk oracle "4lw.commands.whitelist=*" || { echo "0 passed, 1 failed"; exit 1; }
@@ -121,8 +119,8 @@ start "$TARGET" target-default "admin.enableServer=false" && TD=127.0.0.1:$PORT
 start zk oracle-default "admin.enableServer=false" && OD=127.0.0.1:$PORT
 (cd "$HERE" && timeout 60 python3 whitelist_check.py "$TD" "$OD") | tee "$WORK/whitelist.out"; tally "$WORK/whitelist.out"
 
-start "$TARGET" target-values "4lw.commands.whitelist=*" "admin.enableServer=false" && TV=127.0.0.1:$PORT
-start zk oracle-values "4lw.commands.whitelist=*" "admin.enableServer=false" && OV=127.0.0.1:$PORT
+start "$TARGET" target-values "4lw.commands.whitelist=*" "admin.enableServer=false" "enforceQuota=true" && TV=127.0.0.1:$PORT
+start zk oracle-values "4lw.commands.whitelist=*" "admin.enableServer=false" "enforceQuota=true" && OV=127.0.0.1:$PORT
 (cd "$HERE" && timeout 60 python3 values_check.py "$TV" "$OV") | tee "$WORK/values.out"; tally "$WORK/values.out"
 
 start "$TARGET" target-storage "4lw.commands.whitelist=*" "admin.enableServer=false" && TS=127.0.0.1:$PORT
@@ -132,8 +130,13 @@ start zk oracle-storage "4lw.commands.whitelist=*" "admin.enableServer=false" &&
 admin_tls_checks > "$WORK/admin_tls.out"; cat "$WORK/admin_tls.out"; tally "$WORK/admin_tls.out"
 
 if [ "$TARGET" = rzk ]; then
+  # With Apache ZooKeeper's Prometheus provider mntr and monitor list its samples, so
+  # this server is not the one compared with the oracle above.
+  start rzk target-prometheus "4lw.commands.whitelist=*" \
+    "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider" \
+    "metricsProvider.httpHost=127.0.0.1" "metricsProvider.httpPort=$METRICS_PORT" && TP=127.0.0.1:$PORT TPA=$APORT
   if command -v prometheus >/dev/null; then
-    (cd "$HERE" && timeout 180 python3 prometheus_check.py "127.0.0.1:$METRICS_PORT" "$WORK/prometheus" "$T") \
+    (cd "$HERE" && timeout 180 python3 prometheus_check.py "127.0.0.1:$METRICS_PORT" "$WORK/prometheus" "$TP" "$TPA") \
       | tee "$WORK/prometheus.out"; tally "$WORK/prometheus.out"
   else
     echo "FAIL prometheus: the Debian package prometheus is not installed"; FAILED=$((FAILED + 1))

@@ -1,7 +1,8 @@
 """Compares metric *values* (not only their names) of two fresh servers given the same
 requests: the client response sizes (last/min/max), the per-namespace read and write
-summaries, watch_bytes, and what srst and crst reset. Both servers must be fresh and
-have mntr enabled.
+summaries, watch_bytes, the quota gauge sets and the count of writes a hard quota
+rejected, and what srst and crst reset. Both servers must be fresh, have mntr enabled
+and enforceQuota=true.
 
 usage: values_check.py <target host:port> <oracle host:port>"""
 import re
@@ -12,7 +13,8 @@ import time
 
 import zkclient
 
-KEYS = re.compile(r"^zk_((last|min|max)_client_response_size|watch_bytes|(avg|min|max|cnt|sum)_\w+_(read|write)_per_namespace)$")
+KEYS = re.compile(r"^zk_((last|min|max)_client_response_size|watch_bytes|(avg|min|max|cnt|sum)_\w+_(read|write)_per_namespace"
+                  r"|\w+_quota_(count|bytes)_(limit|usage)_per_namespace|\w+_quota_exceeded_error_per_namespace)$")
 
 
 def four(addr, word):
@@ -70,6 +72,15 @@ def workload(addr):
     return s
 
 
+def set_quota(s):
+    """What zkCli's `setquota -N 3 /app` writes, then two creates: the second is one node
+    over the hard limit."""
+    s.create("/zookeeper/quota/app")
+    s.create("/zookeeper/quota/app/zookeeper_limits", b"count=-1,bytes=-1,countHardLimit=3")
+    s.create("/zookeeper/quota/app/zookeeper_stats", b"count=0,bytes=0")
+    return [s.create("/app/q1", b"1"), s.create("/app/q2", b"2")]
+
+
 def close_session(s):
     s.xid += 1
     s.sock.sendall(zkclient._frame(struct.pack(">ii", s.xid, -11)))
@@ -102,6 +113,11 @@ def main():
     compare("values on a fresh server")
     sessions = [workload(a) for a in (target, oracle)]
     compare("values after reads, writes and a notification")
+    errs = [set_quota(s) for s in sessions]
+    ok = errs[0] == errs[1] == [0, -125]
+    print(("PASS " if ok else "FAIL ") + "a hard count quota rejects the write over it" + ("" if ok else " %r" % errs))
+    passed, failed = passed + ok, failed + (not ok)
+    compare("values after a quota and a write over its hard limit")
     for a in (target, oracle):
         four(a, "crst")
     compare("values after crst (unchanged)")

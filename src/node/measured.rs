@@ -66,6 +66,9 @@ impl Core {
     /// off (`ZooKeeperServer.processTxn`) since the last call.
     pub(super) fn record_changes(&mut self) {
         let (queued, removed) = self.prep.take_change_counts();
+        for path in self.prep.take_quota_exceeded() {
+            self.stats.record_quota_exceeded(&path);
+        }
         let r = &mut self.stats.recorded;
         if queued > 0 {
             r.count(Counter::OutstandingChangesQueued, queued as i64);

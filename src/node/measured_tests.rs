@@ -356,3 +356,58 @@ fn a_connect_request_is_counted_as_bytes_received_only_while_serving() {
     connect(&mut l, 2, 0, vec![0; 16]);
     assert_eq!(l.stats.recorded.counter(Counter::BytesReceivedCount), 49);
 }
+
+fn create_with(path: &str, data: &str) -> Request {
+    Request::Create(CreateRequest {
+        path: path.into(),
+        data: Some(data.as_bytes().to_vec()),
+        acl: Acl::open_unsafe(),
+        flags: 0,
+    })
+}
+
+#[test]
+fn quotas_are_reported_per_namespace_and_hard_limit_rejections_counted() {
+    // As zkCli's `setquota -N 2 /app` leaves the tree, with the stats node refreshed by
+    // the server when created.
+    let mut cfg = CoreConfig::from_config(&Config::standalone_default(), None);
+    cfg.enforce_quota = true;
+    let mut c = Core::new(cfg, 1_000, 0, 7);
+    connect(&mut c, 1, 0, vec![0; 16]);
+    let writes = [
+        create("/app"),
+        create_with("/zookeeper/quota/app", ""),
+        create_with(
+            "/zookeeper/quota/app/zookeeper_limits",
+            "count=-1,bytes=-1,countHardLimit=2",
+        ),
+        create_with("/zookeeper/quota/app/zookeeper_stats", "count=0,bytes=0"),
+        create("/app/a"),
+        create("/app/b"),
+        create("/other"),
+    ];
+    let mut replies = Vec::new();
+    for (xid, w) in (1..).zip(writes) {
+        replies.push(req(&mut c, 1, xid, w));
+    }
+    let rejected = |acts: &[Action]| {
+        acts.iter().any(|a| {
+            matches!(a, Action::Send { frame, .. }
+                if frame.get(16..20) == Some(&ErrorCode::QuotaExceeded.code().to_be_bytes()[..]))
+        })
+    };
+    assert!(!rejected(&replies[4]), "the second node of two is allowed");
+    assert!(rejected(&replies[5]), "the third is over the hard limit");
+
+    let snap = c.snapshot_stats();
+    let app = |v: &[(String, i64)]| v.to_vec();
+    assert_eq!(app(&snap.quota.count_limit), vec![("app".to_string(), 2)]);
+    assert_eq!(app(&snap.quota.bytes_limit), vec![("app".to_string(), -1)]);
+    assert_eq!(app(&snap.quota.count_usage), vec![("app".to_string(), 2)]);
+    assert_eq!(app(&snap.quota.bytes_usage), vec![("app".to_string(), 200)]);
+    assert_eq!(c.stats.quota_exceeded, vec![("app".to_string(), 1)]);
+
+    // `srst` zeroes the counter set and keeps its keys (`SimpleCounterSet.reset`).
+    c.stats.reset();
+    assert_eq!(c.stats.quota_exceeded, vec![("app".to_string(), 0)]);
+}

@@ -8,7 +8,7 @@
 use super::conn::ConnStats;
 use super::core::Core;
 use crate::proto::{ErrorCode, MultiResult, Request, Response, Txn};
-use crate::tree::TxnResult;
+use crate::tree::{top_namespace, QuotaMetrics, TxnResult};
 use crate::watch::WatchSummary;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -236,6 +236,9 @@ pub struct ServerStats {
     pub read_per_namespace: NamespaceSet,
     /// `write_per_namespace`: bytes written per top-level namespace (`DataTree.updateWriteStat`).
     pub write_per_namespace: NamespaceSet,
+    /// `quota_exceeded_error_per_namespace`: writes a hard quota limit rejected, per
+    /// top-level namespace, in the order first seen.
+    pub quota_exceeded: Vec<(String, i64)>,
     /// The other `ServerMetrics` counters and summaries (`super::recorded`).
     pub recorded: super::recorded::Recorded,
     /// How many times `srst` reset the stats: a consumer that replays deltas (the
@@ -297,6 +300,11 @@ impl ServerStats {
         *self = ServerStats {
             read_per_namespace: self.read_per_namespace.zeroed(),
             write_per_namespace: self.write_per_namespace.zeroed(),
+            quota_exceeded: self
+                .quota_exceeded
+                .iter()
+                .map(|(k, _)| (k.clone(), 0))
+                .collect(),
             resets: self.resets + 1,
             ..ServerStats::default()
         };
@@ -396,6 +404,17 @@ impl ServerStats {
         );
     }
 
+    /// A write a hard quota limit rejected (`updateQuotaExceededMetrics`).
+    pub fn record_quota_exceeded(&mut self, path: &str) {
+        let Some(ns) = top_namespace(path) else {
+            return;
+        };
+        match self.quota_exceeded.iter_mut().find(|(k, _)| k == ns) {
+            Some((_, n)) => *n += 1,
+            None => self.quota_exceeded.push((ns.to_string(), 1)),
+        }
+    }
+
     fn read(&mut self, path: &str, payload: i64) {
         add(
             &mut self.read_per_namespace,
@@ -409,13 +428,6 @@ fn add(set: &mut NamespaceSet, path: &str, bytes: i64) {
     if let Some(ns) = top_namespace(path) {
         set.record(ns, bytes);
     }
-}
-
-/// `PathUtils.getTopNamespace`: the first path component; none for `/`.
-pub fn top_namespace(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix('/')?;
-    let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
-    rest.get(..end).filter(|n| !n.is_empty())
 }
 
 /// Java's `String.length()`: UTF-16 code units.
@@ -606,6 +618,8 @@ pub struct ServerSnapshot {
     pub server_state: &'static str,
     /// Whether clients are served (an ensemble member between roles is not).
     pub serving: bool,
+    /// The quota gauge sets (`QuotaMetricsUtils`), read from the tree.
+    pub quota: QuotaMetrics,
     /// Filled in by an ensemble member's driver; `None` standalone.
     pub quorum: Option<QuorumSnapshot>,
 }
@@ -666,6 +680,7 @@ impl Core {
             tick_ms: self.cfg.tick_ms,
             server_state: self.role.name(),
             serving: self.serving,
+            quota: self.tree.quota_metrics(),
             quorum: None,
         }
     }

@@ -166,7 +166,7 @@ fn with_server(ops: &Ops, cmd: &str, s: &ServerSnapshot, f: &Facts) -> Json {
         "last_snapshot" => Json::obj()
             .with("zxid", Json::str("0"))
             .with("timestamp", Json::Int((s.now_wall_ms - f.uptime_ms) / 1000)),
-        "monitor" => monitor_fields(s, f),
+        "monitor" => monitor_fields(ops, s, f),
         "observers" => super::ensemble::observers(s),
         "server_stats" => server_stats(s, f),
         "stats" => merge(server_stats(s, f), connection_lists(s, true)),
@@ -329,7 +329,7 @@ fn watches_by_path(s: &ServerSnapshot) -> Json {
     )
 }
 
-fn monitor_fields(s: &ServerSnapshot, f: &Facts) -> Json {
+fn monitor_fields(ops: &Ops, s: &ServerSnapshot, f: &Facts) -> Json {
     let mut j = Json::obj();
     for (k, v) in monitor::head(s) {
         j = j.with(
@@ -340,7 +340,14 @@ fn monitor_fields(s: &ServerSnapshot, f: &Facts) -> Json {
             },
         );
     }
-    for (k, v) in monitor::flat(&monitor::collect(s, f)) {
+    let m = monitor::collect(s, f);
+    if let Some(exporter) = &ops.exporter {
+        for (k, v) in exporter.samples(&m) {
+            j = j.with(&k, Json::Double(v));
+        }
+        return j;
+    }
+    for (k, v) in monitor::flat(&m) {
         j = j.with(
             &k,
             match v {

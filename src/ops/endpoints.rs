@@ -4,7 +4,7 @@
 use super::commands;
 use super::http::{self, Response};
 use super::monitor;
-use super::prometheus::{Exporter, PROVIDER_CLASS};
+use super::prometheus::PROVIDER_CLASS;
 use super::system::Facts;
 use super::tls::{self, AdminTlsMode, StoreConfig};
 use super::Ops;
@@ -155,7 +155,7 @@ pub async fn start_metrics(
         host,
         listener.local_addr()?.port()
     );
-    let exporter = Arc::new(Exporter::new());
+    let exporter = ops.exporter.clone().unwrap_or_default();
     let handler = move |req: http::Request| {
         let (ops, exporter) = (ops.clone(), exporter.clone());
         async move {

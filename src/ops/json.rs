@@ -47,6 +47,8 @@ impl Json {
             Json::Int(i) => {
                 let _ = write!(out, "{i}");
             }
+            // Jackson writes what JSON cannot hold (NaN, infinities) as strings.
+            Json::Double(d) if !d.is_finite() => quote(out, &java_double(*d)),
             Json::Double(d) => out.push_str(&java_double(*d)),
             Json::Str(s) => quote(out, s),
             Json::Array(items) => write_array(out, items, indent),

@@ -14,6 +14,7 @@ pub mod ensemble;
 pub mod http;
 pub mod json;
 pub mod monitor;
+mod process_facts;
 pub mod prometheus;
 pub mod system;
 pub mod time;
@@ -55,15 +56,21 @@ pub struct Ops {
     /// The text of the zoo.cfg the server started from (`initial_configuration`).
     pub initial_config: String,
     pub started: Instant,
+    /// The Prometheus provider's state when it is configured: `/metrics`, `mntr` and
+    /// `monitor` then all read their samples through it.
+    pub exporter: Option<std::sync::Arc<prometheus::Exporter>>,
     core: mpsc::Sender<Event>,
 }
 
 impl Ops {
     pub fn new(cfg: Config, initial_config: String, core: mpsc::Sender<Event>) -> Ops {
+        let exporter = (cfg.metrics_provider_class.as_deref() == Some(prometheus::PROVIDER_CLASS))
+            .then(|| std::sync::Arc::new(prometheus::Exporter::new()));
         Ops {
             cfg,
             initial_config,
             started: Instant::now(),
+            exporter,
             core,
         }
     }

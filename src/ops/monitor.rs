@@ -186,7 +186,11 @@ pub fn java_hash_order<K: AsRef<str>, T>(mut items: Vec<(K, T)>) -> Vec<(K, T)> 
 #[derive(Clone, Debug)]
 pub struct Metrics {
     pub gauges: Vec<(&'static str, Value)>,
+    /// The quota gauge sets, each with its values by namespace.
+    pub gauge_sets: Vec<(&'static str, Vec<(String, i64)>)>,
     pub counters: Vec<(&'static str, i64)>,
+    /// `quota_exceeded_error_per_namespace` by namespace.
+    pub counter_sets: Vec<(&'static str, Vec<(String, i64)>)>,
     pub summaries: Vec<SummaryValue>,
     /// `learner_handler_qp_size`, `read_per_namespace`, `write_per_namespace` (BASIC),
     /// then `learner_handler_qp_time_ms` (ADVANCED).
@@ -300,11 +304,31 @@ pub fn collect(s: &ServerSnapshot, f: &Facts) -> Metrics {
         .collect();
     Metrics {
         gauges: gauges(s, f),
+        gauge_sets: quota_gauge_sets(s),
         counters,
+        counter_sets: vec![(
+            "quota_exceeded_error_per_namespace",
+            java_hash_order(s.stats.quota_exceeded.clone()),
+        )],
         summaries,
         summary_sets: summary_sets(s),
         resets: s.stats.resets,
     }
+}
+
+/// `ZooKeeperServer.registerMetrics`' quota gauge sets, in the provider's map order,
+/// each keyed by namespace in the order of the map `QuotaMetricsUtils` fills.
+fn quota_gauge_sets(s: &ServerSnapshot) -> Vec<(&'static str, Vec<(String, i64)>)> {
+    let q = &s.quota;
+    java_hash_order(vec![
+        ("quota_count_limit_per_namespace", &q.count_limit),
+        ("quota_bytes_limit_per_namespace", &q.bytes_limit),
+        ("quota_count_usage_per_namespace", &q.count_usage),
+        ("quota_bytes_usage_per_namespace", &q.bytes_usage),
+    ])
+    .into_iter()
+    .map(|(name, values)| (name, java_hash_order(values.clone())))
+    .collect()
 }
 
 fn summary_sets(s: &ServerSnapshot) -> Vec<SummarySetValue> {
@@ -416,11 +440,23 @@ pub fn head(s: &ServerSnapshot) -> Vec<(&'static str, HeadValue)> {
 /// the `zk_` prefix (`DefaultMetricsProvider` naming).
 pub fn flat(m: &Metrics) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = m.gauges.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+    // Gauge and counter sets print each key as `<key>_<name>`.
+    let keyed = |sets: &[(&str, Vec<(String, i64)>)]| -> Vec<(String, Value)> {
+        sets.iter()
+            .flat_map(|(name, values)| {
+                values
+                    .iter()
+                    .map(move |(key, v)| (format!("{key}_{name}"), Value::Int(*v)))
+            })
+            .collect()
+    };
+    out.extend(keyed(&m.gauge_sets));
     out.extend(
         m.counters
             .iter()
             .map(|(n, v)| (n.to_string(), Value::Int(*v))),
     );
+    out.extend(keyed(&m.counter_sets));
     for s in &m.summaries {
         push_summary(&mut out, s.name, s);
     }
@@ -611,7 +647,9 @@ mod tests {
     fn advanced_summaries_have_nine_keys_and_basic_five() {
         let m = Metrics {
             gauges: vec![],
+            gauge_sets: vec![],
             counters: vec![],
+            counter_sets: vec![],
             summaries: vec![
                 SummaryValue::empty("fsynctime", false),
                 SummaryValue::empty("readlatency", true),
@@ -644,7 +682,9 @@ mod tests {
             [("app".to_string(), sizes)].into_iter().collect();
         let m = Metrics {
             gauges: vec![],
+            gauge_sets: vec![],
             counters: vec![],
+            counter_sets: vec![],
             summaries: vec![],
             summary_sets: vec![SummarySetValue::from_namespaces(
                 "write_per_namespace",
@@ -669,5 +709,41 @@ mod tests {
             (got[1].1, got[2].1, got[4].1),
             (Value::Int(8), Value::Int(9), Value::Int(17))
         );
+    }
+
+    #[test]
+    fn quota_sets_follow_the_gauges_and_the_counters_in_javas_order() {
+        // Apache ZooKeeper 3.8.0's `mntr` after `setquota -n 10 -b 1000 /app`.
+        let mut s = snapshot(None);
+        let app = |v: i64| vec![("app".to_string(), v)];
+        s.quota.count_limit = app(10);
+        s.quota.bytes_limit = app(1000);
+        s.quota.count_usage = app(2);
+        s.quota.bytes_usage = app(6);
+        s.stats.quota_exceeded = app(1);
+        let flat = flat(&collect(&s, &facts()));
+        let keys: Vec<&str> = flat.iter().map(|(k, _)| k.as_str()).collect();
+        let at = keys
+            .iter()
+            .position(|k| *k == "app_quota_bytes_limit_per_namespace")
+            .unwrap();
+        assert_eq!(
+            keys[at - 1..at + 5],
+            [
+                "non_mtls_local_conn_count",
+                "app_quota_bytes_limit_per_namespace",
+                "app_quota_count_usage_per_namespace",
+                "app_quota_count_limit_per_namespace",
+                "app_quota_bytes_usage_per_namespace",
+                "proposal_count",
+            ]
+        );
+        assert_eq!(flat[at].1, Value::Int(1000));
+        let e = keys
+            .iter()
+            .position(|k| *k == "app_quota_exceeded_error_per_namespace")
+            .unwrap();
+        assert_eq!(keys[e - 1], Counter::ALL.last().unwrap().name());
+        assert!(keys[e + 1].starts_with("avg_"), "{:?}", &keys[e..e + 2]);
     }
 }

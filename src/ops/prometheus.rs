@@ -1,24 +1,33 @@
 //! The Prometheus endpoint (`PrometheusMetricsProvider`): the metrics of
-//! [`monitor`](super::monitor) under their bare names, summaries with `quantile` labels
-//! plus `_count` and `_sum`, rendered by `metrics-exporter-prometheus`.
+//! [`monitor`](super::monitor) under their bare names, each with a `# HELP` that repeats
+//! it as Java's does, summaries with `quantile` labels plus `_count` and `_sum`, gauge,
+//! counter and summary sets with a `key` label, rendered by `metrics-exporter-prometheus`;
+//! then the JVM and process families (`super::process_facts`).
 //!
 //! Values are pushed into a private recorder at scrape time from a core snapshot, never
 //! on the request path: the core only bumps its own counters and latency buckets. The
 //! latency buckets recorded since the previous scrape are replayed into the exporter's
-//! summaries, so `readlatency`/`updatelatency` quantiles reflect real requests.
+//! summaries, so `readlatency`/`updatelatency` quantiles reflect real requests. A
+//! quantile whose summary took nothing in the last ten minutes (simpleclient's window)
+//! reads `NaN`, as simpleclient prints it; the others are whole numbers, like every
+//! value recorded.
 //!
-//! With `exportJvmInfo` (the default) Java adds JVM collectors; rzk exports the process
-//! facts that mean the same (threads, resident memory, file descriptors, CPU) under the
-//! names dashboards query, with zero for what a native process does not have (classes,
-//! garbage collection, deadlocks).
+//! With this provider Java's `mntr` and `monitor` list these samples too (the provider's
+//! `dump`), so [`Exporter::samples`] gives them as `name{labels}` keys.
+//!
+//! `srst` empties the core's counters and summaries; Java's Prometheus values ignore it
+//! (`resetAllValues` does nothing), so what a counter had when the reset was seen is
+//! kept as its base and the summaries take what follows as new observations.
 
 use super::monitor::{Metrics, SummarySetValue, SummaryValue};
 use crate::node::stats::LatencyHistogram;
-use metrics::{counter, gauge, histogram, Histogram};
+use metrics::{
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Histogram,
+};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `metricsProvider.className` that turns the endpoint on.
 pub const PROVIDER_CLASS: &str =
@@ -26,6 +35,9 @@ pub const PROVIDER_CLASS: &str =
 
 /// The label of summary sets (`PrometheusMetricsProvider.LABELS`).
 const KEY_LABEL: &str = "key";
+
+/// How long an observation counts towards a quantile (simpleclient's `maxAgeSeconds`).
+const WINDOW: Duration = Duration::from_secs(600);
 
 pub struct Exporter {
     /// Gauges, counters and ADVANCED summaries (quantiles 0.5, 0.9, 0.99).
@@ -35,12 +47,21 @@ pub struct Exporter {
     fed: Mutex<Fed>,
 }
 
-/// Per summary (and label value), the bucket counts already replayed into a recorder,
-/// as of the core's `srst` count `resets`.
+/// A metric and its `key` label value (empty for none).
+type Series = (&'static str, String);
+
+/// What earlier scrapes pushed into the recorders, as of the core's `srst` count
+/// `resets`.
 #[derive(Default)]
 struct Fed {
     resets: u64,
-    counts: BTreeMap<(&'static str, String), Vec<u64>>,
+    /// Per summary, the bucket counts already replayed.
+    counts: BTreeMap<Series, Vec<u64>>,
+    /// Per summary, when it last took an observation.
+    observed: BTreeMap<(String, String), Instant>,
+    /// Per counter, what it had when the last reset was seen, and what it showed last.
+    counter_base: BTreeMap<Series, u64>,
+    counter_shown: BTreeMap<Series, u64>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -60,7 +81,7 @@ impl Default for Exporter {
 fn recorder(quantiles: &[f64]) -> PrometheusRecorder {
     let builder =
         PrometheusBuilder::new().set_bucket_count(std::num::NonZeroU32::MIN.saturating_add(4));
-    let builder = match builder.set_bucket_duration(Duration::from_secs(120)) {
+    let builder = match builder.set_bucket_duration(WINDOW / 5) {
         Ok(b) => b,
         Err(_) => PrometheusBuilder::new(),
     };
@@ -84,110 +105,162 @@ impl Exporter {
         let Ok(mut fed) = self.fed.lock() else {
             return String::new();
         };
+        let now = Instant::now();
         if fed.resets != m.resets {
-            // `srst` emptied the core's summaries; Java's Prometheus summaries ignore it
-            // (`resetAllValues` is a no-op), so everything recorded since is new here.
-            *fed = Fed {
-                resets: m.resets,
-                counts: BTreeMap::new(),
-            };
+            fed.resets = m.resets;
+            fed.counts.clear();
+            fed.counter_base = fed.counter_shown.clone();
         }
         metrics::with_local_recorder(&self.advanced, || {
             for (name, v) in &m.gauges {
+                describe_gauge!(*name, *name);
                 gauge!(*name).set(v.as_f64());
             }
+            for (name, values) in &m.gauge_sets {
+                describe_gauge!(*name, *name);
+                for (key, v) in values {
+                    gauge!(*name, KEY_LABEL => key.clone()).set(*v as f64);
+                }
+            }
             for (name, v) in &m.counters {
-                counter!(*name).absolute((*v).max(0) as u64);
+                describe_counter!(*name, *name);
+                counter!(*name).absolute(fed.counter(name, String::new(), *v));
+            }
+            for (name, values) in &m.counter_sets {
+                describe_counter!(*name, *name);
+                for (key, v) in values {
+                    let total = fed.counter(name, key.clone(), *v);
+                    counter!(*name, KEY_LABEL => key.clone()).absolute(total);
+                }
             }
             for s in m.summaries.iter().filter(|s| s.advanced) {
-                fed.replay(s, String::new(), &histogram!(s.name));
+                describe_histogram!(s.name, s.name);
+                fed.replay(s, String::new(), &histogram!(s.name), now);
             }
-            fed.replay_sets(m.summary_sets.iter().filter(|set| set.advanced));
-            process_metrics();
+            fed.replay_sets(m.summary_sets.iter().filter(|set| set.advanced), now);
         });
         metrics::with_local_recorder(&self.basic, || {
             for s in m.summaries.iter().filter(|s| !s.advanced) {
-                fed.replay(s, String::new(), &histogram!(s.name));
+                describe_histogram!(s.name, s.name);
+                fed.replay(s, String::new(), &histogram!(s.name), now);
             }
-            fed.replay_sets(m.summary_sets.iter().filter(|set| !set.advanced));
+            fed.replay_sets(m.summary_sets.iter().filter(|set| !set.advanced), now);
         });
         let mut text = self.advanced.handle().render();
         text.push_str(&self.basic.handle().render());
+        let mut text = fed.finish_quantiles(&text, now);
+        text.push_str(&super::process_facts::families());
         text
+    }
+
+    /// Every sample of [`render`](Self::render) as the provider's `dump` names it:
+    /// `name{label="value",…}` and the value.
+    pub fn samples(&self, m: &Metrics) -> Vec<(String, f64)> {
+        self.render(m).lines().filter_map(sample).collect()
     }
 }
 
+/// One sample line of the exposition format.
+fn sample(line: &str) -> Option<(String, f64)> {
+    if line.starts_with('#') {
+        return None;
+    }
+    let (key, value) = line.rsplit_once(' ')?;
+    let value = match value {
+        "NaN" => f64::NAN,
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        v => v.parse().ok()?,
+    };
+    Some((key.to_string(), value))
+}
+
+/// The metric name and `key` label value of a sample line's key.
+fn series_of(key: &str) -> (&str, &str) {
+    let (name, labels) = key.split_once('{').unwrap_or((key, ""));
+    let label = labels
+        .split_once("key=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or("", |(v, _)| v);
+    (name, label)
+}
+
 impl Fed {
+    /// A counter's exported total: its base plus the core's value since the last reset.
+    fn counter(&mut self, name: &'static str, key: String, value: i64) -> u64 {
+        let series = (name, key);
+        let base = self.counter_base.get(&series).copied().unwrap_or(0);
+        let total = base.saturating_add(value.max(0) as u64);
+        self.counter_shown.insert(series, total);
+        total
+    }
+
     /// Replays summary sets into the current recorder, one labelled summary per key.
-    fn replay_sets<'a>(&mut self, sets: impl Iterator<Item = &'a SummarySetValue>) {
+    fn replay_sets<'a>(&mut self, sets: impl Iterator<Item = &'a SummarySetValue>, now: Instant) {
         for set in sets {
+            describe_histogram!(set.name, set.name);
             for (key, s) in &set.entries {
                 self.replay(
                     s,
                     key.clone(),
                     &histogram!(set.name, KEY_LABEL => key.clone()),
+                    now,
                 );
             }
         }
     }
 
     /// Records into `h` what `s`'s distribution gained since the last scrape.
-    fn replay(&mut self, s: &SummaryValue, label: String, h: &Histogram) {
+    fn replay(&mut self, s: &SummaryValue, label: String, h: &Histogram, now: Instant) {
         let Some(current) = &s.histogram else { return };
         let before = self
             .counts
-            .entry((s.name, label))
+            .entry((s.name, label.clone()))
             .or_insert_with(|| vec![0; current.counts.len()]);
+        let mut gained = false;
         for (i, (now, was)) in current.counts.iter().zip(before.iter_mut()).enumerate() {
             let delta = now.saturating_sub(*was);
             if delta > 0 {
                 h.record_many(LatencyHistogram::bucket_floor(i) as f64, delta as usize);
+                gained = true;
             }
             *was = *now;
         }
+        if gained {
+            self.observed.insert((s.name.to_string(), label), now);
+        }
     }
-}
 
-/// Process facts under the JVM collectors' names.
-fn process_metrics() {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |key: &str| -> f64 {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
-    };
-    let threads = field("Threads:");
-    let rss = field("VmRSS:") * 1024.0;
-    gauge!("jvm_threads_current").set(threads);
-    gauge!("jvm_threads_daemon").set(threads);
-    gauge!("jvm_threads_deadlocked").set(0.0);
-    gauge!("jvm_threads_state", "state" => "RUNNABLE").set(threads);
-    gauge!("jvm_classes_loaded").set(0.0);
-    gauge!("jvm_memory_pool_bytes_used", "pool" => "native").set(rss);
-    gauge!("jvm_memory_bytes_used", "area" => "heap").set(rss);
-    let _ = histogram!("jvm_gc_collection_seconds", "gc" => "none");
-    gauge!("process_resident_memory_bytes").set(rss);
-    let (open, max) = super::system::file_descriptors();
-    gauge!("process_open_fds").set(open as f64);
-    gauge!("process_max_fds").set(max as f64);
-    counter!("process_cpu_seconds_total").absolute(cpu_seconds());
-}
-
-/// User + system CPU seconds of this process (`/proc/self/stat`, clock ticks of 100 Hz).
-fn cpu_seconds() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    (ticks(11) + ticks(12)) / 100
+    /// `text` with each quantile as simpleclient gives it: `NaN` for a summary that
+    /// took nothing in the window, else a recorded value (the exporter's sketch
+    /// answers within 1 % of one; every recorded value is a whole number).
+    fn finish_quantiles(&self, text: &str, now: Instant) -> String {
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines() {
+            let quantile = (!line.starts_with('#') && line.contains("quantile=\""))
+                .then(|| line.rsplit_once(' '))
+                .flatten();
+            let Some((key, value)) = quantile else {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            };
+            let (name, label) = series_of(key);
+            let fresh = self
+                .observed
+                .get(&(name.to_string(), label.to_string()))
+                .is_some_and(|t| now.duration_since(*t) < WINDOW);
+            let value = match value.parse::<f64>() {
+                Ok(v) if fresh => format!("{}", v.round()),
+                _ => "NaN".to_string(),
+            };
+            out.push_str(key);
+            out.push(' ');
+            out.push_str(&value);
+            out.push('\n');
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -224,6 +297,8 @@ mod tests {
                 },
             ],
             summary_sets: vec![],
+            gauge_sets: vec![],
+            counter_sets: vec![],
             resets: 0,
         }
     }
@@ -311,5 +386,103 @@ mod tests {
             text.contains("write_per_namespace_sum{key=\"app\"} 22"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn every_family_has_javas_help_line() {
+        let text = Exporter::new().render(&with_namespace(0, &[9]));
+        for name in [
+            "znode_count",
+            "commit_count",
+            "readlatency",
+            "fsynctime",
+            "write_per_namespace",
+        ] {
+            assert!(
+                text.contains(&format!("# HELP {name} {name}\n")),
+                "{name}: {text}"
+            );
+        }
+        assert!(
+            text.contains("# TYPE process_cpu_seconds_total counter"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn quantiles_are_nan_until_observed_and_then_whole_numbers() {
+        let e = Exporter::new();
+        let text = e.render(&metrics(&LatencyHistogram::default()));
+        assert!(
+            text.contains("readlatency{quantile=\"0.99\"} NaN\n"),
+            "{text}"
+        );
+        assert!(text.contains("fsynctime{quantile=\"0.5\"} NaN\n"), "{text}");
+        let mut h = LatencyHistogram::default();
+        [1, 1, 2, 7].iter().for_each(|&ms| h.record(ms));
+        let text = e.render(&metrics(&h));
+        let q = |key: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.trim().parse().ok())
+                .unwrap_or(-1.0)
+        };
+        let (p50, p99) = (
+            q("readlatency{quantile=\"0.5\"}"),
+            q("readlatency{quantile=\"0.99\"}"),
+        );
+        assert!(p50 >= 1.0 && p50.fract() == 0.0, "{text}");
+        assert!(p99 >= p50 && p99.fract() == 0.0, "{text}");
+        assert!(text.contains("fsynctime{quantile=\"0.5\"} NaN\n"), "{text}");
+    }
+
+    #[test]
+    fn counters_keep_growing_across_a_stat_reset() {
+        let e = Exporter::new();
+        let mut m = metrics(&LatencyHistogram::default());
+        m.counters = vec![("commit_count", 5)];
+        m.counter_sets = vec![(
+            "quota_exceeded_error_per_namespace",
+            vec![("app".into(), 2)],
+        )];
+        e.render(&m);
+        m.resets = 1;
+        m.counters = vec![("commit_count", 1)];
+        m.counter_sets = vec![(
+            "quota_exceeded_error_per_namespace",
+            vec![("app".into(), 0)],
+        )];
+        let text = e.render(&m);
+        assert!(text.contains("commit_count 6\n"), "{text}");
+        assert!(
+            text.contains("quota_exceeded_error_per_namespace{key=\"app\"} 2\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn gauge_sets_carry_the_key_label() {
+        let mut m = metrics(&LatencyHistogram::default());
+        m.gauge_sets = vec![("quota_count_limit_per_namespace", vec![("app".into(), 10)])];
+        let text = Exporter::new().render(&m);
+        assert!(
+            text.contains("# TYPE quota_count_limit_per_namespace gauge"),
+            "{text}"
+        );
+        assert!(
+            text.contains("quota_count_limit_per_namespace{key=\"app\"} 10\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn samples_are_named_as_the_providers_dump_names_them() {
+        let e = Exporter::new();
+        let samples = e.samples(&with_namespace(0, &[9, 8]));
+        let get = |k: &str| samples.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
+        assert_eq!(get("znode_count"), Some(5.0));
+        assert_eq!(get("write_per_namespace_count{key=\"app\"}"), Some(2.0));
+        assert!(get("readlatency{quantile=\"0.5\"}").is_some_and(f64::is_nan));
+        assert!(get("process_resident_memory_bytes").is_some_and(|v| v > 0.0));
+        assert!(samples.iter().all(|(k, _)| !k.starts_with('#')));
     }
 }

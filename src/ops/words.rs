@@ -85,7 +85,7 @@ pub fn render(word: &str, s: &ServerSnapshot, ops: &Ops, f: &Facts) -> String {
         ),
         "isro" => "rw".into(),
         "hash" => String::new(),
-        "mntr" => mntr(s, f),
+        "mntr" => mntr(s, ops, f),
         other => refusal(other),
     }
 }
@@ -310,12 +310,21 @@ fn wchp(s: &ServerSnapshot) -> String {
     out
 }
 
-fn mntr(s: &ServerSnapshot, f: &Facts) -> String {
+/// `mntr`: the head keys, then the metrics provider's dump: the default provider's
+/// names, or with the Prometheus provider its samples, each value a double.
+fn mntr(s: &ServerSnapshot, ops: &Ops, f: &Facts) -> String {
     let mut out = String::new();
     for (k, v) in monitor::head(s) {
         let _ = writeln!(out, "zk_{k}\t{v}");
     }
-    for (k, v) in monitor::flat(&monitor::collect(s, f)) {
+    let m = monitor::collect(s, f);
+    if let Some(exporter) = &ops.exporter {
+        for (k, v) in exporter.samples(&m) {
+            let _ = writeln!(out, "zk_{k}\t{}", java_double(v));
+        }
+        return out;
+    }
+    for (k, v) in monitor::flat(&m) {
         let v = match v {
             Value::Int(i) => i.to_string(),
             Value::Double(d) => java_double(d),

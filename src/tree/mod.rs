@@ -46,7 +46,10 @@ pub use acl_cache::{AclCache, OPEN_ACL_REF};
 pub use digest::{node_digest, NodeDigest, DIGEST_VERSION};
 pub use load::{LoadError, TreeLoader};
 pub use node::Node;
-pub use quota::{limit_path, stat_path, StatsTrack, LIMIT_NODE, QUOTA_ZOOKEEPER, STAT_NODE};
+pub use quota::{
+    limit_path, stat_path, top_namespace, QuotaMetrics, StatsTrack, LIMIT_NODE, QUOTA_ZOOKEEPER,
+    STAT_NODE,
+};
 
 use quota::QuotaTrie;
 use store::{Store, ROOT};

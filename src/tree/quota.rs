@@ -215,11 +215,10 @@ impl DataTree {
         (count, bytes)
     }
 
-    /// `setupQuota` after loading a snapshot: walks `/zookeeper/quota`, and for every
-    /// childless `…/zookeeper_limits` marks its prefix and recounts its stats.
-    pub(super) fn setup_quota(&mut self) {
-        let suffix = format!("/{LIMIT_NODE}");
-        let mut limits = Vec::new();
+    /// The childless nodes under `/zookeeper/quota` with their paths: where
+    /// `setupQuota` and `QuotaMetricsUtils` look for limit and stat nodes.
+    fn quota_leaves(&self) -> Vec<(String, super::store::Id)> {
+        let mut leaves = Vec::new();
         let mut stack: Vec<_> = self
             .nodes
             .lookup(QUOTA_ZOOKEEPER)
@@ -228,17 +227,7 @@ impl DataTree {
             .collect();
         while let Some((id, path)) = stack.pop() {
             if self.nodes.num_children(id) == 0 {
-                if let Some(end) = path
-                    .ends_with(&suffix)
-                    .then(|| path.find(&suffix))
-                    .flatten()
-                {
-                    limits.push(
-                        path.get(QUOTA_ZOOKEEPER.len()..end)
-                            .unwrap_or("")
-                            .to_string(),
-                    );
-                }
+                leaves.push((path, id));
                 continue;
             }
             stack.extend(
@@ -247,11 +236,97 @@ impl DataTree {
                     .map(|c| (c, format!("{path}/{}", self.nodes.name_str(c)))),
             );
         }
+        leaves
+    }
+
+    /// `setupQuota` after loading a snapshot: walks `/zookeeper/quota`, and for every
+    /// childless `…/zookeeper_limits` marks its prefix and recounts its stats.
+    pub(super) fn setup_quota(&mut self) {
+        let suffix = format!("/{LIMIT_NODE}");
+        let limits: Vec<String> = self
+            .quota_leaves()
+            .into_iter()
+            .filter_map(|(path, _)| {
+                let end = path.ends_with(&suffix).then(|| path.find(&suffix))??;
+                Some(
+                    path.get(QUOTA_ZOOKEEPER.len()..end)
+                        .unwrap_or("")
+                        .to_string(),
+                )
+            })
+            .collect();
         for prefix in limits {
             self.refresh_quota_stats(&prefix);
             self.quotas.add(&prefix);
         }
     }
+
+    /// Limits and usage per top-level namespace, summed over the quotas inside it
+    /// (`QuotaMetricsUtils`): limits from childless `zookeeper_limits` nodes (the hard
+    /// limit where one is set, else the soft one), usage from `zookeeper_stats` nodes.
+    /// A node without data or whose text does not parse is left out.
+    pub fn quota_metrics(&self) -> QuotaMetrics {
+        let mut m = QuotaMetrics::default();
+        let (limits, stats) = (format!("/{LIMIT_NODE}"), format!("/{STAT_NODE}"));
+        for (path, id) in self.quota_leaves() {
+            let (is_limit, is_stat) = (path.ends_with(&limits), path.ends_with(&stats));
+            if !is_limit && !is_stat {
+                continue;
+            }
+            let Some(ns) = trim_quota_path(&path).and_then(top_namespace) else {
+                continue;
+            };
+            let Some(track) = self
+                .nodes
+                .data(id)
+                .and_then(|d| StatsTrack::parse(&String::from_utf8_lossy(d)))
+            else {
+                continue;
+            };
+            let hard_or = |hard: i64, soft: i64| if hard > -1 { hard } else { soft };
+            let add = |set: &mut Vec<(String, i64)>, v: i64| match set
+                .iter_mut()
+                .find(|(k, _)| k == ns)
+            {
+                Some((_, sum)) => *sum = sum.wrapping_add(v),
+                None => set.push((ns.to_string(), v)),
+            };
+            if is_limit {
+                add(
+                    &mut m.count_limit,
+                    hard_or(track.get("countHardLimit"), track.count()),
+                );
+                add(
+                    &mut m.bytes_limit,
+                    hard_or(track.get("byteHardLimit"), track.bytes()),
+                );
+            } else {
+                add(&mut m.count_usage, track.count());
+                add(&mut m.bytes_usage, track.bytes());
+            }
+        }
+        m
+    }
+}
+
+/// `PathUtils.getTopNamespace`: the first component of an absolute path; none for `/`.
+pub fn top_namespace(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix('/')?;
+    let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    rest.get(..end).filter(|n| !n.is_empty())
+}
+
+/// The quota gauge sets, each keyed by top-level namespace in the order found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuotaMetrics {
+    /// `quota_count_limit_per_namespace`.
+    pub count_limit: Vec<(String, i64)>,
+    /// `quota_bytes_limit_per_namespace`.
+    pub bytes_limit: Vec<(String, i64)>,
+    /// `quota_count_usage_per_namespace`.
+    pub count_usage: Vec<(String, i64)>,
+    /// `quota_bytes_usage_per_namespace`.
+    pub bytes_usage: Vec<(String, i64)>,
 }
 
 #[cfg(test)]

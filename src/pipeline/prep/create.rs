@@ -1,6 +1,6 @@
 //! create, create2, createContainer and createTTL (`PrepRequestProcessor.pRequest2TxnCreate`).
 
-use super::{quota, Cursor, NewData, OwnerKind, Step};
+use super::{Cursor, NewData, OwnerKind, Step};
 use crate::pipeline::acl::fixup_acl;
 use crate::pipeline::path::{parent_for_create, validate_path};
 use crate::pipeline::view::NodeRecord;
@@ -58,13 +58,7 @@ impl Cursor<'_> {
     fn create_any(&mut self, args: &CreateArgs) -> Step<Txn> {
         let accepted = self.accept_create(args)?;
         let data_len = args.data.as_ref().map_or(0, |d| d.len() as i64);
-        quota::check_if(
-            self.cfg.enforce_quota,
-            self.view,
-            &accepted.path,
-            data_len,
-            1,
-        )?;
+        self.check_quota(&accepted.path, data_len, 1)?;
         let txn = create_txn(args, &accepted);
         self.record_create(args, accepted, data_len);
         Ok(txn)

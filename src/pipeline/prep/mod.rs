@@ -58,6 +58,8 @@ pub struct Prep {
     cfg: PrepConfig,
     schemes: AuthSchemes,
     pending: Pending,
+    /// Paths of the writes a hard quota rejected since the last `take_quota_exceeded`.
+    quota_exceeded: Vec<String>,
 }
 
 /// The data a change leaves its node with, for the node's digest.
@@ -101,6 +103,7 @@ impl Prep {
             cfg,
             schemes: AuthSchemes::default(),
             pending: Pending::new(),
+            quota_exceeded: Vec::new(),
         }
     }
 
@@ -152,6 +155,12 @@ impl Prep {
         self.pending.take_counts()
     }
 
+    /// Paths of the writes a hard quota limit rejected since the last call, for
+    /// `quota_exceeded_error_per_namespace`.
+    pub fn take_quota_exceeded(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.quota_exceeded)
+    }
+
     /// Forgets everything pending (e.g. after a leader change).
     pub fn clear(&mut self) {
         self.pending.clear();
@@ -164,6 +173,7 @@ impl Prep {
             view,
             ctx,
             pending: &mut self.pending,
+            quota_exceeded: &mut self.quota_exceeded,
         }
     }
 }
@@ -175,6 +185,7 @@ pub(crate) struct Cursor<'a> {
     view: &'a dyn TreeView,
     ctx: &'a RequestCtx<'a>,
     pending: &'a mut Pending,
+    quota_exceeded: &'a mut Vec<String>,
 }
 
 impl Cursor<'_> {

@@ -1,7 +1,7 @@
 //! delete, deleteContainer, setData, setACL and check: the requests that change or
 //! inspect an existing node (the matching cases of `PrepRequestProcessor.pRequest2Txn`).
 
-use super::{check_and_inc_version, quota, Cursor, NewData, OwnerKind, Step};
+use super::{check_and_inc_version, Cursor, NewData, OwnerKind, Step};
 use crate::pipeline::acl::fixup_acl;
 use crate::pipeline::path::{parent_for_delete, validate_path};
 use crate::pipeline::view::NodeRecord;
@@ -59,7 +59,7 @@ impl Cursor<'_> {
         self.require(&node, perms::WRITE)?;
         let new_len = r.data.as_ref().map_or(0, |d| d.len() as i64);
         let diff = new_len - node.data_len;
-        quota::check_if(self.cfg.enforce_quota, self.view, &r.path, diff, 0)?;
+        self.check_quota(&r.path, diff, 0)?;
         let version = check_and_inc_version(node.stat.version, r.version)?;
         node.stat.version = version;
         node.stat.mtime = self.ctx.time;

@@ -7,15 +7,33 @@
 
 use std::collections::BTreeMap;
 
-use super::{Fail, Step};
+use super::{Cursor, Fail, Step};
 use crate::pipeline::view::TreeView;
 use crate::proto::ErrorCode;
 
 const QUOTA_ROOT: &str = "/zookeeper/quota";
 
+impl Cursor<'_> {
+    /// `checkQuota`, noting the path of a write a hard limit rejects
+    /// (`ZooKeeperServer.updateQuotaExceededMetrics`).
+    pub(super) fn check_quota(&mut self, path: &str, bytes_diff: i64, count_diff: i64) -> Step<()> {
+        let checked = check_if(
+            self.cfg.enforce_quota,
+            self.view,
+            path,
+            bytes_diff,
+            count_diff,
+        );
+        if checked == Err(Fail::Code(ErrorCode::QuotaExceeded)) {
+            self.quota_exceeded.push(path.to_string());
+        }
+        checked
+    }
+}
+
 /// A write under `path` would add `count_diff` nodes and `bytes_diff` bytes; checked
 /// only when `enforce` (`zookeeper.enforceQuota`).
-pub(super) fn check_if(
+fn check_if(
     enforce: bool,
     view: &dyn TreeView,
     path: &str,
