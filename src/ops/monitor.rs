@@ -186,6 +186,10 @@ pub fn java_hash_order<K: AsRef<str>, T>(mut items: Vec<(K, T)>) -> Vec<(K, T)> 
 #[derive(Clone, Debug)]
 pub struct Metrics {
     pub gauges: Vec<(&'static str, Value)>,
+    /// Gauges registered whose value is null: the default provider leaves them out, the
+    /// Prometheus provider samples them as 0 (a follower's `synced_observers` without
+    /// observer masters, `Follower.getSyncedObserverSize`).
+    pub null_gauges: Vec<&'static str>,
     /// The quota gauge sets, each with its values by namespace.
     pub gauge_sets: Vec<(&'static str, Vec<(String, i64)>)>,
     pub counters: Vec<(&'static str, i64)>,
@@ -304,6 +308,11 @@ pub fn collect(s: &ServerSnapshot, f: &Facts) -> Metrics {
         .collect();
     Metrics {
         gauges: gauges(s, f),
+        null_gauges: if s.server_state == "follower" {
+            vec!["synced_observers"]
+        } else {
+            vec![]
+        },
         gauge_sets: quota_gauge_sets(s),
         counters,
         counter_sets: vec![(
@@ -647,6 +656,7 @@ mod tests {
     fn advanced_summaries_have_nine_keys_and_basic_five() {
         let m = Metrics {
             gauges: vec![],
+            null_gauges: vec![],
             gauge_sets: vec![],
             counters: vec![],
             counter_sets: vec![],
@@ -682,6 +692,7 @@ mod tests {
             [("app".to_string(), sizes)].into_iter().collect();
         let m = Metrics {
             gauges: vec![],
+            null_gauges: vec![],
             gauge_sets: vec![],
             counters: vec![],
             counter_sets: vec![],
@@ -745,5 +756,17 @@ mod tests {
             .unwrap();
         assert_eq!(keys[e - 1], Counter::ALL.last().unwrap().name());
         assert!(keys[e + 1].starts_with("avg_"), "{:?}", &keys[e..e + 2]);
+    }
+
+    #[test]
+    fn a_followers_synced_observers_is_null_left_out_of_the_default_layout() {
+        let s = ServerSnapshot {
+            server_state: "follower",
+            ..snapshot(Some(QuorumSnapshot::default()))
+        };
+        let m = collect(&s, &facts());
+        assert_eq!(m.null_gauges, ["synced_observers"]);
+        assert!(flat(&m).iter().all(|(k, _)| k != "synced_observers"));
+        assert!(collect(&snapshot(None), &facts()).null_gauges.is_empty());
     }
 }

@@ -116,6 +116,10 @@ impl Exporter {
                 describe_gauge!(*name, *name);
                 gauge!(*name).set(v.as_f64());
             }
+            for name in &m.null_gauges {
+                describe_gauge!(*name, *name);
+                gauge!(*name).set(0.0);
+            }
             for (name, values) in &m.gauge_sets {
                 describe_gauge!(*name, *name);
                 for (key, v) in values {
@@ -297,6 +301,7 @@ mod tests {
                 },
             ],
             summary_sets: vec![],
+            null_gauges: vec![],
             gauge_sets: vec![],
             counter_sets: vec![],
             resets: 0,
@@ -484,5 +489,16 @@ mod tests {
         assert!(get("readlatency{quantile=\"0.5\"}").is_some_and(f64::is_nan));
         assert!(get("process_resident_memory_bytes").is_some_and(|v| v > 0.0));
         assert!(samples.iter().all(|(k, _)| !k.starts_with('#')));
+    }
+
+    #[test]
+    fn null_gauges_are_sampled_as_zero() {
+        let mut m = metrics(&LatencyHistogram::default());
+        m.null_gauges = vec!["synced_observers"];
+        let text = Exporter::new().render(&m);
+        assert!(
+            text.contains("# TYPE synced_observers gauge\nsynced_observers 0\n"),
+            "{text}"
+        );
     }
 }
