@@ -66,6 +66,13 @@ pub struct CompareArgs {
     /// Ensemble runs: where the sessions connect, one set of runs per choice.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "spread")]
     pub ensemble_clients: Vec<Clients>,
+    /// CPUs the servers may run on (e.g. `0`): with `--client-cpus` on the others, the
+    /// load generator and the server under test stop taking each other's cores.
+    #[arg(long, value_delimiter = ',')]
+    pub server_cpus: Vec<usize>,
+    /// CPUs this load generator may run on (e.g. `1`).
+    #[arg(long, value_delimiter = ',')]
+    pub client_cpus: Vec<usize>,
 }
 
 /// One measured run of one workload on one server.
@@ -125,6 +132,7 @@ fn launch(args: &CompareArgs, heap: &str) -> Result<Launch, String> {
         zk_classpath,
         zk_heap: heap.to_string(),
         rzk_bin,
+        server_cpus: args.server_cpus.clone(),
     })
 }
 
@@ -345,6 +353,10 @@ fn run_ensembles(args: &CompareArgs) -> Result<(), String> {
 
 /// Runs the comparison; prints progress and the table.
 pub fn run(args: &CompareArgs) -> Result<(), String> {
+    if !args.client_cpus.is_empty() {
+        // Before any thread starts: the generator's threads inherit the mask.
+        servers::pin(&args.client_cpus).map_err(|e| format!("--client-cpus: {e}"))?;
+    }
     let _ = std::fs::remove_dir_all(&args.dir);
     std::fs::create_dir_all(&args.dir).map_err(|e| format!("{}: {e}", args.dir.display()))?;
     println!("{}", table::NOISE_NOTE);

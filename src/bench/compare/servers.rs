@@ -59,6 +59,25 @@ pub struct Launch {
     pub zk_classpath: String,
     pub zk_heap: String,
     pub rzk_bin: PathBuf,
+    /// CPUs the servers are confined to (every CPU when empty).
+    pub server_cpus: Vec<usize>,
+}
+
+/// Confines the calling thread, and the threads and processes it starts afterwards, to
+/// `cpus` (`sched_setaffinity`).
+pub fn pin(cpus: &[usize]) -> std::io::Result<()> {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET writes within it for indices
+    // below CPU_SETSIZE, which the filter ensures.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &c in cpus.iter().filter(|&&c| c < libc::CPU_SETSIZE as usize) {
+            libc::CPU_SET(c, &mut set);
+        }
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// A running server.
@@ -140,7 +159,16 @@ impl ServerProc {
         let log = std::fs::File::create(run_dir.join("server.log")).map_err(|e| e.to_string())?;
         let err = log.try_clone().map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let child = command(kind, launch, run_dir, quorum)
+        let mut cmd = command(kind, launch, run_dir, quorum);
+        if !launch.server_cpus.is_empty() {
+            let cpus = launch.server_cpus.clone();
+            // SAFETY: runs in the child between fork and exec; `pin` only makes one
+            // system call on memory of its own.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || pin(&cpus));
+            }
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)
