@@ -37,22 +37,25 @@ pub struct StatsTrack {
 }
 
 impl StatsTrack {
-    /// Parses `k=v` pairs separated by runs of `,` or `;`; `None` where Java would throw.
+    /// `new StatsTrack(String)`: pairs split on runs of `,`/`;`, each pair on `=`, an
+    /// empty value is -1, a later key overrides an earlier one; `None` where Java throws
+    /// (a pair without `=`, a value that is not a number, a leading separator).
     pub fn parse(text: &str) -> Option<StatsTrack> {
         let mut stats = BTreeMap::new();
         if text.is_empty() {
             return Some(StatsTrack { stats });
         }
-        for pair in text.split([',', ';']).filter(|p| !p.is_empty()) {
-            let mut parts = pair.split('=').collect::<Vec<_>>();
-            while parts.len() > 1 && parts.last() == Some(&"") {
-                parts.pop(); // Java's split drops trailing empty strings
-            }
-            let (k, v) = match parts.as_slice() {
-                [k, v, ..] => (*k, *v),
-                _ => return None,
+        for pair in java_split(text, |c| c == ',' || c == ';', true) {
+            let kv = java_split(pair, |c| c == '=', false);
+            let (Some(key), Some(value)) = (kv.first(), kv.get(1)) else {
+                return None;
             };
-            stats.insert(k.to_string(), v.parse::<i64>().ok()?);
+            let n = if value.is_empty() {
+                -1
+            } else {
+                value.parse::<i64>().ok()?
+            };
+            stats.insert((*key).to_string(), n);
         }
         Some(StatsTrack { stats })
     }
@@ -91,6 +94,26 @@ impl StatsTrack {
         }
         out
     }
+}
+
+/// Java's `split` with limit 0: no separator gives the input itself, trailing empty
+/// pieces are dropped. `runs` merges adjacent separators (a `[,;]+` pattern).
+fn java_split(s: &str, is_sep: impl Fn(char) -> bool, runs: bool) -> Vec<&str> {
+    if !s.contains(&is_sep) {
+        return vec![s];
+    }
+    let mut pieces: Vec<&str> = s.split(&is_sep).collect();
+    if runs {
+        // Keep a leading empty piece (a separator at index 0), drop the empties that
+        // merged runs would not have produced.
+        let first = pieces.first().copied();
+        let rest = pieces.iter().skip(1).copied().filter(|p| !p.is_empty());
+        pieces = first.into_iter().chain(rest).collect();
+    }
+    while pieces.last().is_some_and(|p| p.is_empty()) {
+        pieces.pop();
+    }
+    pieces
 }
 
 /// The set of quota'd prefixes (`PathTrie`). Only the marked paths matter to lookups,
@@ -355,6 +378,36 @@ mod tests {
     fn stats_track_rejects_what_java_throws_on() {
         assert!(StatsTrack::parse("count").is_none());
         assert!(StatsTrack::parse("count=x").is_none());
+        assert!(StatsTrack::parse(",count=1").is_none());
+    }
+
+    #[test]
+    fn stats_track_reads_what_java_reads() {
+        let t = StatsTrack::parse("count=10,bytes=-1=;byteHardLimit=5;countHardLimit=2").unwrap();
+        assert_eq!(
+            (
+                t.count(),
+                t.bytes(),
+                t.get("byteHardLimit"),
+                t.get("countHardLimit")
+            ),
+            (10, -1, 5, 2)
+        );
+        assert_eq!(StatsTrack::parse("count==5").unwrap().count(), -1);
+        assert_eq!(StatsTrack::parse("count=1,,bytes=2").unwrap().bytes(), 2);
+        assert_eq!(StatsTrack::parse("count=1;count=3").unwrap().count(), 3);
+    }
+
+    #[test]
+    fn java_split_drops_trailing_empties_only() {
+        assert_eq!(java_split("a=b=", |c| c == '=', false), vec!["a", "b"]);
+        assert_eq!(java_split("=b", |c| c == '=', false), vec!["", "b"]);
+        assert_eq!(java_split("=", |c| c == '=', false), Vec::<&str>::new());
+        assert_eq!(java_split("ab", |c| c == '=', false), vec!["ab"]);
+        assert_eq!(
+            java_split("a,;b,", |c| c == ',' || c == ';', true),
+            vec!["a", "b"]
+        );
     }
 
     #[test]
