@@ -65,7 +65,14 @@ pub struct Ops {
 impl Ops {
     pub fn new(cfg: Config, initial_config: String, core: mpsc::Sender<Event>) -> Ops {
         let exporter = (cfg.metrics_provider_class.as_deref() == Some(prometheus::PROVIDER_CLASS))
-            .then(|| std::sync::Arc::new(prometheus::Exporter::new()));
+            .then(|| {
+                // `Boolean.parseBoolean`: only "true", in any case.
+                let jvm_info = cfg
+                    .metrics_provider
+                    .get("exportJvmInfo")
+                    .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
+                std::sync::Arc::new(prometheus::Exporter::with_jvm_info(jvm_info))
+            });
         Ops {
             cfg,
             initial_config,

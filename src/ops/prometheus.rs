@@ -2,7 +2,8 @@
 //! [`monitor`](super::monitor) under their bare names, each with a `# HELP` that repeats
 //! it as Java's does, summaries with `quantile` labels plus `_count` and `_sum`, gauge,
 //! counter and summary sets with a `key` label, rendered by `metrics-exporter-prometheus`;
-//! then the JVM and process families (`super::process_facts`).
+//! then, unless `metricsProvider.exportJvmInfo=false`, the JVM and process families
+//! (`super::process_facts`).
 //!
 //! Values are pushed into a private recorder at scrape time from a core snapshot, never
 //! on the request path: the core only bumps its own counters and latency buckets. The
@@ -45,6 +46,8 @@ pub struct Exporter {
     /// BASIC summaries and summary sets (quantile 0.5 only).
     basic: PrometheusRecorder,
     fed: Mutex<Fed>,
+    /// `metricsProvider.exportJvmInfo` (default true): the JVM and process families.
+    jvm_info: bool,
 }
 
 /// A metric and its `key` label value (empty for none).
@@ -93,10 +96,17 @@ fn recorder(quantiles: &[f64]) -> PrometheusRecorder {
 
 impl Exporter {
     pub fn new() -> Exporter {
+        Exporter::with_jvm_info(true)
+    }
+
+    /// An exporter that adds the JVM and process families only if `jvm_info`
+    /// (`metricsProvider.exportJvmInfo`).
+    pub fn with_jvm_info(jvm_info: bool) -> Exporter {
         Exporter {
             advanced: recorder(&[0.5, 0.9, 0.99]),
             basic: recorder(&[0.5]),
             fed: Mutex::new(Fed::default()),
+            jvm_info,
         }
     }
 
@@ -153,7 +163,9 @@ impl Exporter {
         let mut text = self.advanced.handle().render();
         text.push_str(&self.basic.handle().render());
         let mut text = fed.finish_quantiles(&text, now);
-        text.push_str(&super::process_facts::families());
+        if self.jvm_info {
+            text.push_str(&super::process_facts::families());
+        }
         text
     }
 
@@ -498,6 +510,19 @@ mod tests {
         let text = Exporter::new().render(&m);
         assert!(
             text.contains("# TYPE synced_observers gauge\nsynced_observers 0\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn jvm_and_process_families_follow_export_jvm_info() {
+        let m = metrics(&LatencyHistogram::default());
+        assert!(Exporter::new()
+            .render(&m)
+            .contains("process_cpu_seconds_total"));
+        let text = Exporter::with_jvm_info(false).render(&m);
+        assert!(
+            !text.contains("process_") && !text.contains("jvm_threads"),
             "{text}"
         );
     }
