@@ -225,6 +225,9 @@ def prometheus_actual(text):
     return kinds
 
 
+NULL_GAUGES = {"follower": {"synced_observers"}}
+
+
 def compare_prometheus(role, zk_keys, port):
     text = http(port, "/metrics")
     kinds = prometheus_actual(text)
@@ -233,7 +236,10 @@ def compare_prometheus(role, zk_keys, port):
     check(f"prometheus_{role}_summaries", not bad, f"not summaries in rzk's /metrics: {bad[:5]}")
     bad = [p for p in plain if kinds.get(p) not in ("gauge", "counter")]
     check(f"prometheus_{role}_gauges_and_counters", not bad, f"missing from rzk's /metrics: {bad[:5]}")
-    known = set(summaries) | set(plain)
+    # A gauge whose supplier answers null is left out of the default provider's mntr and
+    # sampled as 0 by the Prometheus provider: a follower's synced_observers without
+    # observer masters (Follower.getSyncedObserverSize).
+    known = set(summaries) | set(plain) | NULL_GAUGES.get(role, set())
     extra = [k for k in kinds if k not in known and not k.startswith(("jvm_", "process_"))]
     check(f"prometheus_{role}_no_extra_names", not extra, f"not in Apache ZooKeeper's mntr: {extra[:5]}")
 
