@@ -35,8 +35,9 @@ pub struct CompareArgs {
     /// Measured runs per server and workload (alternating zookeeper, rzk, zookeeper, …).
     #[arg(long, default_value_t = 2)]
     pub rounds: usize,
-    /// Seconds of unmeasured warm-up per server and workload.
-    #[arg(long, default_value_t = 1.0)]
+    /// Seconds of unmeasured warm-up per server and workload: Apache ZooKeeper's JIT
+    /// needs about five before its figures stop moving from round to round.
+    #[arg(long, default_value_t = 5.0)]
     pub warmup: f64,
     /// Apache ZooKeeper's classpath (default: the Debian package's server jars).
     #[arg(long)]
