@@ -7,7 +7,6 @@ usage: compare.py <target host:port> <target admin port> <oracle host:port> <ora
 Prints one PASS/FAIL line per check and returns the number of failures."""
 import json
 import re
-import socket
 import struct
 import sys
 import urllib.request
@@ -17,18 +16,7 @@ import zkclient
 WORDS = "ruok stat srvr mntr conf cons crst srst envi dump wchs wchc wchp dirs isro gtmk hash".split()
 
 
-def four(addr, word, extra=b""):
-    host, port = addr.rsplit(":", 1)
-    c = socket.create_connection((host, int(port)), timeout=10)
-    c.sendall(word.encode() + extra)
-    out = b""
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        out += d
-    c.close()
-    return out.decode()
+four = zkclient.four
 
 
 def admin(host, port, name):

@@ -55,18 +55,7 @@ def sample_keys(target):
     return {l.rsplit(" ", 1)[0].replace(",}", "}") for l in text.splitlines() if l and not l.startswith("#")}
 
 
-def four(server, word):
-    host, port = server.rsplit(":", 1)
-    c = socket.create_connection((host, int(port)), timeout=10)
-    c.sendall(word.encode())
-    out = b""
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        out += d
-    c.close()
-    return out.decode()
+four = zkclient.four
 
 
 JAVA_DOUBLE = re.compile(r"^(-?\d+\.\d+(E-?\d+)?|NaN|-?Infinity)$")

@@ -6,7 +6,6 @@ and enforceQuota=true.
 
 usage: values_check.py <target host:port> <oracle host:port>"""
 import re
-import socket
 import struct
 import sys
 import time
@@ -17,18 +16,7 @@ KEYS = re.compile(r"^zk_((last|min|max)_client_response_size|watch_bytes|(avg|mi
                   r"|\w+_quota_(count|bytes)_(limit|usage)_per_namespace|\w+_quota_exceeded_error_per_namespace)$")
 
 
-def four(addr, word):
-    host, port = addr.rsplit(":", 1)
-    c = socket.create_connection((host, int(port)), timeout=10)
-    c.sendall(word.encode())
-    out = b""
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        out += d
-    c.close()
-    return out.decode()
+four = zkclient.four
 
 
 def values(addr):

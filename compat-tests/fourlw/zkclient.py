@@ -5,6 +5,22 @@ import socket
 import struct
 
 
+def four(addr, word, extra=b""):
+    """The answer to a four-letter word (plus `extra` bytes) at "host:port"; the server
+    closes the connection after it."""
+    host, port = addr.rsplit(":", 1)
+    c = socket.create_connection((host, int(port)), timeout=10)
+    c.sendall(word.encode() + extra)
+    out = b""
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        out += d
+    c.close()
+    return out.decode()
+
+
 def _frame(payload):
     return struct.pack(">i", len(payload)) + payload
 

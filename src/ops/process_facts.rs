@@ -11,23 +11,17 @@
 //! `process_cpu_seconds_total` is a fractional counter and `jvm_gc_collection_seconds`
 //! a summary without quantiles, neither of which the recorder can express.
 
+use super::system;
 use std::fmt::Write;
 
 /// The families, in exposition format.
 pub fn families() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |key: &str| -> f64 {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
-    };
+    let field = |key: &str| system::proc_value(&status, key).unwrap_or(0) as f64;
     let threads = field("Threads:");
     let rss = field("VmRSS:") * 1024.0;
     let virt = field("VmSize:") * 1024.0;
-    let (open, max) = super::system::file_descriptors();
+    let (open, max) = system::file_descriptors();
     let times = CpuTimes::read();
     let mut out = String::new();
     let mut family = |name: &str, kind: &str, help: &str, samples: &[(&str, f64)]| {
@@ -131,25 +125,17 @@ struct CpuTimes {
 
 impl CpuTimes {
     fn read() -> CpuTimes {
-        // SAFETY: sysconf has no preconditions.
-        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        let ticks = if ticks > 0 { ticks as f64 } else { 100.0 };
+        let ticks = system::clock_ticks();
         let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        // Fields after the command name, which may itself hold spaces and parentheses.
-        let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let field = |i: usize| -> f64 { fields.get(i).and_then(|v| v.parse().ok()).unwrap_or(0.0) };
-        // utime, stime and starttime are fields 14, 15 and 22 of proc(5); `after` starts at 3.
         let boot = std::fs::read_to_string("/proc/stat")
             .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<f64>().ok())
-            })
-            .unwrap_or(0.0);
+            .and_then(|s| system::proc_value(&s, "btime "))
+            .unwrap_or(0) as f64;
         CpuTimes {
-            cpu_seconds: (field(11) + field(12)) / ticks,
-            start_time_seconds: boot + field(19) / ticks,
+            cpu_seconds: system::cpu_from_stat(&stat, ticks).map_or(0.0, |d| d.as_secs_f64()),
+            // starttime, field 22, in clock ticks since boot.
+            start_time_seconds: boot
+                + system::stat_field(&stat, 22).unwrap_or(0) as f64 / ticks as f64,
         }
     }
 }

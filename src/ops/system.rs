@@ -38,6 +38,41 @@ pub fn file_descriptors() -> (i64, i64) {
     (open, max)
 }
 
+/// Clock ticks per second of the times in `/proc` (`sysconf(_SC_CLK_TCK)`; 100 when
+/// unknown).
+pub fn clock_ticks() -> u64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(t).ok().filter(|&t| t > 0).unwrap_or(100)
+}
+
+/// Field `n` of a `/proc/<pid>/stat` line, numbered as proc(5) numbers them (from 3: the
+/// command name in field 2 may hold spaces and parentheses, so fields are counted after
+/// its last closing parenthesis).
+pub fn stat_field(text: &str, n: usize) -> Option<u64> {
+    let after = text.get(text.rfind(')')? + 1..)?;
+    after
+        .split_whitespace()
+        .nth(n.checked_sub(3)?)?
+        .parse()
+        .ok()
+}
+
+/// utime + stime of a `/proc/<pid>/stat` line (fields 14 and 15).
+pub fn cpu_from_stat(text: &str, ticks_per_sec: u64) -> Option<std::time::Duration> {
+    let ticks = stat_field(text, 14)? + stat_field(text, 15)?;
+    Some(std::time::Duration::from_secs_f64(
+        ticks as f64 / ticks_per_sec as f64,
+    ))
+}
+
+/// The number on the `key` line of a `/proc` table such as `/proc/<pid>/status` or
+/// `/proc/meminfo` (`VmRSS:`, `Threads:`; sizes there are in kB).
+pub fn proc_value(text: &str, key: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn read_trimmed(path: &str) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()
@@ -47,10 +82,7 @@ fn read_trimmed(path: &str) -> Option<String> {
 
 /// Resident and total memory in MB, standing in for the JVM's free/max/total heap.
 fn memory_mb() -> (i64, i64, i64) {
-    let kb = |text: &str, key: &str| -> Option<i64> {
-        let line = text.lines().find(|l| l.starts_with(key))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    };
+    let kb = |text: &str, key: &str| proc_value(text, key).map(|v| v as i64);
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let rss = kb(&status, "VmRSS:").unwrap_or(0) / 1024;
@@ -171,5 +203,25 @@ mod tests {
     #[test]
     fn missing_directory_has_size_zero() {
         assert_eq!(dir_size(Path::new("/nonexistent/rzk")), 0);
+    }
+
+    #[test]
+    fn cpu_time_skips_a_command_name_with_spaces() {
+        let stat =
+            "42 (my (odd) proc) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 0 0";
+        assert_eq!(
+            cpu_from_stat(stat, 100),
+            Some(std::time::Duration::from_secs(3))
+        );
+        assert_eq!(stat_field(stat, 3), None, "the state is not a number");
+        assert_eq!(stat_field(stat, 22), Some(100));
+    }
+
+    #[test]
+    fn rss_reads_kib() {
+        assert_eq!(
+            proc_value("Name:\tx\nVmRSS:\t  2048 kB\n", "VmRSS:").map(|kib| kib * 1024),
+            Some(2 << 20)
+        );
     }
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
+use crate::ops::system;
 use crate::storage::bench_java::{answers_srvr, free_port};
 
 /// Which server.
@@ -224,14 +225,17 @@ impl ServerProc {
     pub fn cpu_time(&self) -> Result<Duration, String> {
         let text = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
             .map_err(|e| e.to_string())?;
-        cpu_from_stat(&text, clock_ticks()).ok_or_else(|| "unreadable /proc stat".to_string())
+        system::cpu_from_stat(&text, system::clock_ticks())
+            .ok_or_else(|| "unreadable /proc stat".to_string())
     }
 
     /// Resident set size in bytes.
     pub fn rss_bytes(&self) -> Result<u64, String> {
         let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .map_err(|e| e.to_string())?;
-        rss_from_status(&text).ok_or_else(|| "no VmRSS".to_string())
+        system::proc_value(&text, "VmRSS:")
+            .map(|kib| kib * 1024)
+            .ok_or_else(|| "no VmRSS".to_string())
     }
 
     pub fn stop(mut self) {
@@ -255,48 +259,9 @@ fn mode_of(srvr: &str) -> Option<String> {
         .map(|m| m.trim().to_string())
 }
 
-fn clock_ticks() -> u64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    u64::try_from(t).ok().filter(|&t| t > 0).unwrap_or(100)
-}
-
-/// utime + stime (fields 14 and 15 of `/proc/<pid>/stat`; the command name in field 2
-/// may hold spaces, so fields are counted after its closing parenthesis).
-fn cpu_from_stat(text: &str, ticks_per_sec: u64) -> Option<Duration> {
-    let after = text.get(text.rfind(')')? + 1..)?;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_secs_f64(
-        (utime + stime) as f64 / ticks_per_sec as f64,
-    ))
-}
-
-fn rss_from_status(text: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpu_time_skips_a_command_name_with_spaces() {
-        let stat =
-            "42 (my (odd) proc) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 0 0";
-        assert_eq!(cpu_from_stat(stat, 100), Some(Duration::from_secs(3)));
-    }
-
-    #[test]
-    fn rss_reads_kib() {
-        assert_eq!(
-            rss_from_status("Name:\tx\nVmRSS:\t  2048 kB\n"),
-            Some(2 << 20)
-        );
-    }
 
     #[test]
     fn mode_is_read_from_srvr() {
