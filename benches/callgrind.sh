@@ -4,7 +4,7 @@
 #
 #   benches/callgrind.sh [RZK_BIN] [WORKLOAD] [SECONDS]
 #
-# Starts RZK_BIN (default target/release/rzk) under valgrind --tool=callgrind on a
+# Starts RZK_BIN (default target/release/rzk) under valgrind --tool=callgrind ${CALLGRIND_OPTS:-} on a
 # fresh dataDir and a free loopback port, zeroes the counters once it serves, runs
 # `rzk-bench --workload WORKLOAD` (default get) with 4 sessions x 8 outstanding for
 # SECONDS (default 5), dumps the counters and prints instructions per operation.
@@ -30,7 +30,7 @@ admin.enableServer=false
 4lw.commands.whitelist=*
 EOF
 
-RZK_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
+RZK_LOG=warn valgrind --tool=callgrind ${CALLGRIND_OPTS:-} --callgrind-out-file="$work/callgrind.out" \
     "$rzk" "$work/zoo.cfg" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -299,11 +299,15 @@ impl Core {
     /// The actions produced so far, in order; prepared transactions are flushed into a
     /// single `Persist` first so that one fsync covers the whole batch.
     pub fn take_actions(&mut self) -> Vec<Action> {
+        // The next batch starts with room for as many as this one had, so a busy
+        // server does not grow its queues from nothing on every batch.
         if !self.unpersisted.is_empty() {
-            let entries = std::mem::take(&mut self.unpersisted);
+            let cap = self.unpersisted.len();
+            let entries = std::mem::replace(&mut self.unpersisted, Vec::with_capacity(cap));
             self.actions.push(Action::Persist { entries });
         }
-        std::mem::take(&mut self.actions)
+        let cap = self.actions.len();
+        std::mem::replace(&mut self.actions, Vec::with_capacity(cap))
     }
 
     pub fn last_applied_zxid(&self) -> i64 {

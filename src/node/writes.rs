@@ -210,16 +210,24 @@ impl Core {
         self.prep.applied(hdr.zxid);
         self.record_changes();
         for (path, event) in &outcome.events {
-            let acl = match (event, doomed.get(path)) {
+            // The ACL is read only when a watch fires: most writes trigger none.
+            let tree = &self.tree;
+            let acl = || match (event, doomed.get(path)) {
                 (EventType::NodeDeleted, Some(acl)) => acl.clone(),
-                (_, doomed_acl) => self
-                    .tree
+                (_, doomed_acl) => tree
                     .acl_and_stat(path)
                     .map(|(a, _)| a)
                     .or(doomed_acl.cloned())
                     .unwrap_or_default(),
             };
-            self.fire_watch(path, *event, &acl);
+            let (watchers, fired) = self.watches.trigger_counted(path, *event);
+            if !watchers.is_empty() {
+                let acl = acl();
+                self.notify_watchers(path, *event, watchers, &acl);
+            }
+            fired
+                .into_iter()
+                .for_each(|n| self.record_watchers(*event, n));
         }
         match f.origin {
             Origin::Request { conn, xid } => {
@@ -266,18 +274,17 @@ impl Core {
         }
     }
 
-    /// Triggers the watches on `path`; a watcher whose connection may not READ the node
-    /// (`acl`: the node's, or the parent's for NodeChildrenChanged) loses the watch without
-    /// hearing of it. Debian's 3.8.0 carries this from 3.8.4 (CVE-2024-23944,
+    /// Tells the `watchers` a watch on `path` fired; a watcher whose connection may not
+    /// READ the node (`acl`: the node's, or the parent's for NodeChildrenChanged) loses
+    /// the watch without hearing of it. Debian's 3.8.0 carries this from 3.8.4 (CVE-2024-23944,
     /// `NIOServerCnxn.process(WatchedEvent, List<ACL>)`).
-    pub(super) fn fire_watch(&mut self, path: &str, event: EventType, acl: &[Acl]) {
-        let (watchers, fired) = self.watches.trigger_counted(path, event);
-        fired
-            .into_iter()
-            .for_each(|n| self.record_watchers(event, n));
-        if watchers.is_empty() {
-            return;
-        }
+    fn notify_watchers(
+        &mut self,
+        path: &str,
+        event: EventType,
+        watchers: Vec<crate::watch::WatcherId>,
+        acl: &[Acl],
+    ) {
         let ev = WatcherEvent {
             event_type: event,
             state: KEEPER_STATE_SYNC_CONNECTED,

@@ -2,8 +2,11 @@
 //! allocation of its own (a million znodes of 100 bytes would otherwise carry a million
 //! allocator headers and two pointers each).
 //!
-//! An entry is `[name length][data length + 1, 0 for null]` as LEB128 varints, then the
-//! name bytes, then the data bytes; a node keeps the entry's offset. Replaced and freed
+//! An entry is `[name length][data length + 1, 0 for null]` as LEB128 varints, the CRC
+//! of the node's path and data (the part of its digest that only a new value changes,
+//! see `digest::NodeDigest`) as 4 bytes, then the name bytes, then the data bytes; a node
+//! keeps the entry's offset. Keeping that CRC costs 4 bytes a node and saves hashing the
+//! old value again on every setData, as `DataNode`'s cached digest does in Java. Replaced and freed
 //! entries are left as garbage until it outweighs the live bytes; then the live entries
 //! are copied into a fresh buffer (the caller renews the offsets it keeps).
 
@@ -41,6 +44,7 @@ fn varint(bytes: &[u8], mut pos: usize) -> (u64, usize) {
 
 /// Where an entry's parts are.
 struct Layout {
+    prefix: usize,
     name: usize,
     name_len: usize,
     /// `None`: null data.
@@ -58,10 +62,11 @@ impl Layout {
 
 impl Blobs {
     /// Appends an entry; returns its offset.
-    pub(super) fn push(&mut self, name: &[u8], data: Option<&[u8]>) -> u64 {
+    pub(super) fn push(&mut self, name: &[u8], data: Option<&[u8]>, prefix: u32) -> u64 {
         let at = self.bytes.len() as u64;
         put_varint(&mut self.bytes, name.len() as u64);
         put_varint(&mut self.bytes, data.map_or(0, |d| d.len() as u64 + 1));
+        self.bytes.extend_from_slice(&prefix.to_le_bytes());
         self.bytes.extend_from_slice(name);
         if let Some(d) = data {
             self.bytes.extend_from_slice(d);
@@ -71,9 +76,10 @@ impl Blobs {
 
     fn layout(&self, at: u64) -> Layout {
         let (name_len, pos) = varint(&self.bytes, at as usize);
-        let (data, name) = varint(&self.bytes, pos);
+        let (data, prefix) = varint(&self.bytes, pos);
         Layout {
-            name,
+            prefix,
+            name: prefix + 4,
             name_len: name_len as usize,
             data_len: data.checked_sub(1).map(|d| d as usize),
         }
@@ -82,6 +88,15 @@ impl Blobs {
     pub(super) fn name(&self, at: u64) -> &[u8] {
         let l = self.layout(at);
         self.bytes.get(l.name..l.data_start()).unwrap_or_default()
+    }
+
+    /// The CRC of the node's path and data, as stored with them.
+    pub(super) fn prefix(&self, at: u64) -> u32 {
+        let l = self.layout(at);
+        self.bytes
+            .get(l.prefix..l.name)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
     }
 
     pub(super) fn data(&self, at: u64) -> Option<&[u8]> {
@@ -99,14 +114,16 @@ impl Blobs {
         self.garbage += self.layout(at).end() - at as usize;
     }
 
-    /// Replaces the data of the entry at `at`: a new entry with the same name.
-    pub(super) fn replace_data(&mut self, at: u64, data: Option<&[u8]>) -> u64 {
+    /// Replaces the data of the entry at `at` (and its `prefix`): a new entry with the
+    /// same name.
+    pub(super) fn replace_data(&mut self, at: u64, data: Option<&[u8]>, prefix: u32) -> u64 {
         let l = self.layout(at);
         let name = l.name..l.data_start();
         self.free(at);
         let new = self.bytes.len() as u64;
         put_varint(&mut self.bytes, l.name_len as u64);
         put_varint(&mut self.bytes, data.map_or(0, |d| d.len() as u64 + 1));
+        self.bytes.extend_from_slice(&prefix.to_le_bytes());
         self.bytes.extend_from_within(name);
         if let Some(d) = data {
             self.bytes.extend_from_slice(d);
@@ -151,11 +168,12 @@ mod tests {
     #[test]
     fn entries_keep_null_and_empty_data_apart() {
         let mut b = Blobs::default();
-        let a = b.push(b"a", None);
-        let e = b.push(b"e", Some(b""));
+        let a = b.push(b"a", None, 1);
+        let e = b.push(b"e", Some(b""), 2);
         let big = vec![7u8; 300];
-        let x = b.push(&[b'x'; 200], Some(&big));
+        let x = b.push(&[b'x'; 200], Some(&big), u32::MAX);
         assert_eq!((b.name(a), b.data(a)), (&b"a"[..], None));
+        assert_eq!((b.prefix(a), b.prefix(e), b.prefix(x)), (1, 2, u32::MAX));
         assert_eq!(b.data(e), Some(&b""[..]));
         assert_eq!(b.name(x), &[b'x'; 200][..]);
         assert_eq!(b.data(x), Some(&big[..]));
@@ -165,11 +183,12 @@ mod tests {
     fn compaction_keeps_live_entries_and_drops_garbage() {
         let mut b = Blobs::default();
         let data = vec![1u8; 1 << 16];
-        let mut live = vec![b.push(b"keep", Some(b"v"))];
-        let mut at = b.push(b"churn", Some(&data));
-        for _ in 0..40 {
-            at = b.replace_data(at, Some(&data));
+        let mut live = vec![b.push(b"keep", Some(b"v"), 7)];
+        let mut at = b.push(b"churn", Some(&data), 0);
+        for i in 0..40 {
+            at = b.replace_data(at, Some(&data), i);
         }
+        assert_eq!(b.prefix(at), 39);
         live.push(at);
         assert!(b.wants_compaction());
         b.compact(live.iter_mut());
@@ -181,6 +200,7 @@ mod tests {
             (b.name(live[1]), b.data(live[1])),
             (&b"churn"[..], Some(&data[..]))
         );
+        assert_eq!((b.prefix(live[0]), b.prefix(live[1])), (7, 39));
         assert!(b.len() < 2 * data.len());
     }
 }

@@ -7,11 +7,13 @@
 //! sits in a side table of extras. A path is found by walking its components through
 //! the sorted child lists; no full path is stored. Every change goes through `insert`,
 //! `remove`, `update` or `replace_data`, which subtract the node's old digest and add
-//! its new one, so the tree digest is never recomputed.
+//! its new one, so the tree digest is never recomputed. The CRC of a node's path and
+//! data sits in its arena entry (`blobs`), so its old digest costs a CRC of the 60-byte
+//! stat block, not of its data.
 
 use super::blobs::Blobs;
 use super::children::Children;
-use super::digest::{node_digest, AdHash};
+use super::digest::{AdHash, NodeDigest};
 use super::node::Node;
 use crate::proto::StatPersisted;
 
@@ -166,8 +168,14 @@ impl Store {
         self.view(self.lookup(path)?)
     }
 
+    /// The node's digest, from the CRC of its path and data kept with them.
+    pub(super) fn node_digest(&self, id: Id, path: &str) -> Option<NodeDigest> {
+        let prefix = self.blobs.prefix(self.slot(id)?.blob);
+        Some(NodeDigest::with_stat(path, prefix, &self.stat(id)))
+    }
+
     fn digest_of(&self, id: Id, path: &str) -> u32 {
-        node_digest(path, self.data(id), &self.stat(id))
+        self.node_digest(id, path).map_or(0, |d| d.value)
     }
 
     fn new_extra(&mut self) -> u32 {
@@ -217,8 +225,16 @@ impl Store {
         }
     }
 
-    fn alloc(&mut self, name: &[u8], data: Option<&[u8]>, acl: i64, parent: Id) -> Option<Id> {
-        let blob = self.blobs.push(name, data);
+    fn alloc(
+        &mut self,
+        path: &str,
+        name: &[u8],
+        data: Option<&[u8]>,
+        acl: i64,
+        parent: Id,
+    ) -> Option<Id> {
+        let prefix = NodeDigest::prefix_of(path, data);
+        let blob = self.blobs.push(name, data, prefix);
         let slot = Slot {
             czxid: 0,
             mzxid: 0,
@@ -256,7 +272,7 @@ impl Store {
         if !self.slots.is_empty() {
             return None;
         }
-        let id = self.alloc(b"", data, acl, NIL)?;
+        let id = self.alloc("", b"", data, acl, NIL)?;
         self.write_stat(id, stat);
         self.hash.add(self.digest_of(id, ""));
         Some(id)
@@ -274,7 +290,7 @@ impl Store {
     ) -> Option<Id> {
         self.slot(parent)?;
         let pos = self.search_child(parent, name.as_bytes()).err()?;
-        let id = self.alloc(name.as_bytes(), data, acl, parent)?;
+        let id = self.alloc(path, name.as_bytes(), data, acl, parent)?;
         self.write_stat(id, stat);
         self.extra_mut(parent)?.children.insert_at(pos, id);
         self.hash.add(self.digest_of(id, path));
@@ -299,10 +315,10 @@ impl Store {
             return self.insert(parent, path, name, data, acl, stat);
         }
         self.slot(parent)?;
-        let id = self.alloc(name.as_bytes(), data, acl, parent)?;
+        let id = self.alloc(path, name.as_bytes(), data, acl, parent)?;
         self.write_stat(id, stat);
         self.extra_mut(parent)?.children.push_last(id);
-        self.hash.add(node_digest(path, data, stat));
+        self.hash.add(self.digest_of(id, path));
         Some(id)
     }
 
@@ -389,7 +405,9 @@ impl Store {
         let mut stat = self.stat(id);
         let out = f(&mut stat);
         self.write_stat(id, &stat);
-        let new = self.blobs.replace_data(blob, data);
+        let new = self
+            .blobs
+            .replace_data(blob, data, NodeDigest::prefix_of(path, data));
         if let Some(s) = self.slots.get_mut(id as usize) {
             s.blob = new;
         }

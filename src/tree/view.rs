@@ -138,8 +138,8 @@ impl TreeView for DataTree {
     }
 
     fn node_digest(&self, path: &str) -> Option<NodeDigest> {
-        let node = self.get(path)?;
-        Some(NodeDigest::of(path, node.data, &node.stat))
+        let id = self.nodes.lookup(path)?;
+        self.nodes.node_digest(id, path)
     }
 
     fn tree_digest(&self) -> i64 {
