@@ -48,7 +48,8 @@ start() {
   fi
   PIDS+=($!)
   for _ in $(seq 1 60); do
-    if echo srvr | nc -q1 127.0.0.1 "$PORT" 2>/dev/null | grep -q '^Mode:'; then return 0; fi
+    # Bounded: a Java server that accepted before its selector serves can leave the probe hanging.
+    if echo srvr | timeout 5 nc -q1 127.0.0.1 "$PORT" 2>/dev/null | grep -q '^Mode:'; then return 0; fi
     sleep 0.5
   done
   echo "FAIL start_$name: $kind server did not answer srvr within 30 s"; tail -5 "$dir/server.log"
