@@ -8,7 +8,9 @@
 # fresh dataDir and a free loopback port, zeroes the counters once it serves, runs
 # `rzk-bench --workload WORKLOAD` (default get) with 4 sessions x 8 outstanding for
 # SECONDS (default 5), dumps the counters and prints instructions per operation.
-# The callgrind output stays in the work directory for callgrind_annotate.
+# The callgrind output stays in the work directory for callgrind_annotate; extra
+# valgrind options come from CALLGRIND_OPTS (e.g. --separate-threads=yes: one file per
+# thread, the core thread's cost apart from the connection tasks' and the log writer's).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"

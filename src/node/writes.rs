@@ -183,7 +183,13 @@ impl Core {
     pub(super) fn apply_entry(&mut self, f: InFlight) {
         let hdr = f.entry.header;
         let mut doomed = BTreeMap::new();
-        doomed_acls(&self.tree, hdr.client_id, &f.entry.txn, &mut doomed);
+        doomed_acls(
+            &self.tree,
+            &self.watches,
+            hdr.client_id,
+            &f.entry.txn,
+            &mut doomed,
+        );
         if !matches!(f.origin, Origin::Request { .. }) {
             self.connless_done(SessionId(hdr.client_id));
         }
@@ -316,10 +322,19 @@ impl Core {
     }
 }
 
-/// The ACLs of the nodes `txn` deletes, read before it is applied: a NodeDeleted event
-/// is filtered by the ACL the node had (`DataTree.deleteNode`).
-fn doomed_acls(tree: &DataTree, session: i64, txn: &Txn, out: &mut BTreeMap<String, Vec<Acl>>) {
+/// The ACLs of the watched nodes `txn` deletes, read before it is applied: a NodeDeleted
+/// event is filtered by the ACL the node had (`DataTree.deleteNode`).
+fn doomed_acls(
+    tree: &DataTree,
+    watches: &crate::watch::WatchManager,
+    session: i64,
+    txn: &Txn,
+    out: &mut BTreeMap<String, Vec<Acl>>,
+) {
     let mut note = |path: &str| {
+        if !watches.may_fire(path) {
+            return;
+        }
         if let Some((acl, _)) = tree.acl_and_stat(path) {
             out.insert(path.to_string(), acl);
         }
@@ -338,7 +353,7 @@ fn doomed_acls(tree: &DataTree, session: i64, txn: &Txn, out: &mut BTreeMap<Stri
         }
         Txn::Multi(subs) => {
             for sub in subs {
-                doomed_acls(tree, session, sub, out);
+                doomed_acls(tree, watches, session, sub, out);
             }
         }
         _ => {}

@@ -97,6 +97,12 @@ impl WatchManager {
         self.child.add(path, w, mode);
     }
 
+    /// Whether any event on `path` could notify a watcher (cheap; a true may still
+    /// notify no one). Lets the caller skip work only a notification needs.
+    pub fn may_fire(&self, path: &str) -> bool {
+        self.data.may_fire(path) || self.child.may_fire(path)
+    }
+
     /// Fires `event` on `path` and returns who to notify, ascending, each once.
     ///
     /// The tables consulted mirror `DataTree`: NodeCreated and NodeDataChanged the data
@@ -274,6 +280,21 @@ mod tests {
             m.trigger_counted("/", NodeChildrenChanged),
             (vec![], [0, 0])
         );
+    }
+
+    #[test]
+    fn may_fire_covers_every_watch_a_trigger_could_fire() {
+        let mut m = wm();
+        assert!(!m.may_fire("/a"));
+        m.add("/a", A, WatchKind::Child);
+        assert!(m.may_fire("/a"));
+        assert!(!m.may_fire("/a/b"), "a plain watch never fires for a child");
+        m.add("/a", B, WatchKind::Data);
+        assert_eq!(m.trigger("/a", NodeDeleted), vec![A, B]);
+        assert!(!m.may_fire("/a"));
+        m.add("/x", A, WatchKind::PersistentRecursive);
+        assert!(m.may_fire("/x/y/z"));
+        assert!(!m.may_fire("/y"));
     }
 
     #[test]

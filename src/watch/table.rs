@@ -64,6 +64,15 @@ impl Table {
         }
     }
 
+    /// Whether a trigger on `path` could notify anyone: a watch on the path, or a
+    /// recursive one above it (may answer true when the event would not match).
+    pub(crate) fn may_fire(&self, path: &str) -> bool {
+        if self.recursive == 0 {
+            return self.by_path.contains_key(path);
+        }
+        ancestors_and_self(path).any(|p| self.by_path.contains_key(p))
+    }
+
     /// `triggerWatch`: adds the watchers to notify to `out`, dropping fired one-shots.
     pub(crate) fn trigger(&mut self, path: &str, event: EventType, out: &mut BTreeSet<WatcherId>) {
         let walk_up = self.recursive > 0;
