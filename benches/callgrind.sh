@@ -4,7 +4,7 @@
 #
 #   benches/callgrind.sh [RZK_BIN] [WORKLOAD] [SECONDS]
 #
-# Starts RZK_BIN (default target/release/rzk) under valgrind --tool=callgrind ${CALLGRIND_OPTS:-} on a
+# Starts RZK_BIN (default target/release/rzk) under valgrind --tool=callgrind on a
 # fresh dataDir and a free loopback port, zeroes the counters once it serves, runs
 # `rzk-bench --workload WORKLOAD` (default get) with 4 sessions x 8 outstanding for
 # SECONDS (default 5), dumps the counters and prints instructions per operation.
