@@ -65,8 +65,13 @@ pub trait TxnLog: Send {
     fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<Option<i64>>;
 
     /// The next part of a snapshot the core is taking (see `node::snapshot`); the last
-    /// slice carries `end`.
+    /// slice carries `end`. May wait until the snapshot writer has room for it.
     fn snapshot_slice(&mut self, _slice: SnapshotSlice) {}
+
+    /// Whether `snapshot_slice` would take a slice now without waiting.
+    fn snapshot_room(&self) -> bool {
+        true
+    }
 }
 
 /// An in-memory log that keeps the last `capacity` entries.
@@ -262,8 +267,10 @@ pub trait Host {
     fn handle(&mut self, ev: Event) -> bool;
     /// Executes what the batch's events made the core (and its companions) ask for.
     fn execute(&mut self);
-    /// Hands the next slice of a snapshot in progress to the log writer.
-    fn snapshot_slice(&mut self);
+    /// Hands the next slice of a snapshot in progress to the log writer: between
+    /// batches only when the writer has room for it (requests never wait on the disk),
+    /// when `idle` even if that means waiting for the writer.
+    fn snapshot_slice(&mut self, idle: bool);
     /// Persistence failed: the driver must stop.
     fn failed(&self) -> bool;
 }
@@ -273,7 +280,7 @@ fn next_event<H: Host>(h: &mut H) -> Option<Event> {
     while h.core().snapshotting() {
         match h.inbox().try_next() {
             Ok(ev) => return Some(ev),
-            Err(mpsc::error::TryRecvError::Empty) => h.snapshot_slice(),
+            Err(mpsc::error::TryRecvError::Empty) => h.snapshot_slice(true),
             Err(mpsc::error::TryRecvError::Disconnected) => return None,
         }
     }
@@ -301,7 +308,7 @@ pub fn run_batches<H: Host>(h: &mut H, clock_start: Instant) {
         }
         if !h.failed() {
             h.execute();
-            h.snapshot_slice();
+            h.snapshot_slice(false);
         }
         if h.failed() {
             return;
@@ -409,7 +416,10 @@ impl<L: TxnLog> Host for Driver<L> {
         }
     }
 
-    fn snapshot_slice(&mut self) {
+    fn snapshot_slice(&mut self, idle: bool) {
+        if !idle && !self.log.snapshot_room() {
+            return;
+        }
         if let Some(slice) = self.core.snapshot_slice(SNAPSHOT_SLICE_NODES) {
             self.log.snapshot_slice(slice);
         }
@@ -530,5 +540,55 @@ mod tests {
         assert_eq!(counted(&mut d), 3);
         d.execute();
         assert_eq!(counted(&mut d), 3);
+    }
+
+    /// A log whose snapshot writer is full until told otherwise.
+    struct FullSnapshots {
+        room: bool,
+        slices: usize,
+    }
+
+    impl TxnLog for FullSnapshots {
+        fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<Option<i64>> {
+            Ok(entries.last().map(|e| e.header.zxid))
+        }
+        fn snapshot_slice(&mut self, _slice: SnapshotSlice) {
+            self.slices += 1;
+        }
+        fn snapshot_room(&self) -> bool {
+            self.room
+        }
+    }
+
+    #[test]
+    fn between_batches_a_snapshot_slice_waits_for_room_in_the_writer() {
+        let core = Core::new(
+            CoreConfig::from_config(&Config::standalone_default(), None),
+            1_000,
+            0,
+            7,
+        );
+        let (_tx, rx) = mpsc::channel(1);
+        let mut d = Driver {
+            core,
+            log: FullSnapshots {
+                room: false,
+                slices: 0,
+            },
+            outs: Outs::default(),
+            inbox: Inbox::new(rx),
+            failed: None,
+            unlogged: 0,
+        };
+        assert!(d.core.begin_snapshot());
+        d.snapshot_slice(false);
+        assert_eq!(d.log.slices, 0, "busy and the writer is full: no slice");
+        d.snapshot_slice(true);
+        assert_eq!(d.log.slices, 1, "idle: the slice is handed over anyway");
+        assert!(!d.core.snapshotting(), "a small tree fits one slice");
+        assert!(d.core.begin_snapshot());
+        d.log.room = true;
+        d.snapshot_slice(false);
+        assert_eq!(d.log.slices, 2, "busy, with room in the writer");
     }
 }

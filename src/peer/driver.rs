@@ -733,7 +733,10 @@ impl Host for PeerDriver {
         self.execute_all();
     }
 
-    fn snapshot_slice(&mut self) {
+    fn snapshot_slice(&mut self, idle: bool) {
+        if !idle && !self.log.as_ref().is_none_or(|l| l.snapshot_room()) {
+            return;
+        }
         if let Some(slice) = self.core.snapshot_slice(SNAPSHOT_SLICE_NODES) {
             if let Some(log) = self.log.as_mut() {
                 log.snapshot_slice(slice);

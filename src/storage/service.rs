@@ -16,7 +16,9 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -112,6 +114,10 @@ impl TxnLog for DiskLog {
 
     fn snapshot_slice(&mut self, slice: SnapshotSlice) {
         self.snapshots.slice(slice);
+    }
+
+    fn snapshot_room(&self) -> bool {
+        self.snapshots.has_room()
     }
 }
 
@@ -233,13 +239,20 @@ fn write_batch(
     Ok(due)
 }
 
+/// Slices handed to the snapshot thread and not yet written: the bound on the memory a
+/// snapshot in progress holds (a few MiB at `SNAPSHOT_SLICE_NODES` nodes a slice), so a
+/// core that encodes faster than the disk writes never queues the whole tree.
+const SLICES_QUEUED: usize = 8;
+
 /// Writes the snapshots the core takes a slice at a time, on a thread of their own: node
 /// records are spooled to a temporary file as they come, and the file is assembled
 /// when the last slice arrives.
 struct SnapshotTaker {
     dir: PathBuf,
     compression: Compression,
-    slices: Option<std_mpsc::Sender<SnapshotSlice>>,
+    slices: Option<std_mpsc::SyncSender<SnapshotSlice>>,
+    /// Slices sent and not yet written (the spooler counts them down).
+    queued: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
     events: mpsc::Sender<Event>,
 }
@@ -250,9 +263,15 @@ impl SnapshotTaker {
             dir,
             compression,
             slices: None,
+            queued: Arc::new(AtomicUsize::new(0)),
             thread: None,
             events,
         }
+    }
+
+    /// Whether a slice can be handed over without waiting for the disk.
+    fn has_room(&self) -> bool {
+        self.slices.is_none() || self.queued.load(Ordering::Acquire) < SLICES_QUEUED
     }
 
     /// A snapshot's first slice starts a file of its own (a snapshot still being spooled
@@ -261,13 +280,18 @@ impl SnapshotTaker {
     fn slice(&mut self, slice: SnapshotSlice) {
         if slice.start {
             self.wait();
-            let (tx, rx) = std_mpsc::channel();
-            let (dir, compression, events) =
-                (self.dir.clone(), self.compression, self.events.clone());
+            let (tx, rx) = std_mpsc::sync_channel(SLICES_QUEUED);
+            self.queued = Arc::new(AtomicUsize::new(0));
+            let (dir, compression, events, queued) = (
+                self.dir.clone(),
+                self.compression,
+                self.events.clone(),
+                self.queued.clone(),
+            );
             let spawned = std::thread::Builder::new()
                 .name("rzk-snapshot".into())
                 .spawn(move || {
-                    if let Some(ms) = spool(&dir, compression, rx) {
+                    if let Some(ms) = spool(&dir, compression, rx, &queued) {
                         report_snapshot_time(&events, ms);
                     }
                 });
@@ -287,6 +311,7 @@ impl SnapshotTaker {
         }
         let last = slice.end.is_some();
         if let Some(tx) = &self.slices {
+            self.queued.fetch_add(1, Ordering::AcqRel);
             if tx.send(slice).is_err() || last {
                 self.slices = None;
             }
@@ -322,12 +347,13 @@ fn spool(
     dir: &Path,
     compression: Compression,
     rx: std_mpsc::Receiver<SnapshotSlice>,
+    queued: &AtomicUsize,
 ) -> Option<i64> {
     let start = Instant::now();
     let first = rx.recv().ok()?;
     let zxid = first.zxid;
     let nodes = dir.join(format!(".snapshot.{zxid:x}.nodes"));
-    let written = match spool_into(dir, &nodes, compression, first, &rx) {
+    let written = match spool_into(dir, &nodes, compression, first, &rx, queued) {
         Ok(Some(path)) => {
             let ms = elapsed_ms(start);
             info!("snapshot {} written in {ms} ms", path.display());
@@ -352,12 +378,14 @@ fn spool_into(
     compression: Compression,
     first: SnapshotSlice,
     rx: &std_mpsc::Receiver<SnapshotSlice>,
+    queued: &AtomicUsize,
 ) -> io::Result<Option<PathBuf>> {
     let mut out = io::BufWriter::with_capacity(1 << 20, std::fs::File::create(nodes)?);
     let mut acls = Vec::new();
     let mut next = Some(first);
     while let Some(slice) = next.take() {
         io::Write::write_all(&mut out, &slice.nodes)?;
+        queued.fetch_sub(1, Ordering::AcqRel);
         acls.extend(slice.acls);
         if let Some(end) = slice.end {
             io::Write::flush(&mut out)?;
