@@ -411,3 +411,37 @@ fn quotas_are_reported_per_namespace_and_hard_limit_rejections_counted() {
     c.stats.reset();
     assert_eq!(c.stats.quota_exceeded, vec![("app".to_string(), 0)]);
 }
+
+#[test]
+fn a_closed_sessions_ephemerals_count_as_writes_per_namespace_watched_or_not() {
+    let mut c = core();
+    connect(&mut c, 1, 0, vec![0; 16]);
+    req(&mut c, 1, 1, create("/app"));
+    for (xid, name) in [(2, "/app/e"), (3, "/app/watched")] {
+        req(
+            &mut c,
+            1,
+            xid,
+            Request::Create(CreateRequest {
+                path: name.into(),
+                data: None,
+                acl: Acl::open_unsafe(),
+                flags: CreateMode::Ephemeral.flag(),
+            }),
+        );
+    }
+    connect(&mut c, 2, 0, vec![0; 16]);
+    req(&mut c, 2, 1, Request::Exists(pw("/app/watched", true)));
+    let before = c
+        .stats
+        .write_per_namespace
+        .get("app")
+        .map(|s| s.histogram.count);
+    req(&mut c, 1, 4, Request::CloseSession);
+    let after = c.stats.write_per_namespace.get("app").expect("app");
+    assert_eq!(before, Some(3));
+    // `DataTree.killSession` counts each deleted ephemeral's path length: the creates
+    // (path + data: 4 + 100, 6, 12), then both deletions (6, 12).
+    assert_eq!(after.histogram.count, 5);
+    assert_eq!(after.histogram.sum, (4 + 100) + 6 + 12 + 6 + 12);
+}

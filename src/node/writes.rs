@@ -218,7 +218,7 @@ impl Core {
         for (path, event) in &outcome.events {
             // The ACL is read only when a watch fires: most writes trigger none.
             let tree = &self.tree;
-            let acl = || match (event, doomed.get(path)) {
+            let acl = || match (event, doomed.get(path).and_then(Option::as_ref)) {
                 (EventType::NodeDeleted, Some(acl)) => acl.clone(),
                 (_, doomed_acl) => tree
                     .acl_and_stat(path)
@@ -322,25 +322,28 @@ impl Core {
     }
 }
 
-/// The ACLs of the watched nodes `txn` deletes, read before it is applied: a NodeDeleted
-/// event is filtered by the ACL the node had (`DataTree.deleteNode`).
+/// The nodes `txn` deletes, read before it is applied, with the ACL of those a watch may
+/// fire on: a NodeDeleted event is filtered by the ACL the node had
+/// (`DataTree.deleteNode`). A closed session's ephemerals are all listed (their paths
+/// count as writes per namespace); a deleted node nobody watches is not.
 fn doomed_acls(
     tree: &DataTree,
     watches: &crate::watch::WatchManager,
     session: i64,
     txn: &Txn,
-    out: &mut BTreeMap<String, Vec<Acl>>,
+    out: &mut BTreeMap<String, Option<Vec<Acl>>>,
 ) {
-    let mut note = |path: &str| {
-        if !watches.may_fire(path) {
+    let mut note = |path: &str, always: bool| {
+        let watched = watches.may_fire(path);
+        if !watched && !always {
             return;
         }
         if let Some((acl, _)) = tree.acl_and_stat(path) {
-            out.insert(path.to_string(), acl);
+            out.insert(path.to_string(), watched.then_some(acl));
         }
     };
     match txn {
-        Txn::Delete(p) | Txn::DeleteContainer(p) => note(p),
+        Txn::Delete(p) | Txn::DeleteContainer(p) => note(p, false),
         Txn::CloseSession(paths) => {
             for p in paths
                 .iter()
@@ -348,7 +351,7 @@ fn doomed_acls(
                 .cloned()
                 .chain(tree.ephemerals(session))
             {
-                note(&p);
+                note(&p, true);
             }
         }
         Txn::Multi(subs) => {
