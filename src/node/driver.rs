@@ -470,9 +470,8 @@ impl<L: TxnLog> Driver<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use crate::node::recorded::Counter;
-    use crate::node::{CoreConfig, RequestBody};
+    use crate::node::RequestBody;
     use crate::proto::{AuthPacket, OpCode, PathWatchRequest, Request};
 
     #[test]
@@ -503,23 +502,22 @@ mod tests {
         )));
     }
 
-    #[test]
-    fn the_standalone_driver_counts_them_once_per_batch() {
-        let core = Core::new(
-            CoreConfig::from_config(&Config::standalone_default(), None),
-            1_000,
-            0,
-            7,
-        );
+    /// A standalone driver on a fresh core and `log`; its inbox is never read.
+    fn driver<L: TxnLog>(log: L) -> Driver<L> {
         let (_tx, rx) = mpsc::channel(1);
-        let mut d = Driver {
-            core,
-            log: MemoryLog::new(8),
+        Driver {
+            core: super::super::measured_tests::core(),
+            log,
             outs: Outs::default(),
             inbox: Inbox::new(rx),
             failed: None,
             unlogged: 0,
-        };
+        }
+    }
+
+    #[test]
+    fn the_standalone_driver_counts_them_once_per_batch() {
+        let mut d = driver(MemoryLog::new(8));
         let counted = |d: &mut Driver<MemoryLog>| {
             d.core
                 .answer_query(super::super::four_letter::Query::snapshot())
@@ -562,24 +560,10 @@ mod tests {
 
     #[test]
     fn between_batches_a_snapshot_slice_waits_for_room_in_the_writer() {
-        let core = Core::new(
-            CoreConfig::from_config(&Config::standalone_default(), None),
-            1_000,
-            0,
-            7,
-        );
-        let (_tx, rx) = mpsc::channel(1);
-        let mut d = Driver {
-            core,
-            log: FullSnapshots {
-                room: false,
-                slices: 0,
-            },
-            outs: Outs::default(),
-            inbox: Inbox::new(rx),
-            failed: None,
-            unlogged: 0,
-        };
+        let mut d = driver(FullSnapshots {
+            room: false,
+            slices: 0,
+        });
         assert!(d.core.begin_snapshot());
         d.snapshot_slice(false);
         assert_eq!(d.log.slices, 0, "busy and the writer is full: no slice");

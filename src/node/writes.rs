@@ -216,19 +216,18 @@ impl Core {
         self.prep.applied(hdr.zxid);
         self.record_changes();
         for (path, event) in &outcome.events {
-            // The ACL is read only when a watch fires: most writes trigger none.
-            let tree = &self.tree;
-            let acl = || match (event, doomed.get(path).and_then(Option::as_ref)) {
-                (EventType::NodeDeleted, Some(acl)) => acl.clone(),
-                (_, doomed_acl) => tree
-                    .acl_and_stat(path)
-                    .map(|(a, _)| a)
-                    .or(doomed_acl.cloned())
-                    .unwrap_or_default(),
-            };
             let (watchers, fired) = self.watches.trigger_counted(path, *event);
+            // The ACL is read only when a watch fires: most writes trigger none.
             if !watchers.is_empty() {
-                let acl = acl();
+                let acl = match (event, doomed.get(path).and_then(Option::as_ref)) {
+                    (EventType::NodeDeleted, Some(acl)) => acl.clone(),
+                    (_, doomed_acl) => self
+                        .tree
+                        .acl_and_stat(path)
+                        .map(|(a, _)| a)
+                        .or(doomed_acl.cloned())
+                        .unwrap_or_default(),
+                };
                 self.notify_watchers(path, *event, watchers, &acl);
             }
             fired

@@ -734,7 +734,7 @@ impl Host for PeerDriver {
     }
 
     fn snapshot_slice(&mut self, idle: bool) {
-        if !idle && !self.log.as_ref().is_none_or(|l| l.snapshot_room()) {
+        if !idle && self.log.as_ref().is_some_and(|l| !l.snapshot_room()) {
             return;
         }
         if let Some(slice) = self.core.snapshot_slice(SNAPSHOT_SLICE_NODES) {
