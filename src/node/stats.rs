@@ -703,11 +703,14 @@ impl Core {
     }
 
     fn conn_snapshots(&self) -> Vec<ConnSnapshot> {
+        // A connection the server is closing has had its last frame queued; Java has
+        // already taken it out of its set (`removeCnxn` comes before the socket closes).
         self.conns
             .values()
+            .filter(|c| !c.closing)
             .map(|c| ConnSnapshot {
                 peer: c.peer,
-                interest_ops: u32::from(c.established && !c.closing),
+                interest_ops: u32::from(c.established),
                 queued: c.queue().len(),
                 session: c.session.map(|s| s.0),
                 timeout_ms: c.timeout_ms,

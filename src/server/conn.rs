@@ -165,6 +165,11 @@ impl Reader<'_> {
             }
             let text = four_letter_answer(&mut rd, self.conn, &word, self.cfg).await?;
             let _ = four_letter_out.send(Out::Frame(text.into())).await;
+            // Leave the core's connection list before the socket closes, as Java's
+            // `removeCnxn` does: a client that asks again the moment it reads the end of
+            // this answer must not find this connection listed. The `Closed` sent when
+            // the reader ends repeats it; the core ignores a connection it no longer has.
+            let _ = send(self.core, Input::Closed { conn: self.conn }).await;
             let _ = four_letter_out.send(Out::Close).await;
             let _ = self.phase.wait_for(|p| *p == Phase::Closed).await;
             linger(&mut rd).await;
