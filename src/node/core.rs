@@ -331,7 +331,17 @@ impl Core {
         }
     }
 
+    /// Queues the connection's close after what was sent to it, and drops its watches:
+    /// none of them can be delivered any more. Java drops them as it closes the
+    /// connection (`removeCnxn`), not when the socket's reader notices.
     pub(super) fn close(&mut self, conn: ConnId) {
+        self.close_keeping_watches(conn);
+        self.watches.remove_watcher(conn);
+    }
+
+    /// [`Self::close`] for a connection whose watches must still be triggered (and
+    /// counted, though not delivered) by the txn being applied; the caller drops them.
+    pub(super) fn close_keeping_watches(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.get_mut(&conn) {
             if !c.closing {
                 c.closing = true;

@@ -447,19 +447,20 @@ fn a_closed_sessions_ephemerals_count_as_writes_per_namespace_watched_or_not() {
 }
 
 #[test]
-fn a_connection_the_server_is_closing_is_no_longer_listed() {
+fn a_connection_the_server_is_closing_is_no_longer_listed_nor_its_watches() {
     let mut c = core();
     connect(&mut c, 1, 0, vec![0; 16]);
     connect(&mut c, 2, 0, vec![0; 16]);
+    req(&mut c, 1, 1, Request::Exists(pw("/w", true)));
     let listed = |c: &mut Core| {
-        c.answer_query(super::four_letter::Query::snapshot())
-            .connections
-            .len()
+        let s = c.answer_query(super::four_letter::Query::snapshot());
+        (s.connections.len(), s.watch_count)
     };
-    assert_eq!(listed(&mut c), 2);
-    let acts = req(&mut c, 1, 1, Request::CloseSession);
+    assert_eq!(listed(&mut c), (2, 1));
+    let acts = req(&mut c, 1, 2, Request::CloseSession);
     assert!(acts.contains(&Action::Close { conn: 1 }));
-    // Java's `removeCnxn` comes before the socket closes: `cons`, `stat` and
-    // `num_alive_connections` drop it at once, not when the socket's reader ends.
-    assert_eq!(listed(&mut c), 1);
+    // Java's `removeCnxn` comes before the socket closes: `cons`, `stat`,
+    // `num_alive_connections` and the watch counts drop it at once, not when the
+    // socket's reader ends.
+    assert_eq!(listed(&mut c), (1, 0));
 }

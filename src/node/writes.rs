@@ -197,16 +197,17 @@ impl Core {
         self.stats
             .record_writes(&f.entry.txn, &outcome.result, doomed.keys());
         self.record_propagation(&hdr, &f.entry.txn, f.origin);
-        if matches!(
-            (&f.origin, &f.entry.txn),
-            (Origin::Server, Txn::CloseSession(_))
-        ) {
-            // An expired session's connection is closed right after the txn applies
-            // (`FinalRequestProcessor.closeSession`), dropping what was queued for it:
-            // its own ephemerals' NodeDeleted events never reach it.
-            if let Some(conn) = self.session_conns.get(&SessionId(hdr.client_id)).copied() {
-                self.close(conn);
+        // An expired session's connection is closed right after the txn applies
+        // (`FinalRequestProcessor.closeSession`), dropping what was queued for it: its
+        // own ephemerals' NodeDeleted events fire for it but never reach it.
+        let expired_conn = match (&f.origin, &f.entry.txn) {
+            (Origin::Server, Txn::CloseSession(_)) => {
+                self.session_conns.get(&SessionId(hdr.client_id)).copied()
             }
+            _ => None,
+        };
+        if let Some(conn) = expired_conn {
+            self.close_keeping_watches(conn);
         }
         assert!(
             hdr.zxid > self.last_applied_zxid,
@@ -233,6 +234,9 @@ impl Core {
             fired
                 .into_iter()
                 .for_each(|n| self.record_watchers(*event, n));
+        }
+        if let Some(conn) = expired_conn {
+            self.watches.remove_watcher(conn);
         }
         match f.origin {
             Origin::Request { conn, xid } => {
