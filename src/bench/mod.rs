@@ -14,6 +14,7 @@
 pub mod client;
 pub mod compare;
 pub mod fanout;
+pub mod floor;
 pub mod load;
 pub mod paced;
 pub mod stats;

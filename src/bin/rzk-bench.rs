@@ -42,6 +42,19 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000_000)]
         znodes: usize,
     },
+    /// Serves a stateless stand-in for a server that answers every request at once (and
+    /// with --sync-dir, group-commits the writes with fdatasync first): the ceiling the
+    /// generator, loopback and disk of this machine set for any server.
+    Floor {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Append each write to a log file here and fdatasync it before replying.
+        #[arg(long)]
+        sync_dir: Option<std::path::PathBuf>,
+        /// Bytes of data in each getData reply.
+        #[arg(long, default_value_t = 1024)]
+        value_size: usize,
+    },
 }
 
 fn main() {
@@ -49,6 +62,11 @@ fn main() {
     let result = match &cli.cmd {
         Some(Cmd::Compare(args)) => compare::run(args),
         Some(Cmd::MakeDatadir { dir, znodes }) => compare::bigtree::build_datadir(dir, *znodes),
+        Some(Cmd::Floor {
+            listen,
+            sync_dir,
+            value_size,
+        }) => rzk::bench::floor::run(*listen, sync_dir.as_deref(), *value_size),
         None => load(&cli),
     };
     if let Err(e) = result {
