@@ -35,8 +35,11 @@ use crate::proto::{
     ConnectResponse, Create2Response, GetDataResponse, ReplyHeader, Request, Response, Stat,
 };
 
-/// Bytes of log file reserved up front and reused from the start when full (Java
-/// preallocates its logs 64 MiB at a time).
+/// Bytes per log file: each is padded to this length up front as a sparse file and
+/// appended to, and the next one follows when it is full (Java pads its logs 64 MiB at a
+/// time the same way and starts a new file on a roll). Appending into fresh blocks,
+/// not overwriting old ones, is what makes a log's `fdatasync` record block
+/// allocations too.
 const LOG_BYTES: u64 = 64 << 20;
 /// Batches waiting for the syncing thread at most.
 const SYNC_QUEUE: usize = 4096;
@@ -52,7 +55,7 @@ struct Batch {
 pub fn serve(listener: TcpListener, sync_dir: Option<&Path>, value_size: usize) -> io::Result<()> {
     let syncer = match sync_dir {
         Some(dir) => {
-            let log = open_log(&dir.join("floor.log"))?;
+            let log = Log::open(dir)?;
             let (tx, rx) = sync_channel(SYNC_QUEUE);
             thread::spawn(move || sync_loop(log, rx));
             Some(tx)
@@ -73,41 +76,61 @@ pub fn serve(listener: TcpListener, sync_dir: Option<&Path>, value_size: usize) 
     Ok(())
 }
 
-fn open_log(path: &Path) -> io::Result<File> {
-    let f = File::options()
-        .create(true)
-        .truncate(true)
-        .read(true)
-        .write(true)
-        .open(path)?;
-    f.set_len(LOG_BYTES)?;
-    f.sync_all()?;
-    Ok(f)
+/// The log files: `floor.log.0`, `floor.log.1`, … in `dir`.
+struct Log {
+    dir: std::path::PathBuf,
+    file: File,
+    number: u64,
+    at: u64,
 }
 
-/// Group commit: everything queued is written, one `fdatasync` covers it, then the
+impl Log {
+    fn open(dir: &Path) -> io::Result<Log> {
+        Ok(Log {
+            dir: dir.to_path_buf(),
+            file: Log::create(dir, 0)?,
+            number: 0,
+            at: 0,
+        })
+    }
+
+    fn create(dir: &Path, number: u64) -> io::Result<File> {
+        let f = File::options()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(dir.join(format!("floor.log.{number}")))?;
+        f.set_len(LOG_BYTES)?;
+        Ok(f)
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.at + bytes.len() as u64 > LOG_BYTES && self.at > 0 {
+            // The full file stays, as a server's logs do until they are purged.
+            self.number += 1;
+            self.file = Log::create(&self.dir, self.number)?;
+            self.at = 0;
+        }
+        self.file.write_all(bytes)?;
+        self.at += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+/// Group commit: everything queued is appended, one `fdatasync` covers it, then the
 /// replies go out in arrival order.
-fn sync_loop(mut log: File, rx: Receiver<Batch>) {
-    use std::io::Seek;
-    let mut at = 0u64;
+fn sync_loop(mut log: Log, rx: Receiver<Batch>) {
     while let Ok(first) = rx.recv() {
         let mut batches = vec![first];
         while let Ok(b) = rx.try_recv() {
             batches.push(b);
         }
-        let bytes: usize = batches.iter().map(|b| b.logged.len()).sum();
-        if bytes > 0 {
-            if at + bytes as u64 > LOG_BYTES {
-                at = 0;
-                let _ = log.rewind();
-            }
-            for b in &batches {
-                if log.write_all(&b.logged).is_err() {
-                    return;
-                }
-            }
-            at += bytes as u64;
-            if log.sync_data().is_err() {
+        if batches.iter().any(|b| !b.logged.is_empty()) {
+            let bytes: Vec<u8> = batches
+                .iter()
+                .flat_map(|b| b.logged.iter().copied())
+                .collect();
+            if log.append(&bytes).is_err() || log.file.sync_data().is_err() {
                 return;
             }
         }
@@ -263,7 +286,7 @@ mod tests {
             thread::spawn(move || serve(listener, sync.as_deref(), 100));
             rt.block_on(session(addr));
         }
-        let logged = std::fs::read(dir.path().join("floor.log")).expect("log");
+        let logged = std::fs::read(dir.path().join("floor.log.0")).expect("log");
         // The setData and the create were logged: their frames start the file.
         assert!(logged.windows(2).any(|w| w == b"/b"));
     }
