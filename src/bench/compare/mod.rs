@@ -12,6 +12,7 @@
 
 pub mod bigtree;
 pub mod ensemble;
+mod floor;
 pub mod servers;
 mod table;
 
@@ -74,6 +75,11 @@ pub struct CompareArgs {
     /// CPUs this load generator may run on (e.g. `1`).
     #[arg(long, value_delimiter = ',')]
     pub client_cpus: Vec<usize>,
+    /// Also run the request workloads against `rzk-bench floor` (no state, writes
+    /// group-committed with fdatasync in the same directory) right after each server
+    /// pair's rounds, and print each server's share of that floor.
+    #[arg(long)]
+    pub floor: bool,
 }
 
 /// One measured run of one workload on one server.
@@ -232,15 +238,44 @@ fn ab_runs(
     Ok(runs)
 }
 
-/// The A/B/A/B load runs on two live servers.
-fn load_runs(args: &CompareArgs, servers: &[ServerProc]) -> Result<Vec<Run>, String> {
+/// The A/B/A/B load runs on two live servers; with `floor`, each request workload's
+/// rounds on the floor server follow the pair's.
+fn load_runs(
+    args: &CompareArgs,
+    servers: &[ServerProc],
+    floor: Option<&floor::FloorProc>,
+) -> Result<(Vec<Run>, Vec<Summary>), String> {
     let rt = runtime(args.threads).map_err(|e| e.to_string())?;
     let targets: Vec<Target> = servers.iter().map(Target::server).collect();
     let mut runs = Vec::new();
+    let mut floor_sums = Vec::new();
     for &w in &args.load.workload {
         runs.extend(ab_runs(&rt, args, &targets, w, "")?);
+        let Some(f) = floor.filter(|_| !matches!(w, Workload::Fanout | Workload::Storm)) else {
+            continue;
+        };
+        if args.warmup > 0.0 {
+            rt.block_on(run_workload(&[f.addr], &warmup_args(args), w))
+                .map_err(|e| format!("{} on the floor: {e}", w.name()))?;
+        }
+        for _ in 0..args.rounds.max(1) {
+            let before = f.cpu_time()?;
+            let sums = rt
+                .block_on(run_workload(&[f.addr], &args.load, w))
+                .map_err(|e| format!("{} on the floor: {e}", w.name()))?;
+            let cpu = f.cpu_time()?.saturating_sub(before);
+            for s in &sums {
+                let per_op = cpu.as_secs_f64() * 1e6 / s.ops.max(1) as f64;
+                println!(
+                    "  {:<9} {}  server CPU {per_op:.1} µs/op",
+                    "floor",
+                    s.line()
+                );
+            }
+            floor_sums.extend(sums);
+        }
     }
-    Ok(runs)
+    Ok((runs, floor_sums))
 }
 
 fn start_pair(args: &CompareArgs) -> Result<Vec<ServerProc>, String> {
@@ -372,7 +407,17 @@ pub fn run(args: &CompareArgs) -> Result<(), String> {
         .iter()
         .map(|s| (s.kind, s.rss_bytes().unwrap_or(0)))
         .collect();
-    let runs = load_runs(args, &servers);
+    let floor = match args.floor {
+        true => match floor::FloorProc::start(&args.dir.join("floor"), args.load.value_size) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                servers.into_iter().for_each(ServerProc::stop);
+                return Err(e);
+            }
+        },
+        false => None,
+    };
+    let runs = load_runs(args, &servers, floor.as_ref());
     let loaded_rss: Vec<(Kind, u64)> = servers
         .iter()
         .map(|s| (s.kind, s.rss_bytes().unwrap_or(0)))
@@ -380,7 +425,10 @@ pub fn run(args: &CompareArgs) -> Result<(), String> {
     for s in servers {
         s.stop();
     }
-    let runs = runs?;
+    if let Some(f) = floor {
+        f.stop();
+    }
+    let (runs, floor_sums) = runs?;
     let big = if args.znodes > 0 {
         big_runs(args)?
     } else {
@@ -388,6 +436,13 @@ pub fn run(args: &CompareArgs) -> Result<(), String> {
     };
     println!();
     print!("{}", table::render(&runs, &big, &idle_rss, &loaded_rss));
+    if !floor_sums.is_empty() {
+        println!();
+        println!(
+            "Against the floor (rzk-bench floor: no state, writes group-committed with fdatasync on the same disk; medians)"
+        );
+        print!("{}", floor::render(&floor_sums, &runs));
+    }
     let _ = std::fs::remove_dir_all(&args.dir);
     Ok(())
 }
