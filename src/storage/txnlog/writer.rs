@@ -79,15 +79,18 @@ impl LogWriter {
     /// [`commit`](Self::commit), adding to `fsync_ms` how long each file's fsync took
     /// (whole ms, one value per file synced, as `FileTxnLog.commit` feeds `fsynctime`).
     pub fn commit_timed(&mut self, fsync_ms: &mut Vec<i64>) -> io::Result<()> {
-        if self.cfg.force_sync {
-            for seg in self.rolled.iter().chain(self.current.as_ref()) {
+        for seg in self.rolled.iter_mut().chain(self.current.as_mut()) {
+            // The entries reach the file (the page cache) at each commit, forceSync or
+            // not, as Java's flush does: a killed process loses none of them.
+            seg.write_pending()?;
+            if self.cfg.force_sync {
                 let start = std::time::Instant::now();
                 seg.sync()?;
                 fsync_ms.push(crate::storage::elapsed_ms(start));
             }
-            if self.dir_dirty {
-                sync_dir(&self.dir)?;
-            }
+        }
+        if self.cfg.force_sync && self.dir_dirty {
+            sync_dir(&self.dir)?;
         }
         self.rolled.clear();
         self.dir_dirty = false;
@@ -156,6 +159,28 @@ mod tests {
         assert_eq!(files.iter().map(|f| f.zxid).collect::<Vec<_>>(), vec![1, 4]);
         assert_eq!(read(&files[0].path).unwrap().entries.len(), 3);
         assert_eq!(read(&files[1].path).unwrap().entries[0].entry, entry(4));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn without_force_sync_a_commit_still_writes_the_entries_to_the_file() {
+        let dir = tempdir();
+        let cfg = LogWriterConfig {
+            prealloc: 4096,
+            force_sync: false,
+            size_limit: 0,
+        };
+        let mut w = LogWriter::new(dir.clone(), cfg);
+        w.append(&entry(1)).unwrap();
+        w.append(&entry(2)).unwrap();
+        w.commit().unwrap();
+        // Read while the writer is still open: a killed process would leave this.
+        let files = list(&dir, LOG_PREFIX).unwrap();
+        assert_eq!(read(&files[0].path).unwrap().entries.len(), 2);
+        w.append(&entry(3)).unwrap();
+        w.commit().unwrap();
+        assert_eq!(read(&files[0].path).unwrap().entries.len(), 3);
+        drop(w);
         let _ = std::fs::remove_dir_all(dir);
     }
 
