@@ -5,7 +5,9 @@
 //! are read by Apache ZooKeeper, so a deployment can move between the two both ways.
 //!
 //! * `txnlog::format`, `snapshot::format` — the byte formats, pure (no IO);
-//! * `txnlog::segment` — one preallocated, memory-mapped log file being appended to;
+//! * `txnlog::segment` — one preallocated log file being appended to (a batch per
+//!   `pwrite`; why not stores through a map is measured there);
+//! * `txnlog::reader` — log files read through a memory map;
 //! * `txnlog::writer` — the log files in order: roll, group commit (fsync);
 //! * `snapshot::writer` / `snapshot::reader` — whole snapshot files;
 //! * `datadir` — file names and listing; `recovery` — snapshot + logs → tree;
