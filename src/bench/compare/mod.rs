@@ -176,17 +176,29 @@ impl<'a> Target<'a> {
     }
 }
 
+/// Runs `w` against `addrs`; the summaries and the server CPU (from `cpu`) they took.
+fn timed(
+    rt: &tokio::runtime::Runtime,
+    addrs: &[SocketAddr],
+    label: &str,
+    cpu: &dyn Fn() -> Result<Duration, String>,
+    load: &LoadArgs,
+    w: Workload,
+) -> Result<(Vec<Summary>, Duration), String> {
+    let before = cpu()?;
+    let summaries = rt
+        .block_on(run_workload(addrs, load, w))
+        .map_err(|e| format!("{} on {label}: {e}", w.name()))?;
+    Ok((summaries, cpu()?.saturating_sub(before)))
+}
+
 fn measure(
     rt: &tokio::runtime::Runtime,
     t: &Target,
     load: &LoadArgs,
     w: Workload,
 ) -> Result<Run, String> {
-    let before = (t.cpu)()?;
-    let summaries = rt
-        .block_on(run_workload(&t.addrs, load, w))
-        .map_err(|e| format!("{} on {}: {e}", w.name(), t.kind.label()))?;
-    let cpu = (t.cpu)()?.saturating_sub(before);
+    let (summaries, cpu) = timed(rt, &t.addrs, t.kind.label(), &t.cpu, load, w)?;
     Ok(Run {
         kind: t.kind,
         workload: w,
@@ -195,14 +207,17 @@ fn measure(
     })
 }
 
+/// One progress line: who ran, the summary, the server's CPU per operation.
+fn print_summary(label: &str, s: &Summary, cpu_us_per_op: f64) {
+    println!(
+        "  {label:<9} {}  server CPU {cpu_us_per_op:.1} µs/op",
+        s.line()
+    );
+}
+
 fn print_run(run: &Run, json: bool) {
     for s in &run.summaries {
-        println!(
-            "  {:<9} {}  server CPU {:.1} µs/op",
-            run.kind.label(),
-            s.line(),
-            run.cpu_us_per_op()
-        );
+        print_summary(run.kind.label(), s, run.cpu_us_per_op());
     }
     if json {
         println!("{}", run.json());
@@ -254,23 +269,15 @@ fn load_runs(
         let Some(f) = floor.filter(|_| !matches!(w, Workload::Fanout | Workload::Storm)) else {
             continue;
         };
+        let cpu = || f.cpu_time();
+        let run = |load: &LoadArgs| timed(&rt, &[f.addr], "the floor", &cpu, load, w);
         if args.warmup > 0.0 {
-            rt.block_on(run_workload(&[f.addr], &warmup_args(args), w))
-                .map_err(|e| format!("{} on the floor: {e}", w.name()))?;
+            run(&warmup_args(args))?;
         }
         for _ in 0..args.rounds.max(1) {
-            let before = f.cpu_time()?;
-            let sums = rt
-                .block_on(run_workload(&[f.addr], &args.load, w))
-                .map_err(|e| format!("{} on the floor: {e}", w.name()))?;
-            let cpu = f.cpu_time()?.saturating_sub(before);
+            let (sums, cpu) = run(&args.load)?;
             for s in &sums {
-                let per_op = cpu.as_secs_f64() * 1e6 / s.ops.max(1) as f64;
-                println!(
-                    "  {:<9} {}  server CPU {per_op:.1} µs/op",
-                    "floor",
-                    s.line()
-                );
+                print_summary("floor", s, cpu.as_secs_f64() * 1e6 / s.ops.max(1) as f64);
             }
             floor_sums.extend(sums);
         }
