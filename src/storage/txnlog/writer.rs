@@ -116,6 +116,7 @@ mod tests {
     use crate::proto::{Txn, TxnHeader};
     use crate::storage::datadir::{list, LOG_PREFIX};
     use crate::storage::txnlog::reader::read;
+    use std::path::Path;
 
     fn entry(zxid: i64) -> TxnEntry {
         TxnEntry {
@@ -140,15 +141,22 @@ mod tests {
         d
     }
 
+    /// A writer into `dir` with 4 KiB padding and no size limit.
+    fn writer(dir: &Path, force_sync: bool) -> LogWriter {
+        LogWriter::new(
+            dir.to_path_buf(),
+            LogWriterConfig {
+                prealloc: 4096,
+                force_sync,
+                size_limit: 0,
+            },
+        )
+    }
+
     #[test]
     fn rolls_open_a_file_named_after_the_next_zxid() {
         let dir = tempdir();
-        let cfg = LogWriterConfig {
-            prealloc: 4096,
-            force_sync: true,
-            size_limit: 0,
-        };
-        let mut w = LogWriter::new(dir.clone(), cfg);
+        let mut w = writer(&dir, true);
         for z in 1..=3 {
             w.append(&entry(z)).unwrap();
         }
@@ -165,12 +173,7 @@ mod tests {
     #[test]
     fn without_force_sync_a_commit_still_writes_the_entries_to_the_file() {
         let dir = tempdir();
-        let cfg = LogWriterConfig {
-            prealloc: 4096,
-            force_sync: false,
-            size_limit: 0,
-        };
-        let mut w = LogWriter::new(dir.clone(), cfg);
+        let mut w = writer(&dir, false);
         w.append(&entry(1)).unwrap();
         w.append(&entry(2)).unwrap();
         w.commit().unwrap();
@@ -187,14 +190,7 @@ mod tests {
     #[test]
     fn each_file_synced_gives_one_fsync_time() {
         let dir = tempdir();
-        let mut w = LogWriter::new(
-            dir.clone(),
-            LogWriterConfig {
-                prealloc: 4096,
-                force_sync: true,
-                size_limit: 0,
-            },
-        );
+        let mut w = writer(&dir, true);
         let mut times = Vec::new();
         w.append(&entry(1)).unwrap();
         w.roll();
@@ -204,14 +200,7 @@ mod tests {
         w.append(&entry(3)).unwrap();
         w.commit_timed(&mut times).unwrap();
         assert_eq!(times.len(), 3);
-        let mut unsynced = LogWriter::new(
-            dir.clone(),
-            LogWriterConfig {
-                prealloc: 4096,
-                force_sync: false,
-                size_limit: 0,
-            },
-        );
+        let mut unsynced = writer(&dir, false);
         unsynced.append(&entry(4)).unwrap();
         unsynced.commit_timed(&mut times).unwrap();
         assert_eq!(times.len(), 3, "forceSync=no: no fsync, no time");
