@@ -7,12 +7,12 @@ use std::path::Path;
 use super::snapshot::format::{NodeRecord, SnapshotContents};
 use super::snapshot::reader::read_file;
 use super::txnlog::format::{scan, LogEnd};
-use super::txnlog::reader::limits;
+use super::txnlog::reader::{limits, map};
 use crate::proto::{Acl, Txn, TxnEntry};
 
 /// The listing of a txn log file; an error for a file that is not a log.
 pub fn txnlog_dump(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = map(path)?;
     let s = scan(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = String::new();
     let _ = writeln!(

@@ -36,14 +36,7 @@ pub struct DecodedLog {
 /// Reads and decodes a log file; an entry that passes its checksum but does not decode
 /// is reported with its offset.
 pub fn read(path: &Path) -> Result<DecodedLog, String> {
-    let file = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    // Safety of the mapping: log files only grow while a server runs on the directory
-    // (entries are appended past the end read here, the unused reservation of a closed
-    // file becomes a hole that reads as zeros, a torn tail is cut by overwriting it
-    // with zeros); a purge unlinks whole files, which keeps a mapping valid.
-    let map =
-        unsafe { memmap2::Mmap::map(&file) }.map_err(|e| format!("{}: {e}", path.display()))?;
-    let _ = map.advise(memmap2::Advice::Sequential);
+    let map = map(path)?;
     let s = scan(&map).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut entries = Vec::with_capacity(s.entries.len());
     for raw in &s.entries {
@@ -63,6 +56,23 @@ pub fn read(path: &Path) -> Result<DecodedLog, String> {
         entries,
         end: s.end,
     })
+}
+
+/// A log file's bytes, mapped for one pass from start to end.
+pub fn map(path: &Path) -> Result<memmap2::Mmap, String> {
+    let fail = |e: io::Error| format!("{}: {e}", path.display());
+    let file = fs::File::open(path).map_err(fail)?;
+    if file.metadata().map_err(fail)?.is_dir() {
+        // As reading it would say, rather than the mapping's "no such device".
+        return Err(fail(io::Error::from_raw_os_error(libc::EISDIR)));
+    }
+    // Safety of the mapping: log files only grow while a server runs on the directory
+    // (entries are appended past the end read here, the unused reservation of a closed
+    // file becomes a hole that reads as zeros, a torn tail is cut by overwriting it
+    // with zeros); a purge unlinks whole files, which keeps a mapping valid.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(fail)?;
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(map)
 }
 
 /// Overwrites `[from, until)` with zeros and syncs, so that every reader (Apache
