@@ -75,12 +75,14 @@ impl Table {
 
     /// `triggerWatch`: adds the watchers to notify to `out`, dropping fired one-shots.
     pub(crate) fn trigger(&mut self, path: &str, event: EventType, out: &mut BTreeSet<WatcherId>) {
-        let walk_up = self.recursive > 0;
-        for (level, p) in ancestors_and_self(path).enumerate() {
-            if level > 0 && !walk_up {
-                break;
+        if self.by_path.is_empty() {
+            return;
+        }
+        self.trigger_at(path, false, event, out);
+        if self.recursive > 0 {
+            for p in ancestors_and_self(path).skip(1) {
+                self.trigger_at(p, true, event, out);
             }
-            self.trigger_at(p, level > 0, event, out);
         }
     }
 
