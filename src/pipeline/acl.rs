@@ -93,6 +93,20 @@ fn provider_matches(scheme: &str, id: &str, expr: &str) -> bool {
     }
 }
 
+/// [`fixup_acl`] as a shared list: the open ACL, what most creates carry, comes back as
+/// the one list the tree's ACL cache holds for it, without a copy.
+pub fn fixup_acl_shared(
+    acl: &[Acl],
+    auth: &[Id],
+    schemes: &AuthSchemes,
+) -> Result<std::sync::Arc<[Acl]>, ErrorCode> {
+    let open = crate::tree::open_acl();
+    if acl == &open[..] {
+        return Ok(open.clone());
+    }
+    fixup_acl(acl, auth, schemes).map(Into::into)
+}
+
 /// Validates and expands the ACL of a create or setACL (`PrepRequestProcessor.fixupACL`):
 /// duplicates dropped first, `auth` replaced by the caller's authenticated ids (which may
 /// reintroduce duplicates, as in Java), InvalidACL for anything else unacceptable.

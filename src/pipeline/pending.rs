@@ -6,7 +6,9 @@
 //! requests queued before it. Keys are the paths exactly as prep computed them: the
 //! parent of `/a` is recorded under `""`, not `"/"`, as in Java.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashMap;
 
 use crate::pipeline::view::NodeRecord;
 use crate::tree::NodeDigest;
@@ -31,7 +33,7 @@ pub struct Pending {
     /// The sequence number of `list`'s front.
     front_seq: u64,
     /// The latest change of each path, by sequence number.
-    latest: BTreeMap<String, u64>,
+    latest: HashMap<String, u64>,
     /// Changes added and removed by `applied` since the last `take_counts`
     /// (`OUTSTANDING_CHANGES_QUEUED` / `_REMOVED`; a rollback removes without counting).
     counts: (u64, u64),
@@ -44,7 +46,7 @@ pub struct Pending {
 #[derive(Clone, Debug)]
 pub struct Checkpoint {
     len: usize,
-    latest: BTreeMap<String, u64>,
+    latest: HashMap<String, u64>,
     tree_digest: i64,
 }
 

@@ -34,6 +34,10 @@ pub trait TreeView {
         let node = self.node(path)?;
         Some(NodeDigest::of(path, self.data(path).as_deref(), &node.stat))
     }
+    /// [`node`](Self::node) and [`node_digest`](Self::node_digest) of one path, found once.
+    fn node_with_digest(&self, path: &str) -> Option<(NodeRecord, NodeDigest)> {
+        Some((self.node(path)?, self.node_digest(path)?))
+    }
     /// The committed tree's digest (`DataTree.getTreeDigest`).
     fn tree_digest(&self) -> i64;
 }

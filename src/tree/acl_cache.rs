@@ -13,8 +13,8 @@ use crate::proto::Acl;
 /// Key of `OPEN_ACL_UNSAFE` that is never stored in the map.
 pub const OPEN_ACL_REF: i64 = -1;
 
-/// `OPEN_ACL_UNSAFE`, the list of `OPEN_ACL_REF`.
-fn open_acl() -> &'static Arc<[Acl]> {
+/// `OPEN_ACL_UNSAFE`, the list of `OPEN_ACL_REF`, shared: most creates ask for it.
+pub fn open_acl() -> &'static Arc<[Acl]> {
     static OPEN: std::sync::OnceLock<Arc<[Acl]>> = std::sync::OnceLock::new();
     OPEN.get_or_init(|| Acl::open_unsafe().into())
 }

@@ -42,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::proto::{Acl, ErrorCode, EventType, Stat, StatPersisted};
 
-pub use acl_cache::{AclCache, OPEN_ACL_REF};
+pub use acl_cache::{open_acl, AclCache, OPEN_ACL_REF};
 pub use digest::{node_digest, NodeDigest, DIGEST_VERSION};
 pub use load::{LoadError, TreeLoader};
 pub use node::Node;

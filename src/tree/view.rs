@@ -115,10 +115,9 @@ impl DataTree {
     }
 }
 
-impl TreeView for DataTree {
-    fn node(&self, path: &str) -> Option<NodeRecord> {
-        let node = self.get(path)?;
-        Some(NodeRecord {
+impl DataTree {
+    fn record_of(&self, node: Node<'_>) -> NodeRecord {
+        NodeRecord {
             stat: node.stat,
             acl: self
                 .acls
@@ -126,7 +125,19 @@ impl TreeView for DataTree {
                 .unwrap_or_else(|| Vec::new().into()),
             num_children: node.num_children(),
             data_len: i64::from(node.data_len()),
-        })
+        }
+    }
+}
+
+impl TreeView for DataTree {
+    fn node(&self, path: &str) -> Option<NodeRecord> {
+        Some(self.record_of(self.get(path)?))
+    }
+
+    fn node_with_digest(&self, path: &str) -> Option<(NodeRecord, NodeDigest)> {
+        let id = self.nodes.lookup(path)?;
+        let record = self.record_of(self.nodes.view(id)?);
+        Some((record, self.nodes.node_digest(id, path)?))
     }
 
     fn data(&self, path: &str) -> Option<Vec<u8>> {

@@ -1,9 +1,10 @@
 //! create, create2, createContainer and createTTL (`PrepRequestProcessor.pRequest2TxnCreate`).
 
 use super::{Cursor, NewData, OwnerKind, Step};
-use crate::pipeline::acl::fixup_acl;
+use crate::pipeline::acl::fixup_acl_shared;
 use crate::pipeline::path::{parent_for_create, validate_path};
 use crate::pipeline::view::NodeRecord;
+use crate::tree::NodeDigest;
 use crate::proto::records::{CreateRequest, CreateTtlRequest};
 use crate::proto::{
     perms, Acl, CreateContainerTxn, CreateMode, CreateTtlTxn, CreateTxn, ErrorCode, NodeKind,
@@ -25,7 +26,8 @@ struct Accepted {
     path: String,
     parent: String,
     parent_rec: NodeRecord,
-    acl: Vec<Acl>,
+    parent_digest: Option<NodeDigest>,
+    acl: std::sync::Arc<[Acl]>,
     mode: CreateMode,
 }
 
@@ -72,8 +74,8 @@ impl Cursor<'_> {
         }
         validate_ttl(mode, args.ttl)?;
         let parent = parent_for_create(args.path)?;
-        let acl = fixup_acl(args.acl, self.ctx.auth, self.schemes)?;
-        let parent_rec = self.record(parent)?;
+        let acl = fixup_acl_shared(args.acl, self.ctx.auth, self.schemes)?;
+        let (parent_rec, parent_digest) = self.record_digested(parent)?;
         self.require(&parent_rec, perms::CREATE)?;
         let path = if mode.is_sequential() {
             // The parent's stored counter before this create; Java's %010d keeps the
@@ -99,6 +101,7 @@ impl Cursor<'_> {
             path,
             parent: parent.to_string(),
             parent_rec,
+            parent_digest,
             acl,
             mode,
         })
@@ -111,7 +114,12 @@ impl Cursor<'_> {
         parent.num_children = parent.num_children.wrapping_add(1);
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
         parent.stat.pzxid = zxid;
-        self.record_change(&accepted.parent, Some(parent), NewData::Same);
+        self.record_change_from(
+            &accepted.parent,
+            accepted.parent_digest,
+            Some(parent),
+            NewData::Same,
+        );
         let owner = pending_owner(accepted.mode, args.ttl, self.ctx.session);
         let stat = StatPersisted {
             czxid: zxid,
@@ -124,12 +132,14 @@ impl Cursor<'_> {
         };
         let node = NodeRecord {
             stat,
-            acl: accepted.acl.into(),
+            acl: accepted.acl,
             num_children: 0,
             data_len,
         };
-        self.record_change(
+        // The checks found no node at the path: nothing to subtract.
+        self.record_change_from(
             &accepted.path,
+            None,
             Some(node),
             NewData::Set(args.data.as_deref()),
         );
@@ -154,7 +164,7 @@ fn validate_ttl(mode: CreateMode, ttl: i64) -> Step<()> {
 /// op 19 whatever its flags say.
 fn create_txn(args: &CreateArgs, a: &Accepted) -> Txn {
     let parent_cversion = a.parent_rec.stat.cversion.wrapping_add(1);
-    let (path, data, acl) = (a.path.clone(), args.data.clone(), a.acl.clone());
+    let (path, data, acl) = (a.path.clone(), args.data.clone(), a.acl.to_vec());
     match args.op {
         OpCode::CreateContainer => Txn::CreateContainer(CreateContainerTxn {
             path,

@@ -224,6 +224,18 @@ impl Cursor<'_> {
         found.ok_or(Fail::Code(ErrorCode::NoNode))
     }
 
+    /// [`record`](Self::record) with the node's digest parts, for a node about to change.
+    fn record_digested(&self, path: &str) -> Step<(NodeRecord, Option<NodeDigest>)> {
+        let found = match self.pending.get(path) {
+            Some(change) => change.node.clone().map(|n| (n, change.digest)),
+            None => self
+                .view
+                .node_with_digest(tree_key(path))
+                .map(|(n, d)| (n, Some(d))),
+        };
+        found.ok_or(Fail::Code(ErrorCode::NoNode))
+    }
+
     /// `ZooKeeperServer.checkACL`.
     fn require(&self, node: &NodeRecord, perm: i32) -> Step<()> {
         if check_acl(&node.acl, perm, self.ctx.auth, self.cfg.skip_acl) {
@@ -240,6 +252,18 @@ impl Cursor<'_> {
             Some(change) => change.digest,
             None => self.view.node_digest(tree_key(path)),
         };
+        self.record_change_from(path, old, node, data);
+    }
+
+    /// [`record_change`](Self::record_change) of a node whose digest before the change
+    /// is known (`None`: absent).
+    fn record_change_from(
+        &mut self,
+        path: &str,
+        old: Option<NodeDigest>,
+        node: Option<NodeRecord>,
+        data: NewData,
+    ) {
         let digest = node.as_ref().map(|n| {
             let prefix = match (data, old) {
                 (NewData::Set(d), _) => NodeDigest::prefix_of(path, d),

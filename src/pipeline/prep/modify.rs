@@ -5,6 +5,7 @@ use super::{check_and_inc_version, Cursor, NewData, OwnerKind, Step};
 use crate::pipeline::acl::fixup_acl;
 use crate::pipeline::path::{parent_for_delete, validate_path};
 use crate::pipeline::view::NodeRecord;
+use crate::tree::NodeDigest;
 use crate::proto::records::{SetAclRequest, SetDataRequest};
 use crate::proto::{perms, ErrorCode, SetAclTxn, SetDataTxn, Txn};
 
@@ -13,14 +14,14 @@ impl Cursor<'_> {
     /// the permission gets NoAuth even for a node that does not exist.
     pub(super) fn delete(&mut self, path: &str, version: i32) -> Step<Txn> {
         let parent = parent_for_delete(path)?;
-        let parent_rec = self.record(parent)?;
-        self.require(&parent_rec, perms::DELETE)?;
-        let node = self.record(path)?;
+        let parent_rec = self.record_digested(parent)?;
+        self.require(&parent_rec.0, perms::DELETE)?;
+        let (node, digest) = self.record_digested(path)?;
         check_and_inc_version(node.stat.version, version)?;
         if node.num_children > 0 {
             return Err(ErrorCode::NotEmpty.into());
         }
-        self.record_delete(parent, parent_rec, path);
+        self.record_delete(parent, parent_rec, (path, digest));
         Ok(Txn::Delete(path.to_string()))
     }
 
@@ -34,28 +35,34 @@ impl Cursor<'_> {
             return Err(ErrorCode::BadArguments.into());
         }
         let parent = parent_for_delete(path)?;
-        let node = self.record(path)?;
+        let (node, digest) = self.record_digested(path)?;
         if node.num_children > 0 {
             return Err(ErrorCode::NotEmpty.into());
         }
         if self.owner_kind(node.stat.ephemeral_owner)? == OwnerKind::Normal {
             return Err(ErrorCode::BadVersion.into());
         }
-        let parent_rec = self.record(parent)?;
-        self.record_delete(parent, parent_rec, path);
+        let parent_rec = self.record_digested(parent)?;
+        self.record_delete(parent, parent_rec, (path, digest));
         Ok(Txn::DeleteContainer(path.to_string()))
     }
 
-    fn record_delete(&mut self, parent: &str, mut parent_rec: NodeRecord, path: &str) {
+    /// The parent and the node, each with its digest before the delete.
+    fn record_delete(
+        &mut self,
+        parent: &str,
+        (mut parent_rec, parent_digest): (NodeRecord, Option<NodeDigest>),
+        (path, digest): (&str, Option<NodeDigest>),
+    ) {
         parent_rec.num_children = parent_rec.num_children.wrapping_sub(1);
         parent_rec.stat.pzxid = self.ctx.zxid;
-        self.record_change(parent, Some(parent_rec), NewData::Same);
-        self.record_change(path, None, NewData::Same);
+        self.record_change_from(parent, parent_digest, Some(parent_rec), NewData::Same);
+        self.record_change_from(path, digest, None, NewData::Same);
     }
 
     pub(super) fn set_data(&mut self, r: &SetDataRequest) -> Step<Txn> {
         validate_path(&r.path)?;
-        let mut node = self.record(&r.path)?;
+        let (mut node, old) = self.record_digested(&r.path)?;
         self.require(&node, perms::WRITE)?;
         let new_len = r.data.as_ref().map_or(0, |d| d.len() as i64);
         let diff = new_len - node.data_len;
@@ -65,7 +72,7 @@ impl Cursor<'_> {
         node.stat.mtime = self.ctx.time;
         node.stat.mzxid = self.ctx.zxid;
         node.data_len = new_len;
-        self.record_change(&r.path, Some(node), NewData::Set(r.data.as_deref()));
+        self.record_change_from(&r.path, old, Some(node), NewData::Set(r.data.as_deref()));
         Ok(Txn::SetData(SetDataTxn {
             path: r.path.clone(),
             data: r.data.clone(),
