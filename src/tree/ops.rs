@@ -4,7 +4,7 @@
 
 use crate::proto::{Acl, ErrorCode, EventType, NodeKind, Stat, StatPersisted, TxnHeader};
 
-use super::store::Id;
+use super::store::{Gone, Id};
 use super::DataTree;
 
 pub(super) type Events = Vec<(String, EventType)>;
@@ -165,18 +165,25 @@ impl DataTree {
                 stat.pzxid = zxid;
             }
         });
-        let removed = self.nodes.remove(path);
-        let first = removed.first().ok_or(ErrorCode::NoNode)?;
+        let (first, below) = self
+            .nodes
+            .remove_child(parent_id, path, child)
+            .ok_or(ErrorCode::NoNode)?;
         let bytes = first.data_len.map_or(0, |l| l as i64);
-        for r in &removed {
-            self.acls.remove_usage(r.acl);
-            self.data_size -= node_size(&r.path, None) + r.data_len.map_or(0, |l| l as i64);
-            self.unindex_owner(&r.path, r.owner);
+        self.forget_removed(path, first);
+        for r in below {
+            self.forget_removed(&r.path, r.gone);
         }
         self.quota_after_delete(path, parent, child, bytes);
         events.push((path.to_string(), EventType::NodeDeleted));
         events.push((watch_path(parent), EventType::NodeChildrenChanged));
         Ok(())
+    }
+
+    fn forget_removed(&mut self, path: &str, gone: Gone) {
+        self.acls.remove_usage(gone.acl);
+        self.data_size -= node_size(path, None) + gone.data_len.map_or(0, |l| l as i64);
+        self.unindex_owner(path, gone.owner);
     }
 
     /// `setData`; `version` is the new version from the txn.

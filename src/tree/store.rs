@@ -1,12 +1,12 @@
 //! The znodes, packed (`NodeHashMapImpl` + `DataNode` in Apache ZooKeeper), with the
 //! tree digest kept in step.
 //!
-//! Nodes live in a vector indexed by a `u32` id: the four times and two zxids, versions,
-//! ACL key, parent id and the offset of the name and data in the byte arena (`blobs`).
+//! Nodes live in a vector indexed by a `u32` id: the two times and two zxids, versions,
+//! ACL key and the offset of the name and data in the byte arena (`blobs`).
 //! What only some nodes need (children, a child counter or pzxid that moved, an owner)
 //! sits in a side table of extras. A path is found by walking its components through
 //! the sorted child lists; no full path is stored. Every change goes through `insert`,
-//! `remove`, `update` or `replace_data`, which subtract the node's old digest and add
+//! `remove_child`, `update` or `replace_data`, which subtract the node's old digest and add
 //! its new one, so the tree digest is never recomputed. The CRC of a node's path and
 //! data sits in its arena entry (`blobs`), so its old digest costs a CRC of the 60-byte
 //! stat block, not of its data.
@@ -33,7 +33,6 @@ struct Slot {
     blob: u64,
     version: i32,
     aversion: i32,
-    parent: u32,
     extra: u32,
 }
 
@@ -47,13 +46,19 @@ struct Extra {
     children: Children,
 }
 
-/// A node removed with its subtree, for the caller's bookkeeping.
-#[derive(Clone, Debug)]
-pub(super) struct Removed {
-    pub(super) path: String,
+/// What the caller's bookkeeping needs of a removed node.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Gone {
     pub(super) data_len: Option<usize>,
     pub(super) acl: i64,
     pub(super) owner: i64,
+}
+
+/// A node removed below the one a delete named.
+#[derive(Clone, Debug)]
+pub(super) struct Removed {
+    pub(super) path: String,
+    pub(super) gone: Gone,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -231,7 +236,6 @@ impl Store {
         name: &[u8],
         data: Option<&[u8]>,
         acl: i64,
-        parent: Id,
     ) -> Option<Id> {
         let prefix = NodeDigest::prefix_of(path, data);
         let blob = self.blobs.push(name, data, prefix);
@@ -244,7 +248,6 @@ impl Store {
             blob,
             version: 0,
             aversion: 0,
-            parent,
             extra: NIL,
         };
         let id = match self.free_slots.pop() {
@@ -272,7 +275,7 @@ impl Store {
         if !self.slots.is_empty() {
             return None;
         }
-        let id = self.alloc("", b"", data, acl, NIL)?;
+        let id = self.alloc("", b"", data, acl)?;
         self.write_stat(id, stat);
         self.hash.add(self.digest_of(id, ""));
         Some(id)
@@ -290,7 +293,7 @@ impl Store {
     ) -> Option<Id> {
         self.slot(parent)?;
         let pos = self.search_child(parent, name.as_bytes()).err()?;
-        let id = self.alloc(path, name.as_bytes(), data, acl, parent)?;
+        let id = self.alloc(path, name.as_bytes(), data, acl)?;
         self.write_stat(id, stat);
         self.extra_mut(parent)?.children.insert_at(pos, id);
         self.hash.add(self.digest_of(id, path));
@@ -315,44 +318,54 @@ impl Store {
             return self.insert(parent, path, name, data, acl, stat);
         }
         self.slot(parent)?;
-        let id = self.alloc(path, name.as_bytes(), data, acl, parent)?;
+        let id = self.alloc(path, name.as_bytes(), data, acl)?;
         self.write_stat(id, stat);
         self.extra_mut(parent)?.children.push_last(id);
         self.hash.add(self.digest_of(id, path));
         Some(id)
     }
 
-    /// Removes the node at `path` and whatever is below it (only impossible txns
-    /// delete a parent with children); the removed nodes, that one first.
-    pub(super) fn remove(&mut self, path: &str) -> Vec<Removed> {
-        let Some(id) = self.lookup(path).filter(|&id| id != ROOT) else {
-            return Vec::new();
-        };
-        let parent = self.slot(id).map_or(NIL, |s| s.parent);
-        if let Ok(pos) = self.search_child(parent, self.name(id)) {
-            if let Some(e) = self.extra_mut(parent) {
-                e.children.remove_at(pos);
-            }
-        }
-        let mut out = Vec::new();
-        let mut stack = vec![(id, path.to_string())];
+    /// Removes the child `name` of `parent`, at `path`, and whatever is below it (only
+    /// impossible txns delete a node with children): that node, and the ones below with
+    /// their paths. A leaf costs no allocation.
+    pub(super) fn remove_child(
+        &mut self,
+        parent: Id,
+        path: &str,
+        name: &str,
+    ) -> Option<(Gone, Vec<Removed>)> {
+        let pos = self.search_child(parent, name.as_bytes()).ok()?;
+        let id = self.extra_mut(parent)?.children.remove_at(pos)?;
+        let mut stack = Vec::new();
+        self.push_children(id, path, &mut stack);
+        let first = self.forget(id, path);
+        let mut below = Vec::new();
         while let Some((id, path)) = stack.pop() {
-            stack.extend(
-                self.child_ids(id)
-                    .map(|c| (c, format!("{path}/{}", self.name_str(c)))),
-            );
-            self.hash.remove(self.digest_of(id, &path));
-            let stat = self.stat(id);
-            out.push(Removed {
-                path,
-                data_len: self.data(id).map(<[u8]>::len),
-                acl: self.acl(id),
-                owner: stat.ephemeral_owner,
-            });
-            self.free(id);
+            self.push_children(id, &path, &mut stack);
+            let gone = self.forget(id, &path);
+            below.push(Removed { path, gone });
         }
         self.maybe_compact();
-        out
+        Some((first, below))
+    }
+
+    fn push_children(&self, id: Id, path: &str, stack: &mut Vec<(Id, String)>) {
+        stack.extend(
+            self.child_ids(id)
+                .map(|c| (c, format!("{path}/{}", self.name_str(c)))),
+        );
+    }
+
+    /// Takes the node out of the digest and frees it.
+    fn forget(&mut self, id: Id, path: &str) -> Gone {
+        self.hash.remove(self.digest_of(id, path));
+        let gone = Gone {
+            data_len: self.data(id).map(<[u8]>::len),
+            acl: self.acl(id),
+            owner: self.slot(id).and_then(|s| self.extra(s)).map_or(0, |e| e.owner),
+        };
+        self.free(id);
+        gone
     }
 
     fn free(&mut self, id: Id) {
