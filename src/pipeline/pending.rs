@@ -7,6 +7,7 @@
 //! parent of `/a` is recorded under `""`, not `"/"`, as in Java.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use foldhash::HashMap;
 
@@ -18,7 +19,8 @@ use crate::tree::NodeDigest;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     pub zxid: i64,
-    pub path: String,
+    /// Shared with the index of latest changes: one copy of the path per change.
+    pub path: Arc<str>,
     pub node: Option<NodeRecord>,
     /// The node's digest parts after the change (`None` when deleted).
     pub digest: Option<NodeDigest>,
@@ -33,7 +35,7 @@ pub struct Pending {
     /// The sequence number of `list`'s front.
     front_seq: u64,
     /// The latest change of each path, by sequence number.
-    latest: HashMap<String, u64>,
+    latest: HashMap<Arc<str>, u64>,
     /// Changes added and removed by `applied` since the last `take_counts`
     /// (`OUTSTANDING_CHANGES_QUEUED` / `_REMOVED`; a rollback removes without counting).
     counts: (u64, u64),
@@ -46,7 +48,7 @@ pub struct Pending {
 #[derive(Clone, Debug)]
 pub struct Checkpoint {
     len: usize,
-    latest: HashMap<String, u64>,
+    latest: HashMap<Arc<str>, u64>,
     tree_digest: i64,
 }
 
@@ -85,7 +87,7 @@ impl Pending {
         self.tree_digest = tree_digest;
         let seq = self.front_seq + self.list.len() as u64;
         self.counts.0 += 1;
-        match self.latest.get_mut(change.path.as_str()) {
+        match self.latest.get_mut(&*change.path) {
             Some(s) => *s = seq,
             None => {
                 self.latest.insert(change.path.clone(), seq);
@@ -102,8 +104,8 @@ impl Pending {
             }
             if let Some(done) = self.list.pop_front() {
                 self.counts.1 += 1;
-                if self.latest.get(done.path.as_str()) == Some(&self.front_seq) {
-                    self.latest.remove(done.path.as_str());
+                if self.latest.get(&*done.path) == Some(&self.front_seq) {
+                    self.latest.remove(&*done.path);
                 }
                 self.front_seq += 1;
             }
@@ -157,7 +159,7 @@ mod tests {
     fn change(zxid: i64, path: &str, n: Option<NodeRecord>) -> Change {
         Change {
             zxid,
-            path: path.to_string(),
+            path: path.into(),
             node: n,
             digest: None,
         }

@@ -4,12 +4,12 @@ use super::{Cursor, NewData, OwnerKind, Step};
 use crate::pipeline::acl::fixup_acl_shared;
 use crate::pipeline::path::{parent_for_create, validate_path};
 use crate::pipeline::view::NodeRecord;
-use crate::tree::NodeDigest;
 use crate::proto::records::{CreateRequest, CreateTtlRequest};
 use crate::proto::{
     perms, Acl, CreateContainerTxn, CreateMode, CreateTtlTxn, CreateTxn, ErrorCode, NodeKind,
     OpCode, Request, StatPersisted, Txn, CONTAINER_OWNER, TTL_MAX_MS,
 };
+use crate::tree::NodeDigest;
 
 /// The fields every create request carries; `ttl` is -1 for the non-TTL opcodes.
 struct CreateArgs<'r> {
@@ -22,9 +22,10 @@ struct CreateArgs<'r> {
 }
 
 /// What the checks settled, ready to become a txn and change records.
-struct Accepted {
+struct Accepted<'r> {
     path: String,
-    parent: String,
+    /// Part of the request's path.
+    parent: &'r str,
     parent_rec: NodeRecord,
     parent_digest: Option<NodeDigest>,
     acl: std::sync::Arc<[Acl]>,
@@ -61,13 +62,12 @@ impl Cursor<'_> {
         let accepted = self.accept_create(args)?;
         let data_len = args.data.as_ref().map_or(0, |d| d.len() as i64);
         self.check_quota(&accepted.path, data_len, 1)?;
-        let txn = create_txn(args, &accepted);
-        self.record_create(args, accepted, data_len);
-        Ok(txn)
+        self.record_create(args, &accepted, data_len);
+        Ok(create_txn(args, accepted))
     }
 
     /// Every check up to the quota, in Java's order.
-    fn accept_create(&self, args: &CreateArgs) -> Step<Accepted> {
+    fn accept_create<'r>(&self, args: &CreateArgs<'r>) -> Step<Accepted<'r>> {
         let mode = CreateMode::from_flag(args.flags).ok_or(ErrorCode::BadArguments)?;
         if mode.is_ttl() && !self.cfg.extended_types {
             return Err(ErrorCode::Unimplemented.into());
@@ -99,7 +99,7 @@ impl Cursor<'_> {
         }
         Ok(Accepted {
             path,
-            parent: parent.to_string(),
+            parent,
             parent_rec,
             parent_digest,
             acl,
@@ -108,14 +108,14 @@ impl Cursor<'_> {
     }
 
     /// The parent gains a child and a create; the node appears as the tree will have it.
-    fn record_create(&mut self, args: &CreateArgs, accepted: Accepted, data_len: i64) {
+    fn record_create(&mut self, args: &CreateArgs, accepted: &Accepted, data_len: i64) {
         let (zxid, time) = (self.ctx.zxid, self.ctx.time);
-        let mut parent = accepted.parent_rec;
+        let mut parent = accepted.parent_rec.clone();
         parent.num_children = parent.num_children.wrapping_add(1);
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
         parent.stat.pzxid = zxid;
         self.record_change_from(
-            &accepted.parent,
+            accepted.parent,
             accepted.parent_digest,
             Some(parent),
             NewData::Same,
@@ -132,7 +132,7 @@ impl Cursor<'_> {
         };
         let node = NodeRecord {
             stat,
-            acl: accepted.acl,
+            acl: accepted.acl.clone(),
             num_children: 0,
             data_len,
         };
@@ -162,9 +162,9 @@ fn validate_ttl(mode: CreateMode, ttl: i64) -> Step<()> {
 
 /// The txn type follows the opcode, not the mode: Java builds a `CreateContainerTxn` for
 /// op 19 whatever its flags say.
-fn create_txn(args: &CreateArgs, a: &Accepted) -> Txn {
+fn create_txn(args: &CreateArgs, a: Accepted) -> Txn {
     let parent_cversion = a.parent_rec.stat.cversion.wrapping_add(1);
-    let (path, data, acl) = (a.path.clone(), args.data.clone(), a.acl.to_vec());
+    let (path, data, acl) = (a.path, args.data.clone(), a.acl.to_vec());
     match args.op {
         OpCode::CreateContainer => Txn::CreateContainer(CreateContainerTxn {
             path,

@@ -280,7 +280,7 @@ impl Cursor<'_> {
         let after = before.wrapping_sub(value(old)).wrapping_add(value(digest));
         let change = Change {
             zxid: self.ctx.zxid,
-            path: path.to_string(),
+            path: path.into(),
             node,
             digest,
         };

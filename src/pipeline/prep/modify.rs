@@ -5,9 +5,9 @@ use super::{check_and_inc_version, Cursor, NewData, OwnerKind, Step};
 use crate::pipeline::acl::fixup_acl;
 use crate::pipeline::path::{parent_for_delete, validate_path};
 use crate::pipeline::view::NodeRecord;
-use crate::tree::NodeDigest;
 use crate::proto::records::{SetAclRequest, SetDataRequest};
 use crate::proto::{perms, ErrorCode, SetAclTxn, SetDataTxn, Txn};
+use crate::tree::NodeDigest;
 
 impl Cursor<'_> {
     /// DELETE is checked on the parent before the node is looked up, so a caller without
