@@ -10,7 +10,12 @@ use bytes::{Bytes, BytesMut};
 
 /// A reply frame: header, then `body` only when `err` is 0.
 pub(super) fn reply_frame(xid: i32, zxid: i64, err: ErrorCode, body: &Response) -> Bytes {
-    let mut buf = BytesMut::with_capacity(reply_capacity(body));
+    let body_room = if err == ErrorCode::Ok {
+        reply_capacity(body)
+    } else {
+        0
+    };
+    let mut buf = BytesMut::with_capacity(HEADER_LEN + body_room);
     encode_reply(
         &ReplyHeader {
             xid,
@@ -28,21 +33,22 @@ const HEADER_LEN: usize = 4 + 16;
 /// A serialized `Stat`.
 const STAT_LEN: usize = 68;
 
-/// Room for the whole frame of the common replies, so that encoding never reallocates
-/// (growing from a small buffer copied a 1 KiB getData reply five times); others get a
-/// small start and grow.
+/// Room for the body of the common replies, exactly, so that encoding never reallocates
+/// (growing from a small buffer copied a 1 KiB getData reply five times) and the frozen
+/// buffer needs no shared header of its own (`Bytes` allocates one for a buffer with
+/// spare room); others get a small start and grow.
 fn reply_capacity(body: &Response) -> usize {
     let strings = |v: &[String]| 4 + v.iter().map(|s| 4 + s.len()).sum::<usize>();
-    HEADER_LEN
-        + match body {
-            Response::GetData(r) => 4 + r.data.as_ref().map_or(0, Vec::len) + STAT_LEN,
-            Response::Stat(_) => STAT_LEN,
-            Response::Create(p) | Response::Sync(p) => 4 + p.len(),
-            Response::Create2(r) => 4 + r.path.len() + STAT_LEN,
-            Response::GetChildren(c) => strings(c),
-            Response::GetChildren2 { children, .. } => strings(children) + STAT_LEN,
-            _ => 44,
-        }
+    match body {
+        Response::GetData(r) => 4 + r.data.as_ref().map_or(0, Vec::len) + STAT_LEN,
+        Response::Stat(_) => STAT_LEN,
+        Response::Create(p) | Response::Sync(p) => 4 + p.len(),
+        Response::Create2(r) => 4 + r.path.len() + STAT_LEN,
+        Response::GetChildren(c) => strings(c),
+        Response::GetChildren2 { children, .. } => strings(children) + STAT_LEN,
+        Response::Empty => 0,
+        _ => 44,
+    }
 }
 
 /// A notification frame: xid -1 and, as 3.8 servers send it, zxid -1.
@@ -105,10 +111,14 @@ mod tests {
     use crate::proto::{GetDataResponse, Stat};
 
     #[test]
-    fn common_replies_fit_their_initial_capacity() {
+    fn common_replies_fill_their_initial_capacity_exactly() {
         let bodies = [
             Response::GetData(GetDataResponse {
                 data: Some(vec![1; 1024]),
+                stat: Stat::default(),
+            }),
+            Response::GetData(GetDataResponse {
+                data: None,
                 stat: Stat::default(),
             }),
             Response::Stat(Stat::default()),
@@ -121,12 +131,9 @@ mod tests {
         ];
         for body in bodies {
             let frame = reply_frame(1, 2, ErrorCode::Ok, &body);
-            assert!(
-                frame.len() <= reply_capacity(&body),
-                "{body:?}: {} > {}",
-                frame.len(),
-                reply_capacity(&body)
-            );
+            assert_eq!(frame.len(), HEADER_LEN + reply_capacity(&body), "{body:?}");
         }
+        let refused = reply_frame(1, 2, ErrorCode::NoNode, &Response::Stat(Stat::default()));
+        assert_eq!(refused.len(), HEADER_LEN);
     }
 }
