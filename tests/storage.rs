@@ -280,7 +280,7 @@ async fn a_last_log_with_only_its_header_does_not_block_the_next_start() {
 struct FailingLog;
 
 impl rzk::node::driver::TxnLog for FailingLog {
-    fn append(&mut self, _: Vec<TxnEntry>) -> std::io::Result<Option<i64>> {
+    fn append(&mut self, _: Vec<std::sync::Arc<TxnEntry>>) -> std::io::Result<Option<i64>> {
         Err(std::io::Error::from_raw_os_error(28))
     }
 }

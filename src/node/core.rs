@@ -1,6 +1,8 @@
 //! [`Core`]: the single owner of the tree, sessions, watches and pipeline; see the module
 //! docs of `node` for the flow.
 
+use std::sync::Arc;
+
 use super::conn::{Conn, Queued};
 use super::{Action, ConnId, Input};
 use crate::auth::AuthProviders;
@@ -114,7 +116,7 @@ pub(super) enum Origin {
 /// A transaction prepared and handed to persistence, not yet applied.
 #[derive(Debug)]
 pub(super) struct InFlight {
-    pub entry: TxnEntry,
+    pub entry: Arc<TxnEntry>,
     pub origin: Origin,
     pub received_ms: i64,
 }
@@ -146,7 +148,7 @@ pub struct Core {
     pub(super) session_conns: BTreeMap<SessionId, ConnId>,
     pub(super) inflight: VecDeque<InFlight>,
     /// Prepared during the current step, emitted as one `Persist` (group commit).
-    pub(super) unpersisted: Vec<TxnEntry>,
+    pub(super) unpersisted: Vec<Arc<TxnEntry>>,
     pub(super) last_prepared_zxid: i64,
     pub(super) last_applied_zxid: i64,
     pub(super) now_wall_ms: i64,

@@ -2,6 +2,8 @@
 //! clocks, and executes its actions (frames to connection queues, transactions to the
 //! log). The only place where the core meets the outside world.
 
+use std::sync::Arc;
+
 use super::four_letter::Query;
 use super::recorded::{Counter, Sample};
 use super::snapshot::SnapshotSlice;
@@ -62,7 +64,7 @@ pub enum Event {
 pub trait TxnLog: Send {
     /// Hands the entries over to be made durable. `Some(upto)` when they are durable
     /// on return; `None` when `Input::Persisted` will come later through the events.
-    fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<Option<i64>>;
+    fn append(&mut self, entries: Vec<Arc<TxnEntry>>) -> std::io::Result<Option<i64>>;
 
     /// The next part of a snapshot the core is taking (see `node::snapshot`); the last
     /// slice carries `end`. May wait until the snapshot writer has room for it.
@@ -77,7 +79,7 @@ pub trait TxnLog: Send {
 /// An in-memory log that keeps the last `capacity` entries.
 pub struct MemoryLog {
     capacity: usize,
-    entries: VecDeque<TxnEntry>,
+    entries: VecDeque<Arc<TxnEntry>>,
 }
 
 impl MemoryLog {
@@ -90,7 +92,7 @@ impl MemoryLog {
 }
 
 impl TxnLog for MemoryLog {
-    fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<Option<i64>> {
+    fn append(&mut self, entries: Vec<Arc<TxnEntry>>) -> std::io::Result<Option<i64>> {
         let upto = entries.last().map(|e| e.header.zxid).unwrap_or(0);
         for e in entries {
             if self.entries.len() == self.capacity {
@@ -547,7 +549,7 @@ mod tests {
     }
 
     impl TxnLog for FullSnapshots {
-        fn append(&mut self, entries: Vec<TxnEntry>) -> std::io::Result<Option<i64>> {
+        fn append(&mut self, entries: Vec<Arc<TxnEntry>>) -> std::io::Result<Option<i64>> {
             Ok(entries.last().map(|e| e.header.zxid))
         }
         fn snapshot_slice(&mut self, _slice: SnapshotSlice) {

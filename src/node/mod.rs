@@ -43,6 +43,8 @@ pub use self::quorum::Role;
 pub use self::restore::SnapshotView;
 
 use crate::proto::quorum::{ForwardedRequest, SessionTouch};
+use std::sync::Arc;
+
 use crate::proto::{ConnectRequest, Request, ServerId, SessionId, TxnEntry};
 use bytes::Bytes;
 
@@ -121,7 +123,9 @@ pub enum Action {
     /// Close after everything queued before has been written.
     Close { conn: ConnId },
     /// Make these transactions durable, then answer `Input::Persisted`.
-    Persist { entries: Vec<TxnEntry> },
+    /// Shared with the core, which applies them once durable: a txn is not copied to
+    /// reach the log.
+    Persist { entries: Vec<Arc<TxnEntry>> },
     /// Leader: propose this txn to the ensemble; `Input::Committed` follows.
     Propose(TxnEntry),
     /// Learner: send this request to the leader.

@@ -15,6 +15,8 @@
 //! * Not serving (looking for a leader, or syncing): connections are refused, as
 //!   `NIOServerCnxn` does while its `ZooKeeperServer` is not running.
 
+use std::sync::Arc;
+
 use super::conn::Queued;
 use super::core::{Core, InFlight, Origin};
 use super::recorded::{Advanced, Basic};
@@ -388,7 +390,7 @@ impl Core {
         let before = self.commit_before(origin.0, local.then_some(origin.1), queued_writes);
         self.last_prepared_zxid = self.last_prepared_zxid.max(zxid);
         self.apply_entry(InFlight {
-            entry,
+            entry: Arc::new(entry),
             origin: origin.0,
             received_ms: origin.1,
         });
@@ -691,7 +693,7 @@ impl Core {
         for e in logged {
             if e.header.zxid > self.last_applied_zxid {
                 let f = InFlight {
-                    entry: e.clone(),
+                    entry: Arc::new(e.clone()),
                     origin: Origin::Server,
                     received_ms: self.now_mono_ms,
                 };

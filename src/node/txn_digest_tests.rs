@@ -42,6 +42,7 @@ fn persisted(actions: Vec<Action>) -> Vec<TxnEntry> {
             _ => None,
         })
         .flatten()
+        .map(|e| TxnEntry::clone(&e))
         .collect()
 }
 
@@ -160,7 +161,7 @@ fn every_txn_carries_the_digest_its_tree_has_once_applied() {
     for e in &log {
         let d = e.digest.expect("a digest on every txn");
         assert_eq!(d.version, crate::tree::DIGEST_VERSION);
-        replica.apply_with_digest(&e.header, &e.txn, e.digest);
+        replica.apply_with_digest(&e.header, &e.txn, e.digest, true);
         assert_eq!(d.tree_digest, replica.digest(), "after {:?}", e.txn);
     }
     assert_eq!(replica.digest_mismatches(), 0);
@@ -181,7 +182,7 @@ fn a_container_flag_on_a_plain_create_gives_the_mismatch_java_gives() {
     log.extend(batch(&mut c, vec![request(1, 1, create("/c", b"", 4))]));
     let mut replica = DataTree::new();
     for e in &log {
-        replica.apply_with_digest(&e.header, &e.txn, e.digest);
+        replica.apply_with_digest(&e.header, &e.txn, e.digest, true);
     }
     assert_eq!(replica.digest_mismatches(), 1);
     // The server applying it counts it too (`digest_mismatches_count`).

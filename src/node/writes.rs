@@ -1,6 +1,8 @@
 //! The write path: prepare (`PrepRequestProcessor`), hand to persistence
 //! (`SyncRequestProcessor`), apply in zxid order and answer (`FinalRequestProcessor`).
 
+use std::sync::Arc;
+
 use super::conn::Queued;
 use super::core::{Core, InFlight, Origin};
 use super::replies::{notification_frame, reply_frame, write_reply};
@@ -40,20 +42,21 @@ impl Core {
             version: DIGEST_VERSION,
             tree_digest: self.prep.tree_digest(&self.tree),
         });
-        let entry = TxnEntry {
+        let entry = Arc::new(TxnEntry {
             header,
             txn,
             digest,
-        };
+        });
         if self.role == super::quorum::Role::Leading {
             if !matches!(origin, Origin::Request { .. }) {
                 self.wait_connless(SessionId(header.client_id));
             }
             // One proposal per txn, in order: a sync asked for after it must find it
             // already proposed.
-            self.actions.push(super::Action::Propose(entry.clone()));
+            self.actions
+                .push(super::Action::Propose(TxnEntry::clone(&entry)));
         } else {
-            self.unpersisted.push(entry.clone());
+            self.unpersisted.push(Arc::clone(&entry));
         }
         self.inflight.push_back(InFlight {
             entry,
@@ -159,13 +162,17 @@ impl Core {
     /// `DataTree.processTxn` with the txn's digest compared after it
     /// (`compareDigest`): a mismatch is counted and logged, never acted on.
     fn apply_checked(&mut self, entry: &TxnEntry) -> crate::tree::ApplyOutcome {
+        // With no watch registered the triggers would notify no one and count nothing.
+        let keep_events = !self.watches.is_empty();
         if !self.cfg.digest_enabled {
-            return self.tree.apply(&entry.header, &entry.txn);
+            return self
+                .tree
+                .apply_keeping(&entry.header, &entry.txn, keep_events);
         }
         let before = self.tree.digest_mismatches();
-        let outcome = self
-            .tree
-            .apply_with_digest(&entry.header, &entry.txn, entry.digest);
+        let outcome =
+            self.tree
+                .apply_with_digest(&entry.header, &entry.txn, entry.digest, keep_events);
         if self.tree.digest_mismatches() > before {
             self.stats
                 .recorded

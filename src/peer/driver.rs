@@ -443,7 +443,7 @@ impl PeerDriver {
             }
         }
         let Some(log) = self.log.as_mut() else { return };
-        match log.append(entries) {
+        match log.append(entries.into_iter().map(std::sync::Arc::new).collect()) {
             Ok(Some(upto)) => self.log_durable(Zxid(upto)),
             Ok(None) => {}
             Err(e) => self.failed = Some(format!("transaction log append failed: {e}")),

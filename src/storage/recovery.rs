@@ -267,7 +267,7 @@ fn replay_file(r: &mut Recovered, file: &DataFile, last: bool) -> Result<(), Rec
         if e.header.zxid <= r.last_zxid {
             continue;
         }
-        r.tree.apply_with_digest(&e.header, &e.txn, e.digest);
+        r.tree.apply_with_digest(&e.header, &e.txn, e.digest, false);
         apply_session_effect(&mut r.sessions, &e.header, &e.txn);
         r.last_zxid = e.header.zxid;
         r.replayed += 1;

@@ -41,7 +41,7 @@ use crate::tree::DataTree;
 /// Txns handed to the writer together, and when (`Request.syncQueueStartTime`).
 struct Handed {
     at: Instant,
-    entries: Vec<TxnEntry>,
+    entries: Vec<Arc<TxnEntry>>,
 }
 
 /// The on-disk transaction log as the driver sees it.
@@ -100,7 +100,7 @@ impl DiskLog {
 }
 
 impl TxnLog for DiskLog {
-    fn append(&mut self, entries: Vec<TxnEntry>) -> io::Result<Option<i64>> {
+    fn append(&mut self, entries: Vec<Arc<TxnEntry>>) -> io::Result<Option<i64>> {
         let handed = Handed {
             at: Instant::now(),
             entries,

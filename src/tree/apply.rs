@@ -59,11 +59,23 @@ impl DataTree {
     /// leaves only what Java leaves: a failed delete still moves its parent's pzxid, a
     /// failed create still counts a use of its ACL.
     pub fn apply(&mut self, hdr: &TxnHeader, txn: &Txn) -> ApplyOutcome {
-        let mut events = Vec::new();
+        self.apply_keeping(hdr, txn, true)
+    }
+
+    /// [`apply`](Self::apply); with `keep_events` false the outcome lists no watch
+    /// triggers (for a caller that knows no watch is registered).
+    pub fn apply_keeping(&mut self, hdr: &TxnHeader, txn: &Txn, keep_events: bool) -> ApplyOutcome {
+        let mut events = Events {
+            list: Vec::new(),
+            keep: keep_events,
+        };
         let result = self.process(hdr, txn, &mut events);
         self.last_processed_zxid = self.last_processed_zxid.max(hdr.zxid);
         self.after_top_level_txn(hdr.zxid);
-        ApplyOutcome { result, events }
+        ApplyOutcome {
+            result,
+            events: events.list,
+        }
     }
 
     fn process(&mut self, hdr: &TxnHeader, txn: &Txn, events: &mut Events) -> TxnResult {

@@ -20,13 +20,15 @@ impl DataTree {
     /// `apply`, then the comparison of the tree with the digest logged for this txn
     /// (`processTxn(hdr, txn, digest)`). Skipped while a loaded snapshot's digest is
     /// still pending (the tree is fuzzy) or when the digest version differs.
+    /// `keep_events` as in [`apply_keeping`](Self::apply_keeping).
     pub fn apply_with_digest(
         &mut self,
         hdr: &TxnHeader,
         txn: &Txn,
         logged: Option<TxnDigest>,
+        keep_events: bool,
     ) -> ApplyOutcome {
-        let out = self.apply(hdr, txn);
+        let out = self.apply_keeping(hdr, txn, keep_events);
         if let Some(logged) = logged {
             let comparable = self.pending_digest.is_none() && logged.version == DIGEST_VERSION;
             if comparable && logged.tree_digest != self.digest() {

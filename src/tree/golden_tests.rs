@@ -279,7 +279,7 @@ fn fuzzy_snapshot_plus_replay_equals_full_replay() {
             version: 2,
             tree_digest: d,
         });
-        tree.apply_with_digest(&hdr, &txn, logged);
+        tree.apply_with_digest(&hdr, &txn, logged, true);
         // The snapshot's own digest (zxid 0x13) is checked on reaching 0x13.
         assert_eq!(tree.last_zxid_digest().is_some(), hdr.zxid > 0x13);
         if let Some(digest) = digest {
@@ -312,6 +312,7 @@ fn a_wrong_snapshot_digest_is_counted_once_replay_reaches_it() {
             version: 2,
             tree_digest: 1,
         }),
+        true,
     );
     assert_eq!(tree.digest_mismatches(), 0, "no log check while fuzzy");
     tree.apply(&hdr(2), &Txn::CreateSession { timeout_ms: 1 });
@@ -323,6 +324,7 @@ fn a_wrong_snapshot_digest_is_counted_once_replay_reaches_it() {
             version: 2,
             tree_digest: 1,
         }),
+        true,
     );
     assert_eq!(tree.digest_mismatches(), 2);
     assert_eq!(tree.last_zxid_digest(), Some((3, tree.digest())));

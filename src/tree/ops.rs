@@ -7,7 +7,20 @@ use crate::proto::{Acl, ErrorCode, EventType, NodeKind, Stat, StatPersisted, Txn
 use super::store::{Gone, Id};
 use super::DataTree;
 
-pub(super) type Events = Vec<(String, EventType)>;
+/// The watch triggers of one txn, in firing order. A caller with no watch registered
+/// asks for none, and no path is copied for them.
+pub(super) struct Events {
+    pub(super) list: Vec<(String, EventType)>,
+    pub(super) keep: bool,
+}
+
+impl Events {
+    fn push(&mut self, path: &str, event: EventType) {
+        if self.keep {
+            self.list.push((path.to_string(), event));
+        }
+    }
+}
 
 /// A create as `createNode` takes it, whatever txn type carried it.
 pub(super) struct NewNode<'a> {
@@ -25,11 +38,11 @@ pub(super) fn split_path(path: &str) -> Option<(&str, &str)> {
 }
 
 /// Watches name the root `/`, where a parent computed from a child path is `""`.
-fn watch_path(parent: &str) -> String {
+fn watch_path(parent: &str) -> &str {
     if parent.is_empty() {
-        "/".to_string()
+        "/"
     } else {
-        parent.to_string()
+        parent
     }
 }
 
@@ -88,8 +101,8 @@ impl DataTree {
         self.data_size += node_size(new.path, data);
         self.index_owner(new.path, new.owner);
         self.quota_after_create(new.path, parent, child, data_len(data));
-        events.push((new.path.to_string(), EventType::NodeCreated));
-        events.push((watch_path(parent), EventType::NodeChildrenChanged));
+        events.push(new.path, EventType::NodeCreated);
+        events.push(watch_path(parent), EventType::NodeChildrenChanged);
         Ok(client)
     }
 
@@ -175,8 +188,8 @@ impl DataTree {
             self.forget_removed(&r.path, r.gone);
         }
         self.quota_after_delete(path, parent, child, bytes);
-        events.push((path.to_string(), EventType::NodeDeleted));
-        events.push((watch_path(parent), EventType::NodeChildrenChanged));
+        events.push(path, EventType::NodeDeleted);
+        events.push(watch_path(parent), EventType::NodeChildrenChanged);
         Ok(())
     }
 
@@ -212,7 +225,7 @@ impl DataTree {
             self.update_quota_stat(&prefix, data_len(data) - last, 0);
         }
         self.data_size += data_len(data) - last;
-        events.push((path.to_string(), EventType::NodeDataChanged));
+        events.push(path, EventType::NodeDataChanged);
         Ok(stat)
     }
 

@@ -230,13 +230,7 @@ impl Store {
         }
     }
 
-    fn alloc(
-        &mut self,
-        path: &str,
-        name: &[u8],
-        data: Option<&[u8]>,
-        acl: i64,
-    ) -> Option<Id> {
+    fn alloc(&mut self, path: &str, name: &[u8], data: Option<&[u8]>, acl: i64) -> Option<Id> {
         let prefix = NodeDigest::prefix_of(path, data);
         let blob = self.blobs.push(name, data, prefix);
         let slot = Slot {
@@ -362,7 +356,10 @@ impl Store {
         let gone = Gone {
             data_len: self.data(id).map(<[u8]>::len),
             acl: self.acl(id),
-            owner: self.slot(id).and_then(|s| self.extra(s)).map_or(0, |e| e.owner),
+            owner: self
+                .slot(id)
+                .and_then(|s| self.extra(s))
+                .map_or(0, |e| e.owner),
         };
         self.free(id);
         gone

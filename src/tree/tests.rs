@@ -116,6 +116,26 @@ fn create_sets_child_and_parent_stats_and_fires_created_then_children_changed() 
 }
 
 #[test]
+fn without_kept_events_a_txn_applies_the_same_and_lists_no_trigger() {
+    let txns = [
+        create("/a", b"x"),
+        create("/a/b", b""),
+        set_data("/a", b"y", 1),
+        Txn::Delete("/a/b".into()),
+    ];
+    let (mut kept, mut dropped) = (DataTree::new(), DataTree::new());
+    for (i, txn) in txns.iter().enumerate() {
+        let h = hdr(i as i64 + 1);
+        let with = kept.apply_keeping(&h, txn, true);
+        let without = dropped.apply_keeping(&h, txn, false);
+        assert!(!with.events.is_empty());
+        assert!(without.events.is_empty());
+        assert_eq!(with.result, without.result);
+        assert_eq!(kept.digest(), dropped.digest());
+    }
+}
+
+#[test]
 fn cversion_counts_creates_and_client_sees_creates_plus_deletes() {
     let (mut tree, _) = tree_with(&[
         create("/a", b""),

@@ -97,6 +97,11 @@ impl WatchManager {
         self.child.add(path, w, mode);
     }
 
+    /// No watch registered in either table: no event can notify anyone.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty() && self.child.is_empty()
+    }
+
     /// Whether any event on `path` could notify a watcher (cheap; a true may still
     /// notify no one). Lets the caller skip work only a notification needs.
     pub fn may_fire(&self, path: &str) -> bool {

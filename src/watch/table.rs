@@ -64,6 +64,10 @@ impl Table {
         }
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
+    }
+
     /// Whether a trigger on `path` could notify anyone: a watch on the path, or a
     /// recursive one above it (may answer true when the event would not match).
     pub(crate) fn may_fire(&self, path: &str) -> bool {
