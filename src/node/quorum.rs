@@ -569,7 +569,7 @@ impl Core {
             Some(Ok(_)) if self.sessions.is_live(session) && !self.owned_by(session, from) => {
                 Txn::Error(ErrorCode::SessionMoved)
             }
-            Some(Ok(r)) if self.sessions.is_live(session) => {
+            Some(Ok(mut r)) if self.sessions.is_live(session) => {
                 let ctx = RequestCtx {
                     session: session.0,
                     cxid: req.cxid,
@@ -577,7 +577,7 @@ impl Core {
                     time: hdr.time,
                     auth: &req.auth,
                 };
-                self.prep.prepare(&self.tree, &ctx, &r)
+                self.prep.prepare_taking(&self.tree, &ctx, &mut r)
             }
             Some(Ok(_)) => Txn::Error(ErrorCode::SessionExpired),
             Some(Err(e)) => {

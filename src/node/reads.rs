@@ -326,10 +326,10 @@ impl Core {
                 time: hdr.time,
                 auth: &[],
             };
-            let txn = self.prep.prepare(
+            let txn = self.prep.prepare_taking(
                 &self.tree,
                 &ctx,
-                &Request::DeleteContainer(PathRequest { path }),
+                &mut Request::DeleteContainer(PathRequest { path }),
             );
             self.push_txn(hdr, txn, super::core::Origin::Server);
         }

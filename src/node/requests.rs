@@ -47,8 +47,8 @@ impl Core {
             }
             RequestBody::Ok(Request::Auth(p)) => self.handle_auth(conn, &p.scheme, &p.auth),
             RequestBody::Ok(Request::Sasl(token)) => self.handle_sasl(conn, xid, &token),
-            RequestBody::Ok(ref req) if req.op_code().is_write() => {
-                self.submit_write(conn, xid, session, req)
+            RequestBody::Ok(mut req) if req.op_code().is_write() => {
+                self.submit_write(conn, xid, session, &mut req)
             }
             RequestBody::Malformed(op) if op.is_write() => {
                 self.submit_malformed_write(conn, xid, session, op)

@@ -76,20 +76,15 @@ impl Core {
         conn: ConnId,
         xid: i32,
         session: SessionId,
-        req: &Request,
+        req: &mut Request,
     ) {
         if self.role.is_learner() {
             return self.forward_write(conn, xid, session, Some(req), req.op_code());
         }
         let origin = Origin::Request { conn, xid };
-        let normalized;
-        let req = match req {
-            Request::Multi(ops) => {
-                normalized = Request::Multi(ops.iter().map(normalize_multi_create).collect());
-                &normalized
-            }
-            other => other,
-        };
+        if let Request::Multi(ops) = req {
+            ops.iter_mut().for_each(normalize_multi_create);
+        }
         if matches!(req, Request::CloseSession) {
             self.submit_close_session(session, xid, origin);
         } else {
@@ -109,7 +104,7 @@ impl Core {
                     time: hdr.time,
                     auth,
                 };
-                self.prep.prepare(&self.tree, &ctx, req)
+                self.prep.prepare_taking(&self.tree, &ctx, req)
             } else {
                 // PrepRequestProcessor checks the session after creating the header, so a
                 // write on a closing session still consumes a zxid.
@@ -384,15 +379,20 @@ fn unanswered(txn: &Txn, result: &TxnResult) -> bool {
 /// sent with (`MultiOperationRecord` → `Op.create`): a container flag makes a
 /// createContainer, anything else a plain create (so a create2 answers with the path
 /// only, and logs as type 1).
-fn normalize_multi_create(op: &Request) -> Request {
-    match op {
+fn normalize_multi_create(op: &mut Request) {
+    let container = match op {
         Request::Create(r) | Request::Create2(r) | Request::CreateContainer(r) => {
-            if r.flags == crate::proto::CreateMode::Container.flag() {
-                Request::CreateContainer(r.clone())
-            } else {
-                Request::Create(r.clone())
-            }
+            r.flags == crate::proto::CreateMode::Container.flag()
         }
-        other => other.clone(),
+        _ => return,
+    };
+    // Moved out and back under the other opcode; the placeholder never stays.
+    let taken = std::mem::replace(op, Request::CloseSession);
+    if let Request::Create(r) | Request::Create2(r) | Request::CreateContainer(r) = taken {
+        *op = if container {
+            Request::CreateContainer(r)
+        } else {
+            Request::Create(r)
+        };
     }
 }

@@ -86,16 +86,14 @@ impl DataTree {
         // Java interns the ACL before the existence check, so a NodeExists replay
         // leaves one more use counted (`createNode`).
         let acl = self.acls.intern(new.acl);
-        if self.nodes.child(parent_id, child).is_some() {
-            return Err(ErrorCode::NodeExists);
-        }
-        self.link_child(parent_id, parent, new.parent_cversion, zxid);
         let data = new.data.as_deref();
         let stat = new_stat(zxid, time, new.owner);
+        // `None`: the child exists, and nothing changed.
         let id = self
             .nodes
             .insert(parent_id, new.path, child, data, acl, &stat)
             .ok_or(ErrorCode::NodeExists)?;
+        self.link_child(parent_id, parent, new.parent_cversion, zxid);
         let view = self.nodes.view(id).ok_or(ErrorCode::NoNode)?;
         let client = view.client_stat(self.extended_types);
         self.data_size += node_size(new.path, data);

@@ -7,7 +7,7 @@ use crate::pipeline::view::NodeRecord;
 use crate::proto::records::{CreateRequest, CreateTtlRequest};
 use crate::proto::{
     perms, Acl, CreateContainerTxn, CreateMode, CreateTtlTxn, CreateTxn, ErrorCode, NodeKind,
-    OpCode, Request, StatPersisted, Txn, CONTAINER_OWNER, TTL_MAX_MS,
+    OpCode, StatPersisted, Txn, CONTAINER_OWNER, TTL_MAX_MS,
 };
 use crate::tree::NodeDigest;
 
@@ -33,8 +33,9 @@ struct Accepted<'r> {
 }
 
 impl Cursor<'_> {
-    pub(super) fn create(&mut self, req: &Request, r: &CreateRequest, ttl: i64) -> Step<Txn> {
-        let op = req.op_code();
+    /// The txn takes the request's data, and its ACL list when that is the one fixupACL
+    /// settled on.
+    pub(super) fn create(&mut self, op: OpCode, r: &mut CreateRequest, ttl: i64) -> Step<Txn> {
         let args = CreateArgs {
             op,
             path: &r.path,
@@ -43,10 +44,11 @@ impl Cursor<'_> {
             flags: r.flags,
             ttl,
         };
-        self.create_any(&args)
+        let made = self.create_any(&args)?;
+        Ok(made.into_txn(op, ttl, r.data.take(), std::mem::take(&mut r.acl)))
     }
 
-    pub(super) fn create_ttl(&mut self, r: &CreateTtlRequest) -> Step<Txn> {
+    pub(super) fn create_ttl(&mut self, r: &mut CreateTtlRequest) -> Step<Txn> {
         let args = CreateArgs {
             op: OpCode::CreateTtl,
             path: &r.path,
@@ -55,15 +57,26 @@ impl Cursor<'_> {
             flags: r.flags,
             ttl: r.ttl,
         };
-        self.create_any(&args)
+        let made = self.create_any(&args)?;
+        Ok(made.into_txn(
+            OpCode::CreateTtl,
+            r.ttl,
+            r.data.take(),
+            std::mem::take(&mut r.acl),
+        ))
     }
 
-    fn create_any(&mut self, args: &CreateArgs) -> Step<Txn> {
+    fn create_any(&mut self, args: &CreateArgs) -> Step<Made> {
         let accepted = self.accept_create(args)?;
         let data_len = args.data.as_ref().map_or(0, |d| d.len() as i64);
         self.check_quota(&accepted.path, data_len, 1)?;
         self.record_create(args, &accepted, data_len);
-        Ok(create_txn(args, accepted))
+        Ok(Made {
+            parent_cversion: accepted.parent_rec.stat.cversion.wrapping_add(1),
+            path: accepted.path,
+            acl: accepted.acl,
+            ephemeral: accepted.mode.is_ephemeral(),
+        })
     }
 
     /// Every check up to the quota, in Java's order.
@@ -160,12 +173,31 @@ fn validate_ttl(mode: CreateMode, ttl: i64) -> Step<()> {
     }
 }
 
-/// The txn type follows the opcode, not the mode: Java builds a `CreateContainerTxn` for
-/// op 19 whatever its flags say.
-fn create_txn(args: &CreateArgs, a: Accepted) -> Txn {
-    let parent_cversion = a.parent_rec.stat.cversion.wrapping_add(1);
-    let (path, data, acl) = (a.path, args.data.clone(), a.acl.to_vec());
-    match args.op {
+/// An accepted create, owning what its txn needs besides the request's data.
+struct Made {
+    path: String,
+    acl: std::sync::Arc<[Acl]>,
+    parent_cversion: i32,
+    ephemeral: bool,
+}
+
+impl Made {
+    /// The txn type follows the opcode, not the mode: Java builds a `CreateContainerTxn`
+    /// for op 19 whatever its flags say. `asked` is the request's ACL list, used as is
+    /// when fixupACL kept it unchanged (the shared open list).
+    fn into_txn(self, op: OpCode, ttl: i64, data: Option<Vec<u8>>, asked: Vec<Acl>) -> Txn {
+        let acl = if std::sync::Arc::ptr_eq(&self.acl, crate::tree::open_acl()) {
+            asked
+        } else {
+            self.acl.to_vec()
+        };
+        create_txn(self, op, ttl, data, acl)
+    }
+}
+
+fn create_txn(made: Made, op: OpCode, ttl: i64, data: Option<Vec<u8>>, acl: Vec<Acl>) -> Txn {
+    let (path, parent_cversion) = (made.path, made.parent_cversion);
+    match op {
         OpCode::CreateContainer => Txn::CreateContainer(CreateContainerTxn {
             path,
             data,
@@ -177,14 +209,14 @@ fn create_txn(args: &CreateArgs, a: Accepted) -> Txn {
             data,
             acl,
             parent_cversion,
-            ttl: args.ttl,
+            ttl,
         }),
         op => {
             let txn = CreateTxn {
                 path,
                 data,
                 acl,
-                ephemeral: a.mode.is_ephemeral(),
+                ephemeral: made.ephemeral,
                 parent_cversion,
             };
             if op == OpCode::Create2 {
@@ -214,7 +246,7 @@ mod tests {
     use super::super::fake::*;
     use super::super::PrepConfig;
     use super::*;
-    use crate::proto::Id;
+    use crate::proto::{Id, Request};
 
     fn ttl_req(path: &str, flags: i32, ttl: i64) -> Request {
         let c = create_req(path, flags);
@@ -246,6 +278,27 @@ mod tests {
             parent_cversion: 1,
         };
         assert_eq!(txn, Txn::Create(want));
+    }
+
+    #[test]
+    fn taking_the_request_gives_the_same_txn_as_borrowing_it() {
+        let t = tree_with_a();
+        let mut custom = create_req("/a/c", 0);
+        custom.acl = vec![Acl::new(perms::READ, "world", "anyone")];
+        let requests = [
+            create("/a/b", 0),
+            Request::Create(custom),
+            Request::Delete(crate::proto::records::DeleteRequest {
+                path: "/a".into(),
+                version: -1,
+            }),
+        ];
+        for (i, req) in requests.iter().enumerate() {
+            let c = ctx(i as i64 + 1, &[]);
+            let borrowed = prep().prepare(&t, &c, req);
+            let taken = prep().prepare_taking(&t, &c, &mut req.clone());
+            assert_eq!(borrowed, taken, "{req:?}");
+        }
     }
 
     #[test]

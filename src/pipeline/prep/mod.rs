@@ -121,6 +121,18 @@ impl Prep {
     /// through `view` plus the pending changes. Never fails: a rejected request becomes
     /// `Txn::Error(code)`, a multi becomes `Txn::Multi` with the Java failure shape.
     pub fn prepare(&mut self, view: &dyn TreeView, ctx: &RequestCtx, req: &Request) -> Txn {
+        self.prepare_taking(view, ctx, &mut req.clone())
+    }
+
+    /// [`prepare`](Self::prepare) for a request the caller drops afterwards: the txn
+    /// takes its path, data and ACL list instead of copies of them (what is left in
+    /// `req` is unspecified).
+    pub fn prepare_taking(
+        &mut self,
+        view: &dyn TreeView,
+        ctx: &RequestCtx,
+        req: &mut Request,
+    ) -> Txn {
         let mut cur = self.cursor(view, ctx);
         match req {
             Request::Multi(ops) => cur.multi(ops),
@@ -190,13 +202,15 @@ pub(crate) struct Cursor<'a> {
 
 impl Cursor<'_> {
     /// One op, on its own or inside a multi (`pRequest2Txn`).
-    fn single(&mut self, req: &Request) -> Step<Txn> {
+    fn single(&mut self, req: &mut Request) -> Step<Txn> {
+        let op = req.op_code();
         match req {
-            Request::Create(r) => self.create(req, r, -1),
-            Request::Create2(r) | Request::CreateContainer(r) => self.create(req, r, -1),
+            Request::Create(r) | Request::Create2(r) | Request::CreateContainer(r) => {
+                self.create(op, r, -1)
+            }
             Request::CreateTtl(r) => self.create_ttl(r),
-            Request::Delete(r) => self.delete(&r.path, r.version),
-            Request::DeleteContainer(r) => self.delete_container(&r.path),
+            Request::Delete(r) => self.delete(&mut r.path, r.version),
+            Request::DeleteContainer(r) => self.delete_container(&mut r.path),
             Request::SetData(r) => self.set_data(r),
             Request::SetAcl(r) => self.set_acl(r),
             Request::Check(r) => self.check(&r.path, r.version),

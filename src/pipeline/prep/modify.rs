@@ -12,7 +12,7 @@ use crate::tree::NodeDigest;
 impl Cursor<'_> {
     /// DELETE is checked on the parent before the node is looked up, so a caller without
     /// the permission gets NoAuth even for a node that does not exist.
-    pub(super) fn delete(&mut self, path: &str, version: i32) -> Step<Txn> {
+    pub(super) fn delete(&mut self, path: &mut String, version: i32) -> Step<Txn> {
         let parent = parent_for_delete(path)?;
         let parent_rec = self.record_digested(parent)?;
         self.require(&parent_rec.0, perms::DELETE)?;
@@ -22,7 +22,7 @@ impl Cursor<'_> {
             return Err(ErrorCode::NotEmpty.into());
         }
         self.record_delete(parent, parent_rec, (path, digest));
-        Ok(Txn::Delete(path.to_string()))
+        Ok(Txn::Delete(std::mem::take(path)))
     }
 
     /// Op 20, issued by the container reaper (session 0): no ACL or version check; an
@@ -30,7 +30,7 @@ impl Cursor<'_> {
     ///
     /// From a client it is always BadArguments: Java reads the path from the raw request
     /// buffer, length prefix and all, so it always holds a NUL (checked against 3.8.0).
-    pub(super) fn delete_container(&mut self, path: &str) -> Step<Txn> {
+    pub(super) fn delete_container(&mut self, path: &mut String) -> Step<Txn> {
         if self.ctx.session != 0 {
             return Err(ErrorCode::BadArguments.into());
         }
@@ -44,7 +44,7 @@ impl Cursor<'_> {
         }
         let parent_rec = self.record_digested(parent)?;
         self.record_delete(parent, parent_rec, (path, digest));
-        Ok(Txn::DeleteContainer(path.to_string()))
+        Ok(Txn::DeleteContainer(std::mem::take(path)))
     }
 
     /// The parent and the node, each with its digest before the delete.
@@ -60,7 +60,7 @@ impl Cursor<'_> {
         self.record_change_from(path, digest, None, NewData::Same);
     }
 
-    pub(super) fn set_data(&mut self, r: &SetDataRequest) -> Step<Txn> {
+    pub(super) fn set_data(&mut self, r: &mut SetDataRequest) -> Step<Txn> {
         validate_path(&r.path)?;
         let (mut node, old) = self.record_digested(&r.path)?;
         self.require(&node, perms::WRITE)?;
@@ -74,8 +74,8 @@ impl Cursor<'_> {
         node.data_len = new_len;
         self.record_change_from(&r.path, old, Some(node), NewData::Set(r.data.as_deref()));
         Ok(Txn::SetData(SetDataTxn {
-            path: r.path.clone(),
-            data: r.data.clone(),
+            path: std::mem::take(&mut r.path),
+            data: r.data.take(),
             version,
         }))
     }

@@ -9,7 +9,7 @@ impl Cursor<'_> {
     /// this multi are rolled back; that op becomes `ErrorTxn(code)`, the ones after it
     /// `ErrorTxn(RuntimeInconsistency)`, and the ones before keep their real txns (the
     /// applier turns a multi holding an error into a no-op).
-    pub(super) fn multi(&mut self, ops: &[Request]) -> Txn {
+    pub(super) fn multi(&mut self, ops: &mut [Request]) -> Txn {
         if !ops.iter().all(is_multi_write) {
             // Java cannot even decode such a multi.
             return Txn::Error(ErrorCode::MarshallingError);
