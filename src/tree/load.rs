@@ -9,7 +9,7 @@
 use crate::proto::{Acl, StatPersisted};
 
 use super::ops::{node_size, split_path};
-use super::store::Id;
+use super::store::{pack_acl, Id};
 use super::DataTree;
 
 /// Why a snapshot's node records do not form a tree.
@@ -22,6 +22,9 @@ pub enum LoadError {
     NoRoot,
     #[error("invalid data tree: more than 4 billion nodes")]
     TooManyNodes,
+    /// ACL keys are counted up from 1; a key past 2^32 - 2 cannot be kept.
+    #[error("invalid data tree: ACL key {key} of path {path} is out of range")]
+    AclKeyOutOfRange { key: i64, path: String },
 }
 
 /// Collects snapshot records; `finish` yields the tree.
@@ -73,6 +76,12 @@ impl TreeLoader {
         acl: i64,
         stat: &StatPersisted,
     ) -> Result<(), LoadError> {
+        if pack_acl(acl).is_none() {
+            return Err(LoadError::AclKeyOutOfRange {
+                key: acl,
+                path: path.to_string(),
+            });
+        }
         let Some((parent, child)) = split_path(path) else {
             // A second root record is ignored: the first one is the tree's root.
             if let Some(id) = self.tree.nodes.insert_root(data, acl, stat) {
@@ -167,5 +176,30 @@ mod tests {
         assert_eq!(paths, ["", "/a", "/a/x", "/a/z", "/b", "/b/y", "/b/y/w"]);
         assert_eq!(tree.get("/b/y/w").unwrap().data(), Some(&b"/b/y/w"[..]));
         assert_eq!(tree.approximate_data_size(), tree.computed_data_size());
+    }
+
+    #[test]
+    fn acl_keys_keep_their_value_up_to_what_32_bits_hold() {
+        let stat = StatPersisted::default();
+        let mut l = DataTree::loader(false);
+        l.add_acl(7, Acl::read_unsafe());
+        l.add_acl(i64::from(u32::MAX) - 1, Acl::open_unsafe());
+        l.add_node("", None, -1, stat).unwrap();
+        l.add_node("/a", None, 7, stat).unwrap();
+        l.add_node("/b", None, i64::from(u32::MAX) - 1, stat)
+            .unwrap();
+        let far = l.add_node("/c", None, i64::from(u32::MAX), stat);
+        assert!(matches!(far, Err(LoadError::AclKeyOutOfRange { .. })));
+        let negative = l.add_node("/d", None, -2, stat);
+        assert!(matches!(negative, Err(LoadError::AclKeyOutOfRange { .. })));
+        let tree = l.finish().unwrap();
+        assert_eq!(tree.acl_and_stat("/a").unwrap().0, Acl::read_unsafe());
+        assert_eq!(tree.acl_and_stat("/b").unwrap().0, Acl::open_unsafe());
+        assert_eq!(tree.acl_and_stat("/").unwrap().0, Acl::open_unsafe());
+    }
+
+    #[test]
+    fn a_node_record_is_56_bytes() {
+        assert_eq!(super::super::store::SLOT_SIZE, 56);
     }
 }

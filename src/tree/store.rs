@@ -29,11 +29,27 @@ struct Slot {
     mzxid: i64,
     ctime: i64,
     mtime: i64,
-    acl: i64,
     blob: u64,
+    /// The ACL key, packed (`pack_acl`): with it 4 bytes wide the record is 56 bytes, not 64.
+    acl: u32,
     version: i32,
     aversion: i32,
     extra: u32,
+}
+
+/// Bytes per znode record (what 1M znodes cost besides their names, data and child slots).
+#[cfg(test)]
+pub(super) const SLOT_SIZE: usize = std::mem::size_of::<Slot>();
+
+/// An ACL key as a slot keeps it: `key + 1`, so that `OPEN_ACL_REF` (-1) is 0. Keys are
+/// handed out from 1 upwards by the ACL cache (here and in Java); `None` for one beyond
+/// what 32 bits hold, which the loader refuses and the store never writes.
+pub(super) fn pack_acl(key: i64) -> Option<u32> {
+    u32::try_from(key.checked_add(1)?).ok()
+}
+
+fn unpack_acl(packed: u32) -> i64 {
+    i64::from(packed) - 1
 }
 
 /// The fields of nodes that have (or had) children, or whose owner, child counter or
@@ -123,7 +139,7 @@ impl Store {
     }
 
     pub(super) fn acl(&self, id: Id) -> i64 {
-        self.slot(id).map_or(0, |s| s.acl)
+        self.slot(id).map_or(0, |s| unpack_acl(s.acl))
     }
 
     pub(super) fn children(&self, id: Id) -> Option<&Children> {
@@ -145,7 +161,7 @@ impl Store {
         let s = self.slot(id)?;
         Some(Node {
             data: self.blobs.data(s.blob),
-            acl: s.acl,
+            acl: unpack_acl(s.acl),
             stat: self.stat(id),
             num_children: self.num_children(id),
         })
@@ -231,6 +247,7 @@ impl Store {
     }
 
     fn alloc(&mut self, path: &str, name: &[u8], data: Option<&[u8]>, acl: i64) -> Option<Id> {
+        let acl = pack_acl(acl)?;
         let prefix = NodeDigest::prefix_of(path, data);
         let blob = self.blobs.push(name, data, prefix);
         let slot = Slot {
@@ -395,7 +412,8 @@ impl Store {
         let mut acl = self.acl(id);
         let out = f(&mut stat, &mut acl);
         self.write_stat(id, &stat);
-        if let Some(s) = self.slots.get_mut(id as usize) {
+        // A key that does not pack (never handed out) leaves the node's ACL as it was.
+        if let (Some(s), Some(acl)) = (self.slots.get_mut(id as usize), pack_acl(acl)) {
             s.acl = acl;
         }
         self.hash.add(self.digest_of(id, path));
