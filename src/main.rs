@@ -141,8 +141,12 @@ fn run_tool(tool: Tool) -> Result<()> {
         Tool::SnapshotDump { file } => rzk::storage::dump::snapshot_dump(&file),
         Tool::StorageBench(args) => rzk::storage::bench::run(&args),
     };
-    print!("{}", text.map_err(anyhow::Error::msg)?);
-    Ok(())
+    let text = text.map_err(anyhow::Error::msg)?;
+    // A reader that stops early (`| head`) is not an error: stop writing quietly.
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn run(cfg: Config) -> Result<()> {
