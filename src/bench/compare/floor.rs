@@ -72,8 +72,9 @@ fn med(sums: impl Iterator<Item = (String, f64)>, name: &str) -> f64 {
 }
 
 /// The floor table: per request workload, ops/s and p99 of the floor and the medians of
-/// each server, with each server's share of the floor's throughput.
+/// each server, with each server's share of the floor's throughput (closed-loop runs).
 pub fn render(floor: &[Summary], runs: &[Run]) -> String {
+    let paced = floor.iter().any(|s| s.send_lag_ms.is_some());
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -106,15 +107,18 @@ pub fn render(floor: &[Summary], runs: &[Run]) -> String {
             "{name:<20} {:<17} {f_ops:>12.0} {z_ops:>12.0} {r_ops:>12.0}",
             "ops/s"
         );
-        let _ = writeln!(
-            out,
-            "{:<20} {:<17} {:>12} {:>12.2} {:>12.2}",
-            "",
-            "share of floor",
-            "",
-            share(z_ops),
-            share(r_ops)
-        );
+        // At a fixed rate (`--rate`) every server does the rate asked: no share to show.
+        if !paced {
+            let _ = writeln!(
+                out,
+                "{:<20} {:<17} {:>12} {:>12.2} {:>12.2}",
+                "",
+                "share of floor",
+                "",
+                share(z_ops),
+                share(r_ops)
+            );
+        }
         let _ = writeln!(
             out,
             "{:<20} {:<17} {:>12.3} {:>12.3} {:>12.3}",
@@ -126,4 +130,33 @@ pub fn render(floor: &[Summary], runs: &[Run]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(paced: bool) -> Summary {
+        Summary {
+            workload: "set".into(),
+            ops: 1000,
+            seconds: 1.0,
+            errors: 0,
+            p50_ms: 1.0,
+            p99_ms: 2.0,
+            p999_ms: 3.0,
+            max_ms: 4.0,
+            send_lag_ms: paced.then_some([0.0; 3]),
+            from_send_ms: paced.then_some([1.0; 3]),
+        }
+    }
+
+    #[test]
+    fn the_share_of_the_floor_is_shown_for_closed_loop_runs_only() {
+        let closed = render(&[summary(false)], &[]);
+        assert!(closed.contains("share of floor"), "{closed}");
+        let paced = render(&[summary(true)], &[]);
+        assert!(!paced.contains("share of floor"), "{paced}");
+        assert!(paced.contains("p99 ms"), "{paced}");
+    }
 }
