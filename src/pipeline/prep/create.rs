@@ -191,38 +191,34 @@ impl Made {
         } else {
             self.acl.to_vec()
         };
-        create_txn(self, op, ttl, data, acl)
-    }
-}
-
-fn create_txn(made: Made, op: OpCode, ttl: i64, data: Option<Vec<u8>>, acl: Vec<Acl>) -> Txn {
-    let (path, parent_cversion) = (made.path, made.parent_cversion);
-    match op {
-        OpCode::CreateContainer => Txn::CreateContainer(CreateContainerTxn {
-            path,
-            data,
-            acl,
-            parent_cversion,
-        }),
-        OpCode::CreateTtl => Txn::CreateTtl(CreateTtlTxn {
-            path,
-            data,
-            acl,
-            parent_cversion,
-            ttl,
-        }),
-        op => {
-            let txn = CreateTxn {
+        let (path, parent_cversion) = (self.path, self.parent_cversion);
+        match op {
+            OpCode::CreateContainer => Txn::CreateContainer(CreateContainerTxn {
                 path,
                 data,
                 acl,
-                ephemeral: made.ephemeral,
                 parent_cversion,
-            };
-            if op == OpCode::Create2 {
-                Txn::Create2(txn)
-            } else {
-                Txn::Create(txn)
+            }),
+            OpCode::CreateTtl => Txn::CreateTtl(CreateTtlTxn {
+                path,
+                data,
+                acl,
+                parent_cversion,
+                ttl,
+            }),
+            op => {
+                let txn = CreateTxn {
+                    path,
+                    data,
+                    acl,
+                    ephemeral: self.ephemeral,
+                    parent_cversion,
+                };
+                if op == OpCode::Create2 {
+                    Txn::Create2(txn)
+                } else {
+                    Txn::Create(txn)
+                }
             }
         }
     }
